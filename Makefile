@@ -1,0 +1,28 @@
+# hongbao — make run | make test | make bench   (see README.md)
+SHELL := /bin/bash
+
+.PHONY: deps build run test bench pg-start pg-stop
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	swift build
+
+# Local cluster + migrations + simulator + example merchants + gateway on 127.0.0.1:8080.
+run: deps
+	@bash scripts/run.sh
+
+# The whole test suite against a throwaway cluster (stopped afterwards, even on failure).
+test: deps
+	@bash scripts/test.sh
+
+# Benchmarks, printed as ratios against baselines measured in the same run.
+bench: deps
+	@bash scripts/bench.sh
+
+pg-start:
+	@bash scripts/pg.sh start
+
+pg-stop:
+	@bash scripts/pg.sh stop

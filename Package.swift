@@ -1,0 +1,77 @@
+// swift-tools-version:6.0
+// hongbao — a multi-merchant gateway for WeChat Pay cash red packets.
+// Layout and dependency direction: ../shared/DESIGN.md §2.
+import PackageDescription
+
+let package = Package(
+    name: "hongbao",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hongbao", targets: ["hongbao"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Transport", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "WeChatPay", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Merchants", dependencies: [
+            "WeChatPay", "Transport", "Postgres",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Gateway", dependencies: [
+            "Merchants", "Postgres", "WeChatPay",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "API", dependencies: [
+            "Gateway", "Postgres",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Simulator", dependencies: [
+            "WeChatPay",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "hongbao", dependencies: [
+            "API", "Simulator", "Merchants", "Postgres", "Transport", "WeChatPay",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay"]),
+        .testTarget(name: "MerchantsTests", dependencies: ["Merchants", "Simulator", "Postgres", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

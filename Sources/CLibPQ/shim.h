@@ -1,0 +1,2 @@
+// libpq for Swift: the public client API only.
+#include <libpq-fe.h>

@@ -1,0 +1,150 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection. Every method blocks; the owning `ConnectionSlot` makes sure
+/// only its own thread ever calls them (that confinement is why it is
+/// `@unchecked Sendable`: the value crosses to that thread once, and is used nowhere else).
+public final class PostgresConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private let configuration: PostgresConfiguration
+
+    /// Opens a connection; throws `.connection` with libpq's reason (no password in it).
+    public init(configuration: PostgresConfiguration) throws {
+        self.configuration = configuration
+        self.handle = try Self.open(configuration)
+    }
+
+    deinit { if let handle { PQfinish(handle) } }
+
+    private static func open(_ configuration: PostgresConfiguration) throws -> OpaquePointer {
+        let keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
+        let values = [configuration.connectionString, configuration.applicationName, String(configuration.connectTimeoutSeconds), "UTF8"]
+        let cKeys = keys.map { strdup($0) }
+        let cValues = values.map { strdup($0) }
+        defer { (cKeys + cValues).forEach { free($0) } }
+        var keyPointers = cKeys.map { UnsafePointer($0) } + [nil]
+        var valuePointers = cValues.map { UnsafePointer($0) } + [nil]
+        // expand_dbname = 1: "dbname" may hold a full URI or conninfo string; empty means PG* variables.
+        let connection = keyPointers.withUnsafeMutableBufferPointer { k in
+            valuePointers.withUnsafeMutableBufferPointer { v in
+                PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
+            }
+        }
+        guard let connection else { throw PostgresError(.connection, "out of memory opening a connection") }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let reason = String(cString: PQerrorMessage(connection)).trimmed
+            PQfinish(connection)
+            throw PostgresError(.connection, "cannot connect to \(configuration.redactedTarget): \(reason)")
+        }
+        // Server notices (e.g. "already exists, skipping") would otherwise go to stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        return connection
+    }
+
+    /// True when the connection is open and, as far as can be told without a round
+    /// trip, the server has not closed it (a restarted server leaves the socket readable at EOF).
+    var isHealthy: Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        let fd = PQsocket(handle)
+        guard fd >= 0 else { return false }
+        // Something may have arrived while idle: a FATAL from a terminated backend, then
+        // EOF, or a notice. Let libpq read until nothing is pending; EOF fails the read.
+        for _ in 0..<4 {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { break }
+            if PQconsumeInput(handle) == 0 { return false }
+            while let notify = PQnotifies(handle) { PQfreemem(notify) }
+        }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Rolls back a transaction a previous borrower left open, so the next one starts clean.
+    func abandonOpenTransaction() {
+        guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
+        try? simple("ROLLBACK")
+    }
+
+    /// Replaces a broken connection with a new one.
+    func reconnect() throws {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        handle = try Self.open(configuration)
+    }
+
+    /// Runs one statement with `$n` parameters; results come back in binary format.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> PostgresResult {
+        guard let handle else { throw PostgresError(.connection, "connection is closed") }
+        let bindings = parameters.map(\.postgresBinding)
+        if let bad = bindings.firstIndex(where: { !$0.binary && $0.bytes?.contains(0) == true }) {
+            throw PostgresError(.server, "parameter $\(bad + 1) contains a NUL character, which PostgreSQL text cannot hold", sqlState: "22021")
+        }
+        let types = bindings.map { $0.oid }
+        let lengths = bindings.map { Int32($0.bytes?.count ?? 0) }
+        let formats = bindings.map { Int32($0.binary ? 1 : 0) }
+        let result: OpaquePointer? = withParameterPointers(bindings) { values in
+            PQexecParams(handle, sql, Int32(bindings.count), types, values, lengths, formats, 1)
+        }
+        return try check(result)
+    }
+
+    /// Runs SQL text that may hold several statements (migrations). No parameters.
+    public func execute(script sql: String) throws {
+        guard let handle else { throw PostgresError(.connection, "connection is closed") }
+        _ = try check(PQexec(handle, sql))
+    }
+
+    /// Sends one statement in the simple protocol (BEGIN/COMMIT/LISTEN …).
+    func simple(_ sql: String) throws { try execute(script: sql) }
+
+    var socket: Int32 { handle.map { PQsocket($0) } ?? -1 }
+
+    /// Reads pending input and returns any notifications that arrived.
+    func drainNotifications() throws -> [PostgresNotification] {
+        guard let handle else { throw PostgresError(.connection, "connection is closed") }
+        guard PQconsumeInput(handle) == 1 else {
+            throw PostgresError(.connection, String(cString: PQerrorMessage(handle)).trimmed)
+        }
+        var out: [PostgresNotification] = []
+        while let notify = PQnotifies(handle) {
+            out.append(PostgresNotification(channel: String(cString: notify.pointee.relname), payload: String(cString: notify.pointee.extra)))
+            PQfreemem(notify)
+        }
+        return out
+    }
+
+    private func check(_ result: OpaquePointer?) throws -> PostgresResult {
+        guard let result else { throw PostgresError.from(result: nil, connection: handle) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return PostgresResult(taking: result)
+        default:
+            let error = PostgresError.from(result: result, connection: handle)
+            PQclear(result)
+            throw error
+        }
+    }
+
+    private func withParameterPointers<R>(_ bindings: [PostgresBinding], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        // Keep every parameter's bytes alive (and contiguous) for the duration of the call.
+        // Text-format values must be NUL-terminated for libpq, so every buffer gets one
+        // trailing zero (binary values pass an explicit length and ignore it).
+        let buffers: [UnsafeMutableRawBufferPointer?] = bindings.map { binding in
+            guard let bytes = binding.bytes else { return nil }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 1, alignment: 1)
+            buffer.copyBytes(from: bytes)
+            buffer[bytes.count] = 0
+            return buffer
+        }
+        defer { buffers.forEach { $0?.deallocate() } }
+        return body(buffers.map { $0.map { UnsafePointer($0.baseAddress!.assumingMemoryBound(to: CChar.self)) } })
+    }
+}
+
+/// A NOTIFY delivered to a listener.
+public struct PostgresNotification: Sendable, Equatable {
+    public let channel: String
+    public let payload: String
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// LISTEN on one or more channels, on a connection and thread of its own.
+/// Notifications arrive on `notifications`; after a lost connection the listener
+/// reconnects and listens again (notifications sent while it was away are lost, so
+/// consumers also poll — NOTIFY is a wake-up, never the only record).
+public final class PostgresListener: Sendable {
+    public let notifications: AsyncStream<PostgresNotification>
+    private let stopFlag: StopFlag
+
+    public init(configuration: PostgresConfiguration, channels: [String], logger: Logger = Logger(label: "hongbao.postgres.listener")) {
+        let (stream, continuation) = AsyncStream<PostgresNotification>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        self.notifications = stream
+        let stopFlag = StopFlag()
+        self.stopFlag = stopFlag
+        let statements = channels.map { "LISTEN \(Self.quoteIdentifier($0))" }
+        let thread = Thread {
+            var connection: PostgresConnection?
+            while !stopFlag.isSet {
+                do {
+                    if connection == nil {
+                        let fresh = try PostgresConnection(configuration: configuration)
+                        for statement in statements { try fresh.simple(statement) }
+                        connection = fresh
+                    }
+                    guard let live = connection else { continue }
+                    var descriptor = pollfd(fd: live.socket, events: Int16(POLLIN), revents: 0)
+                    if poll(&descriptor, 1, 200) > 0 {
+                        for notification in try live.drainNotifications() { continuation.yield(notification) }
+                    }
+                } catch {
+                    logger.warning("listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                    connection = nil
+                    Thread.sleep(forTimeInterval: 0.5)
+                }
+            }
+            continuation.finish()
+        }
+        thread.name = "hongbao-pg-listen"
+        thread.start()
+    }
+
+    /// Stops listening; `notifications` finishes.
+    public func stop() { stopFlag.set() }
+
+    deinit { stop() }
+
+    static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// A flag one thread sets and another polls.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}

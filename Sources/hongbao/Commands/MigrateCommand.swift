@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (or list them with --status).",
+        discussion: """
+            Applies migrations/NNNN_name.sql in order, each once and in its own transaction, \
+            under an advisory lock, so concurrent runs are safe. Refuses to run when an \
+            applied file was changed.
+
+            Examples:
+              hongbao migrate
+              hongbao migrate --status --json
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @Flag(help: "List applied and pending migrations instead of applying.") var status = false
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        let migrator = try database.migrator()
+        let pool = try await database.connect()
+        defer { pool.close() }
+        if status {
+            let entries = try await migrator.status(pool)
+            if json {
+                try Output.printJSON(entries.map { ["version": "\($0.version)", "name": $0.name, "state": $0.state.rawValue] })
+            } else {
+                Output.printTable(["VERSION", "NAME", "STATE", "APPLIED AT"], entries.map {
+                    [String($0.version), $0.name, $0.state.rawValue, $0.appliedAt.map { $0.formatted(.iso8601) } ?? "-"]
+                })
+            }
+            return
+        }
+        let applied = try await migrator.migrate(pool)
+        if json {
+            try Output.printJSON(["applied": applied])
+        } else {
+            print(applied.isEmpty ? "database is up to date (\(migrator.migrations.count) migrations)" : "applied \(applied.count) migration(s): \(applied.map(String.init).joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// Options shared by every command that talks to the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("migrations"), help: ArgumentHelp("Directory of NNNN_name.sql migrations.", valueName: "dir"))
+    var migrationsDirectory: String = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"] ?? "migrations"
+
+    @Option(help: "Most database connections this process opens.")
+    var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_DB_POOL_SIZE"] ?? "") ?? 16
+
+    func validate() throws {
+        guard (1...512).contains(dbPoolSize) else { throw ValidationError("--db-pool-size must be between 1 and 512") }
+    }
+
+    var configuration: PostgresConfiguration {
+        PostgresConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, maxConnections: dbPoolSize)
+    }
+
+    func migrator() throws -> Migrator {
+        try Migrator(directory: URL(fileURLWithPath: migrationsDirectory))
+    }
+
+    /// A pool whose first connection has been proven, so "cannot connect" is said up front.
+    func connect() async throws -> PostgresPool {
+        let pool = PostgresPool(configuration: configuration)
+        do {
+            try await pool.query("SELECT 1")
+        } catch {
+            pool.close()
+            throw CLIError("cannot reach the database (\(configuration.redactedTarget)): \(error). Set DATABASE_URL or the PG* variables.")
+        }
+        return pool
+    }
+}

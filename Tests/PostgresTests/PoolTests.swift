@@ -1,0 +1,134 @@
+import Foundation
+import Postgres
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite("Postgres pool and transactions")
+struct PoolTests {
+    @Test("a transaction commits on return and rolls back on throw")
+    func commitAndRollback() async throws {
+        let pool = try await TestDatabase.pool("tx")
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE t (v int8)")
+        try await pool.transaction { try $0.query("INSERT INTO t VALUES (1)") }
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await pool.transaction { connection in
+                try connection.query("INSERT INTO t VALUES (2)")
+                throw Boom()
+            }
+        }
+        let values = try await pool.query("SELECT v FROM t ORDER BY v").rows.map { try $0.decode(column: 0, as: Int64.self) }
+        #expect(values == [1])
+    }
+
+    @Test("serialization failures are retried until the transaction commits")
+    func serializationRetry() async throws {
+        let pool = try await TestDatabase.pool("serial", maxConnections: 8)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE counter (id int PRIMARY KEY, n int8 NOT NULL)")
+        try await pool.query("INSERT INTO counter VALUES (1, 0)")
+        let attempts = AttemptCounter()
+        // 16 concurrent read-modify-write increments under SERIALIZABLE: conflicts are
+        // certain, and every increment must still land exactly once.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    try await pool.transaction(.serializable, retries: 50) { connection in
+                        attempts.value.add(1, ordering: .relaxed)
+                        let n = try connection.query("SELECT n FROM counter WHERE id = 1").first!.decode(column: 0, as: Int64.self)
+                        try connection.query("UPDATE counter SET n = $1 WHERE id = 1", [n + 1])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let n = try await pool.query("SELECT n FROM counter").first!.decode(column: 0, as: Int64.self)
+        #expect(n == 16)
+        #expect(attempts.value.load(ordering: .relaxed) > 16, "expected at least one retried conflict")
+    }
+
+    @Test("an exhausted pool times out with poolTimeout instead of hanging")
+    func exhaustion() async throws {
+        let pool = try await TestDatabase.pool("exhaust", maxConnections: 1, acquireTimeout: .milliseconds(200))
+        defer { pool.close() }
+        let holder = Task { try await pool.withConnection { _ in Thread.sleep(forTimeInterval: 1.5) } }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.kind == .poolTimeout)
+        #expect(ContinuousClock.now - started < .seconds(1))
+        try await holder.value
+        try await pool.query("SELECT 1") // usable again afterwards
+    }
+
+    @Test("64 concurrent tasks share an 8-connection pool")
+    func concurrency() async throws {
+        let pool = try await TestDatabase.pool("conc", maxConnections: 8)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE hits (task int, i int)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<64 {
+                group.addTask {
+                    for i in 0..<10 {
+                        try await pool.query("INSERT INTO hits VALUES ($1, $2)", [Int32(task), Int32(i)])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let count = try await pool.query("SELECT count(*) FROM hits").first!.decode(column: 0, as: Int64.self)
+        #expect(count == 640)
+        let backends = try await pool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()").first!.decode(column: 0, as: Int64.self)
+        #expect(backends <= 8)
+    }
+
+    @Test("connections killed by the server are replaced without restarting the process")
+    func recovery() async throws {
+        // Terminating every backend of this suite's database is what a server restart
+        // looks like to the client, without disturbing suites running in parallel.
+        let url = try await TestDatabase.create("recover")
+        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: 4))
+        defer { pool.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try await pool.withConnection { _ = try $0.query("SELECT pg_sleep(0.05)") } } }
+            try await group.waitForAll()
+        }
+        let name = try await pool.query("SELECT current_database()").first!.decode(column: 0, as: String.self)
+        let admin = PostgresPool(configuration: PostgresConfiguration(connectionString: try TestDatabase.baseURL, maxConnections: 1))
+        defer { admin.close() }
+        let killed = try await admin.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", [name])
+        #expect(try killed.first!.decode(column: 0, as: Int64.self) >= 1)
+        try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<8 {
+            #expect(try await pool.query("SELECT 1").first!.decode(column: 0, as: Int32.self) == 1)
+        }
+    }
+
+    @Test("LISTEN/NOTIFY delivers notifications")
+    func listenNotify() async throws {
+        let url = try await TestDatabase.create("notify")
+        let configuration = PostgresConfiguration(connectionString: url, maxConnections: 2)
+        let pool = PostgresPool(configuration: configuration)
+        defer { pool.close() }
+        let listener = PostgresListener(configuration: configuration, channels: ["outbox"])
+        defer { listener.stop() }
+        var iterator = listener.notifications.makeAsyncIterator()
+        // The listener connects on its own thread; notify until it hears one.
+        let sender = Task {
+            for i in 0..<50 {
+                try await pool.query("SELECT pg_notify('outbox', $1)", ["wake-\(i)"])
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let first = await iterator.next()
+        sender.cancel()
+        #expect(first?.channel == "outbox")
+        #expect(first?.payload.hasPrefix("wake-") == true)
+    }
+}
+
+final class AttemptCounter: Sendable {
+    let value = Atomic<Int>(0)
+}

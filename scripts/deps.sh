@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hongbao needs, only when something is missing.
+# Quiet when everything is present; runs `apt-get update` once before installing.
+set -euo pipefail
+need=()
+for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
