@@ -1,0 +1,112 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// Where the simulator listens and keeps its state.
+public struct SimulatorConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port (tests); see `SimulatorServer.ports()`.
+    public var port: Int
+    public var controlHost: String
+    public var controlPort: Int
+    public var stateDirectory: URL
+
+    public init(host: String = "127.0.0.1", port: Int = 9443, controlHost: String = "127.0.0.1", controlPort: Int = 9080, stateDirectory: URL) {
+        self.host = host
+        self.port = port
+        self.controlHost = controlHost
+        self.controlPort = controlPort
+        self.stateDirectory = stateDirectory
+    }
+}
+
+/// The WeChat endpoints (HTTPS, client certificate required) and the control API (HTTP).
+public final class SimulatorServer: Sendable {
+    public let configuration: SimulatorConfiguration
+    /// The CA clients must trust (also written to `<state-dir>/ca.pem`).
+    public let caCertificatePEM: String
+    public var caFile: String { store.caFile.path }
+    let ledger: SimLedger
+    private let ca: SimulatorCA
+    private let server: SimulatorCA.Issued
+    private let store: SimulatorStore
+    private let faults = FaultSwitch()
+    private let bound = Mutex<(https: Int?, control: Int?)>((nil, nil))
+    private let logger: Logger
+
+    public init(configuration: SimulatorConfiguration, logger: Logger = Logger(label: "hongbao.simulator")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.store = SimulatorStore(directory: configuration.stateDirectory)
+        (self.ca, self.server) = try store.identities()
+        self.caCertificatePEM = ca.certificatePEM
+        self.ledger = SimLedger(try store.loadState())
+    }
+
+    /// Serves until the task is cancelled or a shutdown signal arrives; saves state on the way out.
+    public func run(gracefulShutdownSignals: [UnixSignal] = []) async throws {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(server.certificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(server.keyPEM.utf8), format: .pem)))
+        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(ca.certificatePEM.utf8), format: .pem)])
+        tls.certificateVerification = .noHostnameVerification // a client certificate from our CA is required
+        tls.minimumTLSVersion = .tlsv12
+
+        let wechatRouter = Router(context: SimRequestContext.self)
+        WeChatEndpoint(ledger: ledger, faults: faults).addRoutes(to: wechatRouter)
+        let https = Application(
+            router: wechatRouter, server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hongbao-simulator"),
+            onServerRunning: { [self] channel in self.bound.withLock { $0.https = channel.localAddress?.port } },
+            logger: logger)
+
+        let controlRouter = Router(context: BasicRequestContext.self)
+        ControlAPI(ledger: ledger, ca: ca, faults: faults).addRoutes(to: controlRouter)
+        let control = Application(
+            router: controlRouter,
+            configuration: .init(address: .hostname(configuration.controlHost, port: configuration.controlPort), serverName: "hongbao-simulator-control"),
+            onServerRunning: { [self] channel in self.bound.withLock { $0.control = channel.localAddress?.port } },
+            logger: logger)
+
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: https), .init(service: control), .init(service: StateSaver(ledger: ledger, store: store, logger: logger))],
+            gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        try await group.run()
+    }
+
+    /// The bound ports once both listeners are up (polls briefly; nil after `timeout`).
+    public func ports(timeout: Duration = .seconds(10)) async -> (https: Int, control: Int)? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if case let (https?, control?) = bound.withLock({ $0 }) { return (https, control) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+}
+
+/// Writes the ledger to the state directory once a second when it changed, and at shutdown.
+struct StateSaver: Service {
+    let ledger: SimLedger
+    let store: SimulatorStore
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(1))
+            save()
+        }
+        save()
+    }
+
+    private func save() {
+        guard let state = ledger.takeDirty() else { return }
+        do { try store.save(state) } catch { logger.error("could not save simulator state", metadata: ["error": "\(error)"]) }
+    }
+}

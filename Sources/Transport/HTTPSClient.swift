@@ -1,0 +1,65 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// HTTPS POSTs through one curl multi handle on one dedicated thread.
+public final class HTTPSClient: Sendable {
+    private let loop: CurlLoop
+
+    public init(settings: TransportSettings = TransportSettings()) {
+        CurlGlobal.initialize()
+        self.loop = CurlLoop(settings: settings)
+    }
+
+    /// POSTs `body` to `url` presenting `identity`. Never throws: every ending is an outcome.
+    public func post(_ url: String, body: [UInt8], contentType: String = "text/xml; charset=utf-8", identity: ClientIdentity?) async -> TransportOutcome {
+        let call = CurlCall(url: url, body: body, contentType: contentType, identity: identity)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                call.continuation = continuation
+                loop.submit(call)
+            }
+        } onCancel: {
+            loop.cancel(call)
+        }
+    }
+
+    /// Stops the thread; calls still in flight end as `unknown`/`notSent`.
+    public func shutdown() { loop.stop() }
+
+    deinit { loop.stop() }
+}
+
+/// One call's state. Created by the caller, then touched only on the loop thread
+/// (except `cancelled`, which is atomic) — hence `@unchecked Sendable`.
+final class CurlCall: @unchecked Sendable {
+    let url: String
+    let body: [UInt8]
+    let contentType: String
+    let identity: ClientIdentity?
+    var continuation: CheckedContinuation<TransportOutcome, Never>?
+    var received: [UInt8] = []
+    var limit = Int.max
+    var overflowed = false
+    let cancelled = Atomic<Bool>(false)
+    var headers: UnsafeMutablePointer<curl_slist>?
+
+    init(url: String, body: [UInt8], contentType: String, identity: ClientIdentity?) {
+        self.url = url
+        self.body = body
+        self.contentType = contentType
+        self.identity = identity
+    }
+
+    func finish(_ outcome: TransportOutcome) {
+        if let headers { curl_slist_free_all(headers) }
+        headers = nil
+        continuation?.resume(returning: outcome)
+        continuation = nil
+    }
+}
+
+enum CurlGlobal {
+    private static let once: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    static func initialize() { _ = once }
+}

@@ -1,0 +1,90 @@
+/// `gethbinfo`: a red packet's state by merchant billno (30-day window).
+public struct QueryRedPack: WeChatPayRequest, Equatable {
+    public static let path = "/mmpaymkttransfers/gethbinfo"
+    public static let family = ErrorCatalog.Family.redPacketQuery
+    public static let responseLists = ["hblist": "hbinfo"]
+    public var billno: String
+    public var merchantID: String
+    /// The appid used when sending (sent as `appid`, not `wxappid`).
+    public var appID: String
+
+    public init(billno: String, merchantID: String, appID: String) {
+        self.billno = billno
+        self.merchantID = merchantID
+        self.appID = appID
+    }
+
+    public var fields: [String: String] { ["mch_billno": billno, "mch_id": merchantID, "appid": appID, "bill_type": "MCHT"] }
+
+    public func validate() throws(RequestInvalid) {
+        var rules = FieldRules()
+        rules.orderNumber("mch_billno", billno, max: 28)
+        rules.required("mch_id", merchantID, max: 32)
+        rules.required("appid", appID, max: 32)
+        try rules.result()
+    }
+
+    public static func response(from document: WeChatXML.Document) throws(WeChatXML.CodecError) -> RedPacketInfo {
+        try RedPacketInfo(document)
+    }
+}
+
+/// Red packet status as gethbinfo reports it (reference §3.5).
+public enum RedPacketStatus: String, Sendable, Codable, CaseIterable {
+    case sending = "SENDING"
+    case sent = "SENT"
+    case failed = "FAILED"
+    case received = "RECEIVED"
+    case refunding = "RFUND_ING"
+    case refunded = "REFUND"
+
+    /// FAILED, RECEIVED and REFUND never change again.
+    public var isFinal: Bool { self == .failed || self == .received || self == .refunded }
+}
+
+/// One receiver in `hblist`.
+public struct RedPacketReceiver: Sendable, Equatable, Codable {
+    public let openID: String
+    public let amountFen: Int64
+    public let receivedAt: String
+}
+
+/// A successful gethbinfo answer.
+public struct RedPacketInfo: Sendable, Equatable, Codable {
+    public let billno: String
+    public let detailID: String
+    public let status: RedPacketStatus
+    public let sendType: String?
+    public let hbType: String?
+    public let totalNum: Int
+    public let totalAmountFen: Int64
+    public let reason: String?
+    public let sendTime: String?
+    public let refundTime: String?
+    public let refundAmountFen: Int64?
+    public let receivers: [RedPacketReceiver]
+
+    init(_ d: WeChatXML.Document) throws(WeChatXML.CodecError) {
+        billno = try d.require("mch_billno")
+        detailID = try d.require("detail_id")
+        let rawStatus = try d.require("status")
+        guard let status = RedPacketStatus(rawValue: rawStatus) else { throw WeChatXML.CodecError(reason: "unknown red packet status \(rawStatus)") }
+        self.status = status
+        sendType = d["send_type"]
+        hbType = d["hb_type"]
+        totalNum = Int(d["total_num"] ?? "1") ?? 1
+        totalAmountFen = try d.requireFen("total_amount")
+        reason = d["reason"]
+        sendTime = d["send_time"]
+        refundTime = d["refund_time"]
+        refundAmountFen = d["refund_amount"].flatMap { Int64($0) }
+        var receivers: [RedPacketReceiver] = []
+        for item in d.lists["hblist"] ?? [] {
+            guard let openID = item["openid"], let amount = item["amount"].flatMap({ Int64($0) }) else {
+                throw WeChatXML.CodecError(reason: "hbinfo lacks openid or amount")
+            }
+            receivers.append(RedPacketReceiver(openID: openID, amountFen: amount, receivedAt: item["rcv_time"] ?? ""))
+        }
+        self.receivers = receivers
+    }
+}

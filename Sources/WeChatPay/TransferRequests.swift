@@ -1,0 +1,110 @@
+/// `promotion/transfers` (企业付款到零钱): pay a user's balance. Note WeChat's
+/// spelling here: `mch_appid` and `mchid`.
+public struct Transfer: WeChatPayRequest, Equatable {
+    public static let path = "/mmpaymkttransfers/promotion/transfers"
+    public static let family = ErrorCatalog.Family.transfer
+
+    public enum NameCheck: String, Sendable, Codable { case none = "NO_CHECK", force = "FORCE_CHECK" }
+
+    public var tradeNumber: String
+    public var merchantID: String
+    public var appID: String
+    public var openID: String
+    public var nameCheck: NameCheck
+    public var userName: String?
+    public var amountFen: Int64
+    public var description: String
+    public var clientIP: String
+    public var deviceInfo: String?
+
+    public init(tradeNumber: String, merchantID: String, appID: String, openID: String, nameCheck: NameCheck = .none,
+                userName: String? = nil, amountFen: Int64, description: String, clientIP: String, deviceInfo: String? = nil) {
+        self.tradeNumber = tradeNumber
+        self.merchantID = merchantID
+        self.appID = appID
+        self.openID = openID
+        self.nameCheck = nameCheck
+        self.userName = userName
+        self.amountFen = amountFen
+        self.description = description
+        self.clientIP = clientIP
+        self.deviceInfo = deviceInfo
+    }
+
+    public var fields: [String: String] {
+        [
+            "partner_trade_no": tradeNumber, "mchid": merchantID, "mch_appid": appID, "openid": openID,
+            "check_name": nameCheck.rawValue, "re_user_name": userName ?? "", "amount": String(amountFen),
+            "desc": description, "spbill_create_ip": clientIP, "device_info": deviceInfo ?? "",
+        ]
+    }
+
+    public func validate() throws(RequestInvalid) {
+        var rules = FieldRules()
+        rules.orderNumber("partner_trade_no", tradeNumber, max: 32)
+        rules.required("mchid", merchantID, max: 32)
+        rules.required("mch_appid", appID, max: 128)
+        rules.required("openid", openID, max: 64)
+        rules.required("desc", description, max: 100)
+        rules.optional("device_info", deviceInfo, max: 32)
+        rules.check(amountFen > 0, "amount", "must be positive")
+        rules.ipv4("spbill_create_ip", clientIP)
+        if nameCheck == .force { rules.required("re_user_name", userName ?? "", max: 64) }
+        try rules.result()
+    }
+
+    public static func response(from document: WeChatXML.Document) throws(WeChatXML.CodecError) -> TransferResult {
+        TransferResult(tradeNumber: try document.require("partner_trade_no"), paymentNumber: document["payment_no"], paymentTime: document["payment_time"])
+    }
+}
+
+public struct TransferResult: Sendable, Equatable, Codable {
+    public let tradeNumber: String
+    public let paymentNumber: String?
+    public let paymentTime: String?
+}
+
+/// `gettransferinfo`: a transfer's state (here `appid`/`mch_id` again).
+public struct QueryTransfer: WeChatPayRequest, Equatable {
+    public static let path = "/mmpaymkttransfers/gettransferinfo"
+    public static let family = ErrorCatalog.Family.transferQuery
+    public var tradeNumber: String
+    public var merchantID: String
+    public var appID: String
+
+    public init(tradeNumber: String, merchantID: String, appID: String) {
+        self.tradeNumber = tradeNumber
+        self.merchantID = merchantID
+        self.appID = appID
+    }
+
+    public var fields: [String: String] { ["partner_trade_no": tradeNumber, "mch_id": merchantID, "appid": appID] }
+
+    public func validate() throws(RequestInvalid) {
+        var rules = FieldRules()
+        rules.orderNumber("partner_trade_no", tradeNumber, max: 32)
+        rules.required("mch_id", merchantID, max: 32)
+        rules.required("appid", appID, max: 32)
+        try rules.result()
+    }
+
+    public static func response(from d: WeChatXML.Document) throws(WeChatXML.CodecError) -> TransferInfo {
+        let raw = try d.require("status")
+        guard let status = TransferInfo.Status(rawValue: raw) else { throw WeChatXML.CodecError(reason: "unknown transfer status \(raw)") }
+        return TransferInfo(tradeNumber: try d.require("partner_trade_no"), detailID: d["detail_id"], status: status,
+                            reason: d["reason"], openID: d["openid"], amountFen: d["payment_amount"].flatMap { Int64($0) },
+                            transferTime: d["transfer_time"], paymentTime: d["payment_time"])
+    }
+}
+
+public struct TransferInfo: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable { case success = "SUCCESS", failed = "FAILED", processing = "PROCESSING" }
+    public let tradeNumber: String
+    public let detailID: String?
+    public let status: Status
+    public let reason: String?
+    public let openID: String?
+    public let amountFen: Int64?
+    public let transferTime: String?
+    public let paymentTime: String?
+}

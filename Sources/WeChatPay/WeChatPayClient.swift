@@ -1,0 +1,52 @@
+import Transport
+
+/// What the client needs to act as one merchant: where WeChat is, the APIv2 key, and
+/// the merchant's TLS identity.
+public struct MerchantCredentials: Sendable, CustomStringConvertible {
+    public let merchantID: String
+    public let baseURL: String
+    public let apiKey: Secret
+    public let identity: ClientIdentity
+
+    public init(merchantID: String, baseURL: String, apiKey: Secret, identity: ClientIdentity) {
+        self.merchantID = merchantID
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.identity = identity
+    }
+
+    public var description: String { "MerchantCredentials(\(merchantID) at \(baseURL))" }
+}
+
+/// Signs a request, posts it with the merchant's identity, and interprets the answer.
+public struct WeChatPayClient: Sendable {
+    let transport: HTTPSClient
+
+    public init(transport: HTTPSClient) { self.transport = transport }
+
+    /// Invalid requests throw before anything is sent; every other ending is an outcome.
+    public func call<R: WeChatPayRequest>(_ request: R, as merchant: MerchantCredentials) async throws(RequestInvalid) -> CallOutcome<R.Response> {
+        guard request.merchantID == merchant.merchantID else {
+            throw RequestInvalid(errors: [FieldError("mch_id", "request is for \(request.merchantID) but the credentials are \(merchant.merchantID)")])
+        }
+        let key = merchant.apiKey.reveal()
+        let body = try request.body(key: key)
+        let url = merchant.baseURL.trimmingSuffix("/") + R.path
+        switch await transport.post(url, body: Array(body.utf8), identity: merchant.identity) {
+        case .notSent(let reason):
+            return .notSent(reason)
+        case .unknown(let reason):
+            return .failure(WeChatPayFailure(code: ErrorCatalog.Synthetic.transportUnknown, message: reason, rule: ErrorCatalog.unknownCode))
+        case .response(let status, let answer):
+            return ResponseInterpreter.interpret(R.self, status: status, body: answer, key: key)
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        var s = self
+        while s.hasSuffix(suffix) { s.removeLast(suffix.count) }
+        return s
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// INSERT … RETURNING then a point SELECT of that row, through the Postgres module —
+/// the same two statements scripts/bench.sh gives pgbench.
+struct PostgresBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postgres",
+        abstract: "Transactions/s of INSERT … RETURNING + point SELECT through the Postgres module."
+    )
+
+    @Option(help: "Concurrent clients (one pooled connection each).") var clients = 1
+    @Option(help: "Seconds to run.") var seconds = 10.0
+
+    static let setupSQL = "CREATE TABLE IF NOT EXISTS bench_items (id bigserial PRIMARY KEY, payload text NOT NULL, amount int8 NOT NULL)"
+
+    func run() async throws {
+        let configuration = PostgresConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, maxConnections: clients)
+        let pool = PostgresPool(configuration: configuration)
+        defer { pool.close() }
+        try await pool.query(Self.setupSQL)
+        let tps = try await measureThroughput(clients: clients, seconds: seconds) { _ in
+            let amount = Int64.random(in: 1...100_000)
+            let id = try await pool.query("INSERT INTO bench_items (payload, amount) VALUES ($1, $2) RETURNING id", ["x", amount])
+                .first!.decode(column: 0, as: Int64.self)
+            let row = try await pool.query("SELECT id, payload, amount FROM bench_items WHERE id = $1", [id]).first!
+            _ = try row.decode((Int64, String, Int64).self)
+        }
+        print(#"{"bench":"postgres","clients":\#(clients),"tps":\#(Int(tps))}"#)
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Benchmarks, each beside a baseline measured in the same run, printed as a ratio.
+#   BENCH_SECONDS  seconds per measurement (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER="${BENCH_SECONDS:-10}"
+swift build -c release --scratch-path .build-release --product hongbao
+BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/hongbao"
+trap 'bash scripts/pg.sh stop' EXIT
+DATABASE_URL="$(bash scripts/pg.sh start)"
+export DATABASE_URL
+psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS hongbao_bench" -c "CREATE DATABASE hongbao_bench" >/dev/null
+BENCH_URL="${DATABASE_URL%/*}/hongbao_bench"
+psql "$BENCH_URL" -qc "CREATE TABLE bench_items (id bigserial PRIMARY KEY, payload text NOT NULL, amount int8 NOT NULL)" >/dev/null
+
+script="$(mktemp)"
+cat > "$script" <<'SQL'
+\set amount random(1, 100000)
+INSERT INTO bench_items (payload, amount) VALUES ('x', :amount) RETURNING id \gset
+SELECT id, payload, amount FROM bench_items WHERE id = :id;
+SQL
+
+echo "== Postgres module vs pgbench (INSERT … RETURNING + point SELECT, extended protocol, ${SECONDS_PER}s each)"
+printf "%-8s %12s %12s %8s\n" clients pgbench_tps hongbao_tps ratio
+for clients in 1 8; do
+    pg_tps="$(pgbench -n -M extended -c "$clients" -j "$clients" -T "$SECONDS_PER" -f "$script" "$BENCH_URL" 2>/dev/null \
+        | awk '/^tps = / {print int($3)}' | tail -1)"
+    hb_tps="$(DATABASE_URL="$BENCH_URL" "$BIN" bench postgres --clients "$clients" --seconds "$SECONDS_PER" | sed -E 's/.*"tps":([0-9]+).*/\1/')"
+    printf "%-8s %12s %12s %8s\n" "$clients" "$pg_tps" "$hb_tps" "$(awk -v a="$hb_tps" -v b="$pg_tps" 'BEGIN {printf "%.2f", a / b}')"
+done
+rm -f "$script"
