@@ -70,11 +70,13 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "Postgres", "Simulator", "Transport", "WeChatPay", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay"]),
+        .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay", "TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Merchants", "Simulator", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

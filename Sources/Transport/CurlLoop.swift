@@ -75,15 +75,18 @@ final class CurlLoop: @unchecked Sendable {
         guard let easy = curl_easy_init() else { call.finish(.notSent(reason: "curl_easy_init failed")); return }
         call.limit = settings.maximumResponseBytes
         var headers: UnsafeMutablePointer<curl_slist>? = nil
-        headers = curl_slist_append(headers, "Content-Type: \(call.contentType)")
+        if !call.contentType.isEmpty { headers = curl_slist_append(headers, "Content-Type: \(call.contentType)") }
         headers = curl_slist_append(headers, "Expect:") // no 100-continue round trip
         call.headers = headers
         let key = Unmanaged.passUnretained(call).toOpaque()
         hb_curl_setopt_string(easy, CURLOPT_URL, call.url)
-        hb_curl_setopt_long(easy, CURLOPT_POST, 1)
-        call.body.withUnsafeBytes { raw in
-            hb_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, raw.count)
-            _ = hb_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+        if call.method == .delete { hb_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "DELETE") }
+        if call.method == .post {
+            hb_curl_setopt_long(easy, CURLOPT_POST, 1)
+            call.body.withUnsafeBytes { raw in
+                hb_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, raw.count)
+                _ = hb_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
         }
         hb_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
         hb_curl_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)

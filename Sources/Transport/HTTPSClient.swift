@@ -13,7 +13,20 @@ public final class HTTPSClient: Sendable {
 
     /// POSTs `body` to `url` presenting `identity`. Never throws: every ending is an outcome.
     public func post(_ url: String, body: [UInt8], contentType: String = "text/xml; charset=utf-8", identity: ClientIdentity?) async -> TransportOutcome {
-        let call = CurlCall(url: url, body: body, contentType: contentType, identity: identity)
+        await perform(CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: identity))
+    }
+
+    /// GETs `url` (control and health endpoints; WeChat's APIs are all POST).
+    public func get(_ url: String, identity: ClientIdentity? = nil) async -> TransportOutcome {
+        await perform(CurlCall(url: url, method: .get, body: [], contentType: "", identity: identity))
+    }
+
+    /// DELETEs `url` (control endpoints).
+    public func delete(_ url: String, identity: ClientIdentity? = nil) async -> TransportOutcome {
+        await perform(CurlCall(url: url, method: .delete, body: [], contentType: "", identity: identity))
+    }
+
+    private func perform(_ call: CurlCall) async -> TransportOutcome {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 call.continuation = continuation
@@ -33,7 +46,9 @@ public final class HTTPSClient: Sendable {
 /// One call's state. Created by the caller, then touched only on the loop thread
 /// (except `cancelled`, which is atomic) — hence `@unchecked Sendable`.
 final class CurlCall: @unchecked Sendable {
+    enum Method { case get, post, delete }
     let url: String
+    let method: Method
     let body: [UInt8]
     let contentType: String
     let identity: ClientIdentity?
@@ -44,8 +59,9 @@ final class CurlCall: @unchecked Sendable {
     let cancelled = Atomic<Bool>(false)
     var headers: UnsafeMutablePointer<curl_slist>?
 
-    init(url: String, body: [UInt8], contentType: String, identity: ClientIdentity?) {
+    init(url: String, method: Method, body: [UInt8], contentType: String, identity: ClientIdentity?) {
         self.url = url
+        self.method = method
         self.body = body
         self.contentType = contentType
         self.identity = identity
