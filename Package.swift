@@ -67,6 +67,7 @@ let package = Package(
         .executableTarget(name: "hongbao", dependencies: [
             "API", "Simulator", "Merchants", "Postgres", "Transport", "WeChatPay",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

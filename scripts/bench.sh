@@ -29,3 +29,11 @@ for clients in 1 8; do
     printf "%-8s %12s %12s %8s\n" "$clients" "$pg_tps" "$hb_tps" "$(awk -v a="$hb_tps" -v b="$pg_tps" 'BEGIN {printf "%.2f", a / b}')"
 done
 rm -f "$script"
+
+echo
+echo "== Simulator: sendredpack/s with 64 concurrent mTLS keep-alive clients vs a no-op mTLS endpoint on the same server"
+line="$("$BIN" bench simulator --clients 64 --seconds "$SECONDS_PER")"
+sends="$(sed -E 's/.*"sendredpack_per_s":([0-9]+).*/\1/' <<<"$line")"
+noop="$(sed -E 's/.*"noop_per_s":([0-9]+).*/\1/' <<<"$line")"
+printf "%-22s %12s\n" "no-op /_sim/ping/s" "$noop" "sendredpack/s" "$sends"
+printf "%-22s %12s\n" "ratio" "$(awk -v a="$sends" -v b="$noop" 'BEGIN {printf "%.2f", a / b}')"

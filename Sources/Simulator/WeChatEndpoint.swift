@@ -22,6 +22,9 @@ struct WeChatEndpoint: Sendable {
     let faults: FaultSwitch
 
     func addRoutes(to router: Router<SimRequestContext>) {
+        // Same TLS and HTTP path as the APIs, no ledger work: a liveness probe and the
+        // baseline `hongbao bench simulator` compares sendredpack against.
+        router.post("/_sim/ping") { _, _ in xml(SimReply(SimAnswer.success([:])).xml) }
         for api in SimAPI.allCases {
             router.post(RouterPath(api.rawValue)) { request, context in
                 try await handle(api, request, context)

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import Simulator
+import Transport
+import WeChatPay
+
+/// sendredpack/s through the simulator with N concurrent mTLS keep-alive clients,
+/// beside a no-op HTTPS endpoint on the same server (the baseline).
+struct SimulatorBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulator",
+        abstract: "sendredpack/s through an in-process simulator vs a no-op mTLS endpoint."
+    )
+
+    @Option(help: "Concurrent clients.") var clients = 64
+    @Option(help: "Seconds per measurement.") var seconds = 10.0
+
+    func run() async throws {
+        var logger = Logger(label: "bench.simulator")
+        logger.logLevel = .critical
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-bench-sim-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try SimulatorServer(configuration: SimulatorConfiguration(port: 0, controlPort: 0, stateDirectory: directory), logger: logger)
+        let serving = Task { try await server.run() }
+        defer { serving.cancel() }
+        guard let ports = await server.ports() else { throw CLIError("simulator did not start") }
+        let transport = HTTPSClient(settings: TransportSettings(maximumCachedConnections: clients * 2))
+        defer { transport.shutdown() }
+        let merchant = try await Self.createMerchant(transport: transport, control: "http://127.0.0.1:\(ports.control)",
+                                                     base: "https://127.0.0.1:\(ports.https)", caFile: server.caFile)
+        let client = WeChatPayClient(transport: transport)
+        let counter = Sequence64()
+        let sends = try await measureThroughput(clients: clients, seconds: seconds) { worker in
+            let n = counter.next()
+            let digits = String(n)
+            let packet = RedPacketFields(
+                billno: merchant.merchantID + "20261129" + String(repeating: "0", count: 10 - digits.count) + digits,
+                merchantID: merchant.merchantID, appID: "wx8888888888888888", sendName: "bench", openID: "oBench\(worker)_\(n % 1000)",
+                amountFen: 100, wishing: "w", actName: "a", remark: "r")
+            guard case .success = try await client.call(SendRedPack(packet: packet, clientIP: "127.0.0.1"), as: merchant) else {
+                throw CLIError("a benchmark send failed")
+            }
+        }
+        let pingURL = "https://127.0.0.1:\(ports.https)/_sim/ping"
+        let pings = try await measureThroughput(clients: clients, seconds: seconds) { _ in
+            guard case .response(200, _) = await transport.post(pingURL, body: Array("<xml></xml>".utf8), identity: merchant.identity) else {
+                throw CLIError("a benchmark ping failed")
+            }
+        }
+        print(#"{"bench":"simulator","clients":\#(clients),"sendredpack_per_s":\#(Int(sends)),"noop_per_s":\#(Int(pings))}"#)
+    }
+
+    static func createMerchant(transport: HTTPSClient, control: String, base: String, caFile: String) async throws -> MerchantCredentials {
+        let spec = #"{"mch_id":"1900000109","appids":[{"id":"wx8888888888888888","type":"mp"}],"onboarded_on":"2020-01-01","trading_since":"2020-01-01","redpack_enabled":true,"balance_fen":900000000000,"ip_whitelist":[],"limits":{"per_minute":100000000,"per_user_per_day":100000000,"min_fen":100,"max_fen":20000,"daily_fen":900000000000}}"#
+        guard case .response(201, let body) = await transport.post(control + "/_sim/accounts", body: Array(spec.utf8), contentType: "application/json", identity: nil),
+              let created = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let key = created["api_key"] as? String, let cert = created["cert_pem"] as? String, let privateKey = created["key_pem"] as? String else {
+            throw CLIError("could not create the benchmark merchant")
+        }
+        return MerchantCredentials(merchantID: "1900000109", baseURL: base, apiKey: Secret(key),
+                                   identity: ClientIdentity(name: "bench", certificate: .pem(Array(cert.utf8)), privateKey: .pem(Secret(privateKey)), extraTrustRootsFile: caFile))
+    }
+}
+
+/// A shared counter for unique billnos across benchmark workers.
+final class Sequence64: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+
