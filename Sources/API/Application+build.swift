@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Merchants
 import Postgres
 
 /// Everything `serve` needs, resolved by the caller (CLI or tests).
@@ -14,11 +15,12 @@ public struct ServeSettings: Sendable {
 
 /// Builds the gateway's HTTP application. Dependencies come in explicitly; tests call
 /// this same function with their own database.
-public func buildApplication(settings: ServeSettings, pool: PostgresPool, migrator: Migrator, logger: Logger) -> some ApplicationProtocol {
+public func buildApplication(settings: ServeSettings, pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) -> some ApplicationProtocol {
     let router = buildRouter(pool: pool, migrator: migrator)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),
+        services: [MerchantReloadService(registry: registry, database: pool.configuration, logger: logger)],
         logger: logger
     )
 }

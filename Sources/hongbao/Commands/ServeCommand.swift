@@ -2,6 +2,7 @@ import API
 import ArgumentParser
 import Hummingbird
 import Logging
+import Merchants
 import Postgres
 
 struct ServeCommand: AsyncParsableCommand {
@@ -10,7 +11,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the gateway's HTTP API.",
         discussion: """
             Serves /healthz (process up) and /readyz (database reachable and migrations \
-            current). Logs are JSON lines on stderr; LOG_LEVEL sets the level.
+            current). Loads the merchants directory at start (and refuses to start when it \
+            does not load); SIGHUP or `hongbao merchant reload` loads it again. Logs are \
+            JSON lines on stderr; LOG_LEVEL sets the level.
 
             Example:
               DATABASE_URL=postgresql://hongbao@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -18,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var merchants: MerchantOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
 
@@ -29,9 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.serve")
         let migrator = try database.migrator()
+        let registry: MerchantRegistry
+        do { registry = try MerchantRegistry(loader: merchants.loader(), logger: logger) } catch { throw CLIError(error.description) }
+        logger.info("merchants loaded", metadata: ["count": "\(registry.snapshot.merchants.count)", "directory": "\(merchants.directory)"])
         let pool = try await database.connect()
         defer { pool.close() }
-        let app = buildApplication(settings: ServeSettings(host: host, port: port), pool: pool, migrator: migrator, logger: logger)
+        let app = buildApplication(settings: ServeSettings(host: host, port: port), pool: pool, migrator: migrator, registry: registry, logger: logger)
         try await app.runService()
     }
 }

@@ -6,7 +6,16 @@ import Simulator
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulator",
-        abstract: "Run the WeChat Pay v2 simulator (HTTPS endpoints + control API).",
+        abstract: "The WeChat Pay v2 simulator: serve it, or register merchants.d in it.",
+        subcommands: [SimulatorServeCommand.self, SimulatorRegisterCommand.self],
+        defaultSubcommand: SimulatorServeCommand.self
+    )
+}
+
+struct SimulatorServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the WeChat Pay v2 simulator (HTTPS endpoints + control API) — the default.",
         discussion: """
             Serves sendredpack, sendgroupredpack, sendminiprogramhb, gethbinfo, \
             promotion/transfers and gettransferinfo over HTTPS on --listen. A client \

@@ -1,0 +1,111 @@
+import Foundation
+import Transport
+import WeChatPay
+
+/// One merchant entity, whatever its kind: what routing and sending need to know.
+public protocol MerchantConfig: Sendable {
+    /// Stable operator-facing id (the file name without .toml).
+    var name: String { get }
+    var kind: String { get }
+    var merchantID: String { get }
+    var appIDs: [AppIDBinding] { get }
+    /// Default sender name (≤ 32 characters).
+    var sendName: String { get }
+    /// Key, TLS identity and endpoint used to act as this merchant.
+    var credentials: MerchantCredentials { get }
+    var qualificationFacts: QualificationFacts { get }
+    var limits: MerchantLimits { get }
+    var tenants: TenantScope { get }
+    /// Lower is tried first.
+    var priority: Int { get }
+    /// Spreads load among entities of equal priority.
+    var weight: Int { get }
+    /// Whitelisted calling IPs (documented; checked by `merchant check`).
+    var egressIPs: [String] { get }
+    var certificate: CertificateSummary { get }
+    /// The file the entity was loaded from.
+    var source: URL { get }
+}
+
+public struct AppIDBinding: Sendable, Equatable, Codable {
+    public let id: String
+    public let type: AppIDType
+    public init(id: String, type: AppIDType) {
+        self.id = id
+        self.type = type
+    }
+}
+
+/// The facts WeChat's 90/30-day rule is applied to.
+public struct QualificationFacts: Sendable, Equatable {
+    public let onboardedOn: BusinessDay
+    public let tradingSince: BusinessDay
+    public let redpackEnabled: Bool
+
+    public func evaluate(on day: BusinessDay) -> Qualification {
+        Qualification.evaluate(onboardedOn: onboardedOn, tradingSince: tradingSince, productEnabled: redpackEnabled, on: day)
+    }
+}
+
+/// Limits the gateway enforces before WeChat would.
+public struct MerchantLimits: Sendable, Equatable, Codable {
+    public let perMinute: Int
+    public let perUserPerDay: Int
+    /// Per-packet range without a scene_id.
+    public let minFen: Int64
+    public let maxFen: Int64
+    /// Merchant's total per Shanghai day.
+    public let dailyFen: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case perMinute = "per_minute", perUserPerDay = "per_user_per_day", minFen = "min_fen", maxFen = "max_fen", dailyFen = "daily_fen"
+    }
+
+    /// WeChat's defaults (reference §4.1) plus a 50 000-yuan daily cap.
+    public static let defaults = MerchantLimits(perMinute: 1800, perUserPerDay: 10, minFen: 100, maxFen: 20_000, dailyFen: 5_000_000)
+    /// The largest packet any scene allows (reference §4.1: ≤ 4999 yuan).
+    public static let sceneMaximumFen: Int64 = 499_900
+
+    public init(perMinute: Int, perUserPerDay: Int, minFen: Int64, maxFen: Int64, dailyFen: Int64) {
+        self.perMinute = perMinute
+        self.perUserPerDay = perUserPerDay
+        self.minFen = minFen
+        self.maxFen = maxFen
+        self.dailyFen = dailyFen
+    }
+
+    /// Whether one packet of `fen` may be sent, given whether a scene_id comes with it.
+    public func accepts(perPacketFen fen: Int64, hasScene: Bool) -> Bool {
+        hasScene ? (1...Self.sceneMaximumFen).contains(fen) : (minFen...maxFen).contains(fen)
+    }
+}
+
+/// Which tenants may use an entity.
+public enum TenantScope: Sendable, Equatable {
+    case all
+    case only(Set<String>)
+
+    public func allows(_ tenant: String) -> Bool {
+        switch self {
+        case .all: true
+        case .only(let tenants): tenants.contains(tenant)
+        }
+    }
+
+    public var names: [String] {
+        switch self {
+        case .all: ["*"]
+        case .only(let tenants): tenants.sorted()
+        }
+    }
+}
+
+/// What the loader learned from the API certificate.
+public struct CertificateSummary: Sendable, Equatable {
+    public let subject: String
+    public let notValidAfter: Date
+
+    public func daysToExpiry(from now: Date = Date()) -> Int {
+        Int((notValidAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+    }
+}

@@ -1,0 +1,17 @@
+// Merchants — the registry of merchant entities (the WXPayConfigImpl pattern as a product).
+//
+// What it owns:
+// - `MerchantConfig`: the protocol every entity kind implements — identity, credentials,
+//   endpoint, appids, limits, qualification facts, tenants, priority/weight.
+// - `MerchantKinds`: kind name → factory. `wechatpay.v2` is the only kind today.
+// - `MerchantLoader`: merchants.d/*.toml → immutable values. Any problem (unknown kind or
+//   field, bad id, key not 32 chars, unreadable/mismatched/expired certificate, duplicate
+//   name or (mch_id, appid)) fails the whole load with file, field and reason.
+// - `MerchantSnapshot` + `MerchantRegistry`: an immutable, appid-indexed snapshot swapped
+//   atomically on reload; a failed reload keeps the old one. One TLS identity per entity.
+// - `MerchantRouter`: picks eligible entities for a send (enabled, qualified, appid and
+//   its type, tenant, amount/scene_id, cool-down, capacity) by priority then weight, or
+//   explains every exclusion. Capacity comes through `CapacityProvider`, which the payout
+//   engine implements against PostgreSQL.
+// - `MerchantStateStore`: enabled/disabled and cool-down in PostgreSQL (shared by every
+//   gateway instance), with an audit event in the same transaction.

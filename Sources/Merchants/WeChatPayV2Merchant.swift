@@ -1,0 +1,165 @@
+import Foundation
+import TOMLKit
+import Transport
+import WeChatPay
+
+/// The `wechatpay.v2` kind: a WeChat Pay APIv2 merchant (mch_id + appids + API cert).
+public struct WeChatPayV2Merchant: MerchantConfig {
+    public static let kind = "wechatpay.v2"
+
+    public let name: String
+    public var kind: String { Self.kind }
+    public let merchantID: String
+    public let appIDs: [AppIDBinding]
+    public let sendName: String
+    public let credentials: MerchantCredentials
+    public let qualificationFacts: QualificationFacts
+    public let limits: MerchantLimits
+    public let tenants: TenantScope
+    public let priority: Int
+    public let weight: Int
+    public let egressIPs: [String]
+    public let certificate: CertificateSummary
+    public let source: URL
+
+    /// The TOML document, before any secret or file is read (the simulator registration
+    /// and `merchant add` use this much).
+    public struct Document: Decodable, Sendable {
+        public let kind: String
+        public let name: String
+        public let mchID: String
+        public let appids: [AppIDBinding]
+        public let sendName: String
+        public let apiKey: SecretReference
+        public let cert: String
+        public let key: SecretReference
+        public let baseURL: String
+        public let caFile: String?
+        public let onboardedOn: BusinessDay
+        public let tradingSince: BusinessDay
+        public let redpackEnabled: Bool
+        public let egressIPs: [String]?
+        public let limits: LimitsDocument?
+        public let tenants: [String]
+        public let priority: Int?
+        public let weight: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, name, appids, cert, key, tenants, priority, weight, limits
+            case mchID = "mch_id", sendName = "send_name", apiKey = "api_key", baseURL = "base_url", caFile = "ca_file"
+            case onboardedOn = "onboarded_on", tradingSince = "trading_since", redpackEnabled = "redpack_enabled", egressIPs = "egress_ips"
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decode(String.self, forKey: .kind)
+            name = try c.decode(String.self, forKey: .name)
+            mchID = try c.decode(String.self, forKey: .mchID)
+            appids = try c.decode([AppIDBinding].self, forKey: .appids)
+            sendName = try c.decode(String.self, forKey: .sendName)
+            apiKey = try c.decode(SecretReference.self, forKey: .apiKey)
+            cert = try c.decode(String.self, forKey: .cert)
+            key = try c.decode(SecretReference.self, forKey: .key)
+            baseURL = try c.decode(String.self, forKey: .baseURL)
+            caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+            onboardedOn = try Self.day(c, .onboardedOn)
+            tradingSince = try Self.day(c, .tradingSince)
+            redpackEnabled = try c.decode(Bool.self, forKey: .redpackEnabled)
+            egressIPs = try c.decodeIfPresent([String].self, forKey: .egressIPs)
+            limits = try c.decodeIfPresent(LimitsDocument.self, forKey: .limits)
+            tenants = try c.decode([String].self, forKey: .tenants)
+            priority = try c.decodeIfPresent(Int.self, forKey: .priority)
+            weight = try c.decodeIfPresent(Int.self, forKey: .weight)
+        }
+
+        /// A TOML date (`2025-03-01`) or an ISO string.
+        static func day(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> BusinessDay {
+            if let date = try? c.decode(TOMLDate.self, forKey: key), let day = BusinessDay(year: date.year, month: date.month, day: date.day) {
+                return day
+            }
+            let text = try c.decode(String.self, forKey: key)
+            guard let day = BusinessDay(iso: text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "not a YYYY-MM-DD date: \(text)")
+            }
+            return day
+        }
+    }
+
+    public struct LimitsDocument: Decodable, Sendable {
+        let perMinute: Int?
+        let perUserPerDay: Int?
+        let minFen: Int64?
+        let maxFen: Int64?
+        let dailyFen: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case perMinute = "per_minute", perUserPerDay = "per_user_per_day", minFen = "min_fen", maxFen = "max_fen", dailyFen = "daily_fen"
+        }
+
+        var resolved: MerchantLimits {
+            let d = MerchantLimits.defaults
+            return MerchantLimits(perMinute: perMinute ?? d.perMinute, perUserPerDay: perUserPerDay ?? d.perUserPerDay,
+                                  minFen: minFen ?? d.minFen, maxFen: maxFen ?? d.maxFen, dailyFen: dailyFen ?? d.dailyFen)
+        }
+    }
+
+    /// Factory registered under `wechatpay.v2`.
+    static func load(_ table: TOMLTable, file: URL, environment: [String: String], now: Date) throws -> any MerchantConfig {
+        var decoder = TOMLDecoder()
+        decoder.strictDecoding = true
+        let document = try decoder.decode(Document.self, from: table)
+        return try make(document, file: file, environment: environment, now: now)
+    }
+
+    static func make(_ d: Document, file: URL, environment: [String: String], now: Date) throws -> WeChatPayV2Merchant {
+        let fileName = file.lastPathComponent
+        func fail(_ field: String, _ reason: String) -> MerchantLoadError { MerchantLoadError(file: fileName, field: field, reason: reason) }
+        let base = file.deletingLastPathComponent()
+        let stem = file.deletingPathExtension().lastPathComponent
+        guard d.name == stem else { throw fail("name", "must equal the file name without .toml (\"\(stem)\")") }
+        guard !d.mchID.isEmpty, d.mchID.count <= 32, d.mchID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw fail("mch_id", "must be 1–32 digits")
+        }
+        guard !d.appids.isEmpty else { throw fail("appids", "at least one appid is required") }
+        for appid in d.appids where !(appid.id.hasPrefix("wx") || appid.id.hasPrefix("ww")) || appid.id.count > 32 || !appid.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            throw fail("appids", "\"\(appid.id)\" is not an appid (wx… or ww…, letters and digits, ≤ 32)")
+        }
+        if Set(d.appids.map(\.id)).count != d.appids.count { throw fail("appids", "an appid is listed twice") }
+        guard !d.sendName.isEmpty, d.sendName.unicodeScalars.count <= 32 else { throw fail("send_name", "must be 1–32 characters") }
+        guard let url = URL(string: d.baseURL), url.scheme == "https", url.host != nil else { throw fail("base_url", "must be an https:// URL") }
+        guard !d.tenants.isEmpty else { throw fail("tenants", "list the tenants allowed, or [\"*\"] for all") }
+        let priority = d.priority ?? 10
+        let weight = d.weight ?? 1
+        guard weight >= 1 else { throw fail("weight", "must be at least 1") }
+        let limits = d.limits?.resolved ?? .defaults
+        guard limits.perMinute >= 1, limits.perUserPerDay >= 1, limits.minFen >= 1, limits.minFen <= limits.maxFen, limits.dailyFen >= limits.maxFen else {
+            throw fail("limits", "need per_minute ≥ 1, per_user_per_day ≥ 1, 1 ≤ min_fen ≤ max_fen ≤ daily_fen")
+        }
+        let apiKey: Secret
+        do { apiKey = try d.apiKey.resolve(relativeTo: base, environment: environment) } catch { throw fail("api_key", error.reason) }
+        guard apiKey.reveal().count == 32, apiKey.reveal().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw fail("api_key", "the APIv2 key must be 32 letters and digits (from \(d.apiKey.location))")
+        }
+        let certPath = d.cert.hasPrefix("/") ? d.cert : base.appendingPathComponent(d.cert).path
+        guard let certPEM = try? String(contentsOfFile: certPath, encoding: .utf8) else { throw fail("cert", "cannot read \(certPath)") }
+        let keySecret: Secret
+        do { keySecret = try d.key.resolve(relativeTo: base, environment: environment) } catch { throw fail("key", error.reason) }
+        let summary: CertificateSummary
+        do { summary = try CertificateCheck.verify(certificatePEM: certPEM, keyPEM: keySecret.reveal(), now: now) } catch {
+            throw fail(error.field, error.reason)
+        }
+        var caFile: String?
+        if let ca = d.caFile, !ca.isEmpty {
+            let path = ca.hasPrefix("/") ? ca : base.appendingPathComponent(ca).path
+            guard FileManager.default.isReadableFile(atPath: path) else { throw fail("ca_file", "cannot read \(path)") }
+            caFile = path
+        }
+        let identity = ClientIdentity(name: d.name, certificate: .pem(Array(certPEM.utf8)), privateKey: .pem(keySecret), extraTrustRootsFile: caFile)
+        return WeChatPayV2Merchant(
+            name: d.name, merchantID: d.mchID, appIDs: d.appids, sendName: d.sendName,
+            credentials: MerchantCredentials(merchantID: d.mchID, baseURL: d.baseURL, apiKey: apiKey, identity: identity),
+            qualificationFacts: QualificationFacts(onboardedOn: d.onboardedOn, tradingSince: d.tradingSince, redpackEnabled: d.redpackEnabled),
+            limits: limits, tenants: d.tenants.contains("*") ? .all : .only(Set(d.tenants)), priority: priority, weight: weight,
+            egressIPs: d.egressIPs ?? [], certificate: summary, source: file)
+    }
+}
