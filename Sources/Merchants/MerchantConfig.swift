@@ -42,6 +42,12 @@ public struct QualificationFacts: Sendable, Equatable {
     public let tradingSince: BusinessDay
     public let redpackEnabled: Bool
 
+    public init(onboardedOn: BusinessDay, tradingSince: BusinessDay, redpackEnabled: Bool) {
+        self.onboardedOn = onboardedOn
+        self.tradingSince = tradingSince
+        self.redpackEnabled = redpackEnabled
+    }
+
     public func evaluate(on day: BusinessDay) -> Qualification {
         Qualification.evaluate(onboardedOn: onboardedOn, tradingSince: tradingSince, productEnabled: redpackEnabled, on: day)
     }
@@ -104,6 +110,11 @@ public enum TenantScope: Sendable, Equatable {
 public struct CertificateSummary: Sendable, Equatable {
     public let subject: String
     public let notValidAfter: Date
+
+    public init(subject: String, notValidAfter: Date) {
+        self.subject = subject
+        self.notValidAfter = notValidAfter
+    }
 
     public func daysToExpiry(from now: Date = Date()) -> Int {
         Int((notValidAfter.timeIntervalSince(now) / 86_400).rounded(.down))

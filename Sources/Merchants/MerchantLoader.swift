@@ -75,7 +75,9 @@ public struct MerchantLoader: Sendable {
         }
         switch error {
         case .keyNotFound(let key, let context):
-            return MerchantLoadError(file: file, field: path(context.codingPath + [key]), reason: "missing")
+            // Some decoders already end the path with the missing key.
+            let keys = context.codingPath.last?.stringValue == key.stringValue ? context.codingPath : context.codingPath + [key]
+            return MerchantLoadError(file: file, field: path(keys), reason: "missing")
         case .typeMismatch(let type, let context):
             return MerchantLoadError(file: file, field: path(context.codingPath), reason: "expected \(type)")
         case .valueNotFound(let type, let context):

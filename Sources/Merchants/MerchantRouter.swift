@@ -97,33 +97,39 @@ public struct MerchantRouter: Sendable {
         return Self.decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now)
     }
 
+    /// At most `limit` eligible entities, best first: the best priority group is sampled
+    /// by weight (without replacement) and each draw checked, so a decision costs about
+    /// `limit` checks whatever the number of entities. Only when nobody is eligible is
+    /// every entity examined — to explain each one.
     public static func decide<G: RandomNumberGenerator>(_ request: RouteRequest, snapshot: MerchantSnapshot, runtime: [String: MerchantRuntimeState],
-                                                       usage: [String: MerchantUsage], now: Date, using generator: inout G) -> RouteDecision {
+                                                       usage: [String: MerchantUsage], now: Date, limit: Int = 4,
+                                                       using generator: inout G) -> RouteDecision {
         let day = BusinessCalendar.day(of: now)
-        var eligible: [any MerchantConfig] = []
+        func check(_ merchant: any MerchantConfig) -> Exclusion? {
+            exclusion(of: merchant, request, runtime[merchant.name] ?? .default, usage[merchant.name] ?? .none, day: day, now: now)
+        }
+        var chosen: [any MerchantConfig] = []
+        for group in snapshot.groups(appID: request.appID) where chosen.count < limit {
+            var draws = WeightedDraws(group)
+            while let merchant = draws.next(using: &generator) {
+                if check(merchant) == nil {
+                    chosen.append(merchant)
+                    if chosen.count == limit { break }
+                }
+            }
+        }
+        if !chosen.isEmpty { return .candidates(chosen) }
         var excluded: [(merchant: String, exclusion: Exclusion)] = []
-        for merchant in snapshot.serving(appID: request.appID) {
-            if let exclusion = exclusion(of: merchant, request, runtime[merchant.name] ?? .default, usage[merchant.name] ?? .none, day: day, now: now) {
-                excluded.append((merchant.name, exclusion))
-            } else {
-                eligible.append(merchant)
-            }
+        for merchant in snapshot.merchants {
+            excluded.append((merchant.name, check(merchant) ?? .appIDNotServed(request.appID)))
         }
-        guard !eligible.isEmpty else {
-            // Only on this failure path: explain every other entity too.
-            let named = Set(excluded.map(\.merchant))
-            for merchant in snapshot.merchants where !named.contains(merchant.name) {
-                excluded.append((merchant.name, .appIDNotServed(request.appID)))
-            }
-            return .noCandidate(excluded)
-        }
-        return .candidates(order(eligible, using: &generator))
+        return .noCandidate(excluded)
     }
 
     public static func decide(_ request: RouteRequest, snapshot: MerchantSnapshot, runtime: [String: MerchantRuntimeState],
-                              usage: [String: MerchantUsage], now: Date) -> RouteDecision {
+                              usage: [String: MerchantUsage], now: Date, limit: Int = 4) -> RouteDecision {
         var generator = SystemRandomNumberGenerator()
-        return decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now, using: &generator)
+        return decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now, limit: limit, using: &generator)
     }
 
     static func exclusion(of merchant: any MerchantConfig, _ request: RouteRequest, _ state: MerchantRuntimeState,
@@ -148,16 +154,39 @@ public struct MerchantRouter: Sendable {
         }
         return nil
     }
+}
 
-    /// Priority ascending; among equal priority a weighted random order (each entity's key
-    /// is u^(1/weight), largest first), so weight w is chosen first w/Σw of the time.
-    static func order<G: RandomNumberGenerator>(_ merchants: [any MerchantConfig], using generator: inout G) -> [any MerchantConfig] {
-        let keyed = merchants.map { merchant -> (merchant: any MerchantConfig, key: Double) in
-            let u = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &generator)
-            return (merchant, Foundation.pow(u, 1 / Double(merchant.weight)))
+/// Entities of one priority group in weighted random order, without replacement, drawn
+/// lazily: each draw picks entity i with probability weight_i / (remaining weight).
+/// Draws hit by binary search over prefix sums; a draw that lands on an entity already
+/// taken is repeated, and once half the group is taken the rest is ordered in one go.
+struct WeightedDraws {
+    let group: MerchantSnapshot.PriorityGroup
+    var taken = Set<Int>()
+    var rest: [Int]? = nil
+
+    init(_ group: MerchantSnapshot.PriorityGroup) { self.group = group }
+
+    mutating func next<G: RandomNumberGenerator>(using generator: inout G) -> (any MerchantConfig)? {
+        let count = group.merchants.count
+        if rest == nil, taken.count * 2 >= count || count <= 4 { rest = remainingInWeightedOrder(using: &generator) }
+        if var ordered = rest {
+            guard !ordered.isEmpty else { return nil }
+            let index = ordered.removeFirst()
+            rest = ordered
+            return group.merchants[index]
         }
-        return keyed.sorted { a, b in
-            a.merchant.priority != b.merchant.priority ? a.merchant.priority < b.merchant.priority : a.key > b.key
-        }.map(\.merchant)
+        while true {
+            let index = group.index(forWeight: Int.random(in: 0..<group.totalWeight, using: &generator))
+            if taken.insert(index).inserted { return group.merchants[index] }
+        }
+    }
+
+    /// Efraimidis–Spirakis over what is left: key u^(1/w), largest first.
+    private func remainingInWeightedOrder<G: RandomNumberGenerator>(using generator: inout G) -> [Int] {
+        group.merchants.indices.filter { !taken.contains($0) }
+            .map { ($0, Foundation.pow(Double.random(in: Double.leastNonzeroMagnitude..<1, using: &generator), 1 / Double(group.merchants[$0].weight))) }
+            .sorted { $0.1 > $1.1 }
+            .map(\.0)
     }
 }

@@ -1,24 +1,55 @@
 /// An immutable set of loaded entities, indexed by appid so routing costs an index
-/// lookup plus the entities that serve that appid — never a scan of all entities.
+/// lookup plus a few weighted draws — never a scan of all entities.
 public struct MerchantSnapshot: Sendable {
     public let merchants: [any MerchantConfig]
-    /// appid → entities that serve it, in load order.
-    private let byAppID: [String: [any MerchantConfig]]
+    /// appid → entities that serve it, grouped by priority (ascending), weights prefix-summed.
+    private let byAppID: [String: [PriorityGroup]]
     private let byName: [String: any MerchantConfig]
     /// Increases with every successful load (shown in logs and `merchant list`).
     public let generation: Int
 
+    /// Entities of one priority serving one appid, with cumulative weights for sampling.
+    public struct PriorityGroup: Sendable {
+        public let priority: Int
+        public let merchants: [any MerchantConfig]
+        /// cumulativeWeights[i] = Σ weight of merchants[0...i].
+        let cumulativeWeights: [Int]
+
+        init(priority: Int, merchants: [any MerchantConfig]) {
+            self.priority = priority
+            self.merchants = merchants
+            var total = 0
+            self.cumulativeWeights = merchants.map { total += $0.weight; return total }
+        }
+
+        /// Index of the entity a uniform draw in 0..<totalWeight lands on (binary search).
+        func index(forWeight target: Int) -> Int {
+            var low = 0, high = cumulativeWeights.count - 1
+            while low < high {
+                let mid = (low + high) / 2
+                if cumulativeWeights[mid] > target { high = mid } else { low = mid + 1 }
+            }
+            return low
+        }
+
+        var totalWeight: Int { cumulativeWeights.last ?? 0 }
+    }
+
     public init(_ merchants: [any MerchantConfig], generation: Int = 1) {
         self.merchants = merchants
         self.generation = generation
-        var byAppID: [String: [any MerchantConfig]] = [:]
+        var serving: [String: [any MerchantConfig]] = [:]
         for merchant in merchants {
-            for appid in merchant.appIDs { byAppID[appid.id, default: []].append(merchant) }
+            for appid in merchant.appIDs { serving[appid.id, default: []].append(merchant) }
         }
-        self.byAppID = byAppID
+        self.byAppID = serving.mapValues { list in
+            Dictionary(grouping: list, by: \.priority).sorted { $0.key < $1.key }.map { PriorityGroup(priority: $0.key, merchants: $0.value) }
+        }
         self.byName = Dictionary(merchants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func serving(appID: String) -> [any MerchantConfig] { byAppID[appID] ?? [] }
+    /// Every entity serving `appID`, best priority first.
+    public func serving(appID: String) -> [any MerchantConfig] { groups(appID: appID).flatMap(\.merchants) }
+    public func groups(appID: String) -> [PriorityGroup] { byAppID[appID] ?? [] }
     public func merchant(named name: String) -> (any MerchantConfig)? { byName[name] }
 }

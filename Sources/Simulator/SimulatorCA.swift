@@ -13,6 +13,11 @@ public struct SimulatorCA: Sendable {
     public struct Issued: Sendable, Codable {
         public let certificatePEM: String
         public let keyPEM: String
+
+        public init(certificatePEM: String, keyPEM: String) {
+            self.certificatePEM = certificatePEM
+            self.keyPEM = keyPEM
+        }
     }
 
     public static func generate() throws -> SimulatorCA {

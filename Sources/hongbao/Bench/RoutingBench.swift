@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Merchants
+import Transport
+import WeChatPay
+
+/// Routing decisions per second as the number of entities grows (spread over 100 appids),
+/// and the time to load many merchants.d files.
+struct RoutingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routing",
+        abstract: "Routing decisions/s with 10, 1,000 and 10,000 entities; registry load time for 1,000 files."
+    )
+
+    @Option(help: "Seconds per measurement.") var seconds = 3.0
+    @Option(help: "Files for the load-time measurement.") var files = 1000
+
+    func run() async throws {
+        var results: [String] = []
+        for count in [10, 1_000, 10_000] {
+            let snapshot = MerchantSnapshot((0..<count).map { BenchMerchant(index: $0) })
+            var generator = SystemRandomNumberGenerator()
+            let now = Date()
+            var decisions = 0
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            let started = ContinuousClock.now
+            while ContinuousClock.now < deadline {
+                for i in 0..<1000 {
+                    // Only appids that some entity serves: the measured path is a successful decision.
+                    let request = RouteRequest(tenant: "t", appID: BenchMerchant.appID(i % min(count, 100)), openID: "o\(i)", amountFen: 100)
+                    if case .candidates(let list) = MerchantRouter.decide(request, snapshot: snapshot, runtime: [:], usage: [:], now: now, using: &generator) {
+                        decisions += list.isEmpty ? 0 : 1
+                    }
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            let perSecond = Double(decisions) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            results.append(#""entities_\#(count)":\#(Int(perSecond))"#)
+        }
+        let loadSeconds = try await loadTime()
+        print(#"{"bench":"routing",\#(results.joined(separator: ",")),"load_\#(files)_files_ms":\#(Int(loadSeconds * 1000))}"#)
+    }
+
+    /// Writes `files` entities (one certificate shared, as loading cost is per file) and loads them.
+    func loadTime() async throws -> Double {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-bench-load-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (cert, key) = try BenchCertificate.make()
+        try cert.write(to: directory.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
+        try key.write(to: directory.appendingPathComponent("key.pem"), atomically: true, encoding: .utf8)
+        try String(repeating: "k", count: 32).write(to: directory.appendingPathComponent("api.key"), atomically: true, encoding: .utf8)
+        for i in 0..<files {
+            let text = """
+                kind = "wechatpay.v2"
+                name = "m\(i)"
+                mch_id = "\(1_900_000_000 + i)"
+                appids = [ { id = "\(BenchMerchant.appID(i % 100))", type = "mp" } ]
+                send_name = "bench"
+                api_key = { file = "api.key" }
+                cert = "cert.pem"
+                key = { file = "key.pem" }
+                base_url = "https://127.0.0.1:9443"
+                onboarded_on = 2020-01-01
+                trading_since = 2020-01-01
+                redpack_enabled = true
+                tenants = ["*"]
+                """
+            try text.write(to: directory.appendingPathComponent("m\(i).toml"), atomically: true, encoding: .utf8)
+        }
+        let started = ContinuousClock.now
+        let loaded = try MerchantLoader(directory: directory, environment: [:]).load()
+        let elapsed = ContinuousClock.now - started
+        guard loaded.count == files else { throw CLIError("loaded \(loaded.count) of \(files)") }
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+/// An in-memory qualified entity for the routing benchmark.
+struct BenchMerchant: MerchantConfig {
+    let name: String
+    let kind = "bench"
+    let merchantID: String
+    let appIDs: [AppIDBinding]
+    let sendName = "bench"
+    let credentials: MerchantCredentials
+    let qualificationFacts = QualificationFacts(onboardedOn: BusinessDay(iso: "2020-01-01")!, tradingSince: BusinessDay(iso: "2020-01-01")!, redpackEnabled: true)
+    let limits = MerchantLimits.defaults
+    let tenants = TenantScope.all
+    let priority: Int
+    let weight = 1
+    let egressIPs: [String] = []
+    let certificate = CertificateSummary(subject: "CN=bench", notValidAfter: Date().addingTimeInterval(86_400 * 365))
+    let source = URL(fileURLWithPath: "/bench")
+
+    static func appID(_ i: Int) -> String { "wxbench" + String(format: "%011d", i) }
+
+    init(index: Int) {
+        name = "m\(index)"
+        merchantID = String(1_900_000_000 + index)
+        appIDs = [AppIDBinding(id: Self.appID(index % 100), type: .officialAccount)]
+        priority = index % 3
+        credentials = MerchantCredentials(merchantID: merchantID, baseURL: "https://127.0.0.1:1", apiKey: Secret("k"),
+                                          identity: ClientIdentity(name: name, certificate: .pem([]), privateKey: .pem(Secret(""))))
+    }
+}
