@@ -16,7 +16,8 @@ final class ConnectionSlot: @unchecked Sendable {
     init(id: Int, configuration: PostgresConfiguration) {
         self.id = id
         self.configuration = configuration
-        let thread = Thread { [unowned self] in self.runLoop() }
+        // The thread keeps the slot alive until its loop returns (after `stop`).
+        let thread = Thread { [self] in self.runLoop() }
         thread.name = "hongbao-pg-\(id)"
         thread.start()
     }

@@ -7,15 +7,6 @@ struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulator",
         abstract: "The WeChat Pay v2 simulator: serve it, or register merchants.d in it.",
-        subcommands: [SimulatorServeCommand.self, SimulatorRegisterCommand.self],
-        defaultSubcommand: SimulatorServeCommand.self
-    )
-}
-
-struct SimulatorServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve",
-        abstract: "Run the WeChat Pay v2 simulator (HTTPS endpoints + control API) — the default.",
         discussion: """
             Serves sendredpack, sendgroupredpack, sendminiprogramhb, gethbinfo, \
             promotion/transfers and gettransferinfo over HTTPS on --listen. A client \
@@ -36,7 +27,17 @@ struct SimulatorServeCommand: AsyncParsableCommand {
 
             Example:
               hongbao simulator --listen 127.0.0.1:9443 --control 127.0.0.1:9080 --state-dir .hongbao/sim
-            """
+            """,
+        subcommands: [SimulatorServeCommand.self, SimulatorRegisterCommand.self],
+        defaultSubcommand: SimulatorServeCommand.self
+    )
+}
+
+struct SimulatorServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the WeChat Pay v2 simulator (HTTPS endpoints + control API) — the default.",
+        discussion: "See `hongbao simulator --help` for the endpoints and the control API."
     )
 
     @Option(help: ArgumentHelp("HTTPS address for the WeChat endpoints.", valueName: "host:port")) var listen = "127.0.0.1:9443"
