@@ -77,7 +77,7 @@ let package = Package(
             "Postgres", "Simulator", "Transport", "WeChatPay", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport"]),
+        .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Merchants", "Simulator", "Postgres", "TestSupport"]),

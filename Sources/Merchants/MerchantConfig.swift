@@ -68,9 +68,10 @@ public struct MerchantLimits: Sendable, Equatable, Codable {
     }
 
     /// WeChat's defaults (reference §4.1) plus a 50 000-yuan daily cap.
-    public static let defaults = MerchantLimits(perMinute: 1800, perUserPerDay: 10, minFen: 100, maxFen: 20_000, dailyFen: 5_000_000)
-    /// The largest packet any scene allows (reference §4.1: ≤ 4999 yuan).
-    public static let sceneMaximumFen: Int64 = 499_900
+    public static let defaults = MerchantLimits(
+        perMinute: RedPacketDefaults.perMinute, perUserPerDay: RedPacketDefaults.perUserPerDay,
+        minFen: RedPacketDefaults.amountRange.lowerBound, maxFen: RedPacketDefaults.amountRange.upperBound, dailyFen: 5_000_000)
+    public static let sceneMaximumFen = RedPacketDefaults.sceneMaximumFen
 
     public init(perMinute: Int, perUserPerDay: Int, minFen: Int64, maxFen: Int64, dailyFen: Int64) {
         self.perMinute = perMinute

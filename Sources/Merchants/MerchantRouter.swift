@@ -12,14 +12,19 @@ public struct RouteRequest: Sendable {
     /// Total amount (for a group packet, the sum of all shares).
     public var amountFen: Int64
     public var hasScene: Bool
+    /// Entities already tried for this payout that failed definitely (nothing paid):
+    /// re-routing skips them.
+    public var excluding: Set<String>
 
-    public init(tenant: String, appID: String, openID: String, kind: PacketKind = .normal, amountFen: Int64, hasScene: Bool = false) {
+    public init(tenant: String, appID: String, openID: String, kind: PacketKind = .normal, amountFen: Int64, hasScene: Bool = false,
+                excluding: Set<String> = []) {
         self.tenant = tenant
         self.appID = appID
         self.openID = openID
         self.kind = kind
         self.amountFen = amountFen
         self.hasScene = hasScene
+        self.excluding = excluding
     }
 
     var perPacketFen: Int64 {
@@ -40,6 +45,7 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
     case perMinuteFull(limit: Int)
     case userDailyCountFull(limit: Int)
     case dailyAmountFull(limitFen: Int64, usedFen: Int64)
+    case alreadyTried
 
     public var code: String {
         switch self {
@@ -53,6 +59,7 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
         case .perMinuteFull: "rate_limited"
         case .userDailyCountFull: "user_daily_count"
         case .dailyAmountFull: "daily_amount"
+        case .alreadyTried: "already_tried"
         }
     }
 
@@ -70,6 +77,7 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
         case .perMinuteFull(let limit): "sent \(limit) in the last minute (its limit)"
         case .userDailyCountFull(let limit): "this user already got \(limit) today from it (its limit)"
         case .dailyAmountFull(let limit, let used): "daily amount would exceed \(limit) fen (\(used) used)"
+        case .alreadyTried: "already tried for this payout and refused it"
         }
     }
 }
@@ -99,10 +107,11 @@ public struct MerchantRouter: Sendable {
 
     /// At most `limit` eligible entities, best first: the best priority group is sampled
     /// by weight (without replacement) and each draw checked, so a decision costs about
-    /// `limit` checks whatever the number of entities. Only when nobody is eligible is
-    /// every entity examined — to explain each one.
+    /// `limit` checks whatever the number of entities. The engine asks for one and, after a
+    /// definite failure, routes again with the failed entity in `excluding`. Only when
+    /// nobody is eligible is every entity examined — to explain each one.
     public static func decide<G: RandomNumberGenerator>(_ request: RouteRequest, snapshot: MerchantSnapshot, runtime: [String: MerchantRuntimeState],
-                                                       usage: [String: MerchantUsage], now: Date, limit: Int = 4,
+                                                       usage: [String: MerchantUsage], now: Date, limit: Int = 1,
                                                        using generator: inout G) -> RouteDecision {
         let day = BusinessCalendar.day(of: now)
         func check(_ merchant: any MerchantConfig) -> Exclusion? {
@@ -127,7 +136,7 @@ public struct MerchantRouter: Sendable {
     }
 
     public static func decide(_ request: RouteRequest, snapshot: MerchantSnapshot, runtime: [String: MerchantRuntimeState],
-                              usage: [String: MerchantUsage], now: Date, limit: Int = 4) -> RouteDecision {
+                              usage: [String: MerchantUsage], now: Date, limit: Int = 1) -> RouteDecision {
         var generator = SystemRandomNumberGenerator()
         return decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now, limit: limit, using: &generator)
     }
@@ -135,6 +144,7 @@ public struct MerchantRouter: Sendable {
     static func exclusion(of merchant: any MerchantConfig, _ request: RouteRequest, _ state: MerchantRuntimeState,
                           _ usage: MerchantUsage, day: BusinessDay, now: Date) -> Exclusion? {
         guard let binding = merchant.appIDs.first(where: { $0.id == request.appID }) else { return .appIDNotServed(request.appID) }
+        if request.excluding.contains(merchant.name) { return .alreadyTried }
         let needed: AppIDType = if case .miniProgram = request.kind { .miniProgram } else { .officialAccount }
         guard binding.type == needed else { return .appIDType(binding.type, needed: needed) }
         guard state.enabled else { return .disabled(reason: state.reason) }
@@ -169,6 +179,11 @@ struct WeightedDraws {
 
     mutating func next<G: RandomNumberGenerator>(using generator: inout G) -> (any MerchantConfig)? {
         let count = group.merchants.count
+        if count == 1 {
+            guard taken.isEmpty else { return nil }
+            taken.insert(0)
+            return group.merchants[0]
+        }
         if rest == nil, taken.count * 2 >= count || count <= 4 { rest = remainingInWeightedOrder(using: &generator) }
         if var ordered = rest {
             guard !ordered.isEmpty else { return nil }

@@ -71,7 +71,7 @@ extension SimLedger.State {
         // Amount per packet: within the account's range without scene_id, up to 4999 yuan with one.
         let perPacket = amount / Int64(max(shares, 1))
         let scene = f["scene_id"] ?? ""
-        let allowed: ClosedRange<Int64> = scene.isEmpty ? account.limits.minFen...account.limits.maxFen : 1...499_900
+        let allowed: ClosedRange<Int64> = scene.isEmpty ? account.limits.minFen...account.limits.maxFen : 1...RedPacketDefaults.sceneMaximumFen
         guard amount > 0, allowed.contains(perPacket) else {
             return SimAnswer.error("MONEY_LIMIT", "金额超出限制 (\(perPacket) fen per packet\(scene.isEmpty ? " without scene_id" : ""))")
         }

@@ -17,7 +17,9 @@ public struct SimAccountSpec: Codable, Sendable {
         /// Merchant's daily total (SENDAMOUNT_LIMIT).
         public var dailyFen: Int64
 
-        public static let defaults = Limits(perMinute: 1800, perUserPerDay: 10, minFen: 100, maxFen: 20_000, dailyFen: 5_000_000)
+        public static let defaults = Limits(
+            perMinute: RedPacketDefaults.perMinute, perUserPerDay: RedPacketDefaults.perUserPerDay,
+            minFen: RedPacketDefaults.amountRange.lowerBound, maxFen: RedPacketDefaults.amountRange.upperBound, dailyFen: 5_000_000)
 
         public init(perMinute: Int, perUserPerDay: Int, minFen: Int64, maxFen: Int64, dailyFen: Int64) {
             self.perMinute = perMinute

@@ -63,7 +63,7 @@ struct FieldRules {
         check(perPacketFen > 0, field, "must be positive")
         if let sceneID, !sceneID.isEmpty {
             check(SceneID.allowed.contains(sceneID), "scene_id", "must be one of \(SceneID.allowed.joined(separator: ", "))")
-        } else if !(RedPacketAmount.defaultRange).contains(perPacketFen) {
+        } else if !RedPacketDefaults.amountRange.contains(perPacketFen) {
             errors.append(FieldError(field, "outside 100–20000 fen (1–200 yuan) requires a scene_id"))
         }
     }
@@ -78,9 +78,14 @@ public enum SceneID {
     public static let allowed = (1...8).map { "PRODUCT_\($0)" }
 }
 
-/// Default per-packet range without scene_id (reference §4.1).
-public enum RedPacketAmount {
-    public static let defaultRange: ClosedRange<Int64> = 100...20_000
+/// WeChat's red-packet defaults (reference §4.1); merchants may have them changed.
+public enum RedPacketDefaults {
+    /// Per-packet range without a scene_id: 1–200 yuan.
+    public static let amountRange: ClosedRange<Int64> = 100...20_000
+    /// The largest packet any scene allows: 4999 yuan.
+    public static let sceneMaximumFen: Int64 = 499_900
+    public static let perMinute = 1800
+    public static let perUserPerDay = 10
 }
 
 extension String {

@@ -31,15 +31,16 @@ struct RegistryTests {
         // Prepare both states' files once; reloads flip between the two directories' contents.
         let bFields = try fixture.fields(name: "b1", mchId: "1900000201")
         let a1 = try fixture.fields(name: "a1", mchId: "1900000101"), a2 = try fixture.fields(name: "a2", mchId: "1900000102")
-        let router = MerchantRouter(capacity: FixedCapacity())
         let counters = Counters()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
-                group.addTask {
+                group.addTask { @Sendable in
                     while !counters.stop.load(ordering: .relaxed) {
                         await Task.yield() // let the reloading task run on the small cooperative pool
                         let snapshot = registry.snapshot
-                        let decision = try await router.route(RouteRequest(tenant: "t", appID: "wx8888888888888888", openID: "o", amountFen: 100), snapshot: snapshot, runtime: [:])
+                        // Ask for every eligible entity, so a torn snapshot would show as a mixed set.
+                        let decision = MerchantRouter.decide(RouteRequest(tenant: "t", appID: "wx8888888888888888", openID: "o", amountFen: 100),
+                                                             snapshot: snapshot, runtime: [:], usage: [:], now: Date(), limit: 4)
                         guard case .candidates(let list) = decision else { counters.mixed.add(1, ordering: .relaxed); continue }
                         let names = Set(list.map(\.name))
                         if names != setA && names != setB { counters.mixed.add(1, ordering: .relaxed) }

@@ -1,6 +1,7 @@
 import Foundation
 import Merchants
 import Testing
+import TestSupport
 import WeChatPay
 
 @Suite("Merchant router")
@@ -44,6 +45,7 @@ struct RouterTests {
         #expect(exclusion(decide([TestMerchant("m")], usage: ["m": MerchantUsage(lastMinute: 1800, userToday: 0, amountTodayFen: 0)])) == .perMinuteFull(limit: 1800))
         #expect(exclusion(decide([TestMerchant("m")], usage: ["m": MerchantUsage(lastMinute: 0, userToday: 10, amountTodayFen: 0)])) == .userDailyCountFull(limit: 10))
         #expect(exclusion(decide([TestMerchant("m")], usage: ["m": MerchantUsage(lastMinute: 0, userToday: 0, amountTodayFen: 4_999_950)])) == .dailyAmountFull(limitFen: 5_000_000, usedFen: 4_999_950))
+        #expect(exclusion(decide([TestMerchant("m")], RouteRequest(tenant: "t1", appID: app, openID: "o", amountFen: 100, excluding: ["m"]))) == .alreadyTried)
     }
 
     @Test("a scene_id admits amounts outside 1–200 yuan; an expired cool-down no longer excludes")
@@ -70,12 +72,18 @@ struct RouterTests {
         #expect(reasons.first { $0.merchant == "other" }?.exclusion == .appIDNotServed(app))
     }
 
-    @Test("lower priority is always tried first")
+    @Test("lower priority is always tried first; re-routing after a failure moves to the next")
     func priority() {
+        let merchants = [TestMerchant("late", priority: 20, weight: 100), TestMerchant("early", priority: 5)]
         for _ in 0..<50 {
-            guard case .candidates(let list) = decide([TestMerchant("late", priority: 20, weight: 100), TestMerchant("early", priority: 5)]) else { return }
+            guard case .candidates(let list) = MerchantRouter.decide(RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100),
+                                                                     snapshot: MerchantSnapshot(merchants), runtime: [:], usage: [:], now: now, limit: 4) else { return }
             #expect(list.map(\.name) == ["early", "late"])
         }
+        guard case .candidates(let retry) = decide(merchants, RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100, excluding: ["early"])) else {
+            Issue.record("expected the next entity"); return
+        }
+        #expect(retry.map(\.name) == ["late"])
     }
 
     @Test("weights spread first choices in proportion (statistical, seeded)")
@@ -133,17 +141,5 @@ final class RecordingCapacity: CapacityProvider {
     func usage(of merchants: [String], openID: String, day: BusinessDay, now: Date) async throws -> [String: MerchantUsage] {
         calls.withLock { $0.append(merchants) }
         return [:]
-    }
-}
-
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import WeChatPay
 
 @Suite("Strict XML codec")
@@ -57,7 +58,7 @@ struct WeChatXMLTests {
 
     @Test("property: any flat document round-trips; mutated bytes never crash")
     func property() throws {
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SeededGenerator(seed: 0x5EED)
         let alphabet = Array("abcXYZ019 <>&\"'];]]>红包🧧\n\t")
         for _ in 0..<500 {
             var fields: [String: String] = [:]
@@ -73,18 +74,5 @@ struct WeChatXMLTests {
             }
             _ = try? WeChatXML.decode(bytes) // must return or throw, never trap
         }
-    }
-}
-
-/// Deterministic generator so a failing case can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }
