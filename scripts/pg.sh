@@ -4,12 +4,15 @@
 #   scripts/pg.sh stop    stop it (fast shutdown)
 #   scripts/pg.sh url     print DATABASE_URL of the running cluster
 #   scripts/pg.sh env     print `export DATABASE_URL=…` (for eval)
+#   scripts/pg.sh restart stop and start again on the same port (tests)
+# HONGBAO_PG_DIR picks another cluster directory (default .hongbao/pg).
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)/.hongbao"
-DATA="$ROOT/pg/data"
-SOCK="$ROOT/pg"
+PGDIR="${HONGBAO_PG_DIR:-$ROOT/pg}"
+DATA="$PGDIR/data"
+SOCK="$PGDIR"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL server binaries not found; run scripts/deps.sh" >&2; exit 1; }
 
@@ -27,14 +30,14 @@ free_port() {
 }
 
 url() {
-    local port; port="$(cat "$ROOT/pg/port")"
+    local port; port="$(cat "$PGDIR/port")"
     echo "postgresql://hongbao@127.0.0.1:${port}/hongbao"
 }
 
 case "${1:-}" in
 start)
-    mkdir -p "$ROOT/pg"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres "$ROOT/pg"; chmod 755 "$ROOT" "$ROOT/pg"; fi
+    mkdir -p "$PGDIR"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; chmod 755 "$ROOT" "$PGDIR"; fi
     if [ ! -f "$DATA/PG_VERSION" ]; then
         as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
         cat >> "$DATA/postgresql.conf" <<CONF
@@ -50,8 +53,10 @@ CONF
     if as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
         url; exit 0
     fi
-    port="$(free_port)"
-    echo "$port" > "$ROOT/pg/port"
+    # Same port as last time when there was one (clients keep their URL across restarts).
+    port="$(cat "$PGDIR/port" 2>/dev/null || true)"
+    [ -n "$port" ] || port="$(free_port)"
+    echo "$port" > "$PGDIR/port"
     as_owner "$PGBIN/pg_ctl" -D "$DATA" -o "-p $port" -l "$DATA/server.log" -w -t 60 start >/dev/null
     psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc \
         "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='hongbao') THEN CREATE ROLE hongbao LOGIN SUPERUSER; END IF; END\$\$;" >/dev/null
@@ -65,7 +70,7 @@ stop)
     ;;
 restart)
     # Used by tests: same data, same port.
-    as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -o "-p $(cat "$ROOT/pg/port")" -l "$DATA/server.log" restart >/dev/null
+    as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -o "-p $(cat "$PGDIR/port")" -l "$DATA/server.log" restart >/dev/null
     ;;
 url) url ;;
 env) echo "export DATABASE_URL=$(url)" ;;

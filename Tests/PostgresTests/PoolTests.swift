@@ -132,3 +132,37 @@ struct PoolTests {
 final class AttemptCounter: Sendable {
     let value = Atomic<Int>(0)
 }
+
+@Suite("Postgres pool across a real server restart")
+struct ServerRestartTests {
+    /// Runs scripts/pg.sh on a cluster of this suite's own, so parallel suites are untouched.
+    func pg(_ command: String, directory: String) throws -> String {
+        let (status, output) = try Shell.run(["bash", Repository.root.appendingPathComponent("scripts/pg.sh").path, command],
+                                            environment: ["HONGBAO_PG_DIR": directory])
+        guard status == 0 else { throw TestSetupError("pg.sh \(command) failed (\(status))") }
+        return output
+    }
+
+    @Test("stop and start the server: in-flight work fails with .connection, then the same pool works again")
+    func restart() async throws {
+        let directory = Repository.root.appendingPathComponent(".hongbao/pg-restart-\(UUID().uuidString.prefix(8))").path
+        let url = try pg("start", directory: directory)
+        defer {
+            _ = try? pg("stop", directory: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: 4, connectTimeoutSeconds: 2))
+        defer { pool.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try await pool.withConnection { _ = try $0.query("SELECT pg_sleep(0.05)") } } }
+            try await group.waitForAll()
+        }
+        _ = try pg("stop", directory: directory)
+        let down = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(down?.kind == .connection)
+        _ = try pg("start", directory: directory)
+        for _ in 0..<8 {
+            #expect(try await pool.query("SELECT 1").first!.decode(column: 0, as: Int32.self) == 1)
+        }
+    }
+}

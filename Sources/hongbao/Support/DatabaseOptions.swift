@@ -29,7 +29,7 @@ struct DatabaseOptions: ParsableArguments {
             try await pool.query("SELECT 1")
         } catch {
             pool.close()
-            throw CLIError("cannot reach the database (\(configuration.redactedTarget)): \(error). Set DATABASE_URL or the PG* variables.")
+            throw CLIError("cannot reach the database: \(error). Set DATABASE_URL or the PG* variables.")
         }
         return pool
     }
