@@ -114,23 +114,28 @@ public struct MerchantRouter: Sendable {
                                                        usage: [String: MerchantUsage], now: Date, limit: Int = 1,
                                                        using generator: inout G) -> RouteDecision {
         let day = BusinessCalendar.day(of: now)
-        func check(_ merchant: any MerchantConfig) -> Exclusion? {
-            exclusion(of: merchant, request, runtime[merchant.name] ?? .default, usage[merchant.name] ?? .none, day: day, now: now)
+        func check(_ profile: RoutingProfile) -> Exclusion? {
+            exclusion(of: profile, request, runtime[profile.name] ?? .default, usage[profile.name] ?? .none, day: day, now: now)
         }
+        let groups = snapshot.groups(appID: request.appID)
         var chosen: [any MerchantConfig] = []
-        for group in snapshot.groups(appID: request.appID) where chosen.count < limit {
-            var draws = WeightedDraws(group)
-            while let merchant = draws.next(using: &generator) {
-                if check(merchant) == nil {
-                    chosen.append(merchant)
+        for group in groups where chosen.count < limit {
+            var draws = WeightedDraws(group.cumulativeWeights)
+            while let index = draws.next(using: &generator) {
+                if check(group.profiles[index]) == nil {
+                    chosen.append(group.merchants[index])
                     if chosen.count == limit { break }
                 }
             }
         }
         if !chosen.isEmpty { return .candidates(chosen) }
         var excluded: [(merchant: String, exclusion: Exclusion)] = []
-        for merchant in snapshot.merchants {
-            excluded.append((merchant.name, check(merchant) ?? .appIDNotServed(request.appID)))
+        for group in groups {
+            for profile in group.profiles { excluded.append((profile.name, check(profile) ?? .alreadyTried)) }
+        }
+        let serving = Set(excluded.map(\.merchant))
+        for merchant in snapshot.merchants where !serving.contains(merchant.name) {
+            excluded.append((merchant.name, .appIDNotServed(request.appID)))
         }
         return .noCandidate(excluded)
     }
@@ -141,17 +146,17 @@ public struct MerchantRouter: Sendable {
         return decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now, limit: limit, using: &generator)
     }
 
-    static func exclusion(of merchant: any MerchantConfig, _ request: RouteRequest, _ state: MerchantRuntimeState,
+    static func exclusion(of profile: RoutingProfile, _ request: RouteRequest, _ state: MerchantRuntimeState,
                           _ usage: MerchantUsage, day: BusinessDay, now: Date) -> Exclusion? {
-        guard let binding = merchant.appIDs.first(where: { $0.id == request.appID }) else { return .appIDNotServed(request.appID) }
-        if request.excluding.contains(merchant.name) { return .alreadyTried }
+        if request.excluding.contains(profile.name) { return .alreadyTried }
         let needed: AppIDType = if case .miniProgram = request.kind { .miniProgram } else { .officialAccount }
-        guard binding.type == needed else { return .appIDType(binding.type, needed: needed) }
+        guard profile.appType == needed else { return .appIDType(profile.appType, needed: needed) }
         guard state.enabled else { return .disabled(reason: state.reason) }
-        let qualification = merchant.qualificationFacts.evaluate(on: day)
-        guard qualification.eligible else { return .notQualified(qualification.reasons) }
-        guard merchant.tenants.allows(request.tenant) else { return .tenantNotAllowed(request.tenant) }
-        let limits = merchant.limits
+        guard let from = profile.eligibleFrom, day >= from else {
+            return .notQualified(profile.qualificationFacts.evaluate(on: day).reasons)
+        }
+        guard profile.tenants.allows(request.tenant) else { return .tenantNotAllowed(request.tenant) }
+        let limits = profile.limits
         guard limits.accepts(perPacketFen: request.perPacketFen, hasScene: request.hasScene) else {
             let range = request.hasScene ? 1...MerchantLimits.sceneMaximumFen : limits.minFen...limits.maxFen
             return .amountOutOfRange(fen: request.perPacketFen, range: range, hasScene: request.hasScene)
@@ -171,36 +176,55 @@ public struct MerchantRouter: Sendable {
 /// Draws hit by binary search over prefix sums; a draw that lands on an entity already
 /// taken is repeated, and once half the group is taken the rest is ordered in one go.
 struct WeightedDraws {
-    let group: MerchantSnapshot.PriorityGroup
-    var taken = Set<Int>()
+    /// The group's prefix-summed weights (all a draw needs).
+    let cumulativeWeights: [Int]
+    /// The first draw, kept without allocating: most decisions need only one.
+    var first: Int? = nil
+    var taken: Set<Int>? = nil
     var rest: [Int]? = nil
 
-    init(_ group: MerchantSnapshot.PriorityGroup) { self.group = group }
+    init(_ cumulativeWeights: [Int]) { self.cumulativeWeights = cumulativeWeights }
 
-    mutating func next<G: RandomNumberGenerator>(using generator: inout G) -> (any MerchantConfig)? {
-        let count = group.merchants.count
-        if count == 1 {
-            guard taken.isEmpty else { return nil }
-            taken.insert(0)
-            return group.merchants[0]
+    /// The next entity's index in the group, or nil when all were drawn.
+    mutating func next<G: RandomNumberGenerator>(using generator: inout G) -> Int? {
+        let count = cumulativeWeights.count
+        guard let firstIndex = first else {
+            let index = count == 1 ? 0 : draw(using: &generator)
+            first = index
+            return index
         }
-        if rest == nil, taken.count * 2 >= count || count <= 4 { rest = remainingInWeightedOrder(using: &generator) }
+        if taken == nil { taken = [firstIndex] }
+        if rest == nil, taken!.count * 2 >= count { rest = remainingInWeightedOrder(using: &generator) }
         if var ordered = rest {
             guard !ordered.isEmpty else { return nil }
             let index = ordered.removeFirst()
             rest = ordered
-            return group.merchants[index]
+            return index
         }
         while true {
-            let index = group.index(forWeight: Int.random(in: 0..<group.totalWeight, using: &generator))
-            if taken.insert(index).inserted { return group.merchants[index] }
+            let index = draw(using: &generator)
+            if taken!.insert(index).inserted { return index }
         }
+    }
+
+    /// A uniform draw over the total weight, located by binary search.
+    private func draw<G: RandomNumberGenerator>(using generator: inout G) -> Int {
+        let target = Int.random(in: 0..<cumulativeWeights[cumulativeWeights.count - 1], using: &generator)
+        var low = 0, high = cumulativeWeights.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            if cumulativeWeights[mid] > target { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 
     /// Efraimidis–Spirakis over what is left: key u^(1/w), largest first.
     private func remainingInWeightedOrder<G: RandomNumberGenerator>(using generator: inout G) -> [Int] {
-        group.merchants.indices.filter { !taken.contains($0) }
-            .map { ($0, Foundation.pow(Double.random(in: Double.leastNonzeroMagnitude..<1, using: &generator), 1 / Double(group.merchants[$0].weight))) }
+        cumulativeWeights.indices.filter { !(taken?.contains($0) ?? false) }
+            .map { index -> (Int, Double) in
+                let weight = cumulativeWeights[index] - (index == 0 ? 0 : cumulativeWeights[index - 1])
+                return (index, Foundation.pow(Double.random(in: Double.leastNonzeroMagnitude..<1, using: &generator), 1 / Double(weight)))
+            }
             .sorted { $0.1 > $1.1 }
             .map(\.0)
     }

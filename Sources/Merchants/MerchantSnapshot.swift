@@ -8,31 +8,22 @@ public struct MerchantSnapshot: Sendable {
     /// Increases with every successful load (shown in logs and `merchant list`).
     public let generation: Int
 
-    /// Entities of one priority serving one appid, with cumulative weights for sampling.
+    /// Entities of one priority serving one appid, with cumulative weights for sampling
+    /// and a flat `RoutingProfile` each, so the hot path reads contiguous values.
     public struct PriorityGroup: Sendable {
         public let priority: Int
         public let merchants: [any MerchantConfig]
+        let profiles: [RoutingProfile]
         /// cumulativeWeights[i] = Σ weight of merchants[0...i].
         let cumulativeWeights: [Int]
 
-        init(priority: Int, merchants: [any MerchantConfig]) {
+        init(priority: Int, merchants: [any MerchantConfig], appID: String) {
             self.priority = priority
             self.merchants = merchants
+            self.profiles = merchants.map { RoutingProfile($0, appID: appID) }
             var total = 0
             self.cumulativeWeights = merchants.map { total += $0.weight; return total }
         }
-
-        /// Index of the entity a uniform draw in 0..<totalWeight lands on (binary search).
-        func index(forWeight target: Int) -> Int {
-            var low = 0, high = cumulativeWeights.count - 1
-            while low < high {
-                let mid = (low + high) / 2
-                if cumulativeWeights[mid] > target { high = mid } else { low = mid + 1 }
-            }
-            return low
-        }
-
-        var totalWeight: Int { cumulativeWeights.last ?? 0 }
     }
 
     public init(_ merchants: [any MerchantConfig], generation: Int = 1) {
@@ -42,9 +33,9 @@ public struct MerchantSnapshot: Sendable {
         for merchant in merchants {
             for appid in merchant.appIDs { serving[appid.id, default: []].append(merchant) }
         }
-        self.byAppID = serving.mapValues { list in
-            Dictionary(grouping: list, by: \.priority).sorted { $0.key < $1.key }.map { PriorityGroup(priority: $0.key, merchants: $0.value) }
-        }
+        self.byAppID = Dictionary(uniqueKeysWithValues: serving.map { appID, list in
+            (appID, Dictionary(grouping: list, by: \.priority).sorted { $0.key < $1.key }.map { PriorityGroup(priority: $0.key, merchants: $0.value, appID: appID) })
+        })
         self.byName = Dictionary(merchants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -1,12 +1,4 @@
-/// A deterministic generator (SplitMix64) so a failing randomized test can be replayed.
-public struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
+import Merchants
+
+/// Deterministic randomness for tests, so a failing randomized case can be replayed.
+public typealias SeededGenerator = SplitMixRandom

@@ -1,0 +1,27 @@
+import WeChatPay
+
+/// What routing reads about one entity serving one appid, flattened at load: the hot
+/// path checks these values in a contiguous array instead of calling through each
+/// entity's existential box (which, for thousands of entities, is mostly cache misses).
+struct RoutingProfile: Sendable {
+    let name: String
+    /// This appid's type for this entity.
+    let appType: AppIDType
+    /// First business day WeChat's 90/30-day rule is met; nil while the product is off.
+    let eligibleFrom: BusinessDay?
+    let tenants: TenantScope
+    let limits: MerchantLimits
+    let qualificationFacts: QualificationFacts
+
+    init(_ merchant: any MerchantConfig, appID: String) {
+        name = merchant.name
+        appType = merchant.appIDs.first { $0.id == appID }?.type ?? .app
+        let facts = merchant.qualificationFacts
+        qualificationFacts = facts
+        eligibleFrom = facts.redpackEnabled
+            ? max(facts.onboardedOn.adding(days: Qualification.onboardingDays), facts.tradingSince.adding(days: Qualification.tradingDays))
+            : nil
+        tenants = merchant.tenants
+        limits = merchant.limits
+    }
+}
