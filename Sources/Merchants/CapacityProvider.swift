@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import WeChatPay
 
 /// What each candidate has used, as far as the gateway knows (its own sends). The
@@ -23,18 +22,5 @@ public struct MerchantUsage: Sendable, Equatable {
         self.lastMinute = lastMinute
         self.userToday = userToday
         self.amountTodayFen = amountTodayFen
-    }
-}
-
-/// A provider with fixed numbers, for tests, benchmarks and tools without a database.
-public final class FixedCapacity: CapacityProvider {
-    private let table: Mutex<[String: MerchantUsage]>
-
-    public init(_ table: [String: MerchantUsage] = [:]) { self.table = Mutex(table) }
-
-    public func set(_ name: String, _ usage: MerchantUsage) { table.withLock { $0[name] = usage } }
-
-    public func usage(of merchants: [String], openID: String, day: BusinessDay, now: Date) async throws -> [String: MerchantUsage] {
-        table.withLock { table in Dictionary(uniqueKeysWithValues: merchants.map { ($0, table[$0] ?? .none) }) }
     }
 }

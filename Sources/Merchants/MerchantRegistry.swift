@@ -19,12 +19,6 @@ public final class MerchantRegistry: Sendable {
         self.current = Mutex(MerchantSnapshot(try loader.load()))
     }
 
-    public init(snapshot: MerchantSnapshot, loader: MerchantLoader, logger: Logger = Logger(label: "hongbao.merchants")) {
-        self.loader = loader
-        self.logger = logger
-        self.current = Mutex(snapshot)
-    }
-
     public var snapshot: MerchantSnapshot { current.withLock { $0 } }
 
     /// Loads the directory again and swaps it in; on failure the old snapshot stays and

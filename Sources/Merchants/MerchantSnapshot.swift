@@ -4,7 +4,6 @@ public struct MerchantSnapshot: Sendable {
     public let merchants: [any MerchantConfig]
     /// appid → entities that serve it, grouped by priority (ascending), weights prefix-summed.
     private let byAppID: [String: [PriorityGroup]]
-    private let byName: [String: any MerchantConfig]
     /// Increases with every successful load (shown in logs and `merchant list`).
     public let generation: Int
 
@@ -36,11 +35,9 @@ public struct MerchantSnapshot: Sendable {
         self.byAppID = Dictionary(uniqueKeysWithValues: serving.map { appID, list in
             (appID, Dictionary(grouping: list, by: \.priority).sorted { $0.key < $1.key }.map { PriorityGroup(priority: $0.key, merchants: $0.value, appID: appID) })
         })
-        self.byName = Dictionary(merchants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Every entity serving `appID`, best priority first.
     public func serving(appID: String) -> [any MerchantConfig] { groups(appID: appID).flatMap(\.merchants) }
     public func groups(appID: String) -> [PriorityGroup] { byAppID[appID] ?? [] }
-    public func merchant(named name: String) -> (any MerchantConfig)? { byName[name] }
 }

@@ -19,7 +19,7 @@ struct RoutingProfile: Sendable {
         let facts = merchant.qualificationFacts
         qualificationFacts = facts
         eligibleFrom = facts.redpackEnabled
-            ? max(facts.onboardedOn.adding(days: Qualification.onboardingDays), facts.tradingSince.adding(days: Qualification.tradingDays))
+            ? Qualification.eligibleFrom(onboardedOn: facts.onboardedOn, tradingSince: facts.tradingSince)
             : nil
         tenants = merchant.tenants
         limits = merchant.limits

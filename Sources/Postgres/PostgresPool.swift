@@ -74,11 +74,6 @@ public final class PostgresPool: Sendable {
         try await withConnection { try $0.query(sql, parameters) }
     }
 
-    /// True when a connection can be had and `SELECT 1` answers.
-    public func isReachable() async -> Bool {
-        (try? await query("SELECT 1")) != nil
-    }
-
     /// Refuses new work, fails waiters, and stops the threads once their queued work is done.
     public func close() {
         let (waiters, slots) = state.withLock { state -> ([Waiter], [ConnectionSlot]) in

@@ -29,8 +29,7 @@ public struct SimulatorConfiguration: Sendable {
 /// The WeChat endpoints (HTTPS, client certificate required) and the control API (HTTP).
 public final class SimulatorServer: Sendable {
     public let configuration: SimulatorConfiguration
-    /// The CA clients must trust (also written to `<state-dir>/ca.pem`).
-    public let caCertificatePEM: String
+    /// The CA clients must trust (also served at /_sim/ca.pem).
     public var caFile: String { store.caFile.path }
     let ledger: SimLedger
     private let ca: SimulatorCA
@@ -45,7 +44,6 @@ public final class SimulatorServer: Sendable {
         self.logger = logger
         self.store = SimulatorStore(directory: configuration.stateDirectory)
         (self.ca, self.server) = try store.identities()
-        self.caCertificatePEM = ca.certificatePEM
         self.ledger = SimLedger(try store.loadState())
     }
 

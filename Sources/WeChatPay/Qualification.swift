@@ -12,8 +12,13 @@ public struct Qualification: Sendable, Equatable {
     /// that needs an operator, not time).
     public let eligibleFrom: BusinessDay?
 
+    /// The first day both date rules are met (the product switch aside).
+    public static func eligibleFrom(onboardedOn: BusinessDay, tradingSince: BusinessDay) -> BusinessDay {
+        max(onboardedOn.adding(days: onboardingDays), tradingSince.adding(days: tradingDays))
+    }
+
     public static func evaluate(onboardedOn: BusinessDay, tradingSince: BusinessDay, productEnabled: Bool, on day: BusinessDay) -> Qualification {
-        let from = max(onboardedOn.adding(days: onboardingDays), tradingSince.adding(days: tradingDays))
+        let from = eligibleFrom(onboardedOn: onboardedOn, tradingSince: tradingSince)
         var reasons: [String] = []
         if !productEnabled { reasons.append("red packet product not enabled on the merchant platform") }
         let onboarded = day.days(since: onboardedOn)
