@@ -100,6 +100,7 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "https,http")
         hb_curl_setopt_write(easy, CURLOPT_WRITEFUNCTION, curlWrite)
         hb_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, key)
+        hb_curl_setopt_pointer(easy, CURLOPT_PRIVATE, key)
         if let identity = call.identity { apply(identity, to: easy) }
         active[key] = (easy, call)
         curl_multi_add_handle(multi, easy)
@@ -123,8 +124,9 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func complete(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
+        // The handle carries its call's key (CURLOPT_PRIVATE), so finding it costs no scan.
         var keyPointer: UnsafeMutableRawPointer? = nil
-        for (key, entry) in active where entry.easy == easy { keyPointer = key; break }
+        hb_curl_getinfo_pointer(easy, CURLINFO_PRIVATE, &keyPointer)
         guard let key = keyPointer, let entry = active.removeValue(forKey: key) else { return }
         let outcome = classify(easy, code: code, call: entry.call)
         curl_multi_remove_handle(multi, easy)
