@@ -89,8 +89,13 @@ public struct Migrator: Sendable {
     /// Applied, pending and inconsistent migrations, in version order.
     public func status(_ pool: PostgresPool) async throws -> [Entry] {
         let migrations = self.migrations
+        // Read-only: a missing history table means nothing is applied yet (no DDL from
+        // a status check or a readiness probe).
         return try await pool.withConnection { connection in
-            try Self.ensureTable(connection)
+            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").first!.decode(column: 0, as: Bool.self)
+            guard exists else {
+                return migrations.map { Entry(version: $0.version, name: $0.name, state: .pending, appliedAt: nil) }
+            }
             return try Self.entries(migrations, connection)
         }
     }
