@@ -2,9 +2,16 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// The thread that owns the curl multi handle. Other threads only append to `pending`
-/// / `cancelling` under the mutex and wake the loop; every curl call happens here.
+/// The thread that owns the curl multi handle. Other threads only append to the inbox
+/// under its mutex and wake the loop; every other curl call happens on the loop thread.
+///
+/// Lifetime: the loop thread owns the multi handle and is the only one to clean it up.
+/// It marks the inbox `closed` under the same mutex *before* `curl_multi_cleanup`, and
+/// every wakeup from another thread happens under that mutex after checking `closed`,
+/// so no wakeup can ever touch a freed handle (stop twice, cancel after stop, deinit
+/// after stop are all harmless).
 final class CurlLoop: @unchecked Sendable {
+    // `multi` is used by other threads only through `wake()`, under `inbox`'s lock.
     private let multi: UnsafeMutableRawPointer
     private let settings: TransportSettings
     private let inbox = Mutex(Inbox())
@@ -14,13 +21,17 @@ final class CurlLoop: @unchecked Sendable {
     private struct Inbox {
         var pending: [CurlCall] = []
         var cancelling: [CurlCall] = []
+        /// No new work is accepted; the loop ends after finishing what it holds.
         var stopping = false
+        /// The multi handle is gone: nobody may wake it any more.
+        var closed = false
     }
 
     init(settings: TransportSettings) {
         self.settings = settings
         self.multi = curl_multi_init()!
         hb_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.maximumCachedConnections)
+        // The thread keeps the loop alive until `run` returns.
         let thread = Thread { [self] in run() }
         thread.name = "hongbao-curl"
         thread.start()
@@ -30,20 +41,32 @@ final class CurlLoop: @unchecked Sendable {
         let accepted = inbox.withLock { inbox -> Bool in
             guard !inbox.stopping else { return false }
             inbox.pending.append(call)
+            wakeLocked(inbox)
             return true
         }
-        if accepted { curl_multi_wakeup(multi) } else { call.finish(.notSent(reason: "HTTPS client is shut down")) }
+        if !accepted { call.finish(.notSent(reason: "HTTPS client is shut down")) }
     }
 
     func cancel(_ call: CurlCall) {
         call.cancelled.store(true, ordering: .relaxed)
-        inbox.withLock { $0.cancelling.append(call) }
-        curl_multi_wakeup(multi)
+        inbox.withLock { inbox in
+            guard !inbox.closed else { return } // the loop already finished every call
+            inbox.cancelling.append(call)
+            wakeLocked(inbox)
+        }
     }
 
+    /// Idempotent. Calls in flight end as `notSent`/`unknown`; later calls as `notSent`.
     func stop() {
-        inbox.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi)
+        inbox.withLock { inbox in
+            inbox.stopping = true
+            wakeLocked(inbox)
+        }
+    }
+
+    /// Must be called with the inbox lock held: that is what orders it before cleanup.
+    private func wakeLocked(_ inbox: Inbox) {
+        if !inbox.closed { curl_multi_wakeup(multi) }
     }
 
     private func run() {
@@ -56,6 +79,9 @@ final class CurlLoop: @unchecked Sendable {
             for call in cancelling { abort(call, reason: "cancelled") }
             if stopping {
                 for (_, entry) in active { abort(entry.call, reason: "HTTPS client shut down") }
+                // Calls submitted between the read above and now were refused by `submit`
+                // (stopping is set), so nothing is left behind.
+                inbox.withLock { $0.closed = true }
                 curl_multi_cleanup(multi)
                 return
             }
@@ -76,6 +102,7 @@ final class CurlLoop: @unchecked Sendable {
         call.limit = settings.maximumResponseBytes
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         if !call.contentType.isEmpty { headers = curl_slist_append(headers, "Content-Type: \(call.contentType)") }
+        for header in call.extraHeaders { headers = curl_slist_append(headers, header) }
         headers = curl_slist_append(headers, "Expect:") // no 100-continue round trip
         call.headers = headers
         let key = Unmanaged.passUnretained(call).toOpaque()
@@ -91,7 +118,7 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
         hb_curl_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)
         hb_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeout.milliseconds)
-        hb_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, settings.totalTimeout.milliseconds)
+        hb_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, (call.timeout ?? settings.totalTimeout).milliseconds)
         hb_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         hb_curl_setopt_long(easy, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
         hb_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
@@ -101,6 +128,7 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_write(easy, CURLOPT_WRITEFUNCTION, curlWrite)
         hb_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, key)
         hb_curl_setopt_pointer(easy, CURLOPT_PRIVATE, key)
+        hb_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, call.errorBuffer)
         if let identity = call.identity { apply(identity, to: easy) }
         active[key] = (easy, call)
         curl_multi_add_handle(multi, easy)
@@ -112,12 +140,14 @@ final class CurlLoop: @unchecked Sendable {
         switch identity.certificate {
         case .file(let path): hb_curl_setopt_string(easy, CURLOPT_SSLCERT, path)
         case .pem(let bytes): bytes.withUnsafeBytes { _ = hb_curl_setopt_blob(easy, CURLOPT_SSLCERT_BLOB, $0.baseAddress, $0.count) }
+        case nil: break
         }
         switch identity.privateKey {
         case .file(let path): hb_curl_setopt_string(easy, CURLOPT_SSLKEY, path)
         case .pem(let secret):
             let bytes = Array(secret.reveal().utf8)
             bytes.withUnsafeBytes { _ = hb_curl_setopt_blob(easy, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count) }
+        case nil: break
         }
         // CAINFO adds to the system CApath (OpenSSL loads both), so these are extra roots.
         if let roots = identity.extraTrustRootsFile, !roots.isEmpty { hb_curl_setopt_string(easy, CURLOPT_CAINFO, roots) }
@@ -137,18 +167,19 @@ final class CurlLoop: @unchecked Sendable {
     private func abort(_ call: CurlCall, reason: String) {
         let key = Unmanaged.passUnretained(call).toOpaque()
         guard let entry = active.removeValue(forKey: key) else { return }
-        let sending = requestStarted(entry.easy)
+        let sent = requestBytesSent(entry.easy)
         curl_multi_remove_handle(multi, entry.easy)
         curl_easy_cleanup(entry.easy)
-        call.finish(sending ? .unknown(reason: "\(reason) after the request was sent") : .notSent(reason: "\(reason) before sending"))
+        call.finish(sent ? .unknown(reason: "\(reason) after the request was sent") : .notSent(reason: "\(reason) before sending"))
     }
 
-    /// True once curl reached the transfer phase, i.e. connection and TLS handshake
-    /// completed and request bytes may be on the wire. Until then nothing was sent.
-    private func requestStarted(_ easy: UnsafeMutableRawPointer) -> Bool {
-        var pretransfer: curl_off_t = 0
-        hb_curl_getinfo_offt(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
-        return pretransfer > 0
+    /// True once curl wrote request bytes to the connection (CURLINFO_REQUEST_SIZE counts
+    /// what it issued; it stays 0 through DNS, connect and the TLS handshake). From then
+    /// on the server may have the request.
+    private func requestBytesSent(_ easy: UnsafeMutableRawPointer) -> Bool {
+        var size = 0
+        hb_curl_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &size)
+        return size > 0
     }
 
     private func classify(_ easy: UnsafeMutableRawPointer, code: CURLcode, call: CurlCall) -> TransportOutcome {
@@ -157,9 +188,10 @@ final class CurlLoop: @unchecked Sendable {
             hb_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
             return .response(status: status, body: call.received)
         }
-        let reason = String(cString: curl_easy_strerror(code)) + (call.overflowed ? " (answer larger than \(call.limit) bytes)" : "")
-        if !requestStarted(easy) { return .notSent(reason: reason) }
-        return .unknown(reason: reason)
+        let detail = call.errorText
+        let reason = String(cString: curl_easy_strerror(code)) + (detail.isEmpty ? "" : ": \(detail)")
+            + (call.overflowed ? " (answer larger than \(call.limit) bytes)" : "")
+        return FailureClassifier.outcome(requestBytesSent: requestBytesSent(easy), errorText: detail, reason: reason)
     }
 }
 

@@ -16,6 +16,12 @@ public final class HTTPSClient: Sendable {
         await perform(CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: identity))
     }
 
+    /// POSTs with extra request headers (`Name: value`) and, optionally, a shorter timeout
+    /// than the client's (webhook deliveries: a receiver that hangs must not hold a slot).
+    public func post(_ url: String, body: [UInt8], contentType: String, headers: [String], timeout: Duration?) async -> TransportOutcome {
+        await perform(CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: nil, extraHeaders: headers, timeout: timeout))
+    }
+
     /// GETs `url` (control and health endpoints; WeChat's APIs are all POST).
     public func get(_ url: String, identity: ClientIdentity? = nil) async -> TransportOutcome {
         await perform(CurlCall(url: url, method: .get, body: [], contentType: "", identity: identity))
@@ -37,7 +43,8 @@ public final class HTTPSClient: Sendable {
         }
     }
 
-    /// Stops the thread; calls still in flight end as `unknown`/`notSent`.
+    /// Stops the thread; calls still in flight end as `unknown`/`notSent`, later calls as
+    /// `notSent`. Idempotent, and safe to follow with deinit.
     public func shutdown() { loop.stop() }
 
     deinit { loop.stop() }
@@ -52,20 +59,33 @@ final class CurlCall: @unchecked Sendable {
     let body: [UInt8]
     let contentType: String
     let identity: ClientIdentity?
+    let extraHeaders: [String]
+    let timeout: Duration?
     var continuation: CheckedContinuation<TransportOutcome, Never>?
     var received: [UInt8] = []
     var limit = Int.max
     var overflowed = false
     let cancelled = Atomic<Bool>(false)
     var headers: UnsafeMutablePointer<curl_slist>?
+    /// curl writes its detailed error text here (CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE bytes).
+    let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init(url: String, method: Method, body: [UInt8], contentType: String, identity: ClientIdentity?) {
+    init(url: String, method: Method, body: [UInt8], contentType: String, identity: ClientIdentity?,
+         extraHeaders: [String] = [], timeout: Duration? = nil) {
         self.url = url
         self.method = method
         self.body = body
         self.contentType = contentType
         self.identity = identity
+        self.extraHeaders = extraHeaders
+        self.timeout = timeout
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
+
+    deinit { errorBuffer.deallocate() }
+
+    var errorText: String { String(cString: errorBuffer) }
 
     func finish(_ outcome: TransportOutcome) {
         if let headers { curl_slist_free_all(headers) }

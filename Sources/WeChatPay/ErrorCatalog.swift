@@ -35,6 +35,8 @@ public enum ErrorCatalog {
         public static let transportUnknown = "TRANSPORT_UNKNOWN"
         public static let resultUncertain = "RESULT_UNCERTAIN"
         public static let responseSignature = "RESPONSE_SIGN_INVALID"
+        /// A success answer whose echoed billno, merchant, amount or user differ from the request.
+        public static let echoMismatch = "ECHO_MISMATCH"
     }
 
     private static func u(_ action: String) -> Rule { Rule(retryClass: .unknown, settlement: .mustQuery, coolsDownMerchant: false, action: action) }

@@ -15,6 +15,7 @@ public struct QueryRedPack: WeChatPayRequest, Equatable {
     }
 
     public var fields: [String: String] { ["mch_billno": billno, "mch_id": merchantID, "appid": appID, "bill_type": "MCHT"] }
+    public var echoedFields: [String: String] { ["mch_billno": billno, "mch_id": merchantID] }
 
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()

@@ -39,6 +39,11 @@ public struct RedPacketFields: Sendable, Equatable, Codable {
         ]
     }
 
+    /// What a successful send answer echoes (reference §3.2).
+    var echo: [String: String] {
+        ["mch_billno": billno, "mch_id": merchantID, "total_amount": String(amountFen), "re_openid": openID]
+    }
+
     func check(_ rules: inout FieldRules, shares: Int64) {
         rules.orderNumber("mch_billno", billno, max: 28)
         rules.required("mch_id", merchantID, max: 32)
@@ -69,6 +74,7 @@ public struct SendRedPack: WeChatPayRequest, Equatable {
     }
 
     public var merchantID: String { packet.merchantID }
+    public var echoedFields: [String: String] { packet.echo }
     public var fields: [String: String] { packet.wire.merging(["total_num": "1", "client_ip": clientIP]) { $1 } }
 
     public func validate() throws(RequestInvalid) {
@@ -98,6 +104,7 @@ public struct SendGroupRedPack: WeChatPayRequest, Equatable {
     }
 
     public var merchantID: String { packet.merchantID }
+    public var echoedFields: [String: String] { packet.echo }
     public var fields: [String: String] { packet.wire.merging(["total_num": String(shares), "amt_type": "ALL_RAND"]) { $1 } }
 
     public func validate() throws(RequestInvalid) {
@@ -121,6 +128,7 @@ public struct SendMiniProgramRedPack: WeChatPayRequest, Equatable {
     public init(packet: RedPacketFields) { self.packet = packet }
 
     public var merchantID: String { packet.merchantID }
+    public var echoedFields: [String: String] { packet.echo }
     public var fields: [String: String] { packet.wire.merging(["total_num": "1", "notify_way": "MINI_PROGRAM_JSAPI"]) { $1 } }
 
     public func validate() throws(RequestInvalid) {

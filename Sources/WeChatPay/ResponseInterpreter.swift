@@ -30,7 +30,7 @@ public struct WeChatPayFailure: Error, Sendable, Equatable, CustomStringConverti
 /// result_code SUCCESS and err_code absent, SUCCESS or 0; an err_code decides
 /// otherwise; anything unreadable or unexplained is outcome-unknown.
 public enum ResponseInterpreter {
-    public static func interpret<R: WeChatPayRequest>(_ request: R.Type, status: Int, body: [UInt8], key: String) -> CallOutcome<R.Response> {
+    public static func interpret<R: WeChatPayRequest>(_ request: R, status: Int, body: [UInt8], key: String) -> CallOutcome<R.Response> {
         guard status == 200 else {
             return .failure(unknown(ErrorCatalog.Synthetic.httpStatus, "HTTP \(status) from WeChat"))
         }
@@ -55,6 +55,10 @@ public enum ResponseInterpreter {
             // FAIL without err_code: the docs say such a result may be non-final.
             return .failure(unknown(ErrorCatalog.Synthetic.resultUncertain,
                                     "return_code=\(returnCode ?? "-") result_code=\(resultCode ?? "-") without err_code: \(message)"))
+        }
+        let mismatches = request.echoMismatches(document)
+        guard mismatches.isEmpty else {
+            return .failure(unknown(ErrorCatalog.Synthetic.echoMismatch, "success answer does not match the request: " + mismatches.joined(separator: "; ")))
         }
         do {
             return .success(try R.response(from: document))

@@ -39,6 +39,9 @@ public struct Transfer: WeChatPayRequest, Equatable {
         ]
     }
 
+    /// A success answer names the number and merchant it is about (amount is not echoed).
+    public var echoedFields: [String: String] { ["partner_trade_no": tradeNumber, "mchid": merchantID] }
+
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()
         rules.orderNumber("partner_trade_no", tradeNumber, max: 32)
@@ -79,6 +82,7 @@ public struct QueryTransfer: WeChatPayRequest, Equatable {
     }
 
     public var fields: [String: String] { ["partner_trade_no": tradeNumber, "mch_id": merchantID, "appid": appID] }
+    public var echoedFields: [String: String] { ["partner_trade_no": tradeNumber, "mch_id": merchantID] }
 
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()

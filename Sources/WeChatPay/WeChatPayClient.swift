@@ -38,7 +38,7 @@ public struct WeChatPayClient: Sendable {
         case .unknown(let reason):
             return .failure(WeChatPayFailure(code: ErrorCatalog.Synthetic.transportUnknown, message: reason, rule: ErrorCatalog.unknownCode))
         case .response(let status, let answer):
-            return ResponseInterpreter.interpret(R.self, status: status, body: answer, key: key)
+            return ResponseInterpreter.interpret(request, status: status, body: answer, key: key)
         }
     }
 }

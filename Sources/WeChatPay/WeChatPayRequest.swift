@@ -11,10 +11,21 @@ public protocol WeChatPayRequest: Sendable {
     var fields: [String: String] { get }
     func validate() throws(RequestInvalid)
     static func response(from document: WeChatXML.Document) throws(WeChatXML.CodecError) -> Response
+    /// Fields a success answer must echo with exactly these values (reference §3.2): an
+    /// answer about another packet, merchant, amount or user is never taken as success.
+    var echoedFields: [String: String] { get }
 }
 
 extension WeChatPayRequest {
     public static var responseLists: [String: String] { [:] }
+
+    /// The echoed fields that are missing or differ, as `name: expected → got`.
+    public func echoMismatches(_ document: WeChatXML.Document) -> [String] {
+        echoedFields.sorted { $0.key < $1.key }.compactMap { name, expected in
+            let got = document[name]
+            return got == expected ? nil : "\(name): expected \(expected), got \(got ?? "nothing")"
+        }
+    }
 
     /// The signed XML body, with a fresh nonce.
     public func body(key: String, nonce: String = Signer.nonce()) throws(RequestInvalid) -> String {

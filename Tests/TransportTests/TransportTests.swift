@@ -14,27 +14,34 @@ struct TransportTests {
         Array(try QueryRedPack(billno: "B1", merchantID: m.merchantID, appID: "wx8888888888888888").body(key: m.apiKey.reveal()).utf8)
     }
 
+    func post(_ sim: SimulatorHarness, _ m: MerchantCredentials, identity: ClientIdentity?) async throws -> TransportOutcome {
+        await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: identity)
+    }
+
+    func isNotSent(_ outcome: TransportOutcome) -> Bool { if case .notSent = outcome { true } else { false } }
+    func isUnknown(_ outcome: TransportOutcome) -> Bool { if case .unknown = outcome { true } else { false } }
+
     @Test("a client certificate from the simulator's CA gets an answer")
     func success() async throws {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
         let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: m.identity)
-        guard case .response(200, let body) = outcome else { Issue.record("\(outcome)"); return }
+        let outcome = try await post(sim, m, identity: m.identity)
+        guard case .response(200, let body) = outcome else { Issue.record("expected a 200 answer, got \(outcome)"); return }
         #expect(try WeChatXML.decode(body)["err_code"] == "NOT_FOUND")
     }
 
-    @Test("an untrusted server certificate is refused before anything is sent")
+    @Test("a server certificate from a CA we do not trust is notSent")
     func untrustedServer() async throws {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
         let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let noRoots = ClientIdentity(name: "x", certificate: m.identity.certificate, privateKey: m.identity.privateKey, extraTrustRootsFile: nil)
-        let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: noRoots)
-        guard case .notSent = outcome else { Issue.record("expected notSent, got \(outcome)"); return }
+        let noRoots = ClientIdentity(name: "x", certificate: try #require(m.identity.certificate), privateKey: try #require(m.identity.privateKey), extraTrustRootsFile: nil)
+        let outcome = try await post(sim, m, identity: noRoots)
+        #expect(isNotSent(outcome), "\(outcome)")
     }
 
-    @Test("a client certificate from another CA gets no answer")
+    @Test("a client certificate not from the simulator's CA is refused in the handshake: notSent")
     func wrongCA() async throws {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
@@ -42,9 +49,19 @@ struct TransportTests {
         let stranger = try SimulatorCA.generate().issueClient(merchantID: m.merchantID)
         let identity = ClientIdentity(name: "stranger", certificate: .pem(Array(stranger.certificatePEM.utf8)),
                                       privateKey: .pem(Secret(stranger.keyPEM)), extraTrustRootsFile: sim.server.caFile)
-        let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: identity)
-        if case .response = outcome { Issue.record("a foreign certificate must not be served") }
-        #expect(try await sim.ledger().packets.isEmpty)
+        let outcome = try await post(sim, m, identity: identity)
+        #expect(isNotSent(outcome), "\(outcome)")
+    }
+
+    @Test("no client certificate at all is refused in the handshake: notSent")
+    func noClientCertificate() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+        // Trust the simulator's CA through a client without an identity: only the roots matter here.
+        let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m),
+                                               identity: ClientIdentity.trustOnly(name: "anonymous", extraTrustRootsFile: sim.server.caFile))
+        #expect(isNotSent(outcome), "\(outcome)")
     }
 
     @Test("connection refused is notSent")
@@ -52,7 +69,16 @@ struct TransportTests {
         let client = HTTPSClient()
         defer { client.shutdown() }
         let port = try closedPort()
-        guard case .notSent = await client.post("https://127.0.0.1:\(port)/x", body: [1], identity: nil) else { Issue.record("expected notSent"); return }
+        let outcome = await client.post("https://127.0.0.1:\(port)/x", body: [1], identity: nil)
+        #expect(isNotSent(outcome), "\(outcome)")
+    }
+
+    @Test("an unresolvable host is notSent")
+    func dns() async throws {
+        let client = HTTPSClient()
+        defer { client.shutdown() }
+        let outcome = await client.post("https://no-such-host.invalid/x", body: [1], identity: nil)
+        #expect(isNotSent(outcome), "\(outcome)")
     }
 
     @Test("a server that accepts but never completes TLS times out as notSent")
@@ -62,7 +88,7 @@ struct TransportTests {
         let client = HTTPSClient(settings: TransportSettings(connectTimeout: .milliseconds(300), totalTimeout: .milliseconds(600)))
         defer { client.shutdown() }
         let outcome = await client.post("https://127.0.0.1:\(port)/x", body: [1], identity: nil)
-        guard case .notSent = outcome else { Issue.record("expected notSent, got \(outcome)"); return }
+        #expect(isNotSent(outcome), "\(outcome)")
     }
 
     @Test("a timeout after the request was sent is unknown")
@@ -71,8 +97,18 @@ struct TransportTests {
         defer { Task { await sim.stop() } }
         let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
         try await sim.setFaults(FaultPlan(latencyMs: 2000, rate: 1))
-        let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: m.identity)
-        guard case .unknown = outcome else { Issue.record("expected unknown, got \(outcome)"); return }
+        let outcome = try await post(sim, m, identity: m.identity)
+        #expect(isUnknown(outcome), "\(outcome)")
+    }
+
+    @Test("a server closing the connection after reading the request is unknown")
+    func closedAfterRequest() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+        try await sim.setFaults(FaultPlan(dropAfterCommit: true, rate: 1))
+        let outcome = try await post(sim, m, identity: m.identity)
+        #expect(isUnknown(outcome), "\(outcome)")
     }
 
     @Test("cancellation ends an in-flight call promptly as unknown")
@@ -88,7 +124,7 @@ struct TransportTests {
         task.cancel()
         let outcome = await task.value
         #expect(ContinuousClock.now - started < .seconds(2))
-        guard case .unknown = outcome else { Issue.record("expected unknown, got \(outcome)"); return }
+        #expect(isUnknown(outcome), "\(outcome)")
     }
 
     @Test("256 concurrent calls complete on one curl thread")
@@ -124,18 +160,15 @@ struct TransportTests {
         return port
     }
 
-    /// A TCP socket that is listening (so connects succeed) but never reads or answers.
-    func silentListener() throws -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0, listen(fd, 16) == 0 else { throw TestSetupError("could not listen") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    func silentListener() throws -> (Int32, Int) { try ClientLifecycleScenarios.silentListener() }
+}
+
+@Suite("HTTPSClient lifecycle (also run under AddressSanitizer by scripts/asan-transport.sh)")
+struct ClientLifecycleTests {
+    @Test("shutdown, cancel and deinit in every order end every call with an outcome", arguments: ClientLifecycleScenarios.all.map(\.name))
+    func scenario(_ name: String) async throws {
+        let run = try #require(ClientLifecycleScenarios.all.first { $0.name == name }?.run)
+        try await run()
     }
 }
 

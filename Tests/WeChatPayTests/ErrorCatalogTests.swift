@@ -63,14 +63,19 @@ struct ErrorCatalogTests {
 
     let key = "192006250b4c09247ec02edce69f6a2d"
 
+    let request = SendRedPack(packet: RedPacketFields(billno: "b1", merchantID: "10000098", appID: "wx8888888888888888", sendName: "s",
+                                                      openID: "o1", amountFen: 100, wishing: "w", actName: "a", remark: "r"), clientIP: "10.0.0.1")
+    /// What a success answer to `request` echoes.
+    let echo = ["mch_billno": "b1", "mch_id": "10000098", "total_amount": "100", "re_openid": "o1"]
+
     func interpret(_ fields: [String: String], status: Int = 200) -> CallOutcome<SendResult> {
-        ResponseInterpreter.interpret(SendRedPack.self, status: status, body: Array(WeChatXML.encode(fields).utf8), key: key)
+        ResponseInterpreter.interpret(request, status: status, body: Array(WeChatXML.encode(fields).utf8), key: key)
     }
 
     @Test("success needs both codes SUCCESS and err_code absent, SUCCESS or 0")
     func success() {
         for err in [nil, "SUCCESS", "0"] {
-            var fields = ["return_code": "SUCCESS", "result_code": "SUCCESS", "mch_billno": "b1", "send_listid": "L"]
+            var fields = echo.merging(["return_code": "SUCCESS", "result_code": "SUCCESS", "send_listid": "L"]) { $1 }
             fields["err_code"] = err
             guard case .success(let result) = interpret(fields) else { Issue.record("expected success for err_code \(err ?? "nil")"); continue }
             #expect(result.billno == "b1")
@@ -92,7 +97,7 @@ struct ErrorCatalogTests {
             interpret(["return_code": "SUCCESS", "result_code": "FAIL"]),
             interpret(["return_code": "FAIL", "return_msg": "?"]),
             interpret(["return_code": "SUCCESS", "result_code": "SUCCESS", "mch_billno": "b"], status: 502),
-            ResponseInterpreter.interpret(SendRedPack.self, status: 200, body: Array("<html>".utf8), key: key),
+            ResponseInterpreter.interpret(request, status: 200, body: Array("<html>".utf8), key: key),
             interpret(["return_code": "SUCCESS", "result_code": "SUCCESS", "mch_billno": "b", "sign": "00000000000000000000000000000000"]),
             interpret(["return_code": "SUCCESS", "result_code": "SUCCESS"]),
         ]
@@ -102,9 +107,22 @@ struct ErrorCatalogTests {
         }
     }
 
+    @Test("a success answer echoing another billno, merchant, amount or openid — or none — is unknown, never sent")
+    func echoMismatch() {
+        for (name, other) in [("mch_billno", "b2"), ("mch_id", "10000099"), ("total_amount", "101"), ("re_openid", "o2")] {
+            for value in [other, nil] {
+                var fields = echo.merging(["return_code": "SUCCESS", "result_code": "SUCCESS", "send_listid": "L"]) { $1 }
+                fields[name] = value
+                guard case .failure(let failure) = interpret(fields) else { Issue.record("\(name)=\(value ?? "absent") must not be success"); continue }
+                #expect(failure.code == ErrorCatalog.Synthetic.echoMismatch)
+                #expect(failure.outcomeUnknown, "\(failure)")
+            }
+        }
+    }
+
     @Test("a response sign that verifies is accepted")
     func signedResponse() {
-        var fields = ["return_code": "SUCCESS", "result_code": "SUCCESS", "mch_billno": "b1"]
+        var fields = echo.merging(["return_code": "SUCCESS", "result_code": "SUCCESS"]) { $1 }
         fields["sign"] = Signer.sign(fields, key: key)
         guard case .success = interpret(fields) else { Issue.record("expected success"); return }
     }
