@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "API", dependencies: [
             "Gateway", "Merchants", "Postgres",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -71,6 +72,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TestSupport", dependencies: [
@@ -81,6 +83,11 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Merchants", "Simulator", "Postgres", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: [
+            "API", "Merchants", "Postgres", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,8 +8,11 @@ cd "$(dirname "$0")/.."
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 common=(-swift-version 6 -sanitize=address -g -Onone -I Sources/CCurl)
-swiftc "${common[@]}" -parse-as-library -emit-module -emit-library -static -module-name Transport \
+# The linker's notes about ASan's local symbols are noise; show them only if a step fails.
+quiet() { "$@" >"$out/log" 2>&1 || { cat "$out/log" >&2; return 1; }; }
+quiet swiftc "${common[@]}" -parse-as-library -emit-module -emit-library -static -module-name Transport \
     -emit-module-path "$out/Transport.swiftmodule" -o "$out/libTransport.a" Sources/Transport/*.swift
-swiftc "${common[@]}" -module-name TransportASan -I "$out" -L "$out" -lTransport -lcurl \
+quiet swiftc "${common[@]}" -module-name TransportASan -I "$out" -L "$out" -lTransport -lcurl \
     -o "$out/transport-asan" Tests/TransportTests/ClientLifecycleScenarios.swift Tests/TransportASan/main.swift
+echo "== HTTPSClient lifecycle under AddressSanitizer"
 ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" "$out/transport-asan"

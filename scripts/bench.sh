@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER="${BENCH_SECONDS:-10}"
 swift build -c release --scratch-path .build-release --product hongbao
 BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/hongbao"
+export HONGBAO_PG_NAME=bench
 trap 'bash scripts/pg.sh stop' EXIT
 DATABASE_URL="$(bash scripts/pg.sh start)"
 export DATABASE_URL

@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster under .hongbao/pg for development and tests.
-#   scripts/pg.sh start   create (once) and start it on a free port; prints DATABASE_URL
-#   scripts/pg.sh stop    stop it (fast shutdown)
-#   scripts/pg.sh url     print DATABASE_URL of the running cluster
-#   scripts/pg.sh env     print `export DATABASE_URL=…` (for eval)
-#   scripts/pg.sh restart stop and start again on the same port (tests)
-# HONGBAO_PG_DIR picks another cluster directory (default .hongbao/pg).
-# initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
+# Throwaway PostgreSQL clusters for development, tests and benchmarks.
+#   scripts/pg.sh start    create (once) and start the cluster on a free port; prints its admin DATABASE_URL
+#   scripts/pg.sh stop     stop it (fast shutdown)
+#   scripts/pg.sh restart  stop and start again on the same port (tests)
+#   scripts/pg.sh destroy  stop it and delete its files
+#   scripts/pg.sh url      print the admin DATABASE_URL of the running cluster
+#   scripts/pg.sh env      print `export DATABASE_URL=…` (for eval)
+#   scripts/pg.sh dir      print the cluster's directory
+# HONGBAO_PG_NAME names the cluster (default dev; make test uses test, make bench bench),
+# so a test run never stops the cluster `make run` is using. HONGBAO_PG_DIR overrides the
+# directory altogether.
+# Where clusters live: .hongbao/pg/<name> in the project — except as root. initdb refuses
+# to run as root, so the cluster belongs to `postgres`, which cannot enter a 0700 home
+# (root's, on Debian); as root the cluster therefore lives in a postgres-owned directory
+# under /var/tmp keyed by the project's path, so every clone gets its own.
+# The dev cluster's URL is also written to .hongbao/dev-database-url, which the hongbao
+# CLI uses from this folder when neither DATABASE_URL nor PG* is set (a second terminal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$(pwd)/.hongbao"
-PGDIR="${HONGBAO_PG_DIR:-$ROOT/pg}"
-DATA="$PGDIR/data"
-SOCK="$PGDIR"
+PROJECT="$(pwd)"
+ROOT="$PROJECT/.hongbao"
+NAME="${HONGBAO_PG_NAME:-dev}"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL server binaries not found; run scripts/deps.sh" >&2; exit 1; }
 
+as_root() { [ "$(id -u)" -eq 0 ]; }
+
+if [ -n "${HONGBAO_PG_DIR:-}" ]; then
+    PGDIR="$HONGBAO_PG_DIR"
+elif as_root; then
+    key="$(printf '%s' "$PROJECT" | sha256sum | cut -c1-12)"
+    PGDIR="/var/tmp/hongbao-pg-$key/$NAME"
+else
+    PGDIR="$ROOT/pg/$NAME"
+fi
+DATA="$PGDIR/data"
+SOCK="$PGDIR"
+
 as_owner() {
-    if [ "$(id -u)" -eq 0 ]; then
+    if as_root; then
         # Run as postgres from a directory it can read.
         (cd / && su postgres -s /bin/bash -c "$(printf '%q ' "$@")")
     else
@@ -25,8 +46,15 @@ as_owner() {
     fi
 }
 
+# A free TCP port on 127.0.0.1, without python: a port that refuses a connection is free.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    local port
+    for _ in $(seq 1 100); do
+        port=$(( 20000 + RANDOM % 30000 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+    done
+    echo "no free port found" >&2
+    return 1
 }
 
 url() {
@@ -34,10 +62,19 @@ url() {
     echo "postgresql://hongbao@127.0.0.1:${port}/hongbao"
 }
 
+prepare_dirs() {
+    mkdir -p "$PGDIR"
+    if as_root; then
+        local parent; parent="$(dirname "$PGDIR")"
+        chown postgres "$PGDIR"
+        # The parent is only created here for the /var/tmp layout; keep it private to postgres and root.
+        if [ -z "${HONGBAO_PG_DIR:-}" ]; then chown postgres "$parent"; chmod 700 "$parent"; fi
+    fi
+}
+
 case "${1:-}" in
 start)
-    mkdir -p "$PGDIR"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; chmod 755 "$ROOT" "$PGDIR"; fi
+    prepare_dirs
     if [ ! -f "$DATA/PG_VERSION" ]; then
         as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
         cat >> "$DATA/postgresql.conf" <<CONF
@@ -50,18 +87,22 @@ synchronous_commit = on
 log_min_messages = warning
 CONF
     fi
-    if as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-        url; exit 0
+    if ! as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+        # Same port as last time when there was one (clients keep their URL across restarts).
+        port="$(cat "$PGDIR/port" 2>/dev/null || true)"
+        [ -n "$port" ] || port="$(free_port)"
+        echo "$port" > "$PGDIR/port"
+        as_owner "$PGBIN/pg_ctl" -D "$DATA" -o "-p $port" -l "$DATA/server.log" -w -t 60 start >/dev/null
     fi
-    # Same port as last time when there was one (clients keep their URL across restarts).
-    port="$(cat "$PGDIR/port" 2>/dev/null || true)"
-    [ -n "$port" ] || port="$(free_port)"
-    echo "$port" > "$PGDIR/port"
-    as_owner "$PGBIN/pg_ctl" -D "$DATA" -o "-p $port" -l "$DATA/server.log" -w -t 60 start >/dev/null
+    port="$(cat "$PGDIR/port")"
     psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc \
         "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='hongbao') THEN CREATE ROLE hongbao LOGIN SUPERUSER; END IF; END\$\$;" >/dev/null
     psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='hongbao'" | grep -q 1 \
         || psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE hongbao OWNER hongbao" >/dev/null
+    if [ "$NAME" = dev ] && [ -z "${HONGBAO_PG_DIR:-}" ]; then
+        mkdir -p "$ROOT"
+        url > "$ROOT/dev-database-url"
+    fi
     url
     ;;
 stop)
@@ -72,7 +113,12 @@ restart)
     # Used by tests: same data, same port.
     as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -o "-p $(cat "$PGDIR/port")" -l "$DATA/server.log" restart >/dev/null
     ;;
+destroy)
+    if [ -f "$DATA/PG_VERSION" ]; then as_owner "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true; fi
+    rm -rf "$PGDIR"
+    ;;
 url) url ;;
 env) echo "export DATABASE_URL=$(url)" ;;
-*) echo "usage: $0 start|stop|restart|url|env" >&2; exit 2 ;;
+dir) echo "$PGDIR" ;;
+*) echo "usage: $0 start|stop|restart|destroy|url|env|dir" >&2; exit 2 ;;
 esac

@@ -7,28 +7,32 @@ import Postgres
 public struct ServeSettings: Sendable {
     public var host: String
     public var port: Int
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    /// How often each instance compares the merchant reload generation (the backstop
+    /// for a NOTIFY lost while its listener reconnects).
+    public var reloadPollInterval: Duration
+    public init(host: String = "127.0.0.1", port: Int = 8080, reloadPollInterval: Duration = .seconds(30)) {
         self.host = host
         self.port = port
+        self.reloadPollInterval = reloadPollInterval
     }
 }
 
 /// Builds the gateway's HTTP application. Dependencies come in explicitly; tests call
 /// this same function with their own database.
 public func buildApplication(settings: ServeSettings, pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) -> some ApplicationProtocol {
-    let router = buildRouter(pool: pool, migrator: migrator)
+    let router = buildRouter(pool: pool, migrator: migrator, registry: registry, logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),
-        services: [MerchantReloadService(registry: registry, database: pool.configuration, logger: logger)],
+        services: [MerchantReloadService(registry: registry, pool: pool, pollInterval: settings.reloadPollInterval, logger: logger)],
         logger: logger
     )
 }
 
 /// Registers routes only.
-public func buildRouter(pool: PostgresPool, migrator: Migrator) -> Router<BasicRequestContext> {
+public func buildRouter(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.addMiddleware { LogRequestsMiddleware(.debug) }
-    HealthController(pool: pool, migrator: migrator).addRoutes(to: router)
+    HealthController(pool: pool, migrator: migrator, registry: registry, logger: logger).addRoutes(to: router)
     return router
 }

@@ -1,18 +1,28 @@
+import Foundation
 import Hummingbird
+import Logging
+import Merchants
 import Postgres
 
 /// `/healthz`: the process is up. `/readyz`: the database answers and every migration
-/// is applied, so this instance may take traffic.
+/// is applied, so this instance may take traffic; it also says whether the last merchant
+/// reload failed (the previous snapshot keeps serving, so that alone is not "unready").
+/// Answers name the check that failed, never the error itself (host names, users and
+/// libpq texts stay in the log).
 public struct HealthController: Sendable {
     let pool: PostgresPool
     let migrator: Migrator
+    let registry: MerchantRegistry
+    let logger: Logger
 
-    public init(pool: PostgresPool, migrator: Migrator) {
+    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) {
         self.pool = pool
         self.migrator = migrator
+        self.registry = registry
+        self.logger = logger
     }
 
-    struct Status: ResponseEncodable {
+    struct Status: ResponseEncodable, Equatable {
         let status: String
         let checks: [String: String]
     }
@@ -32,8 +42,16 @@ public struct HealthController: Sendable {
             checks["migrations"] = pending.isEmpty ? "ok" : "not current: " + pending.map { "\($0.name) \($0.state.rawValue)" }.joined(separator: ", ")
             ready = pending.isEmpty
         } catch {
-            checks["database"] = "unreachable: \(error)"
+            logger.error("readiness: database check failed", metadata: ["error": "\(error)"])
+            checks["database"] = "unreachable (see the gateway log)"
             ready = false
+        }
+        let snapshot = registry.snapshot
+        if let failure = registry.lastFailure {
+            logger.error("readiness: last merchant reload failed", metadata: ["errors": "\(failure.errors.map(\.description))"])
+            checks["merchants"] = "last reload failed at \(failure.at.formatted(.iso8601)) (see the gateway log); serving generation \(snapshot.generation) with \(snapshot.merchants.count) entities"
+        } else {
+            checks["merchants"] = "ok (generation \(snapshot.generation), \(snapshot.merchants.count) entities)"
         }
         return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: Status(status: ready ? "ok" : "unavailable", checks: checks))
     }

@@ -1,9 +1,9 @@
 import Foundation
 import WeChatPay
 
-/// What each candidate has used, as far as the gateway knows (its own sends). The
-/// payout engine implements this against PostgreSQL; routing asks once per request for
-/// all candidates together, so it costs one round trip whatever their number.
+/// What each entity has used today, as PostgreSQL records it (the payout engine's
+/// reservations). For operators (`merchant list`, `status`) and as routing hints; the
+/// limits themselves are enforced by the reservation, not by reading this first.
 public protocol CapacityProvider: Sendable {
     func usage(of merchants: [String], openID: String, day: BusinessDay, now: Date) async throws -> [String: MerchantUsage]
 }

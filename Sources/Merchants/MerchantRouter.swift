@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WeChatPay
 
 /// What is being sent, as far as routing cares.
@@ -90,19 +91,30 @@ public enum RouteDecision: Sendable {
     case noCandidate([(merchant: String, exclusion: Exclusion)])
 }
 
-/// Picks merchants for a send (DESIGN.md §3). Pure given its inputs; `route` adds the
-/// one capacity query.
-public struct MerchantRouter: Sendable {
-    public let capacity: any CapacityProvider
+/// Picks merchants for a send (DESIGN.md §3).
+///
+/// Routing decides on what is known without a round trip: the snapshot, runtime state
+/// (enabled, cool-downs) and any usage the caller already has. The limits themselves
+/// (per-minute, per-user-per-day, daily amount, tenant budget) are enforced where they
+/// can hold across instances — the payout engine's reservation in PostgreSQL — and a
+/// refused reservation routes again with that entity in `excluding`. So a decision costs
+/// an index lookup by appid plus about one weighted draw, whatever the number of entities.
+public final class MerchantRouter: Sendable {
+    /// Spreads load; seeded once from the system generator (a system call per draw would
+    /// cost more than the decision itself). Owned by this router, not global.
+    private let generator: Mutex<SplitMixRandom>
 
-    public init(capacity: any CapacityProvider) { self.capacity = capacity }
+    public init(seed: UInt64? = nil) {
+        generator = Mutex(seed.map(SplitMixRandom.init(seed:)) ?? SplitMixRandom())
+    }
 
+    /// The production path: at most `limit` eligible entities, best first, or every
+    /// entity with its reason.
     public func route(_ request: RouteRequest, snapshot: MerchantSnapshot, runtime: [String: MerchantRuntimeState],
-                      now: Date = Date()) async throws -> RouteDecision {
-        let day = BusinessCalendar.day(of: now)
-        let serving = snapshot.serving(appID: request.appID)
-        let usage = serving.isEmpty ? [:] : try await capacity.usage(of: serving.map(\.name), openID: request.openID, day: day, now: now)
-        return Self.decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now)
+                      usage: [String: MerchantUsage] = [:], now: Date = Date(), limit: Int = 1) -> RouteDecision {
+        generator.withLock { generator in
+            Self.decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now, limit: limit, using: &generator)
+        }
     }
 
     /// At most `limit` eligible entities, best first: the best priority group is sampled
@@ -138,12 +150,6 @@ public struct MerchantRouter: Sendable {
             excluded.append((merchant.name, .appIDNotServed(request.appID)))
         }
         return .noCandidate(excluded)
-    }
-
-    public static func decide(_ request: RouteRequest, snapshot: MerchantSnapshot, runtime: [String: MerchantRuntimeState],
-                              usage: [String: MerchantUsage], now: Date, limit: Int = 1) -> RouteDecision {
-        var generator = SystemRandomNumberGenerator()
-        return decide(request, snapshot: snapshot, runtime: runtime, usage: usage, now: now, limit: limit, using: &generator)
     }
 
     static func exclusion(of profile: RoutingProfile, _ request: RouteRequest, _ state: MerchantRuntimeState,

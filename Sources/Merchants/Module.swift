@@ -11,7 +11,9 @@
 //   atomically on reload; a failed reload keeps the old one. One TLS identity per entity.
 // - `MerchantRouter`: picks eligible entities for a send (enabled, qualified, appid and
 //   its type, tenant, amount/scene_id, cool-down, capacity) by priority then weight, or
-//   explains every exclusion. Capacity comes through `CapacityProvider`, which the payout
-//   engine implements against PostgreSQL.
+//   explains every exclusion — without a round trip: limits are enforced by the payout
+//   engine's reservations in PostgreSQL, which re-route on refusal. `CapacityProvider`
+//   reports today's usage (implemented by the engine on its tables).
+// - `MerchantReloadSignal`: the cluster-wide reload generation + NOTIFY.
 // - `MerchantStateStore`: enabled/disabled and cool-down in PostgreSQL (shared by every
 //   gateway instance), with an audit event in the same transaction.

@@ -20,11 +20,17 @@ public enum SecretReference: Sendable, Equatable, Decodable {
         }
     }
 
-    /// Reads the secret; relative files resolve against `base`. The error never contains the value.
+    /// Reads the secret; relative files resolve against `base`. Like ssh, a file that its
+    /// group or others may read is refused (the fix is named). The error never contains the value.
     public func resolve(relativeTo base: URL, environment: [String: String]) throws(SecretUnavailable) -> Secret {
         switch self {
         case .file(let path):
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+            var info = stat()
+            if stat(url.path, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw SecretUnavailable(reason: "\(url.path) is accessible by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                                        + "secrets must be private: run `chmod 600 \(url.path)`")
+            }
             guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
                 throw SecretUnavailable(reason: "cannot read file \(url.path)")
             }

@@ -30,17 +30,60 @@ public struct PostgresConfiguration: Sendable {
         PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "", maxConnections: maxConnections)
     }
 
-    /// The connection string with any password removed, for messages and logs.
+    /// The connection string with any password removed, for messages and logs: the
+    /// userinfo password of a URI (and a `password=` query parameter), or the `password`
+    /// value of a conninfo string, quoted or not.
     public var redactedTarget: String {
         if connectionString.isEmpty { return "(PG* environment variables)" }
-        if let schemeEnd = connectionString.range(of: "://"),
-           let at = connectionString[schemeEnd.upperBound...].firstIndex(of: "@") {
-            let userInfo = connectionString[schemeEnd.upperBound..<at]
-            let user = userInfo.split(separator: ":", maxSplits: 1).first ?? ""
-            return String(connectionString[..<schemeEnd.upperBound] + user + connectionString[at...])
+        if connectionString.hasPrefix("postgresql://") || connectionString.hasPrefix("postgres://") {
+            return Self.redactURI(connectionString)
         }
-        return connectionString.split(separator: " ")
-            .map { $0.hasPrefix("password=") ? "password=<redacted>" : String($0) }
-            .joined(separator: " ")
+        return Self.redactConninfo(connectionString)
+    }
+
+    static func redactURI(_ uri: String) -> String {
+        var text = uri
+        if let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].firstIndex(of: "@"),
+           let colon = text[schemeEnd.upperBound..<at].firstIndex(of: ":") {
+            text.replaceSubrange(text.index(after: colon)..<at, with: "<redacted>")
+        }
+        if let query = text.firstIndex(of: "?") {
+            let parameters = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                pair.lowercased().hasPrefix("password=") ? "password=<redacted>" : String(pair)
+            }
+            text = String(text[...query]) + parameters.joined(separator: "&")
+        }
+        return text
+    }
+
+    /// conninfo is `key = value` pairs; a value may be single-quoted with `\'` and `\\` escapes.
+    static func redactConninfo(_ conninfo: String) -> String {
+        var out = ""
+        var i = conninfo.startIndex
+        func skipSpaces() { while i < conninfo.endIndex, conninfo[i].isWhitespace { out.append(conninfo[i]); i = conninfo.index(after: i) } }
+        while i < conninfo.endIndex {
+            skipSpaces()
+            let keyStart = i
+            while i < conninfo.endIndex, conninfo[i] != "=", !conninfo[i].isWhitespace { i = conninfo.index(after: i) }
+            let key = String(conninfo[keyStart..<i])
+            out += key
+            skipSpaces()
+            guard i < conninfo.endIndex, conninfo[i] == "=" else { continue }
+            out.append("="); i = conninfo.index(after: i)
+            skipSpaces()
+            let valueStart = i
+            if i < conninfo.endIndex, conninfo[i] == "'" {
+                i = conninfo.index(after: i)
+                while i < conninfo.endIndex, conninfo[i] != "'" {
+                    if conninfo[i] == "\\" { i = conninfo.index(after: i) }
+                    if i < conninfo.endIndex { i = conninfo.index(after: i) }
+                }
+                if i < conninfo.endIndex { i = conninfo.index(after: i) }
+            } else {
+                while i < conninfo.endIndex, !conninfo[i].isWhitespace { i = conninfo.index(after: i) }
+            }
+            out += key.lowercased() == "password" ? "<redacted>" : String(conninfo[valueStart..<i])
+        }
+        return out
     }
 }

@@ -6,19 +6,34 @@ import Glibc
 #endif
 
 /// LISTEN on one or more channels, on a connection and thread of its own.
-/// Notifications arrive on `notifications`; after a lost connection the listener
-/// reconnects and listens again (notifications sent while it was away are lost, so
-/// consumers also poll — NOTIFY is a wake-up, never the only record).
+/// Events arrive on `events`: `.listening` each time the connection is (re)established
+/// and LISTEN is in force, then `.notification`s. Notifications sent while it was away
+/// are lost, so a consumer compares what it cares about after every `.listening` and
+/// also polls slowly — NOTIFY is a wake-up, never the only record.
 public final class PostgresListener: Sendable {
-    public let notifications: AsyncStream<PostgresNotification>
+    public enum Event: Sendable, Equatable {
+        /// Connected (first time or again) and listening: anything may have been missed before.
+        case listening
+        case notification(PostgresNotification)
+    }
+
+    public let events: AsyncStream<Event>
     private let stopFlag: StopFlag
 
+    /// Only the notifications (for consumers that poll anyway).
+    public var notifications: AsyncCompactMapSequence<AsyncStream<Event>, PostgresNotification> {
+        events.compactMap { if case .notification(let n) = $0 { n } else { nil } }
+    }
+
     public init(configuration: PostgresConfiguration, channels: [String], logger: Logger = Logger(label: "hongbao.postgres.listener")) {
-        let (stream, continuation) = AsyncStream<PostgresNotification>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        self.notifications = stream
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        self.events = stream
         let stopFlag = StopFlag()
         self.stopFlag = stopFlag
         let statements = channels.map { "LISTEN \(Self.quoteIdentifier($0))" }
+        var listening = configuration
+        listening.applicationName += "-listen" // tells its backend apart in pg_stat_activity
+        let configuration = listening
         let thread = Thread {
             var connection: PostgresConnection?
             while !stopFlag.isSet {
@@ -27,11 +42,12 @@ public final class PostgresListener: Sendable {
                         let fresh = try PostgresConnection(configuration: configuration)
                         for statement in statements { try fresh.simple(statement) }
                         connection = fresh
+                        continuation.yield(.listening)
                     }
                     guard let live = connection else { continue }
                     var descriptor = pollfd(fd: live.socket, events: Int16(POLLIN), revents: 0)
                     if poll(&descriptor, 1, 200) > 0 {
-                        for notification in try live.drainNotifications() { continuation.yield(notification) }
+                        for notification in try live.drainNotifications() { continuation.yield(.notification(notification)) }
                     }
                 } catch {
                     logger.warning("listener lost its connection; reconnecting", metadata: ["error": "\(error)"])

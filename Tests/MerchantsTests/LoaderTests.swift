@@ -41,7 +41,7 @@ struct LoaderTests {
         #expect(!"\(merchant.credentials)".contains(MerchantFixture.apiKey))
         // A wrong-length key is refused without echoing it.
         let short = "short-secret-value"
-        try short.write(to: fixture.secrets.appendingPathComponent("acme.apikey"), atomically: true, encoding: .utf8)
+        try fixture.writeSecret(short, named: "acme.apikey")
         let error = #expect(throws: MerchantLoadFailure.self) { try load(fixture) }
         #expect(error.map { !"\($0)".contains(short) } == true)
     }
@@ -82,9 +82,24 @@ struct LoaderTests {
     func apiKeyLength() throws {
         let fixture = try MerchantFixture()
         try fixture.add("acme", mchId: "1900000109")
-        try String(repeating: "a", count: 31).write(to: fixture.secrets.appendingPathComponent("acme.apikey"), atomically: true, encoding: .utf8)
+        try fixture.writeSecret(String(repeating: "a", count: 31), named: "acme.apikey")
         let error = try #require(#expect(throws: MerchantLoadFailure.self) { try load(fixture) }?.errors.first)
         #expect(error.field == "api_key" && error.reason.contains("32"))
+    }
+
+    @Test("a private key or api_key file readable by group or others is refused, naming the chmod that fixes it", arguments: ["acme.key.pem", "acme.apikey"])
+    func secretFilePermissions(file: String) throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000109")
+        let path = fixture.secrets.appendingPathComponent(file).path
+        for mode in [0o640, 0o604, 0o644] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            let error = try #require(#expect(throws: MerchantLoadFailure.self) { try load(fixture) }?.errors.first)
+            #expect(error.field == (file.hasSuffix(".pem") ? "key" : "api_key"))
+            #expect(error.reason.contains("chmod 600 \(path)"), "\(error)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: path)
+        #expect(try load(fixture).count == 1)
     }
 
     @Test("api_key from the environment is accepted")
@@ -100,7 +115,7 @@ struct LoaderTests {
         let fixture = try MerchantFixture()
         try fixture.add("acme", mchId: "1900000109")
         let other = try fixture.ca.issueClient(merchantID: "1900000109")
-        try other.keyPEM.write(to: fixture.secrets.appendingPathComponent("acme.key.pem"), atomically: true, encoding: .utf8)
+        try fixture.writeSecret(other.keyPEM, named: "acme.key.pem")
         let mismatch = try #require(#expect(throws: MerchantLoadFailure.self) { try load(fixture) }?.errors.first)
         #expect(mismatch.field == "key" && mismatch.reason.contains("does not match"))
 

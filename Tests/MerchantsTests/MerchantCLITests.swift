@@ -1,30 +1,23 @@
 import Foundation
+import Postgres
 import Testing
 import TestSupport
 
 /// The `hongbao` binary, end to end.
 @Suite("merchant CLI")
 struct MerchantCLITests {
-    struct Run { let status: Int32; let out: String; let err: String }
+    /// Runs the binary against `database` (or an unreachable one), with no merchants
+    /// directory from the environment unless given.
+    func hongbao(_ arguments: [String], database: String? = nil, environment: [String: String?] = [:]) throws -> Hongbao.Run {
+        try Hongbao.run(arguments, environment: ["DATABASE_URL": database ?? "postgresql://nobody@127.0.0.1:1/none"].merging(environment) { $1 })
+    }
 
-    func hongbao(_ arguments: [String], database: String? = nil) throws -> Run {
-        let binary = Repository.root.appendingPathComponent(".build/debug/hongbao")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = database ?? "postgresql://nobody@127.0.0.1:1/none"
-        environment["HONGBAO_MERCHANTS_DIR"] = nil
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+    func migrated(_ label: String) async throws -> (url: String, pool: PostgresPool) {
+        try await TestDatabase.migratedDatabase(label, maxConnections: 2)
+    }
+
+    func auditActions(_ pool: PostgresPool) async throws -> [(actor: String, action: String, merchant: String?)] {
+        try await pool.query("SELECT actor, action, merchant FROM audit_events ORDER BY id").rows.map { try $0.decode((String, String, String?).self) }
     }
 
     @Test("list --json has the documented fields, with reasons and eligible_from")
@@ -89,6 +82,143 @@ struct MerchantCLITests {
                                "--key-file", key, "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01"], database: database)
         #expect(bad.status != 0 && bad.err.contains("api_key"))
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("broken.toml").path))
+    }
+
+    @Test("enable and disable are audited with the actor")
+    func switchAudit() async throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000101")
+        let (url, pool) = try await migrated("cliaudit")
+        defer { pool.close() }
+        #expect(try hongbao(["merchant", "disable", "acme", "--reason", "rotating", "--merchants", fixture.directory.path, "--actor", "test:bob"], database: url).status == 0)
+        let enabled = try hongbao(["merchant", "enable", "acme", "--merchants", fixture.directory.path, "--actor", "test:bob"], database: url)
+        #expect(enabled.status == 0, "\(enabled.err)")
+        let audit = try await auditActions(pool)
+        #expect(audit.map(\.action) == ["merchant.disable", "merchant.enable"])
+        #expect(audit.allSatisfy { $0.actor == "test:bob" && $0.merchant == "acme" })
+    }
+
+    @Test("add --from copies a validated file into merchants.d and audits it")
+    func addFrom() async throws {
+        let fixture = try MerchantFixture()
+        let (url, pool) = try await migrated("cliaddfrom")
+        defer { pool.close() }
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("hb-add-\(UUID())")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let fields = try fixture.fields(name: "newco", mchId: "1900000555")
+        let text = fields.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: "\n") + "\n"
+        let file = source.appendingPathComponent("newco.toml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let run = try hongbao(["merchant", "add", "--from", file.path, "--merchants", fixture.directory.path, "--actor", "test:carol"], database: url)
+        #expect(run.status == 0, "\(run.err)")
+        #expect(try String(contentsOf: fixture.directory.appendingPathComponent("newco.toml"), encoding: .utf8) == text)
+        let audit = try await auditActions(pool)
+        #expect(audit.count == 1 && audit.first?.action == "merchant.add" && audit.first?.merchant == "newco" && audit.first?.actor == "test:carol")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.directory.path) == ["newco.toml"], "no temp file left")
+    }
+
+    @Test("add whose audit record cannot be written leaves no file behind (temp → audit → rename)")
+    func addFailsInTheMiddle() async throws {
+        let fixture = try MerchantFixture()
+        let (cert, key, apiKey) = try fixture.credentials(for: "newco", mchId: "1900000555")
+        let unmigrated = try await TestDatabase.create("cliaddfail") // no audit table: the transaction fails
+        let run = try hongbao(["merchant", "add", "--merchants", fixture.directory.path, "--name", "newco", "--mch-id", "1900000555",
+                               "--appid", "wx8888888888888888:mp", "--send-name", "NewCo", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
+                               "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01"], database: unmigrated)
+        #expect(run.status != 0)
+        #expect(run.err.contains("nothing was added"), "\(run.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.directory.path).isEmpty, "neither the file nor its temp copy")
+    }
+
+    @Test("reload validates first: a broken directory signals nothing; a good one bumps the generation and is audited")
+    func reload() async throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000101")
+        let (url, pool) = try await migrated("clireload")
+        defer { pool.close() }
+        try fixture.add("bad", mchId: "1900000102") { $0["mch_id"] = "\"x\"" }
+        let refused = try hongbao(["merchant", "reload", "--merchants", fixture.directory.path], database: url)
+        #expect(refused.status != 0 && refused.err.contains("bad.toml"))
+        #expect(try await pool.query("SELECT generation FROM merchant_reload").first?.decode(column: 0, as: Int64.self) == 0)
+        try fixture.remove("bad")
+        let reloaded = try hongbao(["merchant", "reload", "--merchants", fixture.directory.path, "--actor", "test:dan"], database: url)
+        #expect(reloaded.status == 0, "\(reloaded.err)")
+        #expect(try await pool.query("SELECT generation FROM merchant_reload").first?.decode(column: 0, as: Int64.self) == 1)
+        let audit = try await auditActions(pool)
+        #expect(audit.map(\.action) == ["merchant.reload"] && audit.first?.actor == "test:dan")
+    }
+
+    @Test("list with the database unreachable exits non-zero pointing to --offline; --offline says enabled: unknown")
+    func offline() throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000101")
+        try fixture.add("off", mchId: "1900000102") { $0["redpack_enabled"] = "false" }
+        let failed = try hongbao(["merchant", "list", "--merchants", fixture.directory.path])
+        #expect(failed.status != 0 && failed.err.contains("--offline"), "\(failed.err)")
+        let table = try hongbao(["merchant", "list", "--offline", "--merchants", fixture.directory.path])
+        #expect(table.status == 0, "\(table.err)")
+        let acmeLine = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("acme") })
+        #expect(acmeLine.contains("unknown"))
+        let json = try hongbao(["merchant", "list", "--offline", "--json", "--merchants", fixture.directory.path])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]])
+        #expect(entries.count == 2)
+        for entry in entries {
+            #expect(entry["enabled"] is NSNull, "enabled is null when unknown")
+            #expect(entry.keys.contains("eligible_from"), "eligible_from is always present")
+        }
+        let off = try #require(entries.first { $0["name"] as? String == "off" })
+        #expect(off["eligible_from"] is NSNull, "no eligible_from while the product is off")
+    }
+
+    @Test("HONGBAO_MERCHANTS_DIR chooses the merchants directory")
+    func merchantsDirectoryFromEnvironment() throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000101")
+        let run = try hongbao(["merchant", "list", "--offline", "--json"], environment: ["HONGBAO_MERCHANTS_DIR": fixture.directory.path])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("\"name\" : \"acme\""))
+    }
+
+    @Test("check exits 0 when every step passes and 1 naming the failed step")
+    func check() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let fixture = try MerchantFixture()
+        let created: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: SimulatorHarness.qualifiedSpec())
+        try fixture.add("acme", mchId: created.mchId) { f in
+            f["base_url"] = "\"\(sim.baseURL)\""
+            f["ca_file"] = "\"\(sim.server.caFile)\""
+        }
+        try fixture.credentials(for: "acme", mchId: created.mchId, apiKey: created.apiKey,
+                                issued: .init(certificatePEM: created.certPem, keyPEM: created.keyPem))
+        let passed = try hongbao(["merchant", "check", "acme", "--json", "--merchants", fixture.directory.path])
+        #expect(passed.status == 0, "\(passed.out) \(passed.err)")
+        let steps = try #require(try JSONSerialization.jsonObject(with: Data(passed.out.utf8)) as? [[String: Any]])
+        #expect(steps.count == 5 && steps.allSatisfy { $0["ok"] as? Bool == true })
+        try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
+        let failed = try hongbao(["merchant", "check", "acme", "--merchants", fixture.directory.path])
+        #expect(failed.status == 1)
+        #expect(failed.out.contains("✗ signature key"), "\(failed.out)")
+    }
+
+    @Test("a second terminal in the project folder uses the running development cluster and says so")
+    func developmentCluster() async throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000101")
+        let (url, pool) = try await migrated("clidev")
+        defer { pool.close() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hb-folder-\(UUID())")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent(".hongbao"), withIntermediateDirectories: true)
+        try url.write(to: folder.appendingPathComponent(".hongbao/dev-database-url"), atomically: true, encoding: .utf8)
+        let used = try Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
+        #expect(used.status == 0, "\(used.err)")
+        #expect(used.err.split(separator: "\n").count == 1 && used.err.contains("using this folder's development cluster"), "\(used.err)")
+        // An explicit choice wins, and a cluster that is not running is not used.
+        let explicit = try Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], environment: ["DATABASE_URL": url], directory: folder)
+        #expect(explicit.status == 0 && !explicit.err.contains("development cluster"))
+        try "postgresql://hongbao@127.0.0.1:1/hongbao".write(to: folder.appendingPathComponent(".hongbao/dev-database-url"), atomically: true, encoding: .utf8)
+        let stopped = try Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
+        #expect(!stopped.err.contains("development cluster"))
     }
 
     @Test("import-p12 reads WeChat's RC2-40 p12 with the mch_id as password; key file is 0600")

@@ -41,7 +41,7 @@ struct MerchantCheckTests {
         defer { Task { await sim.stop() } }
         let fixture = try MerchantFixture()
         _ = try await entity(sim, fixture)
-        try String(repeating: "Z", count: 32).write(to: fixture.secrets.appendingPathComponent("acme.apikey"), atomically: true, encoding: .utf8)
+        try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
         let merchant = try #require(try MerchantLoader(directory: fixture.directory, environment: [:]).load().first)
         let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
         #expect(failed.name == "signature key" && failed.detail.contains("SIGN_ERROR") && failed.fix?.contains("APIv2 key") == true)

@@ -11,8 +11,8 @@ struct RouterTests {
 
     func decide(_ merchants: [TestMerchant], _ request: RouteRequest? = nil, runtime: [String: MerchantRuntimeState] = [:],
                 usage: [String: MerchantUsage] = [:]) -> RouteDecision {
-        MerchantRouter.decide(request ?? RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100),
-                              snapshot: MerchantSnapshot(merchants), runtime: runtime, usage: usage, now: now)
+        MerchantRouter(seed: 11).route(request ?? RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100),
+                                       snapshot: MerchantSnapshot(merchants), runtime: runtime, usage: usage, now: now)
     }
 
     func exclusion(_ decision: RouteDecision, _ name: String = "m") -> Exclusion? {
@@ -20,10 +20,17 @@ struct RouterTests {
         return reasons.first { $0.merchant == name }?.exclusion
     }
 
+    /// The candidates' names; fails the test when the router found none.
+    func candidates(_ decision: RouteDecision) throws -> [String] {
+        guard case .candidates(let list) = decision else {
+            throw TestSetupError("expected candidates, got \(decision)")
+        }
+        return list.map(\.name)
+    }
+
     @Test("an eligible entity is chosen")
-    func chosen() {
-        guard case .candidates(let list) = decide([TestMerchant("m")]) else { Issue.record("expected a candidate"); return }
-        #expect(list.map(\.name) == ["m"])
+    func chosen() throws {
+        #expect(try candidates(decide([TestMerchant("m")])) == ["m"])
     }
 
     @Test("every exclusion reason")
@@ -49,53 +56,43 @@ struct RouterTests {
     }
 
     @Test("a scene_id admits amounts outside 1–200 yuan; an expired cool-down no longer excludes")
-    func admissions() {
-        guard case .candidates = decide([TestMerchant("m")], RouteRequest(tenant: "t1", appID: app, openID: "o", amountFen: 30_000, hasScene: true)) else {
-            Issue.record("scene_id should admit 300 yuan"); return
-        }
-        guard case .candidates = decide([TestMerchant("m")], runtime: ["m": MerchantRuntimeState(enabled: true, reason: nil, cooldownUntil: now.addingTimeInterval(-1), cooldownCode: "NOTENOUGH")]) else {
-            Issue.record("expired cool-down should not exclude"); return
-        }
-        guard case .candidates = decide([TestMerchant("m", appIDs: [(app, .miniProgram)])], RouteRequest(tenant: "t1", appID: app, openID: "o", kind: .miniProgram, amountFen: 100)) else {
-            Issue.record("mini-program packet on a mini-program appid"); return
-        }
-        guard case .candidates = decide([TestMerchant("m")], RouteRequest(tenant: "t1", appID: app, openID: "o", kind: .group(shares: 5), amountFen: 1000)) else {
-            Issue.record("group packet of 5 × 2 yuan"); return
-        }
+    func admissions() throws {
+        #expect(try candidates(decide([TestMerchant("m")], RouteRequest(tenant: "t1", appID: app, openID: "o", amountFen: 30_000, hasScene: true))) == ["m"])
+        #expect(try candidates(decide([TestMerchant("m")], runtime: ["m": MerchantRuntimeState(enabled: true, reason: nil, cooldownUntil: now.addingTimeInterval(-1), cooldownCode: "NOTENOUGH")])) == ["m"])
+        #expect(try candidates(decide([TestMerchant("m", appIDs: [(app, .miniProgram)])], RouteRequest(tenant: "t1", appID: app, openID: "o", kind: .miniProgram, amountFen: 100))) == ["m"])
+        #expect(try candidates(decide([TestMerchant("m")], RouteRequest(tenant: "t1", appID: app, openID: "o", kind: .group(shares: 5), amountFen: 1000))) == ["m"])
     }
 
     @Test("no candidate lists every entity with its reason, including those serving other appids")
-    func explainsAll() {
+    func explainsAll() throws {
         let decision = decide([TestMerchant("young", onboardedOn: "2025-11-01"), TestMerchant("other", appIDs: [("wxother", .officialAccount)])])
-        guard case .noCandidate(let reasons) = decision else { Issue.record("expected no candidate"); return }
+        guard case .noCandidate(let reasons) = decision else { throw TestSetupError("expected no candidate, got \(decision)") }
         #expect(Set(reasons.map(\.merchant)) == ["young", "other"])
         #expect(reasons.first { $0.merchant == "other" }?.exclusion == .appIDNotServed(app))
     }
 
     @Test("lower priority is always tried first; re-routing after a failure moves to the next")
-    func priority() {
+    func priority() throws {
         let merchants = [TestMerchant("late", priority: 20, weight: 100), TestMerchant("early", priority: 5)]
+        let router = MerchantRouter(seed: 1)
         for _ in 0..<50 {
-            guard case .candidates(let list) = MerchantRouter.decide(RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100),
-                                                                     snapshot: MerchantSnapshot(merchants), runtime: [:], usage: [:], now: now, limit: 4) else { return }
-            #expect(list.map(\.name) == ["early", "late"])
+            let decision = router.route(RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100),
+                                        snapshot: MerchantSnapshot(merchants), runtime: [:], now: now, limit: 4)
+            #expect(try candidates(decision) == ["early", "late"])
         }
-        guard case .candidates(let retry) = decide(merchants, RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100, excluding: ["early"])) else {
-            Issue.record("expected the next entity"); return
-        }
-        #expect(retry.map(\.name) == ["late"])
+        #expect(try candidates(decide(merchants, RouteRequest(tenant: "t1", appID: app, openID: "o1", amountFen: 100, excluding: ["early"]))) == ["late"])
     }
 
     @Test("weights spread first choices in proportion (statistical, seeded)")
-    func weights() {
+    func weights() throws {
         var generator = SeededGenerator(seed: 42)
         let merchants = [TestMerchant("w1", weight: 1), TestMerchant("w3", weight: 3), TestMerchant("w6", weight: 6)]
         var first: [String: Int] = [:]
         let trials = 20_000
         for _ in 0..<trials {
-            guard case .candidates(let list) = MerchantRouter.decide(RouteRequest(tenant: "t", appID: app, openID: "o", amountFen: 100),
-                                                                     snapshot: MerchantSnapshot(merchants), runtime: [:], usage: [:], now: now, using: &generator) else { return }
-            first[list[0].name, default: 0] += 1
+            let decision = MerchantRouter.decide(RouteRequest(tenant: "t", appID: app, openID: "o", amountFen: 100),
+                                                 snapshot: MerchantSnapshot(merchants), runtime: [:], usage: [:], now: now, using: &generator)
+            first[try candidates(decision)[0], default: 0] += 1
         }
         // Expected shares 10%, 30%, 60%; ±2 points is > 6 standard deviations at n = 20 000.
         for (name, share) in [("w1", 0.1), ("w3", 0.3), ("w6", 0.6)] {
@@ -104,7 +101,7 @@ struct RouterTests {
     }
 
     @Test("large groups: weighted first choice, distinct candidates, at most the limit, ineligible ones skipped")
-    func largeGroups() {
+    func largeGroups() throws {
         var generator = SeededGenerator(seed: 7)
         var merchants = (1...20).map { TestMerchant("w\($0)", weight: $0) }
         merchants.append(TestMerchant("young", weight: 1000, onboardedOn: "2025-11-01"))
@@ -112,34 +109,24 @@ struct RouterTests {
         var firstHeavy = 0
         let trials = 20_000
         for _ in 0..<trials {
-            guard case .candidates(let list) = MerchantRouter.decide(RouteRequest(tenant: "t", appID: app, openID: "o", amountFen: 100),
-                                                                     snapshot: snapshot, runtime: [:], usage: [:], now: now, limit: 4, using: &generator) else {
-                Issue.record("expected candidates"); return
-            }
-            #expect(list.count == 4 && Set(list.map(\.name)).count == 4)
-            #expect(!list.contains { $0.name == "young" }, "an unqualified entity is never offered, whatever its weight")
-            if list[0].name == "w20" { firstHeavy += 1 }
+            let list = try candidates(MerchantRouter.decide(RouteRequest(tenant: "t", appID: app, openID: "o", amountFen: 100),
+                                                            snapshot: snapshot, runtime: [:], usage: [:], now: now, limit: 4, using: &generator))
+            #expect(list.count == 4 && Set(list).count == 4)
+            #expect(!list.contains("young"), "an unqualified entity is never offered, whatever its weight")
+            if list[0] == "w20" { firstHeavy += 1 }
         }
         // w20 carries 20 of the 210 eligible weight (the unqualified one is drawn but refused).
         let share = Double(firstHeavy) / Double(trials)
         #expect(abs(share - 20.0 / 210.0) < 0.015, "\(share)")
     }
 
-    @Test("route asks capacity once, only for entities serving the appid")
-    func capacityQuery() async throws {
-        let capacity = RecordingCapacity()
-        let snapshot = MerchantSnapshot([TestMerchant("a"), TestMerchant("b"), TestMerchant("c", appIDs: [("wxother", .officialAccount)])])
-        _ = try await MerchantRouter(capacity: capacity).route(RouteRequest(tenant: "t", appID: app, openID: "o", amountFen: 100), snapshot: snapshot, runtime: [:], now: now)
-        #expect(capacity.calls.withLock { $0 } == [["a", "b"]])
-    }
-}
-
-import Synchronization
-
-final class RecordingCapacity: CapacityProvider {
-    let calls = Mutex<[[String]]>([])
-    func usage(of merchants: [String], openID: String, day: BusinessDay, now: Date) async throws -> [String: MerchantUsage] {
-        calls.withLock { $0.append(merchants) }
-        return [:]
+    @Test("the production path routes without asking for usage; usage it is given still excludes")
+    func productionPath() throws {
+        let router = MerchantRouter()
+        let snapshot = MerchantSnapshot([TestMerchant("a"), TestMerchant("c", appIDs: [("wxother", .officialAccount)])])
+        let request = RouteRequest(tenant: "t", appID: app, openID: "o", amountFen: 100)
+        #expect(try candidates(router.route(request, snapshot: snapshot, runtime: [:], now: now)) == ["a"])
+        let full = router.route(request, snapshot: snapshot, runtime: [:], usage: ["a": MerchantUsage(lastMinute: 1800, userToday: 0, amountTodayFen: 0)], now: now)
+        #expect(exclusion(full, "a") == .perMinuteFull(limit: 1800))
     }
 }

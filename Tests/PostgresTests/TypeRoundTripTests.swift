@@ -136,3 +136,23 @@ enum JSONValue: Codable, Equatable {
         switch self { case .number(let d): try c.encode(d); case .string(let s): try c.encode(s) }
     }
 }
+
+@Suite("Connection strings never show a password")
+struct RedactionTests {
+    @Test("URI and conninfo forms, quoted or not, in the target and in connection errors",
+          arguments: [
+            "postgresql://hb:s3cr3t-pw@127.0.0.1:1/db",
+            "postgres://hb:s3cr3t-pw@127.0.0.1:1/db?sslmode=disable&password=s3cr3t-pw",
+            "host=127.0.0.1 port=1 user=hb password=s3cr3t-pw dbname=db",
+            "host=127.0.0.1 port=1 user=hb password = 's3cr3t-pw with spaces' dbname=db",
+            "host=127.0.0.1 port=1 password='s3cr3t-pw \\' quoted' user=hb",
+          ])
+    func redaction(_ target: String) throws {
+        let configuration = PostgresConfiguration(connectionString: target, connectTimeoutSeconds: 1)
+        #expect(!configuration.redactedTarget.contains("s3cr3t"), "\(configuration.redactedTarget)")
+        #expect(configuration.redactedTarget.contains("<redacted>"))
+        let error = #expect(throws: PostgresError.self) { try PostgresConnection(configuration: configuration) }
+        #expect(error?.kind == .connection)
+        #expect(error.map { !"\($0)".contains("s3cr3t") } == true, "\(String(describing: error))")
+    }
+}

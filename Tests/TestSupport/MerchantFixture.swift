@@ -31,7 +31,15 @@ public final class MerchantFixture: Sendable {
         try pair.certificatePEM.write(toFile: cert, atomically: true, encoding: .utf8)
         try pair.keyPEM.write(toFile: key, atomically: true, encoding: .utf8)
         try apiKey.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        for secret in [key, keyFile] { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret) }
         return (cert, key, keyFile)
+    }
+
+    /// Replaces a secret file in `secrets/` (mode 0600, as the loader demands).
+    public func writeSecret(_ text: String, named file: String) throws {
+        let path = secrets.appendingPathComponent(file).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
     /// The fields of a good entity, as raw TOML values.

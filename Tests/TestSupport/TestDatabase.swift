@@ -34,9 +34,15 @@ public enum TestDatabase {
 
     /// A pool on a fresh database with every migration in the repository applied.
     public static func migrated(_ label: String, maxConnections: Int = 8) async throws -> PostgresPool {
-        let pool = try await pool(label, maxConnections: maxConnections)
+        try await migratedDatabase(label, maxConnections: maxConnections).pool
+    }
+
+    /// A fresh migrated database: its URL (for processes) and a pool on it.
+    public static func migratedDatabase(_ label: String, maxConnections: Int = 8) async throws -> (url: String, pool: PostgresPool) {
+        let url = try await create(label)
+        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: maxConnections))
         try await Migrator(directory: Repository.root.appendingPathComponent("migrations")).migrate(pool)
-        return pool
+        return (url, pool)
     }
 }
 

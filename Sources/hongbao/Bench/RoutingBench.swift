@@ -9,7 +9,7 @@ import WeChatPay
 struct RoutingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routing",
-        abstract: "Routing decisions/s with 10, 1,000 and 10,000 entities; registry load time for 1,000 files."
+        abstract: "Routing decisions/s (production path) with 10, 1,000 and 10,000 entities; registry load time for 1,000 files."
     )
 
     @Option(help: "Seconds per measurement.") var seconds = 3.0
@@ -33,9 +33,10 @@ struct RoutingBench: AsyncParsableCommand {
         print(#"{"bench":"routing",\#(results.joined(separator: ",")),"load_\#(files)_files_ms":\#(Int(loadSeconds * 1000))}"#)
     }
 
-    /// Successful decisions per second, requests spread over the appids some entity serves.
+    /// Successful decisions per second through the production path (`MerchantRouter.route`,
+    /// as the payout engine calls it), requests spread over the appids some entity serves.
     func decisionsPerSecond(_ snapshot: MerchantSnapshot, appIDs: Int, seconds: Double) -> Double {
-        var generator = SplitMixRandom()
+        let router = MerchantRouter()
         let now = Date()
         let requests = (0..<1000).map { RouteRequest(tenant: "t", appID: BenchMerchant.appID($0 % appIDs), openID: "o\($0)", amountFen: 100) }
         var decisions = 0
@@ -43,7 +44,7 @@ struct RoutingBench: AsyncParsableCommand {
         let started = ContinuousClock.now
         while ContinuousClock.now < deadline {
             for request in requests {
-                if case .candidates = MerchantRouter.decide(request, snapshot: snapshot, runtime: [:], usage: [:], now: now, using: &generator) {
+                if case .candidates = router.route(request, snapshot: snapshot, runtime: [:], now: now) {
                     decisions += 1
                 }
             }
@@ -61,6 +62,9 @@ struct RoutingBench: AsyncParsableCommand {
         try cert.write(to: directory.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
         try key.write(to: directory.appendingPathComponent("key.pem"), atomically: true, encoding: .utf8)
         try String(repeating: "k", count: 32).write(to: directory.appendingPathComponent("api.key"), atomically: true, encoding: .utf8)
+        for secret in ["key.pem", "api.key"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.appendingPathComponent(secret).path)
+        }
         for i in 0..<files {
             let text = """
                 kind = "wechatpay.v2"

@@ -14,8 +14,16 @@ struct DatabaseOptions: ParsableArguments {
         guard (1...512).contains(dbPoolSize) else { throw ValidationError("--db-pool-size must be between 1 and 512") }
     }
 
+    /// DATABASE_URL, else the PG* variables — or, when neither is set, the development
+    /// cluster `make run` started for this folder (announced on stderr).
     var configuration: PostgresConfiguration {
-        PostgresConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, maxConnections: dbPoolSize)
+        let environment = ProcessInfo.processInfo.environment
+        if let url = DevelopmentCluster.url(environment: environment) {
+            let shown = PostgresConfiguration(connectionString: url).redactedTarget
+            FileHandle.standardError.write(Data("using this folder's development cluster (\(DevelopmentCluster.file)): \(shown)\n".utf8))
+            return PostgresConfiguration(connectionString: url, maxConnections: dbPoolSize)
+        }
+        return PostgresConfiguration.fromEnvironment(environment, maxConnections: dbPoolSize)
     }
 
     func migrator() throws -> Migrator {

@@ -70,11 +70,29 @@ struct MerchantAddCommand: AsyncParsableCommand {
         guard clashes.isEmpty else { throw CLIError(clashes.map(\.description).joined(separator: "\n")) }
         let pool = try await database.connect()
         defer { pool.close() }
-        try await pool.transaction { connection in
-            try AdminAudit.record(connection, actor: actor.actor, action: "merchant.add", merchant: merchant.name,
-                                  detail: ["mch_id": merchant.merchantID, "file": target.path])
-            try Data(text.utf8).write(to: target, options: .atomic)
+        // Order: validated above → temp file → audit committed → rename into place. A
+        // failed (or retried) transaction then leaves no file and no duplicate write; the
+        // temp name does not end in .toml, so no loader ever sees it half-way.
+        let temporary = merchants.url.appendingPathComponent(".\(entityName).toml.\(UUID().uuidString).tmp")
+        do { try Data(text.utf8).write(to: temporary, options: .withoutOverwriting) } catch {
+            throw CLIError("cannot write into \(merchants.directory): \(error.localizedDescription)")
         }
+        let actor = actor.actor
+        let name = merchant.name, mchID = merchant.merchantID, file = target.path
+        do {
+            try await pool.transaction { connection in
+                try AdminAudit.record(connection, actor: actor, action: "merchant.add", merchant: name, detail: ["mch_id": mchID, "file": file])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CLIError("nothing was added: the audit record could not be written (\(error))")
+        }
+        // link(2) refuses to replace a file that appeared meanwhile; rename(2) would not.
+        guard link(temporary.path, target.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw CLIError("audit recorded merchant.add, but \(target.path) could not be created (\(reason)); the validated file is \(temporary.path) — move it there")
+        }
+        try? FileManager.default.removeItem(at: temporary)
         print("added \(merchant.name) (mch_id \(merchant.merchantID)) as \(target.path); run `hongbao merchant check \(merchant.name)` next")
     }
 

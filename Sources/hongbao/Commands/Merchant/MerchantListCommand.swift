@@ -10,7 +10,8 @@ struct MerchantView: Encodable {
     let kind: String
     let mchId: String
     let appids: [AppIDBinding]
-    let enabled: Bool
+    /// nil when the database was not consulted (`--offline`): unknown, not "enabled".
+    let enabled: Bool?
     let eligible: Bool
     let eligibleFrom: String?
     let reasons: [String]
@@ -26,19 +27,39 @@ struct MerchantView: Encodable {
         case mchId = "mch_id", eligibleFrom = "eligible_from", certificateExpires = "certificate_expires"
     }
 
-    init(_ m: any MerchantConfig, state: MerchantRuntimeState, today: BusinessDay, now: Date) {
+    /// Every key always present: `enabled` and `eligible_from` are null when unknown or none.
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(mchId, forKey: .mchId)
+        try c.encode(appids, forKey: .appids)
+        try c.encode(enabled, forKey: .enabled)
+        try c.encode(eligible, forKey: .eligible)
+        try c.encode(eligibleFrom, forKey: .eligibleFrom)
+        try c.encode(reasons, forKey: .reasons)
+        try c.encode(limits, forKey: .limits)
+        try c.encode(tenants, forKey: .tenants)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(weight, forKey: .weight)
+        try c.encode(certificateExpires, forKey: .certificateExpires)
+        try c.encode(file, forKey: .file)
+    }
+
+    /// `state` nil: the database was not consulted, so enablement and cool-downs are unknown.
+    init(_ m: any MerchantConfig, state: MerchantRuntimeState?, today: BusinessDay, now: Date) {
         let q = m.qualificationFacts.evaluate(on: today)
         var reasons = q.reasons
         if !m.appIDs.contains(where: { $0.type != .app }) {
             reasons.append("only mobile-app appids (\(m.appIDs.map(\.id).joined(separator: ", "))): WeChat refuses red packets for them (ILLEGAL_APPID)")
         }
-        if !state.enabled { reasons.insert("disabled by an operator" + (state.reason.map { ": \($0)" } ?? ""), at: 0) }
-        if let until = state.cooldownUntil, until > now { reasons.append("cooling down after \(state.cooldownCode ?? "a failure") until \(until.formatted(.iso8601))") }
+        if let state, !state.enabled { reasons.insert("disabled by an operator" + (state.reason.map { ": \($0)" } ?? ""), at: 0) }
+        if let until = state?.cooldownUntil, until > now { reasons.append("cooling down after \(state?.cooldownCode ?? "a failure") until \(until.formatted(.iso8601))") }
         name = m.name
         kind = m.kind
         mchId = m.merchantID
         appids = m.appIDs
-        enabled = state.enabled
+        enabled = state?.enabled
         eligible = reasons.isEmpty
         eligibleFrom = q.eligibleFrom?.description
         self.reasons = reasons
@@ -51,16 +72,20 @@ struct MerchantView: Encodable {
     }
 }
 
-/// Runtime state from the database, or a warning and defaults when it cannot be reached.
-func runtimeStates(_ database: DatabaseOptions) async -> [String: MerchantRuntimeState] {
-    do {
-        let pool = try await database.connect()
-        defer { pool.close() }
-        return try await MerchantStateStore(pool: pool).all()
-    } catch {
-        FileHandle.standardError.write(Data("warning: \(error); showing every entity as enabled\n".utf8))
-        return [:]
+/// Runtime state (enabled, cool-downs) from the database; nil with `--offline`. An
+/// unreachable database is an error: guessing "enabled" would mislead an operator.
+func runtimeStates(_ database: DatabaseOptions, offline: Bool) async throws -> [String: MerchantRuntimeState]? {
+    if offline { return nil }
+    let pool: PostgresPool
+    do { pool = try await database.connect() } catch {
+        throw CLIError("\(error)\nUse --offline to list from merchants.d alone (enabled: unknown).")
     }
+    defer { pool.close() }
+    return try await MerchantStateStore(pool: pool).all()
+}
+
+extension Optional where Wrapped == Bool {
+    var yesNoUnknown: String { map { $0 ? "yes" : "no" } ?? "unknown" }
 }
 
 struct MerchantListCommand: AsyncParsableCommand {
@@ -81,19 +106,23 @@ struct MerchantListCommand: AsyncParsableCommand {
     @OptionGroup var merchants: MerchantOptions
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Do not consult the database: enablement and cool-downs show as unknown.") var offline = false
 
     func run() async throws {
         let loaded = try merchants.load()
-        let states = await runtimeStates(database)
+        let states = try await runtimeStates(database, offline: offline)
         let now = Date()
         let today = BusinessCalendar.day(of: now)
-        let views = loaded.map { MerchantView($0, state: states[$0.name] ?? .default, today: today, now: now) }
+        let views = loaded.map { merchant in
+            MerchantView(merchant, state: states.map { $0[merchant.name] ?? .default }, today: today, now: now)
+        }
         if json { return try Output.printJSON(views) }
-        Output.printTable(["NAME", "MCH_ID", "APPIDS", "ENABLED", "ELIGIBLE", "FROM", "LIMITS (min-max fen, /min, /user/day, daily fen)", "WHY NOT"], views.map { v in
-            [v.name, v.mchId, v.appids.map { "\($0.id)(\($0.type.rawValue))" }.joined(separator: ","), v.enabled ? "yes" : "no",
-             v.eligible ? "yes" : "no", v.eligibleFrom ?? "-",
-             "\(v.limits.minFen)-\(v.limits.maxFen), \(v.limits.perMinute), \(v.limits.perUserPerDay), \(v.limits.dailyFen)",
-             v.reasons.joined(separator: "; ")]
+        Output.printTable(["NAME", "MCH_ID", "APPIDS", "ENABLED", "ELIGIBLE", "FROM", "LIMITS (min-max fen, /min, /user/day, daily fen)", "WHY NOT"], views.map { v -> [String] in
+            let appids: String = v.appids.map { "\($0.id)(\($0.type.rawValue))" }.joined(separator: ",")
+            let l = v.limits
+            let limits: String = "\(l.minFen)-\(l.maxFen), \(l.perMinute), \(l.perUserPerDay), \(l.dailyFen)"
+            return [v.name, v.mchId, appids, v.enabled.yesNoUnknown, v.eligible ? "yes" : "no", v.eligibleFrom ?? "-", limits,
+                    v.reasons.joined(separator: "; ")]
         })
     }
 }
@@ -107,19 +136,20 @@ struct MerchantShowCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Argument(help: "The entity's name.") var name: String
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Do not consult the database: enablement and cool-downs show as unknown.") var offline = false
 
     func run() async throws {
         let merchant = try merchants.find(name)
-        let states = await runtimeStates(database)
+        let states = try await runtimeStates(database, offline: offline)
         let now = Date()
-        let view = MerchantView(merchant, state: states[name] ?? .default, today: BusinessCalendar.day(of: now), now: now)
+        let view = MerchantView(merchant, state: states.map { $0[name] ?? .default }, today: BusinessCalendar.day(of: now), now: now)
         if json { return try Output.printJSON(view) }
         let rows: [[String]] = [
             ["name", view.name], ["kind", view.kind], ["mch_id", view.mchId],
             ["appids", view.appids.map { "\($0.id) (\($0.type.rawValue))" }.joined(separator: ", ")],
             ["send_name", merchant.sendName], ["base_url", merchant.credentials.baseURL], ["api_key", "\(merchant.credentials.apiKey)"],
             ["certificate", merchant.certificate.subject], ["expires", "\(view.certificateExpires) (\(merchant.certificate.daysToExpiry(from: now)) days)"],
-            ["enabled", view.enabled ? "yes" : "no"], ["eligible", view.eligible ? "yes" : "no: " + view.reasons.joined(separator: "; ")],
+            ["enabled", view.enabled.yesNoUnknown], ["eligible", view.eligible ? "yes" : "no: " + view.reasons.joined(separator: "; ")],
             ["eligible from", view.eligibleFrom ?? "- (product not enabled)"], ["tenants", view.tenants.joined(separator: ", ")],
             ["priority/weight", "\(view.priority) / \(view.weight)"], ["egress_ips", merchant.egressIPs.joined(separator: ", ")],
             ["file", view.file],

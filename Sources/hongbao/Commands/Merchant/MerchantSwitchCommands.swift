@@ -52,9 +52,14 @@ struct MerchantReloadCommand: AsyncParsableCommand {
         abstract: "Validate merchants.d and tell every running gateway to load it (audited).",
         discussion: """
             Loads the directory here first; if anything is wrong nothing is signalled and \
-            the errors are listed. Otherwise every gateway instance (LISTEN on \
-            \(MerchantRegistry.reloadChannel)) swaps in the new snapshot; a gateway whose \
-            own load fails keeps its old one. `kill -HUP` on one gateway does the same locally.
+            the errors are listed. Otherwise the reload generation in the database is \
+            bumped and announced (NOTIFY \(MerchantReloadSignal.channel)); every gateway \
+            instance swaps in the new snapshot at once, or within its poll interval if it \
+            missed the notification. A gateway whose own load fails keeps its old snapshot \
+            and says so in /readyz and its log. `kill -HUP` on one gateway reloads just it.
+
+            Example:
+              hongbao merchant reload --actor ops:alice
             """)
 
     @OptionGroup var merchants: MerchantOptions
@@ -66,10 +71,13 @@ struct MerchantReloadCommand: AsyncParsableCommand {
         let pool = try await database.connect()
         defer { pool.close() }
         let names = loaded.map(\.name)
-        try await pool.transaction { connection in
-            try AdminAudit.record(connection, actor: actor.actor, action: "merchant.reload", detail: ["merchants": names.joined(separator: ",")])
-            try connection.query("SELECT pg_notify($1, $2)", [MerchantRegistry.reloadChannel, "reload"])
+        let actor = actor.actor
+        let generation = try await pool.transaction { connection in
+            let generation = try MerchantReloadSignal.request(connection, actor: actor)
+            try AdminAudit.record(connection, actor: actor, action: "merchant.reload",
+                                  detail: ["merchants": names.joined(separator: ","), "generation": String(generation)])
+            return generation
         }
-        print("validated \(loaded.count) merchant(s); reload signalled to running gateways")
+        print("validated \(loaded.count) merchant(s); reload generation \(generation) signalled to running gateways")
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `hongbao` binary, run as operators run it: one-shot commands and `serve`.
+public enum Hongbao {
+    public static var binary: URL { Repository.root.appendingPathComponent(".build/debug/hongbao") }
+
+    public struct Run: Sendable {
+        public let status: Int32
+        public let out: String
+        public let err: String
+    }
+
+    /// Runs a command to completion. `environment` is merged over this process's, minus
+    /// the database variables (tests say which database, or none); nil values remove.
+    public static func run(_ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil) throws -> Run {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = Self.environment(environment)
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently so a chatty stderr cannot block the child.
+        let errData = LockedData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errData.done { usleep(1000) }
+        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData.value, as: UTF8.self))
+    }
+
+    static func environment(_ overrides: [String: String?]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["DATABASE_URL", "MIGRATE_DATABASE_URL", "HONGBAO_MERCHANTS_DIR"] + ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE"] {
+            environment[key] = nil
+        }
+        for (key, value) in overrides { environment[key] = value }
+        return environment
+    }
+
+    /// A port that was free a moment ago.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw TestSetupError("no free port") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A running `hongbao serve` on a free port; its stderr (JSON logs) goes to a file.
+public final class GatewayProcess: @unchecked Sendable {
+    // Immutable after init; `process` is only signalled and waited on.
+    public let process: Process
+    public let port: Int
+    public let logFile: URL
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    private let http = HTTPSClient()
+
+    public init(arguments: [String] = [], environment: [String: String?]) async throws {
+        port = try Hongbao.freePort()
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-serve-\(UUID()).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process = Process()
+        process.executableURL = Hongbao.binary
+        process.arguments = ["serve", "--port", String(port)] + arguments
+        process.environment = Hongbao.environment(environment)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        try process.run()
+        for _ in 0..<200 {
+            if case .response(200, _) = await http.get(baseURL + "/healthz") { return }
+            guard process.isRunning else { throw TestSetupError("serve exited: \(log)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        stop()
+        throw TestSetupError("serve did not come up: \(log)")
+    }
+
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// GET a path; the status and body.
+    public func get(_ path: String) async throws -> (status: Int, body: [UInt8]) {
+        guard case .response(let status, let body) = await http.get(baseURL + path) else { throw TestSetupError("GET \(path) failed") }
+        return (status, body)
+    }
+
+    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    public func stop() {
+        if process.isRunning { signal(SIGTERM) }
+        process.waitUntilExit()
+        http.shutdown()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// Data handed from a reader thread.
+final class LockedData: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+    private var finished = false
+    func set(_ value: Data) { lock.lock(); data = value; finished = true; lock.unlock() }
+    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+}
