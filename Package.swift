@@ -44,7 +44,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Gateway", dependencies: [
-            "Merchants", "Postgres", "WeChatPay",
+            "Merchants", "Postgres", "WeChatPay", "Transport",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
@@ -76,13 +77,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Simulator", "Transport", "WeChatPay", "Merchants", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Simulator", "Transport", "WeChatPay", "Merchants", "Gateway", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Merchants", "Simulator", "Postgres", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: [
             "API", "Merchants", "Postgres", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,14 +1,27 @@
 import Foundation
 import Postgres
 
-/// Appends an admin/credential action to `audit_events` on the caller's connection, so it
-/// commits or rolls back with the change it describes. (The payout-engine stage chains
-/// these records by hash; callers keep calling this one function.)
+/// Appends records to the hash-chained audit log (migration 0004's `audit_append`) on the
+/// caller's connection, so a record commits or rolls back with the change it describes.
+/// The chain arithmetic lives in that one SQL function; `hongbao audit verify` re-derives
+/// it independently.
+public enum AuditLog {
+    /// The chain of operator and credential actions.
+    public static let adminChain = "admin"
+
+    public static func append(_ connection: PostgresConnection, chain: String, actor: String, action: String, tenant: UUID? = nil,
+                              merchant: String? = nil, payout: UUID? = nil, requestID: String? = nil,
+                              detail: PostgresJSON, at: Date = Date()) throws {
+        try connection.query("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                             [chain, at, actor, action, tenant, merchant, payout, requestID, detail])
+    }
+}
+
+/// An admin/credential action (merchant, tenant, key) on the admin chain.
 public enum AdminAudit {
     public static func record(_ connection: PostgresConnection, actor: String, action: String, merchant: String? = nil,
-                              tenant: String? = nil, detail: [String: String] = [:]) throws {
-        try connection.query(
-            "INSERT INTO audit_events (actor, action, merchant, tenant_id, detail) VALUES ($1, $2, $3, $4, $5)",
-            [actor, action, merchant, tenant, try PostgresJSON(encoding: detail)])
+                              tenant: UUID? = nil, detail: [String: String] = [:]) throws {
+        try AuditLog.append(connection, chain: AuditLog.adminChain, actor: actor, action: action, tenant: tenant, merchant: merchant,
+                            detail: try PostgresJSON(encoding: detail))
     }
 }

@@ -22,9 +22,17 @@ public protocol MerchantConfig: Sendable {
     var weight: Int { get }
     /// Whitelisted calling IPs (documented; checked by `merchant check`).
     var egressIPs: [String] { get }
+    /// Live money, or a test upstream (the simulator): only keys of the same mode reach it.
+    var mode: MerchantMode { get }
     var certificate: CertificateSummary { get }
     /// The file the entity was loaded from.
     var source: URL { get }
+}
+
+/// Stripe-style test mode: `hb_test_` keys reach only `test` entities, `hb_live_` keys only
+/// `live` ones, so a test key can never move real money.
+public enum MerchantMode: String, Sendable, Codable, CaseIterable {
+    case live, test
 }
 
 public struct AppIDBinding: Sendable, Equatable, Codable {

@@ -7,6 +7,8 @@ public struct RouteRequest: Sendable {
     public enum PacketKind: Sendable { case normal, group(shares: Int), miniProgram }
 
     public var tenant: String
+    /// The API key's mode: only entities of the same mode may take it.
+    public var mode: MerchantMode
     public var appID: String
     public var openID: String
     public var kind: PacketKind
@@ -17,9 +19,10 @@ public struct RouteRequest: Sendable {
     /// re-routing skips them.
     public var excluding: Set<String>
 
-    public init(tenant: String, appID: String, openID: String, kind: PacketKind = .normal, amountFen: Int64, hasScene: Bool = false,
-                excluding: Set<String> = []) {
+    public init(tenant: String, mode: MerchantMode = .live, appID: String, openID: String, kind: PacketKind = .normal, amountFen: Int64,
+                hasScene: Bool = false, excluding: Set<String> = []) {
         self.tenant = tenant
+        self.mode = mode
         self.appID = appID
         self.openID = openID
         self.kind = kind
@@ -37,6 +40,7 @@ public struct RouteRequest: Sendable {
 /// Why an entity cannot take a request.
 public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
     case appIDNotServed(String)
+    case modeMismatch(entity: MerchantMode, key: MerchantMode)
     case appIDType(AppIDType, needed: AppIDType)
     case disabled(reason: String?)
     case notQualified([String])
@@ -45,12 +49,13 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
     case coolingDown(until: Date, code: String?)
     case perMinuteFull(limit: Int)
     case userDailyCountFull(limit: Int)
-    case dailyAmountFull(limitFen: Int64, usedFen: Int64)
+    case dailyAmountFull(limitFen: Int64, usedFen: Int64?)
     case alreadyTried
 
     public var code: String {
         switch self {
         case .appIDNotServed: "appid_not_served"
+        case .modeMismatch: "mode_mismatch"
         case .appIDType: "appid_type"
         case .disabled: "disabled"
         case .notQualified: "not_qualified"
@@ -67,6 +72,7 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .appIDNotServed(let appid): "does not serve appid \(appid)"
+        case .modeMismatch(let entity, let key): "a \(entity.rawValue) entity; a \(key.rawValue)-mode key reaches only \(key.rawValue) entities"
         case .appIDType(let type, let needed):
             type == .app ? "appid is a mobile-app appid, which cannot send red packets" : "appid is \(type.rawValue); this packet needs \(needed.rawValue)"
         case .disabled(let reason): "disabled by an operator" + (reason.map { ": \($0)" } ?? "")
@@ -77,7 +83,7 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
         case .coolingDown(let until, let code): "cooling down after \(code ?? "a configuration failure") until \(until.formatted(.iso8601))"
         case .perMinuteFull(let limit): "sent \(limit) in the last minute (its limit)"
         case .userDailyCountFull(let limit): "this user already got \(limit) today from it (its limit)"
-        case .dailyAmountFull(let limit, let used): "daily amount would exceed \(limit) fen (\(used) used)"
+        case .dailyAmountFull(let limit, let used): "daily amount would exceed \(limit) fen" + (used.map { " (\($0) used)" } ?? "")
         case .alreadyTried: "already tried for this payout and refused it"
         }
     }
@@ -155,6 +161,7 @@ public final class MerchantRouter: Sendable {
     static func exclusion(of profile: RoutingProfile, _ request: RouteRequest, _ state: MerchantRuntimeState,
                           _ usage: MerchantUsage, day: BusinessDay, now: Date) -> Exclusion? {
         if request.excluding.contains(profile.name) { return .alreadyTried }
+        guard profile.mode == request.mode else { return .modeMismatch(entity: profile.mode, key: request.mode) }
         let needed: AppIDType = if case .miniProgram = request.kind { .miniProgram } else { .officialAccount }
         guard profile.appType == needed else { return .appIDType(profile.appType, needed: needed) }
         guard state.enabled else { return .disabled(reason: state.reason) }

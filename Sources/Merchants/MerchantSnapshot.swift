@@ -6,6 +6,7 @@ public struct MerchantSnapshot: Sendable {
     private let byAppID: [String: [PriorityGroup]]
     /// Increases with every successful load (shown in logs and `merchant list`).
     public let generation: Int
+    private let byName: [String: any MerchantConfig]
 
     /// Entities of one priority serving one appid, with cumulative weights for sampling
     /// and a flat `RoutingProfile` each, so the hot path reads contiguous values.
@@ -28,6 +29,7 @@ public struct MerchantSnapshot: Sendable {
     public init(_ merchants: [any MerchantConfig], generation: Int = 1) {
         self.merchants = merchants
         self.generation = generation
+        self.byName = Dictionary(merchants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var serving: [String: [any MerchantConfig]] = [:]
         for merchant in merchants {
             for appid in merchant.appIDs { serving[appid.id, default: []].append(merchant) }
@@ -36,6 +38,9 @@ public struct MerchantSnapshot: Sendable {
             (appID, Dictionary(grouping: list, by: \.priority).sorted { $0.key < $1.key }.map { PriorityGroup(priority: $0.key, merchants: $0.value, appID: appID) })
         })
     }
+
+    /// The entity named `name` (a payout's recorded entity, for its later calls).
+    public func merchant(named name: String) -> (any MerchantConfig)? { byName[name] }
 
     /// Every entity serving `appID`, best priority first.
     public func serving(appID: String) -> [any MerchantConfig] { groups(appID: appID).flatMap(\.merchants) }

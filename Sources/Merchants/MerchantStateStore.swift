@@ -33,12 +33,18 @@ public struct MerchantStateStore: Sendable {
     /// Routes around an entity until `until` after a configuration failure (engine use).
     public func coolDown(_ name: String, until: Date, code: String, actor: String) async throws {
         try await pool.transaction { connection in
-            try connection.query("""
-                INSERT INTO merchant_state (name, cooldown_until, cooldown_code, updated_at) VALUES ($1, $2, $3, now())
-                ON CONFLICT (name) DO UPDATE SET cooldown_until = EXCLUDED.cooldown_until, cooldown_code = EXCLUDED.cooldown_code, updated_at = now()
-                """, [name, until, code])
-            try AdminAudit.record(connection, actor: actor, action: "merchant.cooldown", merchant: name,
-                                  detail: ["code": code, "until": until.formatted(.iso8601)])
+            try Self.coolDown(connection, name, until: until, code: code, actor: actor)
         }
+    }
+
+    /// The same, on the caller's transaction (the engine's outcome transaction).
+    public static func coolDown(_ connection: PostgresConnection, _ name: String, until: Date, code: String, actor: String) throws {
+        try connection.query("""
+            INSERT INTO merchant_state (name, cooldown_until, cooldown_code, updated_at) VALUES ($1, $2, $3, now())
+            ON CONFLICT (name) DO UPDATE SET cooldown_until = greatest(merchant_state.cooldown_until, EXCLUDED.cooldown_until),
+                                             cooldown_code = EXCLUDED.cooldown_code, updated_at = now()
+            """, [name, until, code])
+        try AdminAudit.record(connection, actor: actor, action: "merchant.cooldown", merchant: name,
+                              detail: ["code": code, "until": until.formatted(.iso8601)])
     }
 }

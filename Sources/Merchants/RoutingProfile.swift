@@ -12,6 +12,7 @@ struct RoutingProfile: Sendable {
     let tenants: TenantScope
     let limits: MerchantLimits
     let qualificationFacts: QualificationFacts
+    let mode: MerchantMode
 
     init(_ merchant: any MerchantConfig, appID: String) {
         name = merchant.name
@@ -23,5 +24,6 @@ struct RoutingProfile: Sendable {
             : nil
         tenants = merchant.tenants
         limits = merchant.limits
+        mode = merchant.mode
     }
 }

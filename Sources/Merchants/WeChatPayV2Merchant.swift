@@ -19,6 +19,7 @@ public struct WeChatPayV2Merchant: MerchantConfig {
     public let priority: Int
     public let weight: Int
     public let egressIPs: [String]
+    public let mode: MerchantMode
     public let certificate: CertificateSummary
     public let source: URL
 
@@ -43,9 +44,11 @@ public struct WeChatPayV2Merchant: MerchantConfig {
         public let tenants: [String]
         public let priority: Int?
         public let weight: Int?
+        /// "live" unless the file says "test".
+        public let mode: MerchantMode
 
         enum CodingKeys: String, CodingKey {
-            case kind, name, appids, cert, key, tenants, priority, weight, limits
+            case kind, name, appids, cert, key, tenants, priority, weight, limits, mode
             case mchID = "mch_id", sendName = "send_name", apiKey = "api_key", baseURL = "base_url", caFile = "ca_file"
             case onboardedOn = "onboarded_on", tradingSince = "trading_since", redpackEnabled = "redpack_enabled", egressIPs = "egress_ips"
         }
@@ -70,6 +73,7 @@ public struct WeChatPayV2Merchant: MerchantConfig {
             tenants = try c.decode([String].self, forKey: .tenants)
             priority = try c.decodeIfPresent(Int.self, forKey: .priority)
             weight = try c.decodeIfPresent(Int.self, forKey: .weight)
+            mode = try c.decodeIfPresent(MerchantMode.self, forKey: .mode) ?? .live
         }
 
         /// A TOML date (`2025-03-01`) or an ISO string.
@@ -117,8 +121,9 @@ public struct WeChatPayV2Merchant: MerchantConfig {
         let base = file.deletingLastPathComponent()
         let stem = file.deletingPathExtension().lastPathComponent
         guard d.name == stem else { throw fail("name", "must equal the file name without .toml (\"\(stem)\")") }
-        guard !d.mchID.isEmpty, d.mchID.count <= 32, d.mchID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw fail("mch_id", "must be 1–32 digits")
+        // Billnos are mch_id + yyyymmdd + 10 digits and WeChat allows 28 characters.
+        guard !d.mchID.isEmpty, d.mchID.count <= 10, d.mchID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw fail("mch_id", "must be 1–10 digits (a billno is mch_id + yyyymmdd + 10 digits, at most 28 characters)")
         }
         guard !d.appids.isEmpty else { throw fail("appids", "at least one appid is required") }
         for appid in d.appids where !(appid.id.hasPrefix("wx") || appid.id.hasPrefix("ww")) || appid.id.count > 32 || !appid.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
@@ -160,6 +165,6 @@ public struct WeChatPayV2Merchant: MerchantConfig {
             credentials: MerchantCredentials(merchantID: d.mchID, baseURL: d.baseURL, apiKey: apiKey, identity: identity),
             qualificationFacts: QualificationFacts(onboardedOn: d.onboardedOn, tradingSince: d.tradingSince, redpackEnabled: d.redpackEnabled),
             limits: limits, tenants: d.tenants.contains("*") ? .all : .only(Set(d.tenants)), priority: priority, weight: weight,
-            egressIPs: d.egressIPs ?? [], certificate: summary, source: file)
+            egressIPs: d.egressIPs ?? [], mode: d.mode, certificate: summary, source: file)
     }
 }

@@ -99,6 +99,20 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Sends one statement in the simple protocol (BEGIN/COMMIT/LISTEN …).
     func simple(_ sql: String) throws { try execute(script: sql) }
 
+    /// Runs `body` inside a savepoint of the current transaction: kept when it returns,
+    /// undone (and the transaction still usable) when it throws.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try simple("SAVEPOINT hongbao_sp")
+        do {
+            let value = try body()
+            try simple("RELEASE SAVEPOINT hongbao_sp")
+            return value
+        } catch {
+            try simple("ROLLBACK TO SAVEPOINT hongbao_sp")
+            throw error
+        }
+    }
+
     var socket: Int32 { handle.map { PQsocket($0) } ?? -1 }
 
     /// Reads pending input and returns any notifications that arrived.

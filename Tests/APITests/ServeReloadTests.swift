@@ -68,7 +68,7 @@ struct ServeReloadTests {
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out.contains("reload generation 1 signalled"))
         _ = try await waitForEntities(gateway, 2, seconds: 5)
-        let audit = try await pool.query("SELECT actor, detail->>'generation' FROM audit_events WHERE action = 'merchant.reload'").rows
+        let audit = try await pool.query("SELECT actor, detail->>'generation' FROM audit_log WHERE action = 'merchant.reload'").rows
             .map { try $0.decode((String, String).self) }
         #expect(audit.count == 1 && audit.first?.0 == "test:ops" && audit.first?.1 == "1")
     }

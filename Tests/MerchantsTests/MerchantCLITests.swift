@@ -17,7 +17,7 @@ struct MerchantCLITests {
     }
 
     func auditActions(_ pool: PostgresPool) async throws -> [(actor: String, action: String, merchant: String?)] {
-        try await pool.query("SELECT actor, action, merchant FROM audit_events ORDER BY id").rows.map { try $0.decode((String, String, String?).self) }
+        try await pool.query("SELECT actor, action, merchant FROM audit_log ORDER BY id").rows.map { try $0.decode((String, String, String?).self) }
     }
 
     @Test("list --json has the documented fields, with reasons and eligible_from")

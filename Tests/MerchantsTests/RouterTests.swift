@@ -53,6 +53,10 @@ struct RouterTests {
         #expect(exclusion(decide([TestMerchant("m")], usage: ["m": MerchantUsage(lastMinute: 0, userToday: 10, amountTodayFen: 0)])) == .userDailyCountFull(limit: 10))
         #expect(exclusion(decide([TestMerchant("m")], usage: ["m": MerchantUsage(lastMinute: 0, userToday: 0, amountTodayFen: 4_999_950)])) == .dailyAmountFull(limitFen: 5_000_000, usedFen: 4_999_950))
         #expect(exclusion(decide([TestMerchant("m")], RouteRequest(tenant: "t1", appID: app, openID: "o", amountFen: 100, excluding: ["m"]))) == .alreadyTried)
+        #expect(exclusion(decide([TestMerchant("m")], RouteRequest(tenant: "t1", mode: .test, appID: app, openID: "o", amountFen: 100))) == .modeMismatch(entity: .live, key: .test))
+        var testEntity = TestMerchant("m")
+        testEntity.mode = .test
+        #expect(exclusion(decide([testEntity])) == .modeMismatch(entity: .test, key: .live), "a live key never reaches a test entity")
     }
 
     @Test("a scene_id admits amounts outside 1–200 yuan; an expired cool-down no longer excludes")

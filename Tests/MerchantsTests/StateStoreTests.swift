@@ -20,7 +20,7 @@ struct StateStoreTests {
         try await store.coolDown("acme", until: until, code: "NOTENOUGH", actor: "engine")
         let state = try #require(try await store.all()["acme"])
         #expect(state.enabled && state.cooldownCode == "NOTENOUGH" && abs(state.cooldownUntil!.timeIntervalSince(until)) < 0.001)
-        let audit = try await pool.query("SELECT actor, action, merchant FROM audit_events ORDER BY id").rows.map { try $0.decode((String, String, String).self) }
+        let audit = try await pool.query("SELECT actor, action, merchant FROM audit_log ORDER BY id").rows.map { try $0.decode((String, String, String).self) }
         #expect(audit.map(\.1) == ["merchant.disable", "merchant.enable", "merchant.cooldown"])
         #expect(audit.allSatisfy { $0.2 == "acme" } && audit[0].0 == "test:alice")
     }

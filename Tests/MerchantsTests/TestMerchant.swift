@@ -17,6 +17,7 @@ struct TestMerchant: MerchantConfig {
     var priority = 10
     var weight = 1
     var egressIPs: [String] = []
+    var mode = MerchantMode.live
     var certificate = CertificateSummary(subject: "CN=test", notValidAfter: Date().addingTimeInterval(86_400 * 365))
     var source: URL
 

@@ -67,14 +67,14 @@ struct MigratorTests {
         #expect(try await migrator.status(pool).map(\.state) == [.applied, .pending])
     }
 
-    @Test("the repository's own migrations apply and audit_events refuses UPDATE and DELETE")
+    @Test("the repository's own migrations apply and audit_log refuses UPDATE, DELETE and TRUNCATE, even to its owner")
     func repositoryMigrations() async throws {
         let pool = try await TestDatabase.migrated("migrepo")
         defer { pool.close() }
-        try await pool.query("INSERT INTO audit_events (actor, action) VALUES ($1, $2)", ["test", "probe"])
-        let update = await #expect(throws: PostgresError.self) { try await pool.query("UPDATE audit_events SET actor = 'x'") }
+        try await pool.query("SELECT audit_append('admin', now(), 'test', 'probe', NULL, NULL, NULL, NULL, '{}'::jsonb)")
+        let update = await #expect(throws: PostgresError.self) { try await pool.query("UPDATE audit_log SET actor = 'x'") }
         #expect(update?.message.contains("append-only") == true)
-        await #expect(throws: PostgresError.self) { try await pool.query("DELETE FROM audit_events") }
-        await #expect(throws: PostgresError.self) { try await pool.query("TRUNCATE audit_events") }
+        await #expect(throws: PostgresError.self) { try await pool.query("DELETE FROM audit_log") }
+        await #expect(throws: PostgresError.self) { try await pool.query("TRUNCATE audit_log") }
     }
 }

@@ -42,7 +42,7 @@ public final class MerchantFixture: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
-    /// The fields of a good entity, as raw TOML values.
+    /// The fields of a good entity, as raw TOML values (with fresh credentials from the fixture's CA).
     public func fields(name: String, mchId: String, appids: [(String, String)] = [("wx8888888888888888", "mp")]) throws -> [String: String] {
         let (cert, key, apiKey) = try credentials(for: name, mchId: mchId)
         return [
@@ -64,6 +64,20 @@ public final class MerchantFixture: Sendable {
     public func add(_ name: String, mchId: String, appids: [(String, String)] = [("wx8888888888888888", "mp")],
                     _ change: (inout [String: String]) -> Void = { _ in }) throws {
         var f = try fields(name: name, mchId: mchId, appids: appids)
+        change(&f)
+        try write(name, f)
+    }
+
+    /// An entity acting as a simulator account: the simulator's own certificate, key and
+    /// API key, its base URL and CA, test mode.
+    public func addSimulated(_ name: String, created: AccountCreatedBody, baseURL: String, caFile: String,
+                             appids: [(String, String)] = [("wx8888888888888888", "mp")], _ change: (inout [String: String]) -> Void = { _ in }) throws {
+        var f = try fields(name: name, mchId: created.mchId, appids: appids)
+        try credentials(for: name, mchId: created.mchId, apiKey: created.apiKey,
+                        issued: SimulatorCA.Issued(certificatePEM: created.certPem, keyPEM: created.keyPem))
+        f["base_url"] = "\"\(baseURL)\""
+        f["ca_file"] = "\"\(caFile)\""
+        f["mode"] = "\"test\""
         change(&f)
         try write(name, f)
     }

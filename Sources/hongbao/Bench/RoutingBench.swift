@@ -105,6 +105,7 @@ struct BenchMerchant: MerchantConfig {
     let priority: Int
     let weight = 1
     let egressIPs: [String] = []
+    let mode = MerchantMode.live
     let certificate = CertificateSummary(subject: "CN=bench", notValidAfter: Date().addingTimeInterval(86_400 * 365))
     let source = URL(fileURLWithPath: "/bench")
 

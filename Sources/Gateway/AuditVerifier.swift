@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import Postgres
+
+/// Walks every audit chain and re-derives each link on its own, in Swift, from the stored
+/// row: hash = SHA-256(prev_hash ‖ canonical record), prev_hash = the previous record's
+/// hash (32 zero bytes before the first), sequence numbers without gaps, and the chain's
+/// head equal to its last record. Names the first broken record.
+public struct AuditVerifier: Sendable {
+    public struct Broken: Sendable, Equatable, Codable {
+        public let chain: String
+        public let seq: Int64
+        public let id: Int64?
+        public let reason: String
+    }
+
+    public struct Report: Sendable, Equatable, Codable {
+        public let chains: Int
+        public let records: Int
+        public let broken: Broken?
+    }
+
+    let pool: PostgresPool
+    let pageSize: Int
+
+    public init(pool: PostgresPool, pageSize: Int = 5_000) {
+        self.pool = pool
+        self.pageSize = pageSize
+    }
+
+    static let genesis = [UInt8](repeating: 0, count: 32)
+
+    public func verify() async throws -> Report {
+        var chains = 0, records = 0
+        var chain: String? = nil
+        var expectedSeq: Int64 = 1
+        var previous = Self.genesis
+        var after: (String, Int64) = ("", 0)
+        let heads = try await pool.query("SELECT chain, seq, hash FROM audit_heads").rows.reduce(into: [String: (Int64, [UInt8])]()) { map, row in
+            let (name, seq, hash) = try row.decode((String, Int64, [UInt8]).self)
+            map[name] = (seq, hash)
+        }
+        var seen: Set<String> = []
+        func closeChain() -> Broken? {
+            guard let name = chain else { return nil }
+            guard let head = heads[name] else { return Broken(chain: name, seq: expectedSeq - 1, id: nil, reason: "the chain has no head") }
+            if head.0 != expectedSeq - 1 || head.1 != previous {
+                return Broken(chain: name, seq: expectedSeq - 1, id: nil,
+                              reason: "the head says seq \(head.0), the records end at \(expectedSeq - 1) (records deleted at the end, or the head rewritten)")
+            }
+            return nil
+        }
+        while true {
+            let rows = try await pool.query("""
+                SELECT id, chain, seq, prev_hash, hash, (floor(extract(epoch FROM occurred_at) * 1000000))::int8, actor, action,
+                       tenant_id::text, merchant, payout_id::text, request_id, detail::text
+                FROM audit_log WHERE (chain, seq) > ($1, $2) ORDER BY chain, seq LIMIT $3
+                """, [after.0, after.1, pageSize]).rows
+            if rows.isEmpty { break }
+            for row in rows {
+                let (id, name, seq, prevHash, hash, micros, actor, action, tenant, merchant, payout, requestID, detail) =
+                    try row.decode((Int64, String, Int64, [UInt8], [UInt8], Int64, String, String, String?, String?, String?, String?, String).self)
+                if name != chain {
+                    if let broken = closeChain() { return Report(chains: chains, records: records, broken: broken) }
+                    chain = name
+                    chains += 1
+                    seen.insert(name)
+                    expectedSeq = 1
+                    previous = Self.genesis
+                }
+                records += 1
+                guard seq == expectedSeq else {
+                    return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "expected seq \(expectedSeq): records are missing before it"))
+                }
+                guard prevHash == previous else {
+                    return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "prev_hash is not the previous record's hash"))
+                }
+                let canonical = [name, String(seq), String(micros), actor, action, tenant ?? "", merchant ?? "", payout ?? "", requestID ?? "", detail]
+                    .joined(separator: "\u{1F}")
+                let computed = Array(SHA256.hash(data: Data(previous + Array(canonical.utf8))))
+                guard computed == hash else {
+                    return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "the record does not hash to its stored hash (changed after it was written)"))
+                }
+                previous = hash
+                expectedSeq += 1
+                after = (name, seq)
+            }
+        }
+        if let broken = closeChain() { return Report(chains: chains, records: records, broken: broken) }
+        if let orphan = heads.keys.sorted().first(where: { !seen.contains($0) && heads[$0]!.0 > 0 }) {
+            return Report(chains: chains, records: records, broken: Broken(chain: orphan, seq: heads[orphan]!.0, id: nil, reason: "the head has records but none are in the log"))
+        }
+        return Report(chains: chains, records: records, broken: nil)
+    }
+}

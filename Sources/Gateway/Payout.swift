@@ -1,0 +1,130 @@
+import Foundation
+import Merchants
+import Postgres
+
+/// One payout as the gateway records it (table `payouts`).
+public struct Payout: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case normal, group }
+
+    /// The last definite or uncertain upstream answer, when it was not a success.
+    public struct Failure: Sendable, Equatable, Codable {
+        public let code: String
+        public let message: String
+        public let retryClass: String
+    }
+
+    public struct Receiver: Sendable, Equatable, Codable {
+        public let openid: String
+        public let amountFen: Int64
+        public let receivedAt: String
+
+        enum CodingKeys: String, CodingKey { case openid, amountFen = "amount_fen", receivedAt = "received_at" }
+    }
+
+    public let id: UUID
+    public let tenantID: UUID
+    public let kind: Kind
+    public let mode: MerchantMode
+    public var status: PayoutStatus
+    public let day: String
+    public var merchant: String
+    public var mchID: String
+    public var billno: String
+    public let appID: String
+    public let openID: String
+    public let amountFen: Int64
+    public let totalNum: Int
+    public let wishing: String
+    public let actName: String
+    public let remark: String
+    public var sendName: String
+    public let sceneID: String?
+    public let riskInfo: String?
+    public var clientIP: String?
+    public let metadata: [String: String]?
+    let orderSendName: String?
+    let orderClientIP: String?
+    public var sendListID: String?
+    public var detailID: String?
+    public var refundAmountFen: Int64?
+    public var receivers: [Receiver]
+    public var failure: Failure?
+    public let createdAt: Date
+    public var updatedAt: Date
+    public var sentAt: Date?
+    public var finalAt: Date?
+    let usageStripe: Int16
+
+    static let columns = """
+        id, tenant_id, kind, mode, status, day::text, merchant, mch_id, billno, appid, openid, amount_fen, total_num, wishing, \
+        act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, send_listid, detail_id, refund_amount_fen, \
+        receivers, error_code, error_message, error_class, created_at, updated_at, sent_at, final_at, usage_stripe, \
+        order_send_name, order_client_ip
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(column: 0)
+        tenantID = try row.decode(column: 1)
+        kind = try Self.enumValue(row.decode(column: 2))
+        mode = try Self.enumValue(row.decode(column: 3))
+        status = try Self.enumValue(row.decode(column: 4))
+        day = try row.decode(column: 5)
+        merchant = try row.decode(column: 6)
+        mchID = try row.decode(column: 7)
+        billno = try row.decode(column: 8)
+        appID = try row.decode(column: 9)
+        openID = try row.decode(column: 10)
+        amountFen = try row.decode(column: 11)
+        totalNum = try row.decode(column: 12, as: Int32.self).asInt
+        wishing = try row.decode(column: 13)
+        actName = try row.decode(column: 14)
+        remark = try row.decode(column: 15)
+        sendName = try row.decode(column: 16)
+        sceneID = try row.decode(column: 17)
+        riskInfo = try row.decode(column: 18)
+        clientIP = try row.decode(column: 19)
+        metadata = try row.decode(column: 20, as: PostgresJSON?.self).map { try $0.decode([String: String].self) }
+        sendListID = try row.decode(column: 21)
+        detailID = try row.decode(column: 22)
+        refundAmountFen = try row.decode(column: 23)
+        receivers = try row.decode(column: 24, as: PostgresJSON.self).decode([Receiver].self)
+        let code: String? = try row.decode(column: 25)
+        let message: String? = try row.decode(column: 26)
+        let retryClass: String? = try row.decode(column: 27)
+        failure = code.map { Failure(code: $0, message: message ?? "", retryClass: retryClass ?? "") }
+        createdAt = try row.decode(column: 28)
+        updatedAt = try row.decode(column: 29)
+        sentAt = try row.decode(column: 30)
+        finalAt = try row.decode(column: 31)
+        usageStripe = try row.decode(column: 32)
+        orderSendName = try row.decode(column: 33)
+        orderClientIP = try row.decode(column: 34)
+    }
+
+    /// The tenant's order, as it was accepted (to place it again on another entity).
+    var order: PayoutOrder {
+        PayoutOrder(kind: kind, appID: appID, openID: openID, amountFen: amountFen, totalNum: totalNum, wishing: wishing, actName: actName,
+                    remark: remark, sendName: orderSendName, sceneID: sceneID, riskInfo: riskInfo, clientIP: orderClientIP, metadata: metadata)
+    }
+
+    static func enumValue<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
+        guard let value = E(rawValue: raw) else { throw PostgresError(.decode, "unexpected value \(raw) for \(E.self)") }
+        return value
+    }
+
+    /// Its chain in the audit log: one of the tenant's 16 stripes, chosen by payout id.
+    var auditChain: String { AuditChains.payout(tenant: tenantID, payout: id) }
+}
+
+extension Int32 {
+    var asInt: Int { Int(self) }
+}
+
+/// Chain names of the audit log.
+public enum AuditChains {
+    public static let stripes = 16
+
+    public static func payout(tenant: UUID, payout: UUID) -> String {
+        "tenant:\(tenant.uuidString.lowercased()):\(Int(payout.uuid.0) % stripes)"
+    }
+}

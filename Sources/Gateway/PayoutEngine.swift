@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import Merchants
+import Postgres
+import Synchronization
+import WeChatPay
+
+/// How the engine behaves; every value has a flag in `serve`.
+public struct EngineSettings: Sendable {
+    /// How long a POST waits for the send's outcome before answering 202.
+    public var deadline: Duration
+    /// When the reconciler should first look at a sent or unknown payout.
+    public var recheckAfter: TimeInterval
+    /// Most entities one payout is tried on (each after a definite failure of the last).
+    public var maximumEntities: Int
+
+    public init(deadline: Duration = .seconds(5), recheckAfter: TimeInterval = 60, maximumEntities: Int = 5) {
+        self.deadline = deadline
+        self.recheckAfter = recheckAfter
+        self.maximumEntities = maximumEntities
+    }
+}
+
+/// Sends red packets exactly once (DESIGN.md §4): idempotency, transaction 1
+/// (`Acceptance`), the upstream call, transaction 2 (`Settlement`), failover to another
+/// entity with a new billno only after a definite failure, and `unknown` — never
+/// re-routed — when the answer leaves any doubt. A send, once accepted, finishes even if
+/// the tenant's request gives up waiting; `drain` waits for those at shutdown.
+public final class PayoutEngine: Sendable {
+    let pool: PostgresPool
+    let registry: MerchantRegistry
+    let router: MerchantRouter
+    let client: WeChatPayClient
+    let states: MerchantStateCache
+    let settings: EngineSettings
+    let logger: Logger
+    private let inFlight = InFlightSends()
+
+    public init(pool: PostgresPool, registry: MerchantRegistry, client: WeChatPayClient, states: MerchantStateCache,
+                router: MerchantRouter = MerchantRouter(), settings: EngineSettings = EngineSettings(),
+                logger: Logger = Logger(label: "hongbao.engine")) {
+        self.pool = pool
+        self.registry = registry
+        self.router = router
+        self.client = client
+        self.states = states
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// What became of a POST.
+    public enum Submission: Sendable {
+        /// The answer for the tenant: given now for the first time, or replayed as stored.
+        case answered(StoredResponse)
+        case invalid([FieldProblem])
+        /// The idempotency key was used with another request body.
+        case conflict
+        /// No entity could take it (nothing was reserved or recorded).
+        case refused(PlacementRefusal)
+    }
+
+    // MARK: sending
+
+    public func submit(_ order: PayoutOrder, caller: Caller, idempotencyKey: String, requestID: String,
+                       render: @escaping PayoutRenderer) async throws -> Submission {
+        let problems = PayoutOrderRules.problems(order)
+        guard problems.isEmpty else { return .invalid(problems) }
+        let hash = order.canonicalHash
+        if let record = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) {
+            return try await existing(record, hash: hash, caller: caller, key: idempotencyKey, render: render)
+        }
+        let snapshot = registry.snapshot
+        let now = Date()
+        let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
+        let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: idempotencyKey, requestHash: hash, requestID: requestID,
+                                    placement: placement, day: BusinessCalendar.day(of: now), recheckAfter: settings.recheckAfter)
+        switch try await acceptance.run(pool) {
+        case .refused(let refusal):
+            return .refused(refusal)
+        case .duplicate:
+            guard let record = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) else {
+                throw PostgresError(.server, "idempotency key \(idempotencyKey) vanished")
+            }
+            return try await existing(record, hash: hash, caller: caller, key: idempotencyKey, render: render)
+        case .accepted(let payout):
+            logger.info("payout accepted", metadata: ["payout_id": "\(payout.id)", "merchant": "\(payout.merchant)", "billno": "\(payout.billno)",
+                                                      "tenant": "\(caller.tenantName)", "request_id": "\(requestID)"])
+            let claim = ResponseClaim()
+            let task = inFlight.start(key: Self.inFlightKey(caller.tenantID, idempotencyKey)) { [self] in
+                try await deliver(payout, placement: placement, caller: caller, claim: claim, render: render, requestID: requestID)
+            }
+            return .answered(try await answer(task, claim: claim, accepted: payout, render: render))
+        }
+    }
+
+    /// Sends the payout, entity after entity while each definitely paid nothing, and
+    /// records each outcome. Runs to the end whatever happens to the tenant's request.
+    func deliver(_ accepted: Payout, placement: Placement, caller: Caller, claim: ResponseClaim, render: @escaping PayoutRenderer,
+                 requestID: String) async throws -> Settlement.Result {
+        let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, claim: claim, render: render,
+                                    recheckAfter: settings.recheckAfter)
+        var payout = accepted
+        var tried: Set<String> = []
+        while true {
+            guard let merchant = placement.snapshot.merchant(named: payout.merchant) else {
+                throw PostgresError(.server, "entity \(payout.merchant) is not in the snapshot the payout was placed with")
+            }
+            let (outcome, attempt) = await UpstreamCalls.send(payout, as: merchant, client: client)
+            let current = payout
+            let verdict = await SendVerdict.from(outcome) { [client] in
+                let (answer, _) = await UpstreamCalls.query(current, as: merchant, client: client)
+                if case .success(let info) = answer { return info.status }
+                return nil
+            }
+            let result: Settlement.Result
+            switch verdict {
+            case .paid(let sendListID):
+                result = try await settlement.paid(payout, attempt, sendListID: sendListID)
+            case .unknown(let failure):
+                logger.warning("payout outcome unknown; keeping its billno", metadata: ["payout_id": "\(payout.id)", "code": "\(failure.code)"])
+                result = try await settlement.unknown(payout, attempt, failure)
+            case .nothingPaid(let failure, let coolDown, let failover):
+                tried.insert(payout.merchant)
+                let mayMove = failover && tried.count < settings.maximumEntities
+                result = try await settlement.nothingPaid(payout, attempt, failure, coolDown: coolDown, failover: mayMove,
+                                                          placement: mayMove ? placement : nil, tried: tried, caller: caller)
+                if coolDown != nil { states.invalidate() }
+            }
+            guard result.resend else { return result }
+            logger.info("payout moved to another entity", metadata: ["payout_id": "\(payout.id)", "from": "\(payout.merchant)", "to": "\(result.payout.merchant)"])
+            payout = result.payout
+        }
+    }
+
+    /// The tenant's answer: the send's own, if it settles within the deadline; else 202
+    /// with the payout as accepted (stored, so replays match it).
+    func answer(_ task: Task<Settlement.Result, Error>, claim: ResponseClaim, accepted: Payout, render: @escaping PayoutRenderer) async throws -> StoredResponse {
+        let deadline = settings.deadline
+        let finished = await withTaskGroup(of: Settlement.Result??.self) { group in
+            group.addTask { .some(try? await task.value) }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if case .some(.some(let result)) = finished, let response = result.response { return response }
+        if claim.take(.request) {
+            let response = try render(accepted)
+            let tenant = accepted.tenantID, id = accepted.id
+            _ = try? await pool.withConnection { try IdempotencyRecords.store($0, tenant: tenant, payout: id, response) }
+            return response
+        }
+        // The send took the claim: its answer is being committed now.
+        if let result = try? await task.value, let response = result.response { return response }
+        return try render(try await load(accepted.id, tenant: accepted.tenantID) ?? accepted)
+    }
+
+    /// A key seen before: another body is a conflict; the same one gets the stored answer,
+    /// or — while the first is still sending — waits for it up to the deadline, then the
+    /// payout as it stands.
+    func existing(_ record: IdempotencyRecords.Record, hash: [UInt8], caller: Caller, key: String,
+                  render: @escaping PayoutRenderer) async throws -> Submission {
+        guard APIKeyStore.constantTimeEqual(record.requestHash, hash) else { return .conflict }
+        if let response = record.response { return .answered(response) }
+        let deadline = ContinuousClock.now + settings.deadline
+        if let task = inFlight.task(key: Self.inFlightKey(caller.tenantID, key)) {
+            let result = await withTaskGroup(of: Settlement.Result??.self) { group in
+                group.addTask { .some(try? await task.value) }
+                group.addTask {
+                    try? await Task.sleep(until: deadline)
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            if case .some(.some(let settled)) = result, let response = settled.response { return .answered(response) }
+        }
+        while ContinuousClock.now < deadline {
+            if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
+        guard let payout = try await load(record.payoutID, tenant: caller.tenantID) else { throw GatewayError.notFound("payout \(record.payoutID)") }
+        return .answered(try render(payout))
+    }
+
+    static func inFlightKey(_ tenant: UUID, _ key: String) -> String { "\(tenant)/\(key)" }
+
+    /// Waits (up to `timeout`) for sends that outlived their requests.
+    public func drain(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while inFlight.count > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    // MARK: reading
+
+    func load(_ id: UUID, tenant: UUID) async throws -> Payout? {
+        try await pool.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 AND tenant_id = $2", [id, tenant]).first.map(Payout.init(row:))
+    }
+
+    /// One of the caller's payouts; nil for anybody else's (the API says 404, never 403).
+    public func payout(_ id: UUID, caller: Caller) async throws -> Payout? { try await load(id, tenant: caller.tenantID) }
+
+    /// Asks WeChat now (gethbinfo) and records what it says.
+    public func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout? {
+        guard let payout = try await load(id, tenant: caller.tenantID) else { return nil }
+        guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
+            throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
+        }
+        let (outcome, attempt) = await UpstreamCalls.query(payout, as: merchant, client: client)
+        return try await pool.transaction { c in
+            guard let fresh = try c.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 FOR UPDATE", [id]).first.map(Payout.init(row:)) else {
+                return payout
+            }
+            // Another writer may have moved the payout to a new billno meanwhile: the answer is about the old one.
+            guard fresh.billno == payout.billno, fresh.mchID == payout.mchID else { return fresh }
+            return try QueryApplication.apply(c, fresh, outcome, attempt, actor: caller.actor, requestID: requestID)
+        }
+    }
+
+    public func list(caller: Caller, filter: PayoutFilter) async throws -> PayoutPage {
+        try await PayoutListing.page(pool, tenant: caller.tenantID, filter: filter)
+    }
+
+    public func usage(caller: Caller, now: Date = Date()) async throws -> TenantUsage {
+        try await TenantUsage.today(pool, caller: caller, day: BusinessCalendar.day(of: now))
+    }
+}
+
+/// Sends still running, by idempotency key: a duplicate in this process awaits the same
+/// task, and shutdown waits for them all.
+final class InFlightSends: Sendable {
+    private let tasks = Mutex<[String: Task<Settlement.Result, Error>]>([:])
+
+    func start(key: String, _ body: @escaping @Sendable () async throws -> Settlement.Result) -> Task<Settlement.Result, Error> {
+        let task = Task { try await body() }
+        tasks.withLock { $0[key] = task }
+        Task { [weak self] in
+            _ = try? await task.value
+            self?.tasks.withLock { _ = $0.removeValue(forKey: key) }
+        }
+        return task
+    }
+
+    func task(key: String) -> Task<Settlement.Result, Error>? { tasks.withLock { $0[key] } }
+
+    var count: Int { tasks.withLock { $0.count } }
+}

@@ -1,0 +1,62 @@
+import Crypto
+import Foundation
+
+/// What a tenant asked to send, in the API's words, before any merchant is chosen.
+public struct PayoutOrder: Sendable, Equatable, Codable {
+    public let kind: Payout.Kind
+    public let appID: String
+    public let openID: String
+    /// The whole packet (a group packet: the sum of all shares).
+    public let amountFen: Int64
+    /// 1 for a normal packet, 3–20 shares for a group (fission) packet.
+    public let totalNum: Int
+    public let wishing: String
+    public let actName: String
+    public let remark: String
+    public let sendName: String?
+    public let sceneID: String?
+    public let riskInfo: String?
+    public let clientIP: String?
+    public let metadata: [String: String]?
+
+    public init(kind: Payout.Kind, appID: String, openID: String, amountFen: Int64, totalNum: Int = 1, wishing: String, actName: String,
+                remark: String, sendName: String? = nil, sceneID: String? = nil, riskInfo: String? = nil, clientIP: String? = nil,
+                metadata: [String: String]? = nil) {
+        self.kind = kind
+        self.appID = appID
+        self.openID = openID
+        self.amountFen = amountFen
+        self.totalNum = totalNum
+        self.wishing = wishing
+        self.actName = actName
+        self.remark = remark
+        self.sendName = sendName
+        self.sceneID = sceneID
+        self.riskInfo = riskInfo
+        self.clientIP = clientIP
+        self.metadata = metadata
+    }
+
+    /// Per share: what WeChat's amount and scene_id rules apply to.
+    public var perShareFen: Int64 { amountFen / Int64(max(totalNum, 1)) }
+
+    /// SHA-256 of the canonical JSON (sorted keys): the same request, however its JSON was
+    /// written, has the same hash; any difference in any field changes it.
+    public var canonicalHash: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data()
+        return Array(SHA256.hash(data: data))
+    }
+}
+
+/// One field the API refuses, named as the tenant wrote it.
+public struct FieldProblem: Sendable, Equatable, Codable {
+    public let field: String
+    public let message: String
+
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+}

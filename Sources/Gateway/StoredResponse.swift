@@ -1,0 +1,62 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// An HTTP answer as first given to a tenant, kept with its idempotency key and replayed
+/// byte for byte. The API renders it; the gateway only stores and replays it.
+public struct StoredResponse: Sendable, Equatable {
+    public let status: Int
+    public let body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// Renders a payout as the API answers for it (201 once the send is settled, else 202).
+public typealias PayoutRenderer = @Sendable (Payout) throws -> StoredResponse
+
+/// Who answers the tenant: the send, if it finishes within the deadline (its outcome
+/// transaction then stores the final answer), or the waiting request, which answers 202
+/// when the deadline passes. Whoever takes the claim first gives the one answer that is
+/// stored, so a replay returns exactly what the tenant saw.
+final class ResponseClaim: Sendable {
+    enum Holder { case open, send, request }
+    private let holder = Mutex(Holder.open)
+
+    /// True for the first taker, and again for it alone (a retried transaction asks twice).
+    func take(_ by: Holder) -> Bool {
+        holder.withLock { current in
+            if current == by { return true }
+            guard current == .open else { return false }
+            current = by
+            return true
+        }
+    }
+}
+
+enum IdempotencyRecords {
+    struct Record: Sendable {
+        let requestHash: [UInt8]
+        let payoutID: UUID
+        let response: StoredResponse?
+    }
+
+    static func find(_ pool: PostgresPool, tenant: UUID, key: String) async throws -> Record? {
+        let row = try await pool.query("SELECT request_hash, payout_id, response_status, response_body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+                                       [tenant, key]).first
+        guard let row else { return nil }
+        let (hash, payout, status, body) = try row.decode(([UInt8], UUID, Int32?, [UInt8]?).self)
+        return Record(requestHash: hash, payoutID: payout, response: status.map { StoredResponse(status: Int($0), body: body ?? []) })
+    }
+
+    /// Stores the first answer given; a later one never replaces it. True when stored.
+    @discardableResult
+    static func store(_ c: PostgresConnection, tenant: UUID, payout: UUID, _ response: StoredResponse) throws -> Bool {
+        try c.query("""
+            UPDATE idempotency_keys SET response_status = $3, response_body = $4
+            WHERE tenant_id = $1 AND payout_id = $2 AND response_status IS NULL
+            """, [tenant, payout, Int32(response.status), response.body]).affectedRows == 1
+    }
+}

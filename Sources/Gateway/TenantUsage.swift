@@ -1,0 +1,38 @@
+import Foundation
+import Postgres
+import WeChatPay
+
+/// A tenant's day (Asia/Shanghai): its budget, what is reserved against it, and its
+/// payouts by status (`GET /v1/usage`).
+public struct TenantUsage: Sendable, Equatable {
+    public let day: String
+    public let budgetFen: Int64?
+    /// Reserved or paid today, minus refunds WeChat gave back.
+    public let spentFen: Int64
+    public let remainingFen: Int64?
+    public let payoutCount: Int
+    public let payoutAmountFen: Int64
+    public let byStatus: [String: Int]
+
+    static func today(_ pool: PostgresPool, caller: Caller, day: BusinessDay) async throws -> TenantUsage {
+        let tenant = caller.tenantID, dayText = day.description
+        return try await pool.withConnection { c in
+            let spent = try c.query("SELECT coalesce(sum(amount_fen), 0)::int8 FROM tenant_usage WHERE tenant_id = $1 AND day = $2::date",
+                                    [tenant, dayText]).first!.decode(column: 0, as: Int64.self)
+            var byStatus: [String: Int] = [:]
+            var count = 0
+            var amount: Int64 = 0
+            for row in try c.query("""
+                SELECT status, count(*), coalesce(sum(amount_fen), 0)::int8 FROM payouts WHERE tenant_id = $1 AND day = $2::date GROUP BY status
+                """, [tenant, dayText]).rows {
+                let (status, n, fen) = try row.decode((String, Int64, Int64).self)
+                byStatus[status] = Int(n)
+                count += Int(n)
+                amount += fen
+            }
+            let budget = caller.dailyBudgetFen
+            return TenantUsage(day: dayText, budgetFen: budget, spentFen: spent, remainingFen: budget.map { max(0, $0 - spent) },
+                               payoutCount: count, payoutAmountFen: amount, byStatus: byStatus)
+        }
+    }
+}

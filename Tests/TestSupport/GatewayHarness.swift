@@ -1,0 +1,139 @@
+import Foundation
+import Gateway
+import Logging
+import Merchants
+import Postgres
+import Simulator
+import Transport
+import WeChatPay
+
+/// A whole gateway in one test: the simulator over mTLS, a migrated database, merchants.d
+/// entities acting as simulator accounts, a tenant with a test-mode key, and the engine.
+public final class GatewayHarness: Sendable {
+    public let sim: SimulatorHarness
+    public let fixture: MerchantFixture
+    public let databaseURL: String
+    public let pool: PostgresPool
+    public let registry: MerchantRegistry
+    public let engine: PayoutEngine
+    public let tenant: Tenant
+    public let caller: Caller
+    public let transport: HTTPSClient
+    /// Simulator accounts by entity name.
+    public let accounts: [String: AccountCreatedBody]
+
+    /// One simulator account + merchants.d file.
+    public struct Entity: Sendable {
+        public var name: String
+        public var mchId: String
+        public var balanceFen: Int64
+        public var priority: Int
+        public var limits: String?
+        public var simulatorLimits: SimAccountSpec.Limits?
+
+        public init(_ name: String, mchId: String, balanceFen: Int64 = 100_000_000, priority: Int = 10, limits: String? = nil,
+                    simulatorLimits: SimAccountSpec.Limits? = nil) {
+            self.name = name
+            self.mchId = mchId
+            self.balanceFen = balanceFen
+            self.priority = priority
+            self.limits = limits
+            self.simulatorLimits = simulatorLimits
+        }
+    }
+
+    public static let appID = "wx8888888888888888"
+
+    public static func start(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], dailyBudgetFen: Int64? = nil,
+                             settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
+                             transportSettings: TransportSettings = TransportSettings()) async throws -> GatewayHarness {
+        let sim = try await SimulatorHarness.start()
+        let fixture = try MerchantFixture()
+        var accounts: [String: AccountCreatedBody] = [:]
+        for entity in entities {
+            let spec = SimulatorHarness.qualifiedSpec(mchId: entity.mchId, balanceFen: entity.balanceFen, limits: entity.simulatorLimits)
+            let created: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: spec)
+            accounts[entity.name] = created
+            try fixture.addSimulated(entity.name, created: created, baseURL: sim.baseURL, caFile: sim.server.caFile) { fields in
+                fields["priority"] = String(entity.priority)
+                if let limits = entity.limits { fields["limits"] = limits }
+            }
+        }
+        let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 16)
+        let registry = try MerchantRegistry(loader: MerchantLoader(directory: fixture.directory, environment: [:]), logger: quiet)
+        let transport = HTTPSClient(settings: transportSettings)
+        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
+                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool), maxAge: .milliseconds(1)),
+                                  settings: settings, logger: quiet)
+        let tenant = try await TenantStore(pool: pool).add(name: "t-\(label.lowercased())", dailyBudgetFen: dailyBudgetFen, actor: "test")
+        let issued = try await APIKeyStore(pool: pool).issue(tenant: tenant.name, mode: .test, actor: "test")
+        guard case .success(let caller) = try await APIKeyStore(pool: pool).authenticate(issued.key.text) else {
+            throw TestSetupError("a freshly issued key does not authenticate")
+        }
+        return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, registry: registry, engine: engine, tenant: tenant,
+                              caller: caller, transport: transport, accounts: accounts)
+    }
+
+    private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, registry: MerchantRegistry,
+                 engine: PayoutEngine, tenant: Tenant, caller: Caller, transport: HTTPSClient, accounts: [String: AccountCreatedBody]) {
+        self.sim = sim
+        self.fixture = fixture
+        self.databaseURL = databaseURL
+        self.pool = pool
+        self.registry = registry
+        self.engine = engine
+        self.tenant = tenant
+        self.caller = caller
+        self.transport = transport
+        self.accounts = accounts
+    }
+
+    static let quiet: Logger = {
+        var logger = Logger(label: "test.gateway")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    public func stop() async {
+        await engine.drain(timeout: .seconds(10))
+        transport.shutdown()
+        pool.close()
+        await sim.stop()
+    }
+
+    /// A normal red packet order.
+    public static func order(openID: String = "oUser1", amountFen: Int64 = 100, sceneID: String? = nil) -> PayoutOrder {
+        PayoutOrder(kind: .normal, appID: appID, openID: openID, amountFen: amountFen, wishing: "恭喜发财", actName: "test", remark: "r", sceneID: sceneID)
+    }
+
+    /// A renderer that writes the payout's id and status, 201 once the send settled.
+    public static let render: PayoutRenderer = { payout in
+        let body = #"{"id":"\#(payout.id.uuidString.lowercased())","status":"\#(payout.status.rawValue)","billno":"\#(payout.billno)"}"#
+        return StoredResponse(status: payout.status.sendSettled ? 201 : 202, body: Array(body.utf8))
+    }
+
+    public func submit(_ order: PayoutOrder, key: String = UUID().uuidString, caller: Caller? = nil) async throws -> PayoutEngine.Submission {
+        try await engine.submit(order, caller: caller ?? self.caller, idempotencyKey: key, requestID: "test-\(UUID().uuidString.prefix(8))", render: Self.render)
+    }
+
+    /// The stored answer's payout id (fails the test setup for any other outcome).
+    public func payoutID(_ submission: PayoutEngine.Submission) throws -> UUID {
+        guard case .answered(let response) = submission,
+              let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+              let text = object["id"] as? String, let id = UUID(uuidString: text) else {
+            throw TestSetupError("expected an answered submission, got \(submission)")
+        }
+        return id
+    }
+
+    public func payout(_ id: UUID) async throws -> Payout {
+        guard let payout = try await engine.payout(id, caller: caller) else { throw TestSetupError("no payout \(id)") }
+        return payout
+    }
+
+    /// Every billno the gateway made for a payout, with its state.
+    public func sends(_ id: UUID) async throws -> [(mchID: String, billno: String, state: String)] {
+        try await pool.query("SELECT mch_id, billno, state FROM payout_sends WHERE payout_id = $1 ORDER BY created_at", [id]).rows
+            .map { try $0.decode((String, String, String).self) }
+    }
+}
