@@ -6,9 +6,12 @@
 -- triggers either. The owner (who runs migrations) can; the chain catches that.
 -- Roles belong to the cluster, not the database: another database's migration may be
 -- creating it at this very moment, hence the exception rather than a check.
+-- Creating it needs CREATEROLE; where a DBA made it beforehand, the owner needs none.
 DO $$
 BEGIN
-    CREATE ROLE hongbao_app NOLOGIN;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hongbao_app') THEN
+        CREATE ROLE hongbao_app NOLOGIN;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END $$;

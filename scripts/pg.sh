@@ -4,7 +4,9 @@
 #   scripts/pg.sh stop     stop it (fast shutdown)
 #   scripts/pg.sh restart  stop and start again on the same port (tests)
 #   scripts/pg.sh destroy  stop it and delete its files
-#   scripts/pg.sh url      print the admin DATABASE_URL of the running cluster
+#   scripts/pg.sh url      print the admin (superuser) DATABASE_URL of the running cluster
+#   scripts/pg.sh app-url  the gateway's least-privilege role (a member of hongbao_app): serve and the CLI
+#   scripts/pg.sh owner-url the database owner: migrate (MIGRATE_DATABASE_URL)
 #   scripts/pg.sh env      print `export DATABASE_URL=…` (for eval)
 #   scripts/pg.sh dir      print the cluster's directory
 # HONGBAO_PG_NAME names the cluster (default dev; make test uses test, make bench bench),
@@ -58,8 +60,8 @@ free_port() {
 }
 
 url() {
-    local port; port="$(cat "$PGDIR/port")"
-    echo "postgresql://hongbao@127.0.0.1:${port}/hongbao"
+    local role="${1:-hongbao}" port; port="$(cat "$PGDIR/port")"
+    echo "postgresql://${role}@127.0.0.1:${port}/hongbao"
 }
 
 prepare_dirs() {
@@ -95,13 +97,23 @@ CONF
         as_owner "$PGBIN/pg_ctl" -D "$DATA" -o "-p $port" -l "$DATA/server.log" -w -t 60 start >/dev/null
     fi
     port="$(cat "$PGDIR/port")"
-    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc \
-        "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='hongbao') THEN CREATE ROLE hongbao LOGIN SUPERUSER; END IF; END\$\$;" >/dev/null
+    # Roles: hongbao (superuser: tests and benchmarks create databases with it),
+    # hongbao_owner (owns the database, runs migrations), hongbao_gateway (logs in as a
+    # member of the NOLOGIN group hongbao_app: serve and every other command).
+    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA >/dev/null <<'SQL'
+DO $$BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hongbao') THEN CREATE ROLE hongbao LOGIN SUPERUSER; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hongbao_owner') THEN CREATE ROLE hongbao_owner LOGIN CREATEROLE; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hongbao_app') THEN CREATE ROLE hongbao_app NOLOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hongbao_gateway') THEN CREATE ROLE hongbao_gateway LOGIN IN ROLE hongbao_app; END IF;
+END$$;
+SQL
     psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='hongbao'" | grep -q 1 \
-        || psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE hongbao OWNER hongbao" >/dev/null
+        || psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE hongbao OWNER hongbao_owner" >/dev/null
     if [ "$NAME" = dev ] && [ -z "${HONGBAO_PG_DIR:-}" ]; then
         mkdir -p "$ROOT"
-        url > "$ROOT/dev-database-url"
+        url hongbao_gateway > "$ROOT/dev-database-url"
+        url hongbao_owner > "$ROOT/dev-migrate-database-url"
     fi
     url
     ;;
@@ -118,7 +130,9 @@ destroy)
     rm -rf "$PGDIR"
     ;;
 url) url ;;
+app-url) url hongbao_gateway ;;
+owner-url) url hongbao_owner ;;
 env) echo "export DATABASE_URL=$(url)" ;;
 dir) echo "$PGDIR" ;;
-*) echo "usage: $0 start|stop|restart|destroy|url|env|dir" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|restart|destroy|url|app-url|owner-url|env|dir" >&2; exit 2 ;;
 esac

@@ -9,7 +9,10 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             Applies migrations/NNNN_name.sql in order, each once and in its own transaction, \
             under an advisory lock, so concurrent runs are safe. Refuses to run when an \
-            applied file was changed.
+            applied file was changed. Runs as the database owner: MIGRATE_DATABASE_URL, \
+            else DATABASE_URL. The migrations keep the NOLOGIN group role hongbao_app holding \
+            exactly what `serve` and the other commands need; run those as any login role \
+            that is a member of it (CREATE ROLE gateway LOGIN IN ROLE hongbao_app).
 
             Examples:
               hongbao migrate
@@ -18,12 +21,13 @@ struct MigrateCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var migrations: MigrationsOption
     @Flag(help: "List applied and pending migrations instead of applying.") var status = false
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
-        let migrator = try database.migrator()
-        let pool = try await database.connect()
+        let migrator = try migrations.migrator()
+        let pool = try await database.connect(migrating: true)
         defer { pool.close() }
         if status {
             let entries = try await migrator.status(pool)

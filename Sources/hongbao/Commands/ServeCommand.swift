@@ -23,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var migrations: MigrationsOption
     @OptionGroup var merchants: MerchantOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
@@ -37,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.serve")
-        let migrator = try database.migrator()
+        let migrator = try migrations.migrator()
         let loader = merchants.loader()
         let registry: MerchantRegistry
         do {

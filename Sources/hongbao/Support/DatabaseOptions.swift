@@ -2,11 +2,9 @@ import ArgumentParser
 import Foundation
 import Postgres
 
-/// Options shared by every command that talks to the database.
+/// Options shared by every command that talks to the database. Which database: the
+/// environment (see `configuration`), never a flag, so no password lands in shell history.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("migrations"), help: ArgumentHelp("Directory of NNNN_name.sql migrations.", valueName: "dir"))
-    var migrationsDirectory: String = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"] ?? "migrations"
-
     @Option(help: "Most database connections this process opens.")
     var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_DB_POOL_SIZE"] ?? "") ?? 16
 
@@ -15,24 +13,22 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// DATABASE_URL, else the PG* variables — or, when neither is set, the development
-    /// cluster `make run` started for this folder (announced on stderr).
-    var configuration: PostgresConfiguration {
-        let environment = ProcessInfo.processInfo.environment
-        if let url = DevelopmentCluster.url(environment: environment) {
+    /// cluster `make run` started for this folder (announced on stderr). `migrate` works as
+    /// the database owner: MIGRATE_DATABASE_URL first.
+    func configuration(migrating: Bool = false) -> PostgresConfiguration {
+        var environment = ProcessInfo.processInfo.environment
+        if migrating, let owner = environment["MIGRATE_DATABASE_URL"], !owner.isEmpty { environment["DATABASE_URL"] = owner }
+        if let url = DevelopmentCluster.url(environment: environment, migrating: migrating) {
             let shown = PostgresConfiguration(connectionString: url).redactedTarget
-            FileHandle.standardError.write(Data("using this folder's development cluster (\(DevelopmentCluster.file)): \(shown)\n".utf8))
+            FileHandle.standardError.write(Data("using this folder's development cluster (\(DevelopmentCluster.file(migrating: migrating))): \(shown)\n".utf8))
             return PostgresConfiguration(connectionString: url, maxConnections: dbPoolSize)
         }
         return PostgresConfiguration.fromEnvironment(environment, maxConnections: dbPoolSize)
     }
 
-    func migrator() throws -> Migrator {
-        try Migrator(directory: URL(fileURLWithPath: migrationsDirectory))
-    }
-
     /// A pool whose first connection has been proven, so "cannot connect" is said up front.
-    func connect() async throws -> PostgresPool {
-        let pool = PostgresPool(configuration: configuration)
+    func connect(migrating: Bool = false) async throws -> PostgresPool {
+        let pool = PostgresPool(configuration: configuration(migrating: migrating))
         do {
             try await pool.query("SELECT 1")
         } catch {
@@ -40,5 +36,15 @@ struct DatabaseOptions: ParsableArguments {
             throw CLIError("cannot reach the database: \(error). Set DATABASE_URL or the PG* variables.")
         }
         return pool
+    }
+}
+
+/// Where the migrations are (`migrate`, and `serve` for /readyz).
+struct MigrationsOption: ParsableArguments {
+    @Option(name: .customLong("migrations"), help: ArgumentHelp("Directory of NNNN_name.sql migrations.", valueName: "dir"))
+    var directory: String = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"] ?? "migrations"
+
+    func migrator() throws -> Migrator {
+        try Migrator(directory: URL(fileURLWithPath: directory))
     }
 }

@@ -8,14 +8,15 @@ import Glibc
 /// it without exporting anything: used only when neither DATABASE_URL nor any PG*
 /// variable is set and the cluster answers on its port, and said in one line on stderr.
 enum DevelopmentCluster {
-    static let file = ".hongbao/dev-database-url"
+    /// The app role's URL (every command), and the owner's (migrate).
+    static func file(migrating: Bool) -> String { migrating ? ".hongbao/dev-migrate-database-url" : ".hongbao/dev-database-url" }
     /// libpq's connection variables: any of them set means the user chose a database.
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGPASSFILE"]
 
     /// The dev cluster's URL when it applies and is running, else nil.
-    static func url(environment: [String: String], directory: String = FileManager.default.currentDirectoryPath) -> String? {
+    static func url(environment: [String: String], migrating: Bool = false, directory: String = FileManager.default.currentDirectoryPath) -> String? {
         if environment["DATABASE_URL"] != nil || libpqVariables.contains(where: { environment[$0] != nil }) { return nil }
-        let path = URL(fileURLWithPath: directory).appendingPathComponent(file).path
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(file(migrating: migrating)).path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let url = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let components = URLComponents(string: url), let host = components.host, let port = components.port,
