@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import Merchants
 import Postgres
 import WeChatPay
@@ -8,6 +9,7 @@ import WeChatPay
 struct MerchantView: Encodable {
     let name: String
     let kind: String
+    let mode: String
     let mchId: String
     let appids: [AppIDBinding]
     /// nil when the database was not consulted (`--offline`): unknown, not "enabled".
@@ -21,9 +23,11 @@ struct MerchantView: Encodable {
     let weight: Int
     let certificateExpires: String
     let file: String
+    /// Today's reservations (nil with `--offline`).
+    let usage: MerchantUsage?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, appids, enabled, eligible, reasons, limits, tenants, priority, weight, file
+        case name, kind, mode, appids, enabled, eligible, reasons, limits, tenants, priority, weight, file, usage
         case mchId = "mch_id", eligibleFrom = "eligible_from", certificateExpires = "certificate_expires"
     }
 
@@ -32,6 +36,7 @@ struct MerchantView: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encode(kind, forKey: .kind)
+        try c.encode(mode, forKey: .mode)
         try c.encode(mchId, forKey: .mchId)
         try c.encode(appids, forKey: .appids)
         try c.encode(enabled, forKey: .enabled)
@@ -44,10 +49,11 @@ struct MerchantView: Encodable {
         try c.encode(weight, forKey: .weight)
         try c.encode(certificateExpires, forKey: .certificateExpires)
         try c.encode(file, forKey: .file)
+        try c.encode(usage, forKey: .usage)
     }
 
     /// `state` nil: the database was not consulted, so enablement and cool-downs are unknown.
-    init(_ m: any MerchantConfig, state: MerchantRuntimeState?, today: BusinessDay, now: Date) {
+    init(_ m: any MerchantConfig, state: MerchantRuntimeState?, usage: MerchantUsage?, today: BusinessDay, now: Date) {
         let q = m.qualificationFacts.evaluate(on: today)
         var reasons = q.reasons
         if !m.appIDs.contains(where: { $0.type != .app }) {
@@ -57,6 +63,8 @@ struct MerchantView: Encodable {
         if let until = state?.cooldownUntil, until > now { reasons.append("cooling down after \(state?.cooldownCode ?? "a failure") until \(until.formatted(.iso8601))") }
         name = m.name
         kind = m.kind
+        mode = m.mode.rawValue
+        self.usage = usage
         mchId = m.merchantID
         appids = m.appIDs
         enabled = state?.enabled
@@ -72,16 +80,17 @@ struct MerchantView: Encodable {
     }
 }
 
-/// Runtime state (enabled, cool-downs) from the database; nil with `--offline`. An
-/// unreachable database is an error: guessing "enabled" would mislead an operator.
-func runtimeStates(_ database: DatabaseOptions, offline: Bool) async throws -> [String: MerchantRuntimeState]? {
+/// Runtime state (enabled, cool-downs) and today's usage from the database; nil with
+/// `--offline`. An unreachable database is an error: guessing "enabled" would mislead.
+func databaseFacts(_ database: DatabaseOptions, offline: Bool, merchants: [any MerchantConfig], today: BusinessDay) async throws
+    -> (states: [String: MerchantRuntimeState], usage: [String: MerchantUsage])? {
     if offline { return nil }
     let pool: PostgresPool
     do { pool = try await database.connect() } catch {
         throw CLIError("\(error)\nUse --offline to list from merchants.d alone (enabled: unknown).")
     }
     defer { pool.close() }
-    return try await MerchantStateStore(pool: pool).all()
+    return (try await MerchantStateStore(pool: pool).all(), try await UsageReport(pool: pool).usage(of: merchants, openID: nil, day: today))
 }
 
 extension Optional where Wrapped == Bool {
@@ -110,18 +119,21 @@ struct MerchantListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try merchants.load()
-        let states = try await runtimeStates(database, offline: offline)
         let now = Date()
         let today = BusinessCalendar.day(of: now)
+        let facts = try await databaseFacts(database, offline: offline, merchants: loaded, today: today)
         let views = loaded.map { merchant in
-            MerchantView(merchant, state: states.map { $0[merchant.name] ?? .default }, today: today, now: now)
+            MerchantView(merchant, state: facts.map { $0.states[merchant.name] ?? .default }, usage: facts.map { $0.usage[merchant.name] ?? .none },
+                         today: today, now: now)
         }
         if json { return try Output.printJSON(views) }
-        Output.printTable(["NAME", "MCH_ID", "APPIDS", "ENABLED", "ELIGIBLE", "FROM", "LIMITS (min-max fen, /min, /user/day, daily fen)", "WHY NOT"], views.map { v -> [String] in
+        Output.printTable(["NAME", "MODE", "MCH_ID", "APPIDS", "ENABLED", "ELIGIBLE", "FROM", "LIMITS (min-max fen, /min, /user/day, daily fen)",
+                           "TODAY (sends, fen, last min)", "WHY NOT"], views.map { v -> [String] in
             let appids: String = v.appids.map { "\($0.id)(\($0.type.rawValue))" }.joined(separator: ",")
             let l = v.limits
             let limits: String = "\(l.minFen)-\(l.maxFen), \(l.perMinute), \(l.perUserPerDay), \(l.dailyFen)"
-            return [v.name, v.mchId, appids, v.enabled.yesNoUnknown, v.eligible ? "yes" : "no", v.eligibleFrom ?? "-", limits,
+            let used: String = v.usage.map { "\($0.countToday), \($0.amountTodayFen)/\(l.dailyFen), \($0.lastMinute)/\(l.perMinute)" } ?? "unknown"
+            return [v.name, v.mode, v.mchId, appids, v.enabled.yesNoUnknown, v.eligible ? "yes" : "no", v.eligibleFrom ?? "-", limits, used,
                     v.reasons.joined(separator: "; ")]
         })
     }
@@ -140,18 +152,21 @@ struct MerchantShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let merchant = try merchants.find(name)
-        let states = try await runtimeStates(database, offline: offline)
         let now = Date()
-        let view = MerchantView(merchant, state: states.map { $0[name] ?? .default }, today: BusinessCalendar.day(of: now), now: now)
+        let today = BusinessCalendar.day(of: now)
+        let facts = try await databaseFacts(database, offline: offline, merchants: [merchant], today: today)
+        let view = MerchantView(merchant, state: facts.map { $0.states[name] ?? .default }, usage: facts.map { $0.usage[name] ?? .none },
+                                today: today, now: now)
         if json { return try Output.printJSON(view) }
         let rows: [[String]] = [
-            ["name", view.name], ["kind", view.kind], ["mch_id", view.mchId],
+            ["name", view.name], ["kind", view.kind], ["mode", view.mode], ["mch_id", view.mchId],
             ["appids", view.appids.map { "\($0.id) (\($0.type.rawValue))" }.joined(separator: ", ")],
             ["send_name", merchant.sendName], ["base_url", merchant.credentials.baseURL], ["api_key", "\(merchant.credentials.apiKey)"],
             ["certificate", merchant.certificate.subject], ["expires", "\(view.certificateExpires) (\(merchant.certificate.daysToExpiry(from: now)) days)"],
             ["enabled", view.enabled.yesNoUnknown], ["eligible", view.eligible ? "yes" : "no: " + view.reasons.joined(separator: "; ")],
             ["eligible from", view.eligibleFrom ?? "- (product not enabled)"], ["tenants", view.tenants.joined(separator: ", ")],
             ["priority/weight", "\(view.priority) / \(view.weight)"], ["egress_ips", merchant.egressIPs.joined(separator: ", ")],
+            ["today", view.usage.map { "\($0.countToday) sends, \($0.amountTodayFen) of \(view.limits.dailyFen) fen, \($0.lastMinute) of \(view.limits.perMinute) in the last minute" } ?? "unknown"],
             ["file", view.file],
         ]
         Output.printTable(["FIELD", "VALUE"], rows)
