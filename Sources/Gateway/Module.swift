@@ -1,7 +1,22 @@
-// Gateway — the business rules of moving money (the payout-engine stage; empty today).
+// Gateway — the business rules of moving money (DESIGN.md §4–§5). No HTTP here.
 //
-// What it will own (DESIGN.md §4–§5): the payout engine (accept → commit → send →
-// record, exactly once), idempotency keys, reservations against limits (implementing
-// `Merchants.CapacityProvider` in PostgreSQL), the per-merchant rate limiter, the
-// hash-chained audit trail, the reconciler that resolves `unknown` payouts with the same
-// billno, and the webhook outbox. It knows nothing of HTTP routing.
+// What it owns:
+// - `PayoutEngine`: a tenant's order → exactly one red packet. Idempotency (a key per
+//   tenant: same body → the stored answer, other body → conflict), `Acceptance`
+//   (transaction 1: key, reservations, payout, billno, audit — committed before any byte
+//   goes upstream), the upstream call, `Settlement` (transaction 2: attempt, status,
+//   released reservations, cool-down, failover with a new billno only after a definite
+//   failure, audit, outbox, stored answer). `SendVerdict` is the table from WeChat's answer
+//   to paid / nothing paid / unknown; unknown is never re-routed.
+// - `PayoutStatus`: the statuses and their allowed changes (the database trigger holds
+//   the same table).
+// - `Reservations` + `Placement`: every limit (per user per day, a 60-second slot ring per
+//   merchant, merchant daily amount, tenant budget) as a conditional upsert in PostgreSQL,
+//   so N instances on one database never exceed one; routing proposes, reservation decides.
+// - `QueryApplication`: what gethbinfo says → status, receivers, refunds (releasing what
+//   WeChat released).
+// - `TenantStore`, `APIKeyStore`, `APIKey`: tenants and their keys (SHA-256 + lookup,
+//   checksum refused before any lookup, test/live mode).
+// - `AuditVerifier`: re-derives every hash chain link (the chains are written by the SQL
+//   function `audit_append`, one chain per tenant stripe and one for admin actions).
+// - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read.
