@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
             Each subcommand prints one JSON line with its figures, so scripts/bench.sh can \
             put them beside the baseline it measures in the same run.
             """,
-        subcommands: [PostgresBench.self, SimulatorBench.self, RoutingBench.self]
+        subcommands: [PostgresBench.self, SimulatorBench.self, RoutingBench.self, GatewayBench.self, UpstreamBench.self]
     )
 }
 

@@ -1,0 +1,63 @@
+import Foundation
+import Histogram
+import Synchronization
+
+/// N clients in closed loops for a while: completed operations per second and the
+/// latency distribution (HdrHistogram, microseconds). Shared by the gateway and upstream
+/// benchmarks so both sides are measured the same way.
+struct LatencyLoad {
+    struct Result: Encodable {
+        let clients: Int
+        let perSecond: Int
+        let p50Micros: Int
+        let p99Micros: Int
+        let errors: Int
+
+        enum CodingKeys: String, CodingKey {
+            case clients, errors, perSecond = "per_s", p50Micros = "p50_us", p99Micros = "p99_us"
+        }
+    }
+
+    /// `operation` returns false for a failed operation (counted, not timed).
+    static func run(clients: Int, seconds: Double, warmup: Double = 1, _ operation: @escaping @Sendable (Int, Int) async -> Bool) async -> Result {
+        let recorder = Recorder()
+        let start = ContinuousClock.now
+        let measureFrom = start + .milliseconds(Int(warmup * 1000))
+        let end = measureFrom + .milliseconds(Int(seconds * 1000))
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var n = 0
+                    while ContinuousClock.now < end {
+                        let began = ContinuousClock.now
+                        let ok = await operation(client, n)
+                        n += 1
+                        guard began >= measureFrom else { continue }
+                        recorder.record(ok ? ContinuousClock.now - began : nil)
+                    }
+                }
+            }
+        }
+        return recorder.result(clients: clients, seconds: seconds)
+    }
+
+    final class Recorder: Sendable {
+        private let state = Mutex((histogram: Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three), errors: 0))
+
+        func record(_ latency: Duration?) {
+            state.withLock { state in
+                guard let latency else { state.errors += 1; return }
+                let micros = UInt64(max(0, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000))
+                state.histogram.record(min(micros, 60_000_000))
+            }
+        }
+
+        func result(clients: Int, seconds: Double) -> Result {
+            state.withLock { state in
+                Result(clients: clients, perSecond: Int(Double(state.histogram.totalCount) / seconds),
+                       p50Micros: Int(state.histogram.valueAtPercentile(50)), p99Micros: Int(state.histogram.valueAtPercentile(99)),
+                       errors: state.errors)
+            }
+        }
+    }
+}
