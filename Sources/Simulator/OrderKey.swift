@@ -33,3 +33,21 @@ struct OrderKey: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(words.3)
     }
 }
+
+/// Short text stored inline when it fits in 32 bytes (openids are 28 ASCII characters), so a
+/// stored record needs no heap allocation for it; longer text keeps a String.
+enum CompactText: Sendable, Equatable, CustomStringConvertible {
+    case inline(OrderKey)
+    case text(String)
+
+    init(_ text: String) {
+        if let key = OrderKey(text) { self = .inline(key) } else { self = .text(text) }
+    }
+
+    var description: String {
+        switch self {
+        case .inline(let key): key.description
+        case .text(let text): text
+        }
+    }
+}

@@ -9,7 +9,8 @@ struct PacketRecord: Sendable {
     enum Settlement: UInt8, Sendable { case open = 0, received = 1, refunded = 2 }
 
     let key: OrderKey
-    let openid: String
+    let compactOpenid: CompactText
+    var openid: String { compactOpenid.description }
     /// wishing / act_name / remark, shared between packets of one campaign.
     let texts: PacketTexts
     let amountFen: Int64
@@ -107,7 +108,7 @@ struct PacketRecord: Sendable {
         guard let kind = Kind(rawValue: try r.u8()) else { throw MalformedRecord(reason: "packet kind") }
         let auto = try r.bool()
         guard let settlement = Settlement(rawValue: try r.u8()) else { throw MalformedRecord(reason: "packet settlement") }
-        return PacketRecord(key: key, openid: openid, texts: shared, amountFen: amount, createdAt: createdAt, sequence: sequence,
+        return PacketRecord(key: key, compactOpenid: CompactText(openid), texts: shared, amountFen: amount, createdAt: createdAt, sequence: sequence,
                             fingerprint: fingerprint, receivedAt: receivedAt, appIndex: UInt16(truncatingIfNeeded: appIndex),
                             totalNum: totalNum, kind: kind, autoReceive: auto, settlement: settlement)
     }

@@ -113,7 +113,7 @@ extension MerchantState {
         guard account.balanceFen >= r.amountFen else { return SimAnswer.error("NOTENOUGH", "帐号余额不足，请到商户平台充值后再重试") }
         window.record(now)
         let record = PacketRecord(
-            key: r.key, openid: r.openid, texts: texts.intern(wishing: r.wishing, actName: r.actName, remark: r.remark),
+            key: r.key, compactOpenid: CompactText(r.openid), texts: texts.intern(wishing: r.wishing, actName: r.actName, remark: r.remark),
             amountFen: r.amountFen, createdAt: now, sequence: sequence.next(), fingerprint: r.fingerprint, receivedAt: 0,
             appIndex: appIndex(r.appid) ?? 0, totalNum: UInt8(r.totalNum), kind: r.kind, autoReceive: r.autoReceive, settlement: .open)
         apply(.packet(record))
