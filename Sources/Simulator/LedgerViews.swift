@@ -58,7 +58,7 @@ struct TransferView: Encodable, Sendable {
 
 /// Every fen of one account, kept incrementally (pruned records still count):
 /// funded = balance + sent − refunded + transferred − transfer_refunded.
-struct AccountSummary: Encodable, Sendable {
+struct AccountSummary: Encodable, Sendable, Equatable {
     let mchId: String
     let balanceFen: Int64
     let fundedFen: Int64

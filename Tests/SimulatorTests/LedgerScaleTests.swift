@@ -1,0 +1,100 @@
+import Foundation
+import Simulator
+import Testing
+import TestSupport
+import Transport
+import WeChatPay
+
+/// The ledger at scale: pagination, pruning past WeChat's windows, totals kept incrementally.
+@Suite("Simulator ledger: pages, pruning, totals")
+struct LedgerScaleTests {
+    @Test("a cursor walk returns every packet exactly once, also while packets are added; mch_id and billno filter")
+    func pagination() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let a = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000109"))
+        let b = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000110"))
+        var expected: [String] = []
+        for n in 1...23 { expected.append(billno(n, mch: "1900000109")); _ = try await sim.send(a, billno: expected.last!, openID: "o\(n)") }
+        for n in 1...17 { expected.append(billno(n, mch: "1900000110")); _ = try await sim.send(b, billno: expected.last!, openID: "o\(n)") }
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await sim.ledgerPage(kind: "packets", limit: 7, cursor: cursor)
+            #expect(page.packets.count <= 7 && page.transfers.isEmpty)
+            seen += page.packets.map(\.billno)
+            cursor = page.nextCursor
+            pages += 1
+            if pages == 2 { // new packets while walking: the originals still come exactly once
+                for n in 24...26 { _ = try await sim.send(a, billno: billno(n, mch: "1900000109"), openID: "o\(n)") }
+            }
+        } while cursor != nil && pages < 100
+        #expect(Set(seen).count == seen.count, "no packet twice")
+        #expect(Set(expected).isSubset(of: Set(seen)))
+        #expect(seen.count == 40 || seen.count == 43)
+
+        let onlyB = try await sim.ledgerPage(kind: "packets", limit: 100, mchId: "1900000110")
+        #expect(onlyB.packets.count == 17 && onlyB.packets.allSatisfy { $0.mchId == "1900000110" } && onlyB.nextCursor == nil)
+        let one = try await sim.ledgerPage(kind: "packets", limit: 100, billno: billno(5, mch: "1900000110"))
+        #expect(one.packets.map(\.billno) == [billno(5, mch: "1900000110")] && one.packets.first?.mchId == "1900000110")
+        let none = try await sim.ledgerPage(kind: "packets", limit: 100, billno: billno(99, mch: "1900000110"))
+        #expect(none.packets.isEmpty && none.nextCursor == nil)
+        #expect(try await sim.controlStatus("GET", "/_sim/ledger?cursor=nonsense", body: [String: String]()) == 400)
+        #expect(try await sim.controlStatus("GET", "/_sim/ledger?kind=coupons", body: [String: String]()) == 400)
+    }
+
+    @Test("transfers page the same way")
+    func transferPages() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+        for n in 1...5 { #expect(code(try await sim.transfer(m, "T\(n)", openID: "o\(n)")) == "SUCCESS") }
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await sim.ledgerPage(kind: "transfers", limit: 2, cursor: cursor)
+            #expect(page.packets.isEmpty)
+            seen += page.transfers.map(\.partnerTradeNo)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen == ["T1", "T2", "T3", "T4", "T5"])
+        let one = try await sim.ledgerPage(kind: "transfers", billno: "T3")
+        #expect(one.transfers.map(\.partnerTradeNo) == ["T3"])
+    }
+
+    @Test("counters keep only today: yesterday's users are gone on the first call of a new day")
+    func countersPruned() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+        for (n, user) in ["oA", "oB", "oC"].enumerated() { #expect(code(try await sim.send(m, billno: billno(n + 1), openID: user)) == "SUCCESS") }
+        let first = try #require(try await sim.summary().accounts.first)
+        #expect(first.counterUsers == 3)
+        let day = try #require(first.counterDay)
+        try await sim.advanceClock(seconds: 86_400)
+        #expect(code(try await sim.send(m, billno: billno(4), openID: "oD")) == "SUCCESS")
+        let next = try #require(try await sim.summary().accounts.first)
+        #expect(next.counterUsers == 1 && next.counterDay != day)
+    }
+
+    @Test("packets past the 30-day window are dropped: gethbinfo NOT_FOUND, totals intact, money conserved")
+    func packetsPruned() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(balanceFen: 100_000))
+        for n in 1...4 { #expect(code(try await sim.send(m, billno: billno(n), openID: "o\(n)", amountFen: Int64(100 * n))) == "SUCCESS") }
+        try await sim.advanceClock(seconds: 2)
+        let _: [String: AnyCodableScalar?] = try await sim.control("POST", "/_sim/redpacks/\(m.merchantID)/\(billno(1))/receive", body: [String: String]())
+        try await sim.advanceClock(seconds: 29 * 86_400)
+        #expect(code(try await sim.query(m, billno: billno(1))) == "SUCCESS", "still inside the window")
+        try await sim.advanceClock(seconds: 86_400)
+        for n in 1...4 { #expect(code(try await sim.query(m, billno: billno(n))) == "NOT_FOUND") }
+        let account = try #require(try await sim.summary().accounts.first)
+        #expect(account.storedPackets == 0 && account.packetCount == 4)
+        #expect(account.sentFen == 1000 && account.refundedFen == 900, "three unopened packets refunded; pruning kept the totals")
+        #expect(account.balanceFen == 100_000 - 100)
+        #expect(account.fundedFen == account.balanceFen + account.sentFen - account.refundedFen + account.transferredFen - account.transferRefundedFen)
+        #expect(try await sim.ledger().packets.isEmpty)
+    }
+}
