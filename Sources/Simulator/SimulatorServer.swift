@@ -53,6 +53,9 @@ public final class SimulatorServer: Sendable {
     public func run(gracefulShutdownSignals: [UnixSignal] = []) async throws {
         let directory = configuration.stateDirectory, settings = configuration.journal
         let ledger = try await OwnThread.run { try SimLedger(directory: directory, settings: settings) }
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.json").path), ledger.books().isEmpty {
+            logger.warning("state.json of an older simulator is not read: register the merchants again (hongbao simulator register)")
+        }
 
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(server.certificatePEM.utf8), format: .pem))],
