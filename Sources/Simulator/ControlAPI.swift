@@ -26,12 +26,16 @@ struct ControlAPI: Sendable {
         sim.post("clock") { request, _ in
             let body = try await decode(ClockAdvance.self, request)
             guard body.advanceSeconds >= 0 else { return json(["error": "advance_seconds must not be negative"], status: .badRequest) }
-            return json(ClockView(now: ledger.advanceClock(by: body.advanceSeconds)))
+            let now = ledger.advanceClock(by: body.advanceSeconds)
+            await ledger.durable()
+            return json(ClockView(now: now))
         }
         sim.post("redpacks/:mch_id/:billno/receive") { _, context in
             let mchId = try context.parameters.require("mch_id")
             let billno = try context.parameters.require("billno")
-            switch ledger.receive(mchId: mchId, billno: billno) {
+            let outcome = ledger.receive(mchId: mchId, billno: billno)
+            await ledger.durable()
+            switch outcome {
             case nil: return json(["error": "no red packet \(billno) for \(mchId)"], status: .notFound)
             case .failure(let refusal): return json(["error": "red packet is \(refusal.status.rawValue), not openable"], status: .conflict)
             case .success(let packet): return json(packet)
@@ -40,9 +44,9 @@ struct ControlAPI: Sendable {
         sim.post("transfers/:mch_id/:partner_trade_no/fail") { request, context in
             let reason = try await decode(TransferFailure.self, request).reason
             guard !reason.isEmpty else { return json(["error": "reason must not be empty"], status: .badRequest) }
-            return settle(context, fail: reason)
+            return await settle(context, fail: reason)
         }
-        sim.post("transfers/:mch_id/:partner_trade_no/succeed") { _, context in settle(context, fail: nil) }
+        sim.post("transfers/:mch_id/:partner_trade_no/succeed") { _, context in await settle(context, fail: nil) }
         sim.get("users/:openid") { _, context in
             let openid = try context.parameters.require("openid")
             guard let user = ledger.user(openid) else { return json(["error": "no facts registered for \(openid)"], status: .notFound) }
@@ -52,6 +56,7 @@ struct ControlAPI: Sendable {
             let openid = try context.parameters.require("openid")
             let facts = try await decode(SimUser.self, request)
             ledger.setUser(openid, facts)
+            await ledger.durable()
             return json(facts)
         }
         sim.get("faults") { _, _ in json(faults.current.map { [$0] } ?? []) }
@@ -93,11 +98,13 @@ struct ControlAPI: Sendable {
         return json(LedgerPage(accounts: ledger.summary(), kind: kind.rawValue, packets: page.packets, transfers: page.transfers, nextCursor: page.next))
     }
 
-    func settle(_ context: BasicRequestContext, fail reason: String?) -> Response {
+    func settle(_ context: BasicRequestContext, fail reason: String?) async -> Response {
         guard let mchId = context.parameters.get("mch_id"), let tradeNo = context.parameters.get("partner_trade_no") else {
             return json(["error": "mch_id and partner_trade_no are required"], status: .badRequest)
         }
-        switch ledger.settleTransfer(mchId: mchId, tradeNo: tradeNo, fail: reason) {
+        let outcome = ledger.settleTransfer(mchId: mchId, tradeNo: tradeNo, fail: reason)
+        await ledger.durable()
+        switch outcome {
         case .success(let view): return json(view)
         case .failure(.notFound): return json(["error": "no transfer \(tradeNo) for \(mchId)"], status: .notFound)
         case .failure(.settled(let status)): return json(["error": "transfer is \(status.rawValue), not PROCESSING"], status: .conflict)

@@ -78,7 +78,7 @@ struct SimulatorLifecycleTests {
         #expect(ledger.accounts.first?.balanceFen == 8500 && ledger.accounts.first?.transferredFen == 1500)
     }
 
-    @Test("money conservation: funded = balance + sent − refunded + transferred, to the fen")
+    @Test("money conservation: funded = balance + sent − refunded + transferred − transfer_refunded, to the fen")
     func conservation() async throws {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
@@ -96,6 +96,10 @@ struct SimulatorLifecycleTests {
                 accepted[numbered] = accepted[numbered] ?? result.amountFen ?? -1
             }
         }
+        // Transfers: one paid, one failed (money back).
+        #expect(code(try await sim.transfer(a, "T1", amountFen: 700)) == "SUCCESS")
+        #expect(code(try await sim.transfer(a, "T2", amountFen: 900)) == "SUCCESS")
+        try await sim.settleTransfer(mchId: a.merchantID, tradeNo: "T2", failReason: "frozen")
         try await sim.advanceClock(seconds: 2)
         for i in stride(from: 2, through: 60, by: 4) {
             _ = try? await sim.control("POST", "/_sim/redpacks/1900000109/\(billno(i, mch: "1900000109"))/receive", body: [String: String]()) as [String: AnyCodableScalar?]
@@ -103,9 +107,13 @@ struct SimulatorLifecycleTests {
         try await sim.advanceClock(seconds: 90_001)
         let ledger = try await sim.ledger()
         for account in ledger.accounts {
-            #expect(account.fundedFen == account.balanceFen + account.sentFen - account.refundedFen + account.transferredFen, "\(account.mchId)")
+            #expect(account.fundedFen == account.balanceFen + account.sentFen - account.refundedFen + account.transferredFen - account.transferRefundedFen,
+                    "\(account.mchId)")
         }
+        let first = try #require(ledger.accounts.first { $0.mchId == a.merchantID })
+        #expect(first.transferredFen == 1600 && first.transferRefundedFen == 900)
         #expect(ledger.packets.reduce(0) { $0 + $1.amountFen } == accepted.values.reduce(0, +))
+        #expect(ledger.accounts.reduce(0) { $0 + $1.sentFen } == accepted.values.reduce(0, +))
         #expect(ledger.packets.allSatisfy { $0.status == "RECEIVED" || $0.status == "REFUND" })
         #expect(ledger.packets.allSatisfy { $0.receivedFen + ($0.refundAmountFen ?? 0) == $0.amountFen })
     }
