@@ -84,6 +84,10 @@ struct SimulatorLifecycleTests {
         defer { Task { await sim.stop() } }
         let a = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000109", balanceFen: 50_000))
         let b = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000110", balanceFen: 30_000))
+        // Transfers first (the packets below may use up the balance): one paid, one failed (money back).
+        #expect(code(try await sim.transfer(a, "T1", amountFen: 700)) == "SUCCESS")
+        #expect(code(try await sim.transfer(a, "T2", amountFen: 900)) == "SUCCESS")
+        try await sim.settleTransfer(mchId: a.merchantID, tradeNo: "T2", failReason: "frozen")
         var rng = SystemRandomNumberGenerator()
         var accepted: [String: Int64] = [:]
         for i in 1...60 {
@@ -96,10 +100,6 @@ struct SimulatorLifecycleTests {
                 accepted[numbered] = accepted[numbered] ?? result.amountFen ?? -1
             }
         }
-        // Transfers: one paid, one failed (money back).
-        #expect(code(try await sim.transfer(a, "T1", amountFen: 700)) == "SUCCESS")
-        #expect(code(try await sim.transfer(a, "T2", amountFen: 900)) == "SUCCESS")
-        try await sim.settleTransfer(mchId: a.merchantID, tradeNo: "T2", failReason: "frozen")
         try await sim.advanceClock(seconds: 2)
         for i in stride(from: 2, through: 60, by: 4) {
             _ = try? await sim.control("POST", "/_sim/redpacks/1900000109/\(billno(i, mch: "1900000109"))/receive", body: [String: String]()) as [String: AnyCodableScalar?]
