@@ -43,6 +43,8 @@ final class Journal: Sendable {
         var waiters: [(lsn: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var writerIdle = true
         var closing = false
+        /// The writer has stopped: nothing more becomes durable, so nobody may wait for it.
+        var closed = false
         var rotation: DispatchSemaphore?
         var fileIndex: Int
         var bytesSinceSnapshot = 0
@@ -110,7 +112,7 @@ final class Journal: Sendable {
         if pending.withLock({ $0.durableLSN >= lsn }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (ready, signal) = pending.withLock { s -> (Bool, Bool) in
-                if s.durableLSN >= lsn || s.closing && s.writerIdle { return (true, false) }
+                if s.durableLSN >= lsn || s.closed { return (true, false) }
                 s.waiters.append((lsn, continuation))
                 let signal = s.writerIdle
                 s.writerIdle = false
@@ -221,12 +223,15 @@ final class Journal: Sendable {
     /// in the older files are all covered by a snapshot taken after this returns.
     func rotate() -> (firstKept: Int, coveredBytes: Int) {
         let done = DispatchSemaphore(value: 0)
-        let signal = pending.withLock { s -> Bool in
+        let (signal, closed) = pending.withLock { s -> (Bool, Bool) in
+            if s.closing || s.closed { return (false, true) }
             s.rotation = done
             let signal = s.writerIdle
             s.writerIdle = false
-            return signal
+            return (signal, false)
         }
+        // A closed journal takes no more records: the files it has are all there is.
+        if closed { return pending.withLock { ($0.fileIndex + 1, $0.bytesSinceSnapshot) } }
         if signal { wake.signal() }
         done.wait()
         return pending.withLock { ($0.fileIndex, $0.rotatedBytes) }
@@ -257,6 +262,7 @@ final class Journal: Sendable {
         wake.signal()
         stopped.wait()
         let waiters = pending.withLock { s in
+            s.closed = true
             defer { s.waiters = [] }
             return s.waiters.map(\.continuation)
         }

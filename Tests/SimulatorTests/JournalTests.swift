@@ -84,4 +84,20 @@ struct JournalTests {
         #expect(try #require(second.book(Self.mchId)).state.withLock { $0.packets.count } == 37)
         second.journal.close()
     }
+
+    @Test("strict mode: a waiter is released once its record is fsynced, and at once after the journal closed")
+    func strictWaiters() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-strict-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let journal = Journal(directory: directory, settings: JournalSettings(batchMilliseconds: 10_000, strict: true),
+                              lastLSN: 0, nextFileIndex: 1, snapshotBytes: 0)
+        let lsn = journal.append(JournalRecord.clock(offset: 1).encode())
+        await journal.waitDurable(lsn) // strict: not held back by the 10-second batch window
+        let bytes = try Data(contentsOf: directory.appendingPathComponent(Journal.fileName(1)))
+        #expect(Journal.frames(in: [UInt8](bytes)).frames.map(\.lsn) == [lsn])
+        journal.close()
+        let late = journal.append(JournalRecord.clock(offset: 2).encode())
+        await journal.waitDurable(late) // a shutting-down server must not hang on it
+        #expect(late == lsn + 1)
+    }
 }
