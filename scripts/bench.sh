@@ -46,6 +46,7 @@ printf "%-34s %12s\n" "no-op /_sim/ping/s" "$noop"
 printf "%-34s %12s   (%s packets stored)\n" "sendredpack/s over ${SIM_SHORT_SECONDS:-10} s" "$s10" "$(field packets "$short")"
 printf "%-34s %12s   (%s packets stored)\n" "sendredpack/s over ${SIM_LONG_SECONDS:-120} s" "$s120" "$(field packets "$long")"
 printf "%-34s %12s   (target >= 0.90)\n" "long/short ratio" "$(awk -v a="$s120" -v b="$s10" 'BEGIN {printf "%.2f", a / b}')"
+printf "%-34s %s\n" "long run, per 10-s window" "$(sed -E 's/.*"windows_per_s":\[([0-9,]*)\].*/\1/' <<<"$long")"
 printf "%-34s %12s\n" "sendredpack/no-op ratio" "$(awk -v a="$s10" -v b="$noop" 'BEGIN {printf "%.2f", a / b}')"
 printf "%-34s %12s   (target <= 300; %s bytes per packet)\n" "RSS MB per million stored packets" "$(field mb_per_million "$memory")" "$(field bytes_per_packet "$memory")"
 

@@ -20,7 +20,8 @@
 //   packet with its index entry (`hongbao bench simulator --rss-packets 1000000`: 211 MB per
 //   million). Counters keep only today; packets and transfers are dropped once
 //   WeChat's 30-day query window has passed (queries then answer NOT_FOUND), while the
-//   per-account totals keep counting them.
+//   per-account totals keep counting them. Re-entrancy therefore covers those 30 days: a
+//   number resent after its record aged out is a new order (the gateway never reuses one).
 // - Persistence proportional to change: every state change is a record in an append-only
 //   `Journal` (journal-NNNNNN.log), written and fsynced in batches by a thread of its own
 //   (`--journal-batch-ms`, default 10 ms). A crash (kill -9, power loss) loses at most the

@@ -21,6 +21,7 @@ struct SimulatorBench: AsyncParsableCommand {
 
     @Option(help: "Concurrent clients.") var clients = 64
     @Option(help: "Seconds per measurement.") var seconds = 10.0
+    @Option(help: "Seconds of sends before measuring (TLS handshakes, caches), not counted in the rate.") var warmup = 2.0
     @Flag(help: "Skip the no-op baseline.") var noBaseline = false
     @Option(help: ArgumentHelp("Instead of throughput: commit N packets in-process through the ledger's real commit path and report RSS per million stored packets.", valueName: "N"))
     var rssPackets: Int?
@@ -44,7 +45,7 @@ struct SimulatorBench: AsyncParsableCommand {
                                                      base: "https://127.0.0.1:\(ports.https)", caFile: server.caFile)
         let client = WeChatPayClient(transport: transport)
         let counter = Sequence64()
-        let sends = try await measureThroughput(clients: clients, seconds: seconds) { worker in
+        let send: @Sendable (Int) async throws -> Void = { worker in
             // mch_id (10) + date (8) + 10 digits = 28 characters, unique for 10^10 sends.
             let n = counter.next()
             let digits = String(n)
@@ -56,6 +57,17 @@ struct SimulatorBench: AsyncParsableCommand {
                 throw CLIError("a benchmark send failed")
             }
         }
+        if warmup > 0 { _ = try await measureThroughput(clients: clients, seconds: warmup, send) }
+        // Measured in windows of at most 10 s, so a long run shows its trend, not just its mean.
+        var intervals: [Double] = []
+        var left = seconds
+        while left > 0.001 {
+            let window = min(10, left)
+            intervals.append(try await measureThroughput(clients: clients, seconds: window, send) * window)
+            left -= window
+        }
+        let sends = intervals.reduce(0, +) / seconds
+        let perWindow = intervals.enumerated().map { index, ops in String(Int(ops / min(10, seconds - Double(index) * 10))) }
         var pings = 0.0
         if !noBaseline {
             let pingURL = "https://127.0.0.1:\(ports.https)/_sim/ping"
@@ -65,7 +77,7 @@ struct SimulatorBench: AsyncParsableCommand {
                 }
             }
         }
-        print(#"{"bench":"simulator","clients":\#(clients),"seconds":\#(seconds),"packets":\#(counter.current),"sendredpack_per_s":\#(Int(sends)),"noop_per_s":\#(Int(pings))}"#)
+        print(#"{"bench":"simulator","clients":\#(clients),"seconds":\#(seconds),"packets":\#(counter.current),"sendredpack_per_s":\#(Int(sends)),"noop_per_s":\#(Int(pings)),"windows_per_s":[\#(perWindow.joined(separator: ","))]}"#)
     }
 
     static func createMerchant(transport: HTTPSClient, control: String, base: String, caFile: String) async throws -> MerchantCredentials {

@@ -32,7 +32,8 @@ struct SimulatorCommand: AsyncParsableCommand {
 
             Memory stays bounded: packets and transfers older than WeChat's 30-day query \
             window are dropped (queries answer NOT_FOUND; the totals keep counting them) and \
-            per-user counters keep only the current Asia/Shanghai day.
+            per-user counters keep only the current Asia/Shanghai day. Re-entrancy (same \
+            number and fields = same answer) therefore covers those 30 days.
 
             Control API (plain HTTP, JSON, snake_case) on --control:
               POST   /_sim/accounts                   create/update a merchant; returns api_key, cert_pem, key_pem
