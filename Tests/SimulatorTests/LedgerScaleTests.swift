@@ -98,4 +98,40 @@ struct LedgerScaleTests {
         #expect(account.fundedFen == account.balanceFen + account.sentFen - account.refundedFen + account.transferredFen - account.transferRefundedFen)
         #expect(try await sim.ledger().packets.isEmpty)
     }
+
+    @Test("concurrent sends and resends across merchants: each billno is debited exactly once (I1), totals match the records")
+    func concurrentSends() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        let limits = SimAccountSpec.Limits(perMinute: 100_000, perUserPerDay: 1000, minFen: 100, maxFen: 20_000, dailyFen: 100_000_000)
+        let a = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000109", limits: limits))
+        let b = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000110", limits: limits))
+        // 60 numbers per merchant, each sent 4 times at once with the same fields.
+        let outcomes = try await withThrowingTaskGroup(of: (String, String?).self) { group in
+            for _ in 0..<4 {
+                for n in 1...60 {
+                    for m in [a, b] {
+                        group.addTask {
+                            let number = billno(n, mch: m.merchantID)
+                            guard case .success(let sent) = try await sim.send(m, billno: number, openID: "o\(n % 9)", amountFen: Int64(100 + n)) else {
+                                return (number, nil)
+                            }
+                            return (number, sent.sendListID)
+                        }
+                    }
+                }
+            }
+            var out: [String: Set<String?>] = [:]
+            for try await (number, listid) in group { out[number, default: []].insert(listid) }
+            return out
+        }
+        #expect(outcomes.count == 120)
+        #expect(outcomes.values.allSatisfy { $0.count == 1 && $0.first! != nil }, "every resend got the first answer")
+        let ledger = try await sim.ledger()
+        let expected = (1...60).reduce(Int64(0)) { $0 + Int64(100 + $1) }
+        for account in ledger.accounts {
+            #expect(account.sentFen == expected && account.packetCount == 60 && account.balanceFen == 10_000_000 - expected, "\(account.mchId)")
+        }
+        #expect(ledger.packets.count == 120)
+    }
 }
