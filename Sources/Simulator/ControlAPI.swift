@@ -14,27 +14,50 @@ struct ControlAPI: Sendable {
         sim.post("accounts") { request, _ in try await createAccount(request) }
         sim.get("accounts/:mch_id") { _, context in
             let mchId = try context.parameters.require("mch_id")
-            guard let account = ledger.account(mchId) else { return json(["error": "no account \(mchId)"], status: .notFound) }
+            guard let account = ledger.book(mchId)?.account else { return json(["error": "no account \(mchId)"], status: .notFound) }
             return json(AccountView(account))
         }
         sim.get("ca.pem") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: ByteBuffer(string: ca.certificatePEM)))
         }
-        sim.get("ledger") { _, _ in json(LedgerView(ledger.snapshot(sweep: true))) }
+        sim.get("ledger") { request, _ in ledgerPage(request) }
+        sim.get("ledger/summary") { _, _ in json(SummaryView(accounts: ledger.summary())) }
         sim.get("clock") { _, _ in json(ClockView(now: ledger.now)) }
         sim.post("clock") { request, _ in
             let body = try await decode(ClockAdvance.self, request)
             guard body.advanceSeconds >= 0 else { return json(["error": "advance_seconds must not be negative"], status: .badRequest) }
-            return json(ClockView(now: ledger.advanceClock(by: body.advanceSeconds)))
+            let now = ledger.advanceClock(by: body.advanceSeconds)
+            await ledger.durable()
+            return json(ClockView(now: now))
         }
         sim.post("redpacks/:mch_id/:billno/receive") { _, context in
             let mchId = try context.parameters.require("mch_id")
             let billno = try context.parameters.require("billno")
-            switch ledger.receive(mchId: mchId, billno: billno) {
+            let outcome = ledger.receive(mchId: mchId, billno: billno)
+            await ledger.durable()
+            switch outcome {
             case nil: return json(["error": "no red packet \(billno) for \(mchId)"], status: .notFound)
             case .failure(let refusal): return json(["error": "red packet is \(refusal.status.rawValue), not openable"], status: .conflict)
-            case .success(let packet): return json(PacketView(packet))
+            case .success(let packet): return json(packet)
             }
+        }
+        sim.post("transfers/:mch_id/:partner_trade_no/fail") { request, context in
+            let reason = try await decode(TransferFailure.self, request).reason
+            guard !reason.isEmpty else { return json(["error": "reason must not be empty"], status: .badRequest) }
+            return await settle(context, fail: reason)
+        }
+        sim.post("transfers/:mch_id/:partner_trade_no/succeed") { _, context in await settle(context, fail: nil) }
+        sim.get("users/:openid") { _, context in
+            let openid = try context.parameters.require("openid")
+            guard let user = ledger.user(openid) else { return json(["error": "no facts registered for \(openid)"], status: .notFound) }
+            return json(user)
+        }
+        sim.post("users/:openid") { request, context in
+            let openid = try context.parameters.require("openid")
+            let facts = try await decode(SimUser.self, request)
+            ledger.setUser(openid, facts)
+            await ledger.durable()
+            return json(facts)
         }
         sim.get("faults") { _, _ in json(faults.current.map { [$0] } ?? []) }
         sim.post("faults") { request, _ in
@@ -55,8 +78,37 @@ struct ControlAPI: Sendable {
         guard problems.isEmpty else { return json(["error": problems.joined(separator: "; ")], status: .badRequest) }
         let issued = try ca.issueClient(merchantID: spec.mchId)
         let (apiKey, created) = ledger.upsert(spec, certificate: issued, der: try SimulatorCA.der(of: issued.certificatePEM))
+        await ledger.durable()
         return json(AccountCreated(mchId: spec.mchId, apiKey: apiKey, certPem: issued.certificatePEM, keyPem: issued.keyPEM),
                     status: created ? .created : .ok)
+    }
+
+    /// `GET /_sim/ledger?kind=packets|transfers&limit=N&cursor=C&mch_id=M&billno=B`
+    func ledgerPage(_ request: Request) -> Response {
+        let query = request.uri.queryParameters
+        guard let kind = SimLedger.LedgerKind(rawValue: query["kind"].map(String.init) ?? "packets") else {
+            return json(["error": "kind must be packets or transfers"], status: .badRequest)
+        }
+        let limitText = query["limit"].map(String.init) ?? "100"
+        guard let limit = Int(limitText), (1...10_000).contains(limit) else { return json(["error": "limit must be 1…10000"], status: .badRequest) }
+        let number = (query["billno"] ?? query["partner_trade_no"]).map(String.init)
+        guard let page = ledger.page(kind: kind, limit: limit, cursor: query["cursor"].map(String.init), mchId: query["mch_id"].map(String.init), number: number) else {
+            return json(["error": "cursor is not one this API returned"], status: .badRequest)
+        }
+        return json(LedgerPage(accounts: ledger.summary(), kind: kind.rawValue, packets: page.packets, transfers: page.transfers, nextCursor: page.next))
+    }
+
+    func settle(_ context: BasicRequestContext, fail reason: String?) async -> Response {
+        guard let mchId = context.parameters.get("mch_id"), let tradeNo = context.parameters.get("partner_trade_no") else {
+            return json(["error": "mch_id and partner_trade_no are required"], status: .badRequest)
+        }
+        let outcome = ledger.settleTransfer(mchId: mchId, tradeNo: tradeNo, fail: reason)
+        await ledger.durable()
+        switch outcome {
+        case .success(let view): return json(view)
+        case .failure(.notFound): return json(["error": "no transfer \(tradeNo) for \(mchId)"], status: .notFound)
+        case .failure(.settled(let status)): return json(["error": "transfer is \(status.rawValue), not PROCESSING"], status: .conflict)
+        }
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
@@ -80,6 +132,8 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Respon
 }
 
 struct ClockAdvance: Decodable { let advanceSeconds: Double }
+struct TransferFailure: Decodable { let reason: String }
+struct SummaryView: Encodable { let accounts: [AccountSummary] }
 
 struct ClockView: Encodable {
     let now: Double
@@ -88,7 +142,7 @@ struct ClockView: Encodable {
     init(now: Double) {
         self.now = now
         self.time = SimTime.beijing(now)
-        self.date = BusinessCalendar.day(of: Date(timeIntervalSince1970: now)).description
+        self.date = BusinessDay(ordinal: SimTime.day(now)).description
     }
 }
 
@@ -110,6 +164,8 @@ struct AccountView: Encodable {
     let fundedFen: Int64
     let ipWhitelist: [String]
     let limits: SimAccountSpec.Limits
+    let receiveProbability: Double
+    let transferSettleSeconds: Double
 
     init(_ a: SimAccount) {
         mchId = a.spec.mchId
@@ -121,66 +177,13 @@ struct AccountView: Encodable {
         balanceFen = a.balanceFen
         fundedFen = a.fundedFen
         ipWhitelist = a.spec.ipWhitelist
-        limits = a.limits
-    }
-}
-
-struct PacketView: Encodable {
-    let mchId: String
-    let billno: String
-    let kind: String
-    let status: String
-    let amountFen: Int64
-    let openid: String
-    let receivedFen: Int64
-    let refundAmountFen: Int64?
-    let createdAt: String
-
-    init(_ p: SimPacket) {
-        mchId = p.mchId
-        billno = p.billno
-        kind = p.kind.rawValue
-        status = p.status.rawValue
-        amountFen = p.amountFen
-        openid = p.openid
-        receivedFen = p.receivers.reduce(0) { $0 + $1.amountFen }
-        refundAmountFen = p.refundAmountFen
-        createdAt = SimTime.beijing(p.createdAt)
-    }
-}
-
-/// Every fen: per account, what was funded, what left as packets and transfers, what
-/// came back as refunds, and the balance — funded = balance + sent − refunded + transferred.
-struct LedgerView: Encodable {
-    struct Account: Encodable {
-        let mchId: String
-        let balanceFen: Int64
-        let fundedFen: Int64
-        let sentFen: Int64
-        let refundedFen: Int64
-        let transferredFen: Int64
-    }
-    struct TransferView: Encodable {
-        let mchId: String
-        let partnerTradeNo: String
-        let status: String
-        let amountFen: Int64
-        let openid: String
-    }
-    let accounts: [Account]
-    let packets: [PacketView]
-    let transfers: [TransferView]
-
-    init(_ data: SimLedger.Persisted) {
-        let packets = data.packets.values.sorted { ($0.createdAt, $0.billno) < ($1.createdAt, $1.billno) }
-        let transfers = data.transfers.values.sorted { ($0.createdAt, $0.tradeNo) < ($1.createdAt, $1.tradeNo) }
-        self.accounts = data.accounts.values.sorted { $0.spec.mchId < $1.spec.mchId }.map { a in
-            let mine = packets.filter { $0.mchId == a.spec.mchId }
-            return Account(mchId: a.spec.mchId, balanceFen: a.balanceFen, fundedFen: a.fundedFen,
-                           sentFen: mine.reduce(0) { $0 + $1.amountFen }, refundedFen: mine.reduce(0) { $0 + ($1.refundAmountFen ?? 0) },
-                           transferredFen: transfers.filter { $0.mchId == a.spec.mchId }.reduce(0) { $0 + $1.amountFen })
-        }
-        self.packets = packets.map(PacketView.init)
-        self.transfers = transfers.map { TransferView(mchId: $0.mchId, partnerTradeNo: $0.tradeNo, status: "SUCCESS", amountFen: $0.amountFen, openid: $0.openid) }
+        var limits = a.limits
+        limits.transferMaxFen = limits.transferMax
+        limits.transferPerUserPerDay = limits.transferCount
+        limits.transferUserDailyFen = limits.transferUserDaily
+        limits.transferDailyFen = limits.transferDaily
+        self.limits = limits
+        receiveProbability = a.spec.receiveProbability ?? 0
+        transferSettleSeconds = a.settleSeconds
     }
 }

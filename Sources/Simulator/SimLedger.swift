@@ -2,179 +2,150 @@ import Foundation
 import Synchronization
 import WeChatPay
 
-/// All of the simulated WeChat's state behind one lock: accounts, packets, transfers,
-/// counters and the clock. Every API call is one critical section, so checks and the
-/// debit they guard are atomic — as money movement must be.
+/// WeChat's books: one `MerchantBook` per merchant (each with its own lock), the users that
+/// transfers check, the sim clock, and the journal every change is written to. Built by
+/// replaying the snapshot and the journal (`init` blocks: call it off the cooperative pool).
 public final class SimLedger: Sendable {
-    let state: Mutex<State>
+    let directory: URL
+    let clock = SimClock()
+    let sequence = SimSequence()
+    let journal: Journal
+    private let registry = Mutex(Registry())
+    private let users = Mutex<[String: SimUser]>([:])
+    /// One compaction at a time (the background one and the one at shutdown).
+    let compaction = Mutex<Int>(0)
 
-    /// What is persisted (counters are rebuilt from it on load).
-    struct Persisted: Codable, Sendable {
-        var accounts: [String: SimAccount] = [:]
-        var packets: [String: SimPacket] = [:]
-        var transfers: [String: SimTransfer] = [:]
-        /// Seconds added to the real clock.
-        var clockOffset: Double = 0
-        var sequence: Int64 = 0
-        /// Issued client certificates (PEM) → mch_id.
-        var clientCertificates: [String: String] = [:]
-    }
-
-    struct State: Sendable {
-        var data: Persisted
+    struct Registry: Sendable {
+        var books: [String: MerchantBook] = [:]
+        /// Client certificate (DER) → mch_id.
         var byCertificate: [[UInt8]: String] = [:]
-        var windows: [String: SendWindow] = [:]
-        /// "mch/openid/day" → packets today (and "t/mch/openid/day" for transfers).
-        var perUserDay: [String: Int] = [:]
-        /// "mch/day" → fen sent today.
-        var dailyAmount: [String: Int64] = [:]
-        var dirty = false
-
-        var now: Double { Date().timeIntervalSince1970 + data.clockOffset }
-        var today: BusinessDay { BusinessCalendar.day(of: Date(timeIntervalSince1970: now)) }
-
-        mutating func nextID(prefix: String) -> String {
-            data.sequence += 1
-            let digits = String(data.sequence)
-            return prefix + String(repeating: "0", count: max(0, 18 - digits.count)) + digits
-        }
     }
 
-    init(_ persisted: Persisted) {
-        var state = State(data: persisted)
-        for (pem, mch) in persisted.clientCertificates {
-            if let der = try? SimulatorCA.der(of: pem) { state.byCertificate[der] = mch }
+    /// Replays `directory`'s snapshot and journal, then opens a new journal file.
+    init(directory: URL, settings: JournalSettings) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var restored = try SnapshotFile.load(from: directory)
+        var maxLSN = restored.maxLSN
+        let files = Journal.files(in: directory)
+        for (position, file) in files.enumerated() {
+            let bytes = try [UInt8](Data(contentsOf: file.url))
+            let (frames, validLength) = Journal.frames(in: bytes)
+            if validLength < bytes.count {
+                guard position == files.count - 1 else {
+                    throw SimulatorError("journal \(file.url.path) is corrupt at byte \(validLength) (not its last record)")
+                }
+                // A torn last record: the crash came mid-write; it was never answered in strict mode.
+                truncate(file.url.path, off_t(validLength))
+            }
+            for frame in frames {
+                maxLSN = max(maxLSN, frame.lsn)
+                let record: JournalRecord
+                do { record = try JournalRecord.decode(frame.body, texts: &restored.texts) } catch {
+                    throw SimulatorError("journal \(file.url.path): \(error)")
+                }
+                restored.apply(record, lsn: frame.lsn)
+            }
         }
-        for packet in persisted.packets.values {
-            let day = BusinessCalendar.day(of: Date(timeIntervalSince1970: packet.createdAt)).ordinal
-            state.perUserDay["\(packet.mchId)/\(packet.openid)/\(day)", default: 0] += 1
-            state.dailyAmount["\(packet.mchId)/\(day)", default: 0] += packet.amountFen
+        clock.raise(to: restored.clockOffset)
+        sequence.raise(to: restored.sequence)
+        var registry = Registry()
+        for (mchId, entry) in restored.merchants {
+            registry.books[mchId] = MerchantBook(mchId: mchId, state: entry.state)
+            for pem in entry.state.account.certificates {
+                if let der = try? SimulatorCA.der(of: pem) { registry.byCertificate[der] = mchId }
+            }
         }
-        self.state = Mutex(state)
+        self.registry.withLock { $0 = registry }
+        self.users.withLock { $0 = restored.users }
+        self.journal = Journal(directory: directory, settings: settings, lastLSN: maxLSN,
+                               nextFileIndex: (files.last?.index ?? 0) + 1, snapshotBytes: restored.snapshotBytes)
+    }
+
+    var now: Double { clock.now }
+    var today: Int { SimTime.day(clock.now) }
+
+    func book(_ mchId: String) -> MerchantBook? { registry.withLock { $0.books[mchId] } }
+
+    func book(forCertificate der: [UInt8]) -> MerchantBook? {
+        registry.withLock { r in r.byCertificate[der].flatMap { r.books[$0] } }
+    }
+
+    /// Every merchant, by mch_id.
+    func books() -> [MerchantBook] { registry.withLock { $0.books.values.sorted { $0.mchId < $1.mchId } } }
+
+    func user(_ openid: String) -> SimUser? { users.withLock { $0[openid] } }
+
+    /// Journals one merchant event (called with that merchant's lock held, so its records stay in order).
+    func record(_ mchId: String, _ event: MerchantEvent) {
+        journal.append(JournalRecord.merchant(mchId, event).encode())
     }
 
     // MARK: control
 
-    /// Creates or updates an account and issues it a client certificate.
+    /// Creates or updates an account and adds a client certificate to it.
     func upsert(_ spec: SimAccountSpec, certificate: SimulatorCA.Issued, der: [UInt8]) -> (apiKey: String, created: Bool) {
-        state.withLock { state in
-            let existing = state.data.accounts[spec.mchId]
-            let apiKey = spec.apiKey ?? existing?.apiKey ?? Signer.nonce()
-            var account = existing ?? SimAccount(spec: spec, apiKey: apiKey, balanceFen: spec.balanceFen, fundedFen: spec.balanceFen)
-            if let existing {
-                // Re-registering sets the balance to what the spec says; the difference is a top-up or withdrawal.
-                account.fundedFen = existing.fundedFen + (spec.balanceFen - existing.balanceFen)
-                account.balanceFen = spec.balanceFen
-            }
-            account.spec = spec
-            account.apiKey = apiKey
-            state.data.accounts[spec.mchId] = account
-            state.data.clientCertificates[certificate.certificatePEM] = spec.mchId
-            state.byCertificate[der] = spec.mchId
-            state.dirty = true
-            return (apiKey, existing == nil)
+        let (book, created) = registry.withLock { r -> (MerchantBook, Bool) in
+            if let book = r.books[spec.mchId] { return (book, false) }
+            let account = SimAccount(spec: spec, apiKey: spec.apiKey ?? Signer.nonce(), balanceFen: 0, fundedFen: 0, certificates: [])
+            let book = MerchantBook(mchId: spec.mchId, state: MerchantState(account: account))
+            r.books[spec.mchId] = book
+            return (book, true)
         }
+        let apiKey = book.state.withLock { state -> String in
+            let existing = state.account
+            let apiKey = spec.apiKey ?? existing.apiKey
+            // Re-registering sets the balance to what the spec says; the difference is a top-up or withdrawal.
+            let funded = created ? spec.balanceFen : existing.fundedFen + (spec.balanceFen - existing.balanceFen)
+            let event = MerchantEvent.account(.init(spec: spec, apiKey: apiKey, balanceFen: spec.balanceFen, fundedFen: funded,
+                                                    certificates: existing.certificates + [certificate.certificatePEM]))
+            state.apply(event)
+            record(spec.mchId, event)
+            return apiKey
+        }
+        registry.withLock { $0.byCertificate[der] = spec.mchId }
+        return (apiKey, created)
     }
-
-    func account(_ mchId: String) -> SimAccount? { state.withLock { $0.data.accounts[mchId] } }
 
     /// Moves the sim clock forward and applies every transition that became due.
     func advanceClock(by seconds: Double) -> Double {
-        state.withLock { state in
-            state.data.clockOffset += max(0, seconds)
-            state.sweep()
-            state.dirty = true
-            return state.now
+        let offset = clock.advance(by: seconds)
+        journal.append(JournalRecord.clock(offset: offset).encode())
+        settleAll()
+        return clock.now
+    }
+
+    /// Applies due refunds and drops aged-out records for every merchant: O(merchants) plus
+    /// the records that actually became due.
+    func settleAll() {
+        let now = clock.now
+        for book in books() {
+            book.state.withLock { state in state.settleDue(now: now) { record(book.mchId, $0) } }
         }
     }
 
-    var now: Double { state.withLock { $0.now } }
-
-    /// The user opens the packet now. Nil when unknown; an error text when not openable.
-    func receive(mchId: String, billno: String) -> Result<SimPacket, ReceiveRefusal>? {
-        state.withLock { state in
-            let key = "\(mchId)/\(billno)"
-            guard state.data.packets[key] != nil else { return nil }
-            state.advance(key)
-            guard let packet = state.data.packets[key], packet.status == .sending || packet.status == .sent else {
-                return .failure(ReceiveRefusal(status: state.data.packets[key]!.status))
-            }
-            state.open(key)
-            state.dirty = true
-            return .success(state.data.packets[key]!)
+    func setUser(_ openid: String, _ facts: SimUser) {
+        users.withLock { users in
+            users[openid] = facts
+            journal.append(JournalRecord.user(openid, facts).encode())
         }
     }
 
-    struct ReceiveRefusal: Error { let status: RedPacketStatus }
-
-    /// Applies due transitions, then copies the state (for the ledger view and persistence).
-    func snapshot(sweep: Bool) -> Persisted {
-        state.withLock { state in
-            if sweep { state.sweep() }
-            return state.data
-        }
-    }
-
-    /// The state to persist, if it changed since the last call.
-    func takeDirty() -> Persisted? {
-        state.withLock { state in
-            guard state.dirty else { return nil }
-            state.dirty = false
-            return state.data
-        }
+    /// Captures the users and the LSN they include (for a snapshot).
+    func usersForSnapshot() -> ([String: SimUser], UInt64) {
+        users.withLock { ($0, journal.lastLSN) }
     }
 }
 
-extension SimLedger.State {
-    /// Lifecycle on the sim clock: SENDING → SENT after 1 s; opened at 2 s when the account's
-    /// receive probability said so; unclaimed → RFUND_ING at 24 h → REFUND at 25 h, money back.
-    mutating func advance(_ key: String) {
-        guard var packet = data.packets[key], !packet.status.isFinal else { return }
-        let age = now - packet.createdAt
-        if packet.status == .sending, age >= 1 { packet.status = .sent }
-        data.packets[key] = packet
-        if packet.status == .sent, packet.autoReceive, age >= 2 {
-            open(key)
-            return
-        }
-        if packet.status == .sent, age >= 86_400 { packet.status = .refunding }
-        if packet.status == .refunding, age >= 90_000 {
-            let received = packet.receivers.reduce(0) { $0 + $1.amountFen }
-            let refund = packet.amountFen - received
-            packet.status = .refunded
-            packet.refundAmountFen = refund
-            packet.refundedAt = packet.createdAt + 90_000
-            data.accounts[packet.mchId]?.balanceFen += refund
-        }
-        data.packets[key] = packet
-        dirty = true
-    }
+public struct SimulatorError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
 
-    mutating func sweep() {
-        for (key, packet) in data.packets where !packet.status.isFinal { advance(key) }
-    }
-
-    /// The receiver(s) open the packet; a group packet is split randomly, 1 fen minimum each.
-    mutating func open(_ key: String) {
-        guard var packet = data.packets[key] else { return }
-        let at = now
-        if packet.kind == .group {
-            var shares = [Int64](repeating: 1, count: packet.totalNum)
-            var left = packet.amountFen - Int64(packet.totalNum)
-            for i in 0..<(packet.totalNum - 1) {
-                let take = left > 0 ? Int64.random(in: 0...left) : 0
-                shares[i] += take
-                left -= take
-            }
-            shares[packet.totalNum - 1] += left
-            packet.receivers = shares.enumerated().map { index, fen in
-                SimPacket.Receiver(openid: index == 0 ? packet.openid : "\(packet.openid)_\(index)", amountFen: fen, at: at)
-            }
-        } else {
-            packet.receivers = [SimPacket.Receiver(openid: packet.openid, amountFen: packet.amountFen, at: at)]
-        }
-        packet.status = .received
-        data.packets[key] = packet
-        dirty = true
+extension SimLedger {
+    /// In strict mode, waits until every record appended so far is fsynced; otherwise returns at once.
+    func durable() async {
+        guard journal.settings.strict else { return }
+        await journal.waitDurable(journal.lastLSN)
     }
 }

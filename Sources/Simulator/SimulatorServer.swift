@@ -16,13 +16,16 @@ public struct SimulatorConfiguration: Sendable {
     public var controlHost: String
     public var controlPort: Int
     public var stateDirectory: URL
+    public var journal: JournalSettings
 
-    public init(host: String = "127.0.0.1", port: Int = 9443, controlHost: String = "127.0.0.1", controlPort: Int = 9080, stateDirectory: URL) {
+    public init(host: String = "127.0.0.1", port: Int = 9443, controlHost: String = "127.0.0.1", controlPort: Int = 9080, stateDirectory: URL,
+                journal: JournalSettings = JournalSettings()) {
         self.host = host
         self.port = port
         self.controlHost = controlHost
         self.controlPort = controlPort
         self.stateDirectory = stateDirectory
+        self.journal = journal
     }
 }
 
@@ -31,7 +34,6 @@ public final class SimulatorServer: Sendable {
     public let configuration: SimulatorConfiguration
     /// The CA clients must trust (also served at /_sim/ca.pem).
     public var caFile: String { store.caFile.path }
-    let ledger: SimLedger
     private let ca: SimulatorCA
     private let server: SimulatorCA.Issued
     private let store: SimulatorStore
@@ -44,11 +46,17 @@ public final class SimulatorServer: Sendable {
         self.logger = logger
         self.store = SimulatorStore(directory: configuration.stateDirectory)
         (self.ca, self.server) = try store.identities()
-        self.ledger = SimLedger(try store.loadState())
     }
 
-    /// Serves until the task is cancelled or a shutdown signal arrives; saves state on the way out.
+    /// Replays the state directory, then serves until the task is cancelled or a shutdown
+    /// signal arrives; compacts the journal into a snapshot on the way out.
     public func run(gracefulShutdownSignals: [UnixSignal] = []) async throws {
+        let directory = configuration.stateDirectory, settings = configuration.journal
+        let ledger = try await OwnThread.run { try SimLedger(directory: directory, settings: settings) }
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.json").path), ledger.books().isEmpty {
+            logger.warning("state.json of an older simulator is not read: register the merchants again (hongbao simulator register)")
+        }
+
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(server.certificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(server.keyPEM.utf8), format: .pem)))
@@ -72,39 +80,20 @@ public final class SimulatorServer: Sendable {
             onServerRunning: { [self] channel in self.bound.withLock { $0.control = channel.localAddress?.port } },
             logger: logger)
 
+        // Listed first, so a graceful shutdown stops it last, after the listeners.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: https), .init(service: control), .init(service: StateSaver(ledger: ledger, store: store, logger: logger))],
+            services: [.init(service: LedgerPersistence(ledger: ledger, logger: logger)), .init(service: https), .init(service: control)],
             gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         try await group.run()
     }
 
     /// The bound ports once both listeners are up (polls briefly; nil after `timeout`).
-    public func ports(timeout: Duration = .seconds(10)) async -> (https: Int, control: Int)? {
+    public func ports(timeout: Duration = .seconds(30)) async -> (https: Int, control: Int)? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if case let (https?, control?) = bound.withLock({ $0 }) { return (https, control) }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return nil
-    }
-}
-
-/// Writes the ledger to the state directory once a second when it changed, and at shutdown.
-struct StateSaver: Service {
-    let ledger: SimLedger
-    let store: SimulatorStore
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .seconds(1))
-            save()
-        }
-        save()
-    }
-
-    private func save() {
-        guard let state = ledger.takeDirty() else { return }
-        do { try store.save(state) } catch { logger.error("could not save simulator state", metadata: ["error": "\(error)"]) }
     }
 }

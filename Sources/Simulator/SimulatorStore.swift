@@ -1,7 +1,7 @@
 import Foundation
 
 /// The simulator's state directory: CA and server certificate (PEM files, so clients can
-/// point at `ca.pem`), and `state.json` with accounts, packets, transfers and the clock.
+/// point at `ca.pem`); the ledger's `snapshot.bin` and `journal-*.log` live beside them.
 struct SimulatorStore: Sendable {
     let directory: URL
 
@@ -9,7 +9,6 @@ struct SimulatorStore: Sendable {
     private var caKeyFile: URL { directory.appendingPathComponent("ca-key.pem") }
     private var serverFile: URL { directory.appendingPathComponent("server.pem") }
     private var serverKeyFile: URL { directory.appendingPathComponent("server-key.pem") }
-    private var stateFile: URL { directory.appendingPathComponent("state.json") }
 
     /// Loads the CA and server identity, creating them on first use.
     func identities() throws -> (ca: SimulatorCA, server: SimulatorCA.Issued) {
@@ -31,26 +30,8 @@ struct SimulatorStore: Sendable {
         return (ca, server)
     }
 
-    func loadState() throws -> SimLedger.Persisted {
-        guard let data = try? Data(contentsOf: stateFile) else { return SimLedger.Persisted() }
-        do {
-            return try JSONDecoder().decode(SimLedger.Persisted.self, from: data)
-        } catch {
-            throw SimulatorError("state file \(stateFile.path) is unreadable: \(error)")
-        }
-    }
-
-    func save(_ state: SimLedger.Persisted) throws {
-        try JSONEncoder().encode(state).write(to: stateFile, options: .atomic)
-    }
-
     private func write(_ text: String, to url: URL, mode: Int) throws {
         try Data(text.utf8).write(to: url, options: .atomic)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
     }
-}
-
-public struct SimulatorError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

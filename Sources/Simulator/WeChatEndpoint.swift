@@ -43,6 +43,8 @@ struct WeChatEndpoint: Sendable {
             let certificate = try await context.channel.nioSSL_peerCertificate().get()?.toDERBytes()
             let callerIP = context.channel.remoteAddress?.ipAddress ?? ""
             reply = ledger.handle(api, document, certificate: certificate, callerIP: callerIP)
+            // Strict durability: nothing this answer depends on may be lost by a crash after it.
+            await ledger.durable()
         } catch let error as WeChatXML.CodecError {
             reply = SimReply(SimAnswer.refusal("XML_ERROR", "输入xml参数格式错误: \(error.reason)"))
         }

@@ -72,18 +72,22 @@ struct SimulatorLifecycleTests {
         guard case .success(let info) = try await sim.client.call(QueryTransfer(tradeNumber: t.tradeNumber, merchantID: m.merchantID, appID: t.appID), as: m) else {
             Issue.record("query failed"); return
         }
-        #expect(info.status == .success && info.amountFen == 1500)
+        #expect(info.status == .processing && info.amountFen == 1500, "accepted, not yet paid")
         #expect(code(try await sim.client.call(QueryTransfer(tradeNumber: "T0", merchantID: m.merchantID, appID: t.appID), as: m)) == "NOT_FOUND")
         let ledger = try await sim.ledger()
         #expect(ledger.accounts.first?.balanceFen == 8500 && ledger.accounts.first?.transferredFen == 1500)
     }
 
-    @Test("money conservation: funded = balance + sent − refunded + transferred, to the fen")
+    @Test("money conservation: funded = balance + sent − refunded + transferred − transfer_refunded, to the fen")
     func conservation() async throws {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
         let a = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000109", balanceFen: 50_000))
         let b = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000110", balanceFen: 30_000))
+        // Transfers first (the packets below may use up the balance): one paid, one failed (money back).
+        #expect(code(try await sim.transfer(a, "T1", amountFen: 700)) == "SUCCESS")
+        #expect(code(try await sim.transfer(a, "T2", amountFen: 900)) == "SUCCESS")
+        try await sim.settleTransfer(mchId: a.merchantID, tradeNo: "T2", failReason: "frozen")
         var rng = SystemRandomNumberGenerator()
         var accepted: [String: Int64] = [:]
         for i in 1...60 {
@@ -103,9 +107,13 @@ struct SimulatorLifecycleTests {
         try await sim.advanceClock(seconds: 90_001)
         let ledger = try await sim.ledger()
         for account in ledger.accounts {
-            #expect(account.fundedFen == account.balanceFen + account.sentFen - account.refundedFen + account.transferredFen, "\(account.mchId)")
+            #expect(account.fundedFen == account.balanceFen + account.sentFen - account.refundedFen + account.transferredFen - account.transferRefundedFen,
+                    "\(account.mchId)")
         }
+        let first = try #require(ledger.accounts.first { $0.mchId == a.merchantID })
+        #expect(first.transferredFen == 1600 && first.transferRefundedFen == 900)
         #expect(ledger.packets.reduce(0) { $0 + $1.amountFen } == accepted.values.reduce(0, +))
+        #expect(ledger.accounts.reduce(0) { $0 + $1.sentFen } == accepted.values.reduce(0, +))
         #expect(ledger.packets.allSatisfy { $0.status == "RECEIVED" || $0.status == "REFUND" })
         #expect(ledger.packets.allSatisfy { $0.receivedFen + ($0.refundAmountFen ?? 0) == $0.amountFen })
     }

@@ -14,11 +14,13 @@ public final class SimulatorHarness: Sendable {
     public let stateDirectory: URL
     private let task: Task<Void, Error>
 
-    public static func start(stateDirectory: URL? = nil, settings: TransportSettings = TransportSettings()) async throws -> SimulatorHarness {
+    public static func start(stateDirectory: URL? = nil, settings: TransportSettings = TransportSettings(),
+                             journal: JournalSettings = JournalSettings()) async throws -> SimulatorHarness {
         let directory = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("hb-sim-\(UUID())")
         var logger = Logger(label: "test.simulator")
         logger.logLevel = .critical // shutdown chatter is not a test failure
-        let server = try SimulatorServer(configuration: SimulatorConfiguration(port: 0, controlPort: 0, stateDirectory: directory), logger: logger)
+        let server = try SimulatorServer(configuration: SimulatorConfiguration(port: 0, controlPort: 0, stateDirectory: directory, journal: journal),
+                                         logger: logger)
         let task = Task { try await server.run() }
         guard let ports = await server.ports() else {
             task.cancel()
@@ -37,7 +39,7 @@ public final class SimulatorHarness: Sendable {
         self.client = WeChatPayClient(transport: transport)
     }
 
-    /// Stops the servers (state is saved) and waits for them to finish.
+    /// Stops the servers (the journal is compacted into a snapshot) and waits for them to finish.
     public func stop() async {
         transport.shutdown() // close keep-alive connections first so the server need not wait for them
         task.cancel()
@@ -78,11 +80,61 @@ public final class SimulatorHarness: Sendable {
         return try decoder.decode(Answer.self, from: Data(answer))
     }
 
+    /// The HTTP status of a control call (for refusals: 404, 409, 400).
+    public func controlStatus<Body: Encodable>(_ method: String, _ path: String, body: Body) async throws -> Int {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let outcome = method == "GET"
+            ? await transport.get(controlURL + path)
+            : await transport.post(controlURL + path, body: Array(try encoder.encode(body)), contentType: "application/json", identity: nil)
+        guard case .response(let status, _) = outcome else { throw TestSetupError("control \(method) \(path) failed: \(outcome)") }
+        return status
+    }
+
     public func control<Answer: Decodable>(_ path: String) async throws -> Answer {
         try await control("GET", path, body: [String: String]())
     }
 
-    public func ledger() async throws -> LedgerBody { try await control("/_sim/ledger") }
+    /// Every account (from the summary), packet and transfer, walking every page.
+    public func ledger() async throws -> LedgerBody {
+        var packets: [LedgerBody.Packet] = [], transfers: [LedgerBody.Transfer] = []
+        for kind in ["packets", "transfers"] {
+            var cursor: String?
+            repeat {
+                let page = try await ledgerPage(kind: kind, limit: 1000, cursor: cursor)
+                packets += page.packets
+                transfers += page.transfers
+                cursor = page.nextCursor
+            } while cursor != nil
+        }
+        return LedgerBody(accounts: try await summary().accounts, packets: packets, transfers: transfers)
+    }
+
+    /// One page of `GET /_sim/ledger`.
+    public func ledgerPage(kind: String = "packets", limit: Int = 100, cursor: String? = nil, mchId: String? = nil, billno: String? = nil) async throws -> LedgerPageBody {
+        var query = ["kind=\(kind)", "limit=\(limit)"]
+        if let cursor { query.append("cursor=\(cursor)") }
+        if let mchId { query.append("mch_id=\(mchId)") }
+        if let billno { query.append("billno=\(billno)") }
+        return try await control("/_sim/ledger?" + query.joined(separator: "&"))
+    }
+
+    /// `GET /_sim/ledger/summary`: per-account totals, kept incrementally.
+    public func summary() async throws -> SummaryBody { try await control("/_sim/ledger/summary") }
+
+    /// Settles a PROCESSING transfer now: FAILED with `reason` (money back) or, without one, SUCCESS.
+    @discardableResult
+    public func settleTransfer(mchId: String, tradeNo: String, failReason: String? = nil) async throws -> LedgerBody.Transfer {
+        if let failReason {
+            return try await control("POST", "/_sim/transfers/\(mchId)/\(tradeNo)/fail", body: ["reason": failReason])
+        }
+        return try await control("POST", "/_sim/transfers/\(mchId)/\(tradeNo)/succeed", body: [String: String]())
+    }
+
+    /// Registers what WeChat knows about a user (real name, real-name verification).
+    public func setUser(_ openid: String, realName: String? = nil, verified: Bool? = nil) async throws {
+        let _: SimUser = try await control("POST", "/_sim/users/\(openid)", body: SimUser(realName: realName, realNameVerified: verified))
+    }
 
     public func advanceClock(seconds: Double) async throws {
         let _: [String: AnyCodableScalar] = try await control("POST", "/_sim/clock", body: ["advance_seconds": seconds])
@@ -106,6 +158,8 @@ public struct AccountCreatedBody: Decodable, Sendable {
 }
 
 public struct LedgerBody: Decodable, Sendable {
+    /// One account's totals (`/_sim/ledger/summary`):
+    /// funded = balance + sent − refunded + transferred − transfer_refunded.
     public struct Account: Decodable, Sendable {
         public let mchId: String
         public let balanceFen: Int64
@@ -113,6 +167,13 @@ public struct LedgerBody: Decodable, Sendable {
         public let sentFen: Int64
         public let refundedFen: Int64
         public let transferredFen: Int64
+        public let transferRefundedFen: Int64
+        public let packetCount: Int64
+        public let transferCount: Int64
+        public let storedPackets: Int
+        public let storedTransfers: Int
+        public let counterUsers: Int
+        public let counterDay: String?
     }
     public struct Packet: Decodable, Sendable {
         public let mchId: String
@@ -121,15 +182,40 @@ public struct LedgerBody: Decodable, Sendable {
         public let amountFen: Int64
         public let receivedFen: Int64
         public let refundAmountFen: Int64?
+        public let openid: String
+        public let sendListid: String
     }
     public struct Transfer: Decodable, Sendable {
         public let mchId: String
         public let partnerTradeNo: String
         public let amountFen: Int64
+        public let status: String
+        public let reason: String?
+        public let paymentNo: String
     }
     public let accounts: [Account]
     public let packets: [Packet]
     public let transfers: [Transfer]
+
+    public init(accounts: [Account], packets: [Packet], transfers: [Transfer]) {
+        self.accounts = accounts
+        self.packets = packets
+        self.transfers = transfers
+    }
+}
+
+/// One page of `GET /_sim/ledger`.
+public struct LedgerPageBody: Decodable, Sendable {
+    public let accounts: [LedgerBody.Account]
+    public let kind: String
+    public let packets: [LedgerBody.Packet]
+    public let transfers: [LedgerBody.Transfer]
+    public let nextCursor: String?
+}
+
+/// `GET /_sim/ledger/summary`.
+public struct SummaryBody: Decodable, Sendable {
+    public let accounts: [LedgerBody.Account]
 }
 
 /// A JSON value that is a number or a string (for answers whose shape tests ignore).

@@ -11,13 +11,26 @@ import WeChatPay
 struct SimulatorBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulator",
-        abstract: "sendredpack/s through an in-process simulator vs a no-op mTLS endpoint."
+        abstract: "sendredpack/s through an in-process simulator vs a no-op mTLS endpoint.",
+        discussion: """
+            Every send is a new packet (unique 28-character billno), so the simulator's state \
+            grows for the whole run: comparing a short and a long run shows whether its cost \
+            per request stays constant. Example: hongbao bench simulator --clients 64 --seconds 120
+            """
     )
 
     @Option(help: "Concurrent clients.") var clients = 64
     @Option(help: "Seconds per measurement.") var seconds = 10.0
+    @Option(help: "Seconds of sends before measuring (TLS handshakes, caches), not counted in the rate.") var warmup = 2.0
+    @Flag(help: "Skip the no-op baseline.") var noBaseline = false
+    @Option(help: ArgumentHelp("Instead of throughput: commit N packets in-process through the ledger's real commit path and report RSS per million stored packets.", valueName: "N"))
+    var rssPackets: Int?
 
     func run() async throws {
+        if let rssPackets {
+            print(try await SimulatorMemoryBench.measure(packets: rssPackets))
+            return
+        }
         var logger = Logger(label: "bench.simulator")
         logger.logLevel = .critical
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-bench-sim-\(UUID())")
@@ -32,7 +45,8 @@ struct SimulatorBench: AsyncParsableCommand {
                                                      base: "https://127.0.0.1:\(ports.https)", caFile: server.caFile)
         let client = WeChatPayClient(transport: transport)
         let counter = Sequence64()
-        let sends = try await measureThroughput(clients: clients, seconds: seconds) { worker in
+        let send: @Sendable (Int) async throws -> Void = { worker in
+            // mch_id (10) + date (8) + 10 digits = 28 characters, unique for 10^10 sends.
             let n = counter.next()
             let digits = String(n)
             let packet = RedPacketFields(
@@ -43,13 +57,27 @@ struct SimulatorBench: AsyncParsableCommand {
                 throw CLIError("a benchmark send failed")
             }
         }
-        let pingURL = "https://127.0.0.1:\(ports.https)/_sim/ping"
-        let pings = try await measureThroughput(clients: clients, seconds: seconds) { _ in
-            guard case .response(200, _) = await transport.post(pingURL, body: Array("<xml></xml>".utf8), identity: merchant.identity) else {
-                throw CLIError("a benchmark ping failed")
+        if warmup > 0 { _ = try await measureThroughput(clients: clients, seconds: warmup, send) }
+        // Measured in windows of at most 10 s, so a long run shows its trend, not just its mean.
+        var intervals: [Double] = []
+        var left = seconds
+        while left > 0.001 {
+            let window = min(10, left)
+            intervals.append(try await measureThroughput(clients: clients, seconds: window, send) * window)
+            left -= window
+        }
+        let sends = intervals.reduce(0, +) / seconds
+        let perWindow = intervals.enumerated().map { index, ops in String(Int(ops / min(10, seconds - Double(index) * 10))) }
+        var pings = 0.0
+        if !noBaseline {
+            let pingURL = "https://127.0.0.1:\(ports.https)/_sim/ping"
+            pings = try await measureThroughput(clients: clients, seconds: seconds) { _ in
+                guard case .response(200, _) = await transport.post(pingURL, body: Array("<xml></xml>".utf8), identity: merchant.identity) else {
+                    throw CLIError("a benchmark ping failed")
+                }
             }
         }
-        print(#"{"bench":"simulator","clients":\#(clients),"sendredpack_per_s":\#(Int(sends)),"noop_per_s":\#(Int(pings))}"#)
+        print(#"{"bench":"simulator","clients":\#(clients),"seconds":\#(seconds),"packets":\#(counter.current),"sendredpack_per_s":\#(Int(sends)),"noop_per_s":\#(Int(pings)),"windows_per_s":[\#(perWindow.joined(separator: ","))]}"#)
     }
 
     static func createMerchant(transport: HTTPSClient, control: String, base: String, caFile: String) async throws -> MerchantCredentials {
@@ -64,10 +92,38 @@ struct SimulatorBench: AsyncParsableCommand {
     }
 }
 
+/// RSS per million stored packets: commits packets in-process through the ledger's real
+/// commit path and reads VmRSS from /proc/self/status before and after.
+enum SimulatorMemoryBench {
+    static func measure(packets: Int) async throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-bench-simmem-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let count = packets
+        let line = try await Task.detached { () throws -> String in
+            let probe = try LedgerMemoryProbe(directory: directory)
+            _ = probe.commit(first: 0, count: 1000) // warm up: texts, appid table, journal buffer
+            let before = Self.residentKilobytes()
+            let accepted = probe.commit(first: 1000, count: count)
+            let after = Self.residentKilobytes()
+            let stored = probe.storedPackets
+            probe.close()
+            guard accepted == count else { throw CLIError("only \(accepted) of \(count) packets were accepted") }
+            let perPacket = Double(after - before) * 1024 / Double(count)
+            return #"{"bench":"simulator_memory","packets":\#(count),"stored":\#(stored),"rss_before_mb":\#(before / 1024),"rss_after_mb":\#(after / 1024),"bytes_per_packet":\#(Int(perPacket)),"mb_per_million":\#(Int(perPacket * 1_000_000 / 1_048_576)),"record_stride":\#(LedgerMemoryProbe.recordStride)}"#
+        }.value
+        return line
+    }
+
+    static func residentKilobytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}
+
 /// A shared counter for unique billnos across benchmark workers.
 final class Sequence64: Sendable {
     private let value = Atomic<Int>(0)
     func next() -> Int { value.add(1, ordering: .relaxed).newValue }
+    var current: Int { value.load(ordering: .relaxed) }
 }
-
-

@@ -12,18 +12,60 @@ struct SimulatorCommand: AsyncParsableCommand {
             promotion/transfers and gettransferinfo over HTTPS on --listen. A client \
             certificate issued by the simulator's CA is required and must belong to the \
             request's mch_id. Clients verify the server against <state-dir>/ca.pem (also \
-            served at GET /_sim/ca.pem).
+            served at GET /_sim/ca.pem). Requests are checked with the simulator's own rules \
+            (field tables, amounts and scene_id, qualification, limits) and answered with \
+            WeChat's codes.
 
-            Control API (plain HTTP, JSON) on --control:
+            Transfers are debited when accepted, PROCESSING until the account's \
+            transfer_settle_seconds (default 5) have passed on the sim clock, then SUCCESS — \
+            or FAILED with a reason and the money back, when the control API says so. \
+            NAME_MISMATCH: a FORCE_CHECK transfer whose re_user_name differs from the real \
+            name registered for the openid (no name registered: the check passes). \
+            V2_ACCOUNT_SIMPLE_BAN: openids registered with real_name_verified false.
+
+            Durability: every state change is appended to <state-dir>/journal-*.log and \
+            fsynced in batches every --journal-batch-ms; the journal is compacted into \
+            <state-dir>/snapshot.bin when it outgrows the last snapshot and at shutdown, and \
+            replayed at start (a torn last record is ignored). A crash (kill -9) loses at most \
+            the last batch, which may include answered requests. With --strict-durability no \
+            answer is sent before its records are fsynced: a crash loses nothing answered.
+
+            Memory stays bounded: packets and transfers older than WeChat's 30-day query \
+            window are dropped (queries answer NOT_FOUND; the totals keep counting them) and \
+            per-user counters keep only the current Asia/Shanghai day. Re-entrancy (same \
+            number and fields = same answer) therefore covers those 30 days.
+
+            Control API (plain HTTP, JSON, snake_case) on --control:
               POST   /_sim/accounts                   create/update a merchant; returns api_key, cert_pem, key_pem
+                       {"mch_id","appids":[{"id","type":"mp|miniprogram|app"}],"onboarded_on","trading_since",
+                        "redpack_enabled","balance_fen","ip_whitelist","receive_probability","transfer_settle_seconds",
+                        "limits":{"per_minute","per_user_per_day","min_fen","max_fen","daily_fen","transfer_max_fen",
+                                  "transfer_per_user_per_day","transfer_user_daily_fen","transfer_daily_fen"}}
               GET    /_sim/accounts/{mch_id}          one merchant as WeChat sees it
               GET    /_sim/ca.pem                     the CA certificate
-              GET    /_sim/ledger                     every account, packet and transfer, to the fen
+              GET    /_sim/ledger?kind=packets|transfers&limit=N&cursor=C&mch_id=M&billno=B
+                                                      one page of records (limit 1–10000, default 100), by
+                                                      merchant then creation order, plus every account's
+                                                      totals: {"accounts","kind","packets","transfers",
+                                                      "next_cursor"}; pass next_cursor back as cursor until it
+                                                      is null. billno filters packets (partner_trade_no for
+                                                      transfers), mch_id one merchant.
+              GET    /_sim/ledger/summary             per account, kept incrementally (O(merchants)):
+                                                      {"accounts":[{"mch_id","balance_fen","funded_fen","sent_fen",
+                                                      "refunded_fen","transferred_fen","transfer_refunded_fen",
+                                                      "packet_count","transfer_count","stored_packets",
+                                                      "stored_transfers","counter_users","counter_day"}]};
+                                                      funded = balance + sent − refunded + transferred
+                                                      − transfer_refunded, also after records aged out
               GET    /_sim/clock, POST /_sim/clock    {"advance_seconds": 86400}
               POST   /_sim/redpacks/{mch_id}/{billno}/receive
+              POST   /_sim/transfers/{mch_id}/{partner_trade_no}/fail     {"reason": "..."}  money back
+              POST   /_sim/transfers/{mch_id}/{partner_trade_no}/succeed  SUCCESS now
+              POST   /_sim/users/{openid}             {"real_name": "王小王", "real_name_verified": true}
+              GET    /_sim/users/{openid}
               POST   /_sim/faults                     {"latency_ms","drop_before_commit","drop_after_commit",
                                                        "systemerror","http_500","garbage","rate"}
-              DELETE /_sim/faults
+              GET    /_sim/faults, DELETE /_sim/faults
 
             Example:
               hongbao simulator --listen 127.0.0.1:9443 --control 127.0.0.1:9080 --state-dir .hongbao/sim
@@ -37,17 +79,22 @@ struct SimulatorServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the WeChat Pay v2 simulator (HTTPS endpoints + control API) — the default.",
-        discussion: "See `hongbao simulator --help` for the endpoints and the control API."
+        discussion: "See `hongbao simulator --help` for the endpoints, durability and the control API."
     )
 
     @Option(help: ArgumentHelp("HTTPS address for the WeChat endpoints.", valueName: "host:port")) var listen = "127.0.0.1:9443"
     @Option(help: ArgumentHelp("Plain-HTTP address for the control API.", valueName: "host:port")) var control = "127.0.0.1:9080"
-    @Option(help: ArgumentHelp("Directory for the CA, certificates and ledger (created if missing).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Directory for the CA, certificates, journal and snapshot (created if missing).", valueName: "dir"))
     var stateDir = ".hongbao/sim"
+    @Option(help: ArgumentHelp("Journal batch window: records are written and fsynced together this often; a crash loses at most one batch.", valueName: "ms"))
+    var journalBatchMs = 10
+    @Flag(help: "Fsync the journal before answering each request (slower; a crash loses nothing answered).")
+    var strictDurability = false
 
     func validate() throws {
         _ = try Self.address(listen, "--listen")
         _ = try Self.address(control, "--control")
+        guard (0...10_000).contains(journalBatchMs) else { throw ValidationError("--journal-batch-ms must be within 0…10000") }
     }
 
     static func address(_ text: String, _ flag: String) throws -> (String, Int) {
@@ -64,7 +111,8 @@ struct SimulatorServeCommand: AsyncParsableCommand {
         let (controlHost, controlPort) = try Self.address(control, "--control")
         let server = try SimulatorServer(configuration: SimulatorConfiguration(
             host: host, port: port, controlHost: controlHost, controlPort: controlPort,
-            stateDirectory: URL(fileURLWithPath: stateDir)))
+            stateDirectory: URL(fileURLWithPath: stateDir),
+            journal: JournalSettings(batchMilliseconds: journalBatchMs, strict: strictDurability)))
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What `hongbao simulator --help` promises operators.
+@Suite("Simulator help")
+struct SimulatorHelpTests {
+    @Test("--help states what a crash can lose, the durability flags, and the paginated ledger and its summary")
+    func help() throws {
+        let binary = Repository.root.appendingPathComponent(".build/debug/hongbao")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["simulator", "--help"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Help text is wrapped to the terminal: compare with whitespace runs folded to one space.
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        for promise in ["loses at most", "the last batch", "--strict-durability", "--journal-batch-ms", "/_sim/ledger?kind=packets|transfers",
+                        "next_cursor", "/_sim/ledger/summary", "transfer_refunded_fen", "/_sim/transfers/{mch_id}/{partner_trade_no}/fail",
+                        "/_sim/users/{openid}", "30-day"] {
+            #expect(text.contains(promise), "\(promise)")
+        }
+    }
+}
