@@ -39,6 +39,7 @@ public final class SimulatorServer: Sendable {
     private let store: SimulatorStore
     private let faults = FaultSwitch()
     private let bound = Mutex<(https: Int?, control: Int?)>((nil, nil))
+    private let running = Mutex<ServiceGroup?>(nil)
     private let logger: Logger
 
     public init(configuration: SimulatorConfiguration, logger: Logger = Logger(label: "hongbao.simulator")) throws {
@@ -84,7 +85,19 @@ public final class SimulatorServer: Sendable {
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: LedgerPersistence(ledger: ledger, logger: logger)), .init(service: https), .init(service: control)],
             gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        running.withLock { $0 = group }
         try await group.run()
+    }
+
+    /// Stops gracefully, as a signal would: listeners close and finish the connections they
+    /// accepted, then the journal is compacted. (Cancelling the serving task instead can
+    /// drop a connection NIO accepted but had not handed over yet, which traps.)
+    /// False when it was not running yet (cancel the serving task then).
+    @discardableResult
+    public func shutdown() async -> Bool {
+        guard let group = running.withLock({ $0 }) else { return false }
+        await group.triggerGracefulShutdown()
+        return true
     }
 
     /// The bound ports once both listeners are up (polls briefly; nil after `timeout`).

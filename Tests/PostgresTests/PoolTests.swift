@@ -67,7 +67,8 @@ struct PoolTests {
 
     @Test("64 concurrent tasks share an 8-connection pool")
     func concurrency() async throws {
-        let pool = try await TestDatabase.pool("conc", maxConnections: 8)
+        // A generous wait: 64 tasks on 8 connections on a loaded machine must queue, not time out.
+        let pool = try await TestDatabase.pool("conc", maxConnections: 8, acquireTimeout: .seconds(60))
         defer { pool.close() }
         try await pool.query("CREATE TABLE hits (task int, i int)")
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -101,7 +101,8 @@ struct LedgerScaleTests {
 
     @Test("concurrent sends and resends across merchants: each billno is debited exactly once (I1), totals match the records")
     func concurrentSends() async throws {
-        let sim = try await SimulatorHarness.start()
+        // 480 calls at once on a busy 2-core machine: patience, so a timeout is not mistaken for a refusal.
+        let sim = try await SimulatorHarness.start(settings: TransportSettings(connectTimeout: .seconds(30), totalTimeout: .seconds(60)))
         defer { Task { await sim.stop() } }
         let limits = SimAccountSpec.Limits(perMinute: 100_000, perUserPerDay: 1000, minFen: 100, maxFen: 20_000, dailyFen: 100_000_000)
         let a = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(mchId: "1900000109", limits: limits))

@@ -42,7 +42,7 @@ public final class SimulatorHarness: Sendable {
     /// Stops the servers (the journal is compacted into a snapshot) and waits for them to finish.
     public func stop() async {
         transport.shutdown() // close keep-alive connections first so the server need not wait for them
-        task.cancel()
+        if !(await server.shutdown()) { task.cancel() }
         _ = try? await task.value
     }
 
