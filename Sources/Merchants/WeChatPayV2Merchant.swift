@@ -100,7 +100,7 @@ public struct WeChatPayV2Merchant: MerchantConfig {
             case perMinute = "per_minute", perUserPerDay = "per_user_per_day", minFen = "min_fen", maxFen = "max_fen", dailyFen = "daily_fen"
         }
 
-        var resolved: MerchantLimits {
+        public var resolved: MerchantLimits {
             let d = MerchantLimits.defaults
             return MerchantLimits(perMinute: perMinute ?? d.perMinute, perUserPerDay: perUserPerDay ?? d.perUserPerDay,
                                   minFen: minFen ?? d.minFen, maxFen: maxFen ?? d.maxFen, dailyFen: dailyFen ?? d.dailyFen)

@@ -11,7 +11,7 @@ struct SimulatorRegisterCommand: AsyncParsableCommand {
         abstract: "Create a simulator account for every merchants.d entity and write its secrets.",
         discussion: """
             For development: each entity's facts (mch_id, appids and types, onboarding and \
-            trading dates, product switch, egress_ips as the whitelist) become a simulator \
+            trading dates, product switch, egress_ips as the whitelist, limits) become a simulator \
             account; the API key, client certificate and private key it issues are written \
             to the files the TOML names (api_key.file, cert, key.file), so the entity then \
             loads and passes `hongbao merchant check`. An existing key file is kept.
@@ -44,6 +44,10 @@ struct SimulatorRegisterCommand: AsyncParsableCommand {
                 "redpack_enabled": document.redpackEnabled, "balance_fen": balanceFen, "ip_whitelist": document.egressIPs ?? [],
             ]
             if let existingKey, existingKey.count == 32 { account["api_key"] = existingKey }
+            // WeChat's view of the merchant's limits is what the file says the gateway enforces.
+            let limits = document.limits?.resolved ?? .defaults
+            account["limits"] = ["per_minute": limits.perMinute, "per_user_per_day": limits.perUserPerDay, "min_fen": limits.minFen,
+                                 "max_fen": limits.maxFen, "daily_fen": limits.dailyFen]
             let body = try JSONSerialization.data(withJSONObject: account)
             guard case .response(let status, let answer) = await transport.post(control + "/_sim/accounts", body: Array(body), contentType: "application/json", identity: nil),
                   (200..<300).contains(status),
