@@ -4,9 +4,9 @@ import Hummingbird
 /// Authenticates /v1 requests by `Authorization: Bearer <key>` and puts the tenant in
 /// the context (`context.tenant`, and `tenant` in the logger's metadata). Every failure
 /// is 401 with its own code: missing, malformed, unknown, expired, revoked.
-struct APIKeyMiddleware<Verifier: APIKeyVerifier>: RouterMiddleware {
+struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
-    let verifier: Verifier
+    let verifier: any APIKeyVerifier
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let authorization = request.headers[.authorization] else {

@@ -9,11 +9,11 @@ import OpenAPIRuntime
 /// Its router must carry `RequestIDMiddleware` and `ProblemMiddleware` (added before any
 /// route: Hummingbird binds middleware when a route is added); `buildTenantRouter` makes
 /// such a router.
-struct TenantAPIController<Keys: APIKeyVerifier>: Sendable {
-    static var defaultBodyLimit: Int { 64 * 1024 }
+struct TenantAPIController: Sendable {
+    static let defaultBodyLimit = 64 * 1024
 
     let api: RedpackAPI
-    let keys: Keys
+    let keys: any APIKeyVerifier
     var bodyLimit: Int = Self.defaultBodyLimit
 
     func addRoutes(to router: Router<APIRequestContext>) throws {
@@ -34,7 +34,8 @@ struct TenantAPIController<Keys: APIKeyVerifier>: Sendable {
 
 /// A router for the gateway with the tenant API on it: every response carries
 /// `X-Request-Id`, every error is problem+json. Add the ops routes (health) to it.
-func buildTenantRouter(api: RedpackAPI, keys: some APIKeyVerifier, bodyLimit: Int = 64 * 1024) throws -> Router<APIRequestContext> {
+func buildTenantRouter(api: RedpackAPI, keys: any APIKeyVerifier,
+                       bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
