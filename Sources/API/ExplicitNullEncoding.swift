@@ -1,0 +1,61 @@
+// swift-openapi-generator encodes a nil optional by leaving its key out (synthesized
+// `encodeIfPresent`), even where the schema lists the property as required and
+// nullable (apple/swift-openapi-generator#934). openapi.yaml promises these keys, with
+// `null` when there is no value, so the response types encode every key themselves.
+//
+// When openapi.yaml adds a property to one of these schemas, add it here too:
+// APITests ("every property of … is encoded") counts keys against the generated
+// properties and fails until you do.
+
+extension Components.Schemas.Redpack {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(status, forKey: .status)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(merchant, forKey: .merchant)
+        try container.encode(mchId, forKey: .mchId)
+        try container.encode(billno, forKey: .billno)
+        try container.encode(appid, forKey: .appid)
+        try container.encode(openid, forKey: .openid)
+        try container.encode(amountFen, forKey: .amountFen)
+        try container.encode(totalNum, forKey: .totalNum)
+        try container.encode(wishing, forKey: .wishing)
+        try container.encode(actName, forKey: .actName)
+        try container.encode(remark, forKey: .remark)
+        try container.encode(sendName, forKey: .sendName)
+        try container.encode(sceneId, forKey: .sceneId)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(sentAt, forKey: .sentAt)
+        try container.encode(finalAt, forKey: .finalAt)
+        try container.encode(sendListid, forKey: .sendListid)
+        try container.encode(refundAmountFen, forKey: .refundAmountFen)
+        try container.encode(error, forKey: .error)
+        try container.encode(receivers, forKey: .receivers)
+    }
+}
+
+extension Components.Schemas.RedpackList {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(hasMore, forKey: .hasMore)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension Components.Schemas.Usage {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(day, forKey: .day)
+        try container.encode(budgetFen, forKey: .budgetFen)
+        try container.encode(spentFen, forKey: .spentFen)
+        try container.encode(remainingFen, forKey: .remainingFen)
+        try container.encode(payouts, forKey: .payouts)
+        try container.encode(byStatus, forKey: .byStatus)
+    }
+}

@@ -1,0 +1,88 @@
+/// Checks request values against openapi.yaml's limits (`minLength`, `maxLength`,
+/// `minimum`, `maximum`, `maxProperties`, `format: ipv4`), which the generated code
+/// does not enforce: it checks JSON types, required fields and unknown fields only.
+/// Collects every violation, then `check()` throws one 400 `invalid_field` naming them.
+struct FieldRules {
+    private(set) var errors: [Components.Schemas.FieldError] = []
+
+    /// Length in Unicode code points, as JSON Schema counts it.
+    mutating func length(_ field: String, _ value: String?, _ limits: ClosedRange<Int>) {
+        guard let value else { return }
+        let count = value.unicodeScalars.count
+        if count < limits.lowerBound {
+            errors.append(.init(field: field, message: limits.lowerBound == 1 ? "must not be empty" : "must be at least \(limits.lowerBound) characters"))
+        } else if count > limits.upperBound {
+            errors.append(.init(field: field, message: "must be at most \(limits.upperBound) characters"))
+        }
+    }
+
+    /// `minimum` and, when given, `maximum`.
+    mutating func range(_ field: String, _ value: Int64?, min: Int64, max: Int64? = nil) {
+        guard let value else { return }
+        if let max, !(min...max).contains(value) {
+            errors.append(.init(field: field, message: "must be between \(min) and \(max)"))
+        } else if value < min {
+            errors.append(.init(field: field, message: "must be at least \(min)"))
+        }
+    }
+
+    mutating func ipv4(_ field: String, _ value: String?) {
+        guard let value else { return }
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = parts.count == 4 && parts.allSatisfy { part in
+            (1...3).contains(part.count) && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                && (part.count == 1 || part.first != "0") && Int(part).map { $0 <= 255 } == true
+        }
+        if !valid { errors.append(.init(field: field, message: "must be an IPv4 address like 203.0.113.7")) }
+    }
+
+    mutating func metadata(_ field: String, _ value: [String: String]?, maxKeys: Int = 20, maxValueLength: Int = 500) {
+        guard let value else { return }
+        if value.count > maxKeys { errors.append(.init(field: field, message: "must have at most \(maxKeys) keys")) }
+        for (key, text) in value.sorted(by: { $0.key < $1.key }) {
+            length("\(field).\(key)", text, 0...maxValueLength)
+        }
+    }
+
+    func check() throws {
+        guard !errors.isEmpty else { return }
+        let fields = errors.map(\.field).joined(separator: ", ")
+        throw Problem(.invalidField, detail: "Invalid value\(errors.count == 1 ? "" : "s"): \(fields).", errors: errors)
+    }
+}
+
+extension Components.Schemas.CreateRedpackRequest {
+    /// openapi.yaml's limits for `POST /v1/redpacks`.
+    func validate() throws {
+        var rules = FieldRules()
+        rules.length("appid", appid, 1...32)
+        rules.length("openid", openid, 1...32)
+        rules.range("amount_fen", amountFen, min: 1)
+        rules.length("wishing", wishing, 1...128)
+        rules.length("act_name", actName, 1...32)
+        rules.length("remark", remark, 1...256)
+        rules.length("send_name", sendName, 1...32)
+        rules.length("risk_info", riskInfo, 1...128)
+        rules.ipv4("client_ip", clientIp)
+        rules.metadata("metadata", metadata?.additionalProperties)
+        try rules.check()
+    }
+}
+
+extension Components.Schemas.CreateGroupRedpackRequest {
+    /// openapi.yaml's limits for `POST /v1/group-redpacks`.
+    func validate() throws {
+        var rules = FieldRules()
+        rules.length("appid", appid, 1...32)
+        rules.length("openid", openid, 1...32)
+        rules.range("amount_fen", amountFen, min: 1)
+        rules.range("total_num", Int64(totalNum), min: 3, max: 20)
+        rules.length("wishing", wishing, 1...128)
+        rules.length("act_name", actName, 1...32)
+        rules.length("remark", remark, 1...256)
+        rules.length("send_name", sendName, 1...32)
+        rules.length("risk_info", riskInfo, 1...128)
+        rules.metadata("metadata", metadata?.additionalProperties)
+        try rules.check()
+    }
+}

@@ -1,0 +1,60 @@
+@testable import API
+import Foundation
+import OpenAPIRuntime
+import Testing
+
+/// The response types write every key, `null` included (the generator would leave nil
+/// keys out), and dates are RFC 3339.
+@Suite("response encoding")
+struct ResponseEncodingTests {
+    func keys(of value: some Encodable) throws -> [String: Any] {
+        let data = try JSONEncoder().encode(value)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static let emptyRedpack = Components.Schemas.Redpack(
+        id: "id", object: .redpack, kind: .normal, status: .accepted, mode: .test, merchant: "m", mchId: "1", billno: "b",
+        appid: "a", openid: "o", amountFen: 1, totalNum: 1, wishing: "w", actName: "a", remark: "r", sendName: "s",
+        createdAt: Date(), updatedAt: Date(), receivers: [])
+
+    @Test("every property of Redpack is encoded, nil ones as null")
+    func redpack() throws {
+        let json = try keys(of: Self.emptyRedpack)
+        #expect(json.count == Mirror(reflecting: Self.emptyRedpack).children.count, "a property is missing from ExplicitNullEncoding.swift")
+        for key in ["scene_id", "metadata", "sent_at", "final_at", "send_listid", "refund_amount_fen", "error"] {
+            #expect(json[key] is NSNull, "\(key)")
+        }
+    }
+
+    @Test("every property of RedpackList is encoded, next_cursor null on the last page")
+    func list() throws {
+        let list = Components.Schemas.RedpackList(data: [Self.emptyRedpack], hasMore: false, nextCursor: nil)
+        let json = try keys(of: list)
+        #expect(json.count == Mirror(reflecting: list).children.count)
+        #expect(json["next_cursor"] is NSNull)
+        #expect((json["data"] as? [[String: Any]])?.first?["sent_at"] is NSNull, "nested red packets keep their nulls")
+    }
+
+    @Test("every property of Usage is encoded, an unlimited budget as null")
+    func usage() throws {
+        let usage = Components.Schemas.Usage(day: "2025-11-30", budgetFen: nil, spentFen: 0, remainingFen: nil,
+                                             payouts: .init(count: 0, amountFen: 0), byStatus: .init())
+        let json = try keys(of: usage)
+        #expect(json.count == Mirror(reflecting: usage).children.count)
+        #expect(json["budget_fen"] is NSNull && json["remaining_fen"] is NSNull)
+    }
+
+    @Test("dates: RFC 3339 in, with or without fraction and offset; UTC with milliseconds out")
+    func dates() throws {
+        let transcoder = RFC3339DateTranscoder()
+        let instant = Date(timeIntervalSince1970: 1_764_475_380.5)
+        for text in ["2025-11-30T04:03:00.5Z", "2025-11-30T12:03:00.500+08:00", "2025-11-30t04:03:00.5z"] {
+            #expect(try transcoder.decode(text) == instant, "\(text)")
+        }
+        #expect(try transcoder.decode("2025-11-30T04:03:00Z") == Date(timeIntervalSince1970: 1_764_475_380))
+        #expect(try transcoder.encode(instant) == "2025-11-30T04:03:00.500Z")
+        #expect(throws: DecodingError.self) { try transcoder.decode("2025-11-30 04:03:00") }
+        // Why the gateway configures its own: the runtime's default refuses fractions.
+        #expect(throws: (any Error).self) { try ISO8601DateTranscoder.iso8601.decode("2025-11-30T04:03:00.5Z") }
+    }
+}

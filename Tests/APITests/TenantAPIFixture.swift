@@ -1,0 +1,170 @@
+@testable import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+/// The tenant API as the gateway builds it (`buildTenantRouter`), with API keys from a
+/// table and a fake payout engine whose orders the test can read. Responses are read
+/// with the test's own decoding, never with the generated types.
+struct TenantAPIFixture {
+    static let acme = AuthenticatedTenant(id: "acme", mode: .live, keyPrefix: "hb_live_AAAA")
+    static let liveKey = "hb_live_" + String(repeating: "A", count: 32) + "_abc123"
+    static let unknownKey = "hb_live_" + String(repeating: "B", count: 32) + "_abc123"
+    static let expiredKey = "hb_live_" + String(repeating: "C", count: 32) + "_abc123"
+    static let revokedKey = "hb_test_" + String(repeating: "D", count: 32) + "_abc123"
+
+    struct Keys: APIKeyVerifier {
+        func verify(_ key: APIKey) async throws -> APIKeyVerdict {
+            switch key.secret {
+            case TenantAPIFixture.liveKey: .valid(TenantAPIFixture.acme)
+            case TenantAPIFixture.expiredKey: .expired
+            case TenantAPIFixture.revokedKey: .revoked
+            default: .unknown
+            }
+        }
+    }
+
+    /// Every order the fake engine received.
+    final class Orders: Sendable {
+        private let orders = Mutex<[RedpackAPI.Order]>([])
+        func record(_ order: RedpackAPI.Order) { orders.withLock { $0.append(order) } }
+        var all: [RedpackAPI.Order] { orders.withLock { $0 } }
+    }
+
+    let orders = Orders()
+    /// Every line the gateway logged (at debug level and above).
+    let logs = CapturedLogs()
+    /// What the fake engine answers; by default the red packet was sent.
+    var answer: @Sendable (RedpackAPI.Order) async throws -> Components.Schemas.Redpack = { order in
+        TenantAPIFixture.redpack(for: order, status: .sent)
+    }
+    /// Runs inside the gateway's router (after the request id and problem middleware,
+    /// before the tenant API), e.g. to strip Content-Length.
+    var extraMiddleware: (any MiddlewareProtocol<Request, Response, APIRequestContext>)?
+
+    func app() throws -> some ApplicationProtocol {
+        let orders = self.orders
+        let answer = self.answer
+        let api = RedpackAPI { order in
+            orders.record(order)
+            return try await answer(order)
+        }
+        let router: Router<APIRequestContext>
+        if let extraMiddleware {
+            router = Router(context: APIRequestContext.self)
+            router.add(middleware: RequestIDMiddleware())
+            router.add(middleware: ProblemMiddleware())
+            router.add(middleware: extraMiddleware)
+            try TenantAPIController(api: api, keys: Keys()).addRoutes(to: router)
+        } else {
+            router = try buildTenantRouter(api: api, keys: Keys())
+        }
+        return Application(router: router, logger: logs.logger)
+    }
+
+    /// What an engine would answer for `order` once it reached `status`.
+    static func redpack(for order: RedpackAPI.Order, status: Components.Schemas.RedpackStatus) -> Components.Schemas.Redpack {
+        let appid: String, openid: String, amount: Int64, shares: Int, kind: Components.Schemas.Redpack.KindPayload
+        switch order.body {
+        case .normal(let body): (appid, openid, amount, shares, kind) = (body.appid, body.openid, body.amountFen, 1, .normal)
+        case .group(let body): (appid, openid, amount, shares, kind) = (body.appid, body.openid, body.amountFen, body.totalNum, .group)
+        }
+        let now = Date(timeIntervalSince1970: 1_764_460_800)
+        return .init(id: "0b6f5cf2-36f0-4c38-9d1a-1b2f3c4d5e6f", object: .redpack, kind: kind, status: status, mode: .live,
+                     merchant: "acme-sh", mchId: "1900000109", billno: "1900000109202511300000000001", appid: appid,
+                     openid: openid, amountFen: amount, totalNum: shares, wishing: "w", actName: "a", remark: "r", sendName: "acme",
+                     createdAt: now, updatedAt: now, sentAt: status == .sent ? now : nil, receivers: [])
+    }
+
+    /// A valid `POST /v1/redpacks` body, with `changes` applied (nil removes a field).
+    static func body(_ changes: [String: Any?] = [:]) -> String {
+        var object: [String: Any] = [
+            "appid": "wx8888888888888888", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "amount_fen": 100,
+            "wishing": "恭喜发财", "act_name": "新年", "remark": "来自 acme",
+        ]
+        for (key, value) in changes { object[key] = value }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A valid `POST /v1/group-redpacks` body, with `changes` applied.
+    static func groupBody(_ changes: [String: Any?] = [:]) -> String {
+        var all: [String: Any?] = ["total_num": 3, "amount_fen": 900]
+        all.merge(changes) { _, new in new }
+        return body(all)
+    }
+}
+
+extension TestClientProtocol {
+    /// A request as a tenant sends it: API key, Idempotency-Key, JSON.
+    func send(_ method: HTTPRequest.Method = .post, _ uri: String, body: String? = nil, key: String? = TenantAPIFixture.liveKey,
+              idempotencyKey: String? = "order-1", headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = extra
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if let idempotencyKey { headers.append(HTTPField(name: .init("Idempotency-Key")!, value: idempotencyKey)) }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+}
+
+/// A problem+json body, read independently of the generated types.
+struct ProblemBody: Decodable, Equatable {
+    struct FieldError: Decodable, Equatable { let field: String; let message: String }
+    struct Exclusion: Decodable, Equatable { let merchant: String; let code: String; let reason: String }
+    let type: String
+    let title: String
+    let status: Int
+    let code: String
+    let detail: String
+    let request_id: String
+    let errors: [FieldError]?
+    let exclusions: [Exclusion]?
+}
+
+extension TestResponse {
+    /// The problem in this response, after checking it is `application/problem+json` and
+    /// consistent with the status line and `X-Request-Id`.
+    func problem(sourceLocation: SourceLocation = #_sourceLocation) throws -> ProblemBody {
+        #expect(headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
+        let problem = try JSONDecoder().decode(ProblemBody.self, from: Data(buffer: body))
+        #expect(problem.status == Int(status.code), sourceLocation: sourceLocation)
+        #expect(problem.type == "urn:hongbao:problem:\(problem.code)", sourceLocation: sourceLocation)
+        #expect(problem.request_id == headers[.init("X-Request-Id")!], sourceLocation: sourceLocation)
+        return problem
+    }
+
+    /// The body as a JSON object.
+    func jsonObject() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+    }
+}
+
+/// Log lines, kept for the test to read.
+final class CapturedLogs: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "test.api") { _ in Handler(sink: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    struct Handler: LogHandler {
+        let sink: CapturedLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            sink.lines.withLock { $0.append("\(event.level) \(event.message) \(all)") }
+        }
+    }
+}
