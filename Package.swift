@@ -99,7 +99,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "Merchants", "Postgres", "TestSupport",
+            "API", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,9 +1,12 @@
 import Foundation
+import Gateway
 import Hummingbird
 
 /// Authenticates /v1 requests by `Authorization: Bearer <key>` and puts the tenant in
-/// the context (`context.tenant`, and `tenant` in the logger's metadata). Every failure
-/// is 401 with its own code: missing, malformed, unknown, expired, revoked.
+/// the context (`context.tenant`, and `tenant` and `key` — the lookup prefix, never the
+/// key — in the logger's metadata). A key whose shape or checksum is wrong is refused
+/// before any lookup. Every failure is 401 with its own code: missing, malformed,
+/// unknown, expired, revoked, tenant disabled.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let verifier: any APIKeyVerifier
@@ -17,12 +20,14 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         var context = context
         switch try await verifier.verify(key) {
-        case .valid(let tenant):
-            context.tenant = tenant
-            context.logger[metadataKey: "tenant"] = .string(tenant.id)
+        case .valid(let caller):
+            context.tenant = caller
+            context.logger[metadataKey: "tenant"] = .string(caller.tenantName)
+            context.logger[metadataKey: "key"] = .string(caller.lookup)
         case .unknown: throw Problem(.invalidAPIKey, detail: "No such API key.")
         case .expired: throw Problem(.apiKeyExpired, detail: "This API key has expired.")
         case .revoked: throw Problem(.apiKeyRevoked, detail: "This API key has been revoked.")
+        case .tenantDisabled: throw Problem(.tenantDisabled, detail: "This API key's tenant is disabled.")
         }
         return try await next(request, context)
     }

@@ -1,3 +1,4 @@
+import Gateway
 import Hummingbird
 import Logging
 
@@ -13,7 +14,7 @@ public struct APIRequestContext: RequestContext, Sendable {
     /// `logger`'s metadata as `request_id`.
     public internal(set) var requestID: String
     /// The caller, set by `APIKeyMiddleware` on /v1 routes; nil on the ops routes.
-    public internal(set) var tenant: AuthenticatedTenant?
+    public internal(set) var tenant: Caller?
     /// The `Idempotency-Key` header exactly as sent, set by
     /// `OpenAPIRequestContextMiddleware`; `IdempotencyKeyMiddleware` has validated it for
     /// the operations that require one. Use this, never `input.headers.idempotencyKey`:
@@ -30,7 +31,7 @@ public struct APIRequestContext: RequestContext, Sendable {
 
     /// The current context with its authenticated tenant, for a generated /v1 handler.
     /// Without one the wiring is broken (a middleware is missing): 500, logged.
-    static func authenticated() throws -> (context: APIRequestContext, tenant: AuthenticatedTenant) {
+    static func authenticated() throws -> (context: APIRequestContext, tenant: Caller) {
         guard let context = current, let tenant = context.tenant else {
             Logger(label: "hongbao.api").error("a /v1 handler ran without an authenticated request context: check the middleware of the tenant API routes")
             throw Problem(.internalError, detail: "The request could not be handled.")

@@ -1,7 +1,9 @@
+import Gateway
 import Hummingbird
 import Logging
 import Merchants
 import Postgres
+import ServiceLifecycle
 
 /// Everything `serve` needs, resolved by the caller (CLI or tests).
 public struct ServeSettings: Sendable {
@@ -10,29 +12,63 @@ public struct ServeSettings: Sendable {
     /// How often each instance compares the merchant reload generation (the backstop
     /// for a NOTIFY lost while its listener reconnects).
     public var reloadPollInterval: Duration
-    public init(host: String = "127.0.0.1", port: Int = 8080, reloadPollInterval: Duration = .seconds(30)) {
+    /// Largest request body accepted.
+    public var bodyLimit: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, reloadPollInterval: Duration = .seconds(30),
+                bodyLimit: Int = TenantAPIController.defaultBodyLimit) {
         self.host = host
         self.port = port
         self.reloadPollInterval = reloadPollInterval
+        self.bodyLimit = bodyLimit
     }
 }
 
-/// Builds the gateway's HTTP application. Dependencies come in explicitly; tests call
-/// this same function with their own database.
-public func buildApplication(settings: ServeSettings, pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) -> some ApplicationProtocol {
-    let router = buildRouter(pool: pool, migrator: migrator, registry: registry, logger: logger)
+/// What the application is built from; the caller (CLI or a test) makes each one.
+public struct GatewayDependencies: Sendable {
+    public let pool: PostgresPool
+    public let migrator: Migrator
+    public let registry: MerchantRegistry
+    public let engine: PayoutEngine
+    public let logger: Logger
+
+    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, logger: Logger) {
+        self.pool = pool
+        self.migrator = migrator
+        self.registry = registry
+        self.engine = engine
+        self.logger = logger
+    }
+}
+
+/// Builds the gateway's HTTP application: the tenant API (/v1, /openapi.yaml) and the
+/// ops routes (/healthz, /readyz), the merchant reload service, and the engine's drain at
+/// shutdown. Tests call this same function with their own dependencies.
+public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies) throws -> some ApplicationProtocol {
+    let router = try buildRouter(dependencies: d, bodyLimit: settings.bodyLimit)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),
-        services: [MerchantReloadService(registry: registry, pool: pool, pollInterval: settings.reloadPollInterval, logger: logger)],
-        logger: logger
+        services: [MerchantReloadService(registry: d.registry, pool: d.pool, pollInterval: settings.reloadPollInterval, logger: d.logger),
+                   EngineDrainService(engine: d.engine)],
+        logger: d.logger
     )
 }
 
 /// Registers routes only.
-public func buildRouter(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
-    router.addMiddleware { LogRequestsMiddleware(.debug) }
-    HealthController(pool: pool, migrator: migrator, registry: registry, logger: logger).addRoutes(to: router)
+public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
+    let router = try buildTenantRouter(api: RedpackAPI(service: d.engine), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)), bodyLimit: bodyLimit)
+    HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, logger: d.logger).addRoutes(to: router)
     return router
+}
+
+/// At shutdown, waits for sends that outlived their requests, so none stops between its
+/// upstream call and the transaction that records it (the reconciler would still find it).
+struct EngineDrainService: Service {
+    let engine: PayoutEngine
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await engine.drain(timeout: .seconds(30))
+    }
 }

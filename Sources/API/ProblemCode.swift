@@ -19,6 +19,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case invalidAPIKey = "invalid_api_key"
     case apiKeyExpired = "api_key_expired"
     case apiKeyRevoked = "api_key_revoked"
+    case tenantDisabled = "tenant_disabled"
     // 404, 405, 406
     case notFound = "not_found"
     case methodNotAllowed = "method_not_allowed"
@@ -44,7 +45,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         switch self {
         case .malformedJSON, .missingIdempotencyKey, .invalidIdempotencyKey, .unknownField, .missingField, .invalidField,
              .invalidParameter, .badRequest: .badRequest
-        case .missingAPIKey, .malformedAPIKey, .invalidAPIKey, .apiKeyExpired, .apiKeyRevoked: .unauthorized
+        case .missingAPIKey, .malformedAPIKey, .invalidAPIKey, .apiKeyExpired, .apiKeyRevoked, .tenantDisabled: .unauthorized
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .notAcceptable: .notAcceptable
@@ -75,6 +76,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .invalidAPIKey: "Invalid API key"
         case .apiKeyExpired: "API key expired"
         case .apiKeyRevoked: "API key revoked"
+        case .tenantDisabled: "Tenant disabled"
         case .notFound: "Not found"
         case .methodNotAllowed: "Method not allowed"
         case .notAcceptable: "Not acceptable"

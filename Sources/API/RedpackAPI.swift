@@ -1,79 +1,129 @@
-/// The tenant API's operations: `APIProtocol`, generated from openapi.yaml.
-///
-/// A stub until the payout engine lands. The create operations show the patterns to
-/// keep: take the context from `APIRequestContext.authenticated()`, validate the body
-/// (`validate()`), hand the order to the engine (here the `send` closure), answer 201
-/// when the send reached a final result and 202 otherwise, with `X-Request-Id` in the
-/// typed response; refuse by throwing `Problem` (ProblemMiddleware renders it, e.g. 429
-/// with `Retry-After`). Every other operation answers 501 `not_implemented`.
+import Foundation
+import Gateway
+import Merchants
+import WeChatPay
+
+/// The tenant API's operations (`APIProtocol`, generated from openapi.yaml), on the payout
+/// engine. Each takes the caller from `APIRequestContext.authenticated()`, checks the
+/// spec's value limits (`validate()`), and refuses by throwing `Problem`.
 struct RedpackAPI: APIProtocol {
-    /// A validated create request, with who sent it.
-    struct Order: Sendable {
-        enum Body: Sendable {
-            case normal(Components.Schemas.CreateRedpackRequest)
-            case group(Components.Schemas.CreateGroupRedpackRequest)
-        }
-        var tenant: AuthenticatedTenant
-        /// Exactly as the caller sent it.
-        var idempotencyKey: String
-        var requestID: String
-        var body: Body
-    }
-
-    /// Stands in for the payout engine: records and sends the order, returning the red
-    /// packet as it stands, or throws a `Problem` (409, 422, 429, …).
-    typealias Send = @Sendable (Order) async throws -> Components.Schemas.Redpack
-
-    let send: Send
+    let service: any PayoutService
 
     func createRedpack(_ input: Operations.CreateRedpack.Input) async throws -> Operations.CreateRedpack.Output {
-        let (context, tenant) = try APIRequestContext.authenticated()
+        let (context, caller) = try APIRequestContext.authenticated()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         try body.validate()
-        let redpack = try await send(Order(tenant: tenant, idempotencyKey: try context.requiredIdempotencyKey(),
-                                           requestID: context.requestID, body: .normal(body)))
-        return Self.hasFinalSendResult(redpack.status)
-            ? .created(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
-            : .accepted(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
+        let order = PayoutOrder(kind: .normal, appID: body.appid, openID: body.openid, amountFen: body.amountFen, wishing: body.wishing,
+                                actName: body.actName, remark: body.remark, sendName: body.sendName, sceneID: body.sceneId?.rawValue,
+                                riskInfo: body.riskInfo, clientIP: body.clientIp, metadata: body.metadata?.additionalProperties)
+        let (created, redpack) = try await submit(order, caller: caller, context: context)
+        return created ? .created(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
+                       : .accepted(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
     }
 
     func createGroupRedpack(_ input: Operations.CreateGroupRedpack.Input) async throws -> Operations.CreateGroupRedpack.Output {
-        let (context, tenant) = try APIRequestContext.authenticated()
+        let (context, caller) = try APIRequestContext.authenticated()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         try body.validate()
-        let redpack = try await send(Order(tenant: tenant, idempotencyKey: try context.requiredIdempotencyKey(),
-                                           requestID: context.requestID, body: .group(body)))
-        return Self.hasFinalSendResult(redpack.status)
-            ? .created(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
-            : .accepted(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
+        let order = PayoutOrder(kind: .group, appID: body.appid, openID: body.openid, amountFen: body.amountFen, totalNum: body.totalNum,
+                                wishing: body.wishing, actName: body.actName, remark: body.remark, sendName: body.sendName,
+                                sceneID: body.sceneId?.rawValue, riskInfo: body.riskInfo, metadata: body.metadata?.additionalProperties)
+        let (created, redpack) = try await submit(order, caller: caller, context: context)
+        return created ? .created(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
+                       : .accepted(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
     }
 
-    func getRedpack(_ input: Operations.GetRedpack.Input) async throws -> Operations.GetRedpack.Output {
-        throw Self.notImplemented("GET /v1/redpacks/{id}")
-    }
-
-    func listRedpacks(_ input: Operations.ListRedpacks.Input) async throws -> Operations.ListRedpacks.Output {
-        throw Self.notImplemented("GET /v1/redpacks")
-    }
-
-    func refreshRedpack(_ input: Operations.RefreshRedpack.Input) async throws -> Operations.RefreshRedpack.Output {
-        throw Self.notImplemented("POST /v1/redpacks/{id}/refresh")
-    }
-
-    func getUsage(_ input: Operations.GetUsage.Input) async throws -> Operations.GetUsage.Output {
-        throw Self.notImplemented("GET /v1/usage")
-    }
-
-    /// 201 once the send has a result (paid, or definitely not); 202 while it is not
-    /// known yet and the caller should poll.
-    static func hasFinalSendResult(_ status: Components.Schemas.RedpackStatus) -> Bool {
-        switch status {
-        case .sent, .received, .refunding, .refunded, .failed: true
-        case .accepted, .sending, .unknown, .needsAttention: false
+    /// The engine's answer as (201?, Redpack) — the stored answer, decoded — or the
+    /// refusal as a Problem.
+    func submit(_ order: PayoutOrder, caller: Caller, context: APIRequestContext) async throws -> (Bool, Components.Schemas.Redpack) {
+        let submission = try await service.submit(order, caller: caller, idempotencyKey: try context.requiredIdempotencyKey(),
+                                                  requestID: context.requestID, render: RedpackRendering.render)
+        switch submission {
+        case .answered(let stored):
+            return (stored.status == 201, try RedpackRendering.decode(stored))
+        case .invalid(let problems):
+            throw Problem(.invalidField, detail: "Invalid value\(problems.count == 1 ? "" : "s"): \(problems.map(\.field).joined(separator: ", ")).",
+                          errors: problems.map { .init(field: $0.field, message: $0.message) })
+        case .conflict:
+            throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used with another request body.")
+        case .refused(let refusal):
+            throw Self.problem(refusal)
         }
     }
 
-    static func notImplemented(_ route: String) -> Problem {
-        Problem(.notImplemented, detail: "\(route) is not implemented yet.")
+    /// 422 when no entity may pay it; 429 when limits are what stopped it, with the time
+    /// the tightest one frees again as Retry-After.
+    static func problem(_ refusal: PlacementRefusal, now: Date = Date()) -> Problem {
+        let exclusions = refusal.exclusions.map { Components.Schemas.Exclusion(merchant: $0.merchant, code: $0.exclusion.code, reason: $0.exclusion.description) }
+        if let budget = refusal.tenantBudget {
+            return Problem(.budgetExhausted, detail: "Today's budget of \(budget) fen would be exceeded.", retryAfterSeconds: secondsToNextDay(now))
+        }
+        guard refusal.limited else {
+            return Problem(.noEligibleMerchant, detail: "No merchant entity may pay this red packet; see exclusions.", exclusions: exclusions)
+        }
+        let limitCodes = Set(refusal.exclusions.map(\.exclusion.code)).intersection(PlacementRefusal.limitCodes)
+        if limitCodes == ["rate_limited"] {
+            return Problem(.rateLimited, detail: "Every eligible merchant sent its per-minute limit.", exclusions: exclusions, retryAfterSeconds: 60)
+        }
+        let soon = limitCodes.contains("rate_limited") || limitCodes.contains("cooling_down")
+        return Problem(.limitsReached, detail: "Every eligible merchant reached a limit; see exclusions.", exclusions: exclusions,
+                       retryAfterSeconds: soon ? 60 : secondsToNextDay(now))
     }
+
+    static func secondsToNextDay(_ now: Date) -> Int {
+        let next = BusinessCalendar.start(of: BusinessCalendar.day(of: now).adding(days: 1))
+        return max(1, Int(next.timeIntervalSince(now).rounded(.up)))
+    }
+
+    func getRedpack(_ input: Operations.GetRedpack.Input) async throws -> Operations.GetRedpack.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard let id = UUID(uuidString: input.path.id), let payout = try await service.payout(id, caller: caller) else { throw Self.notFound }
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(RedpackRendering.redpack(payout))))
+    }
+
+    func refreshRedpack(_ input: Operations.RefreshRedpack.Input) async throws -> Operations.RefreshRedpack.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard let id = UUID(uuidString: input.path.id) else { throw Self.notFound }
+        let payout: Payout?
+        do { payout = try await service.refresh(id, caller: caller, requestID: context.requestID) } catch let error as GatewayError {
+            throw Problem(.unavailable, detail: error.message, retryAfterSeconds: 60)
+        }
+        guard let payout else { throw Self.notFound }
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(RedpackRendering.redpack(payout))))
+    }
+
+    func listRedpacks(_ input: Operations.ListRedpacks.Input) async throws -> Operations.ListRedpacks.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        let query = input.query
+        let limit = query.limit ?? 20
+        guard (1...100).contains(limit) else {
+            throw Problem(.invalidParameter, detail: "limit must be 1–100.", errors: [.init(field: "limit", message: "must be between 1 and 100")])
+        }
+        let filter = PayoutFilter(status: query.status.flatMap { PayoutStatus(rawValue: $0.rawValue) }, openID: query.openid, merchant: query.merchant,
+                                  createdFrom: query.createdGte, createdBefore: query.createdLt, limit: limit, cursor: query.cursor)
+        let page: PayoutPage
+        do { page = try await service.list(caller: caller, filter: filter) } catch let error as GatewayError where error.code == "invalid_cursor" {
+            throw Problem(.invalidParameter, detail: error.message, errors: [.init(field: "cursor", message: "is not one this API returned")])
+        }
+        let list = Components.Schemas.RedpackList(data: page.payouts.map(RedpackRendering.redpack), hasMore: page.nextCursor != nil, nextCursor: page.nextCursor)
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(list)))
+    }
+
+    func getUsage(_ input: Operations.GetUsage.Input) async throws -> Operations.GetUsage.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        let usage = try await service.usage(caller: caller, now: Date())
+        let body = Components.Schemas.Usage(day: usage.day, budgetFen: usage.budgetFen, spentFen: usage.spentFen, remainingFen: usage.remainingFen,
+                                            payouts: .init(count: usage.payoutCount, amountFen: usage.payoutAmountFen),
+                                            byStatus: .init(additionalProperties: usage.byStatus))
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(body)))
+    }
+
+    /// 201 once the send has a result (paid, or definitely not); 202 while it is not known
+    /// yet and the caller should poll (the engine's `PayoutStatus.sendSettled`, in API terms).
+    static func settled(_ status: Components.Schemas.RedpackStatus) -> Bool {
+        PayoutStatus(rawValue: status.rawValue)?.sendSettled ?? false
+    }
+
+    /// Also for another tenant's payout: never 403, never a hint that it exists.
+    static let notFound = Problem(.notFound, detail: "No such red packet.")
 }

@@ -9,8 +9,8 @@ import OpenAPIRuntime
 /// Its router must carry `RequestIDMiddleware` and `ProblemMiddleware` (added before any
 /// route: Hummingbird binds middleware when a route is added); `buildTenantRouter` makes
 /// such a router.
-struct TenantAPIController: Sendable {
-    static let defaultBodyLimit = 64 * 1024
+public struct TenantAPIController: Sendable {
+    public static let defaultBodyLimit = 64 * 1024
 
     let api: RedpackAPI
     let keys: any APIKeyVerifier

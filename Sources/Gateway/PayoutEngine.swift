@@ -135,18 +135,8 @@ public final class PayoutEngine: Sendable {
     /// The tenant's answer: the send's own, if it settles within the deadline; else 202
     /// with the payout as accepted (stored, so replays match it).
     func answer(_ task: Task<Settlement.Result, Error>, claim: ResponseClaim, accepted: Payout, render: @escaping PayoutRenderer) async throws -> StoredResponse {
-        let deadline = settings.deadline
-        let finished = await withTaskGroup(of: Settlement.Result??.self) { group in
-            group.addTask { .some(try? await task.value) }
-            group.addTask {
-                try? await Task.sleep(for: deadline)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        if case .some(.some(let result)) = finished, let response = result.response { return response }
+        let finished = await Deadline.value(of: task, before: ContinuousClock.now + settings.deadline)
+        if case .success(let result)? = finished, let response = result.response { return response }
         if claim.take(.request) {
             let response = try render(accepted)
             let tenant = accepted.tenantID, id = accepted.id
@@ -166,18 +156,9 @@ public final class PayoutEngine: Sendable {
         guard APIKeyStore.constantTimeEqual(record.requestHash, hash) else { return .conflict }
         if let response = record.response { return .answered(response) }
         let deadline = ContinuousClock.now + settings.deadline
-        if let task = inFlight.task(key: Self.inFlightKey(caller.tenantID, key)) {
-            let result = await withTaskGroup(of: Settlement.Result??.self) { group in
-                group.addTask { .some(try? await task.value) }
-                group.addTask {
-                    try? await Task.sleep(until: deadline)
-                    return nil
-                }
-                let first = await group.next() ?? nil
-                group.cancelAll()
-                return first
-            }
-            if case .some(.some(let settled)) = result, let response = settled.response { return .answered(response) }
+        if let task = inFlight.task(key: Self.inFlightKey(caller.tenantID, key)),
+           case .success(let settled)? = await Deadline.value(of: task, before: deadline), let response = settled.response {
+            return .answered(response)
         }
         while ContinuousClock.now < deadline {
             if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }

@@ -14,7 +14,7 @@ public struct PlacementRefusal: Error, Sendable {
         tenantBudget != nil || exclusions.contains { Self.limitCodes.contains($0.exclusion.code) }
     }
 
-    static let limitCodes: Set<String> = ["rate_limited", "user_daily_count", "daily_amount", "cooling_down"]
+    public static let limitCodes: Set<String> = ["rate_limited", "user_daily_count", "daily_amount", "cooling_down"]
 }
 
 /// Routes a payout and reserves the chosen entity's limits in one go, inside the caller's

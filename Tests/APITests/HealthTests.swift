@@ -1,5 +1,8 @@
 import API
 import Foundation
+import Gateway
+import Transport
+import WeChatPay
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -24,7 +27,10 @@ struct HealthTests {
     func migrator() throws -> Migrator { try Migrator(directory: Repository.root.appendingPathComponent("migrations")) }
 
     func app(_ pool: PostgresPool, _ registry: MerchantRegistry) throws -> some ApplicationProtocol {
-        Application(router: buildRouter(pool: pool, migrator: try migrator(), registry: registry, logger: logger))
+        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: HTTPSClient()),
+                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool)), logger: logger)
+        return Application(router: try buildRouter(dependencies: GatewayDependencies(pool: pool, migrator: try migrator(), registry: registry,
+                                                                                     engine: engine, logger: logger)))
     }
 
     struct Status: Decodable { let status: String; let checks: [String: String] }

@@ -39,11 +39,8 @@ struct ResponseStatusTests {
             #expect(redpack["kind"] as? String == "group")
             #expect(redpack["total_num"] as? Int == 5)
         }
-        guard case .group(let body)? = fixture.orders.all.first?.body else {
-            Issue.record("the engine got no group order: \(fixture.orders.all)")
-            return
-        }
-        #expect(body.totalNum == 5)
+        let order = try #require(fixture.orders.all.first?.order, "the engine got no order")
+        #expect(order.kind == .group && order.totalNum == 5)
     }
 
     @Test("a limit is 429 problem+json with Retry-After and each merchant's exclusion")

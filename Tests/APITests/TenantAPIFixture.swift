@@ -1,5 +1,6 @@
 @testable import API
 import Foundation
+import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -11,35 +12,67 @@ import Testing
 /// table and a fake payout engine whose orders the test can read. Responses are read
 /// with the test's own decoding, never with the generated types.
 struct TenantAPIFixture {
-    static let acme = AuthenticatedTenant(id: "acme", mode: .live, keyPrefix: "hb_live_AAAA")
-    static let liveKey = "hb_live_" + String(repeating: "A", count: 32) + "_abc123"
-    static let unknownKey = "hb_live_" + String(repeating: "B", count: 32) + "_abc123"
-    static let expiredKey = "hb_live_" + String(repeating: "C", count: 32) + "_abc123"
-    static let revokedKey = "hb_test_" + String(repeating: "D", count: 32) + "_abc123"
+    static let liveKey = APIKey.generate(mode: .live).text
+    static let unknownKey = APIKey.generate(mode: .live).text
+    static let expiredKey = APIKey.generate(mode: .live).text
+    static let revokedKey = APIKey.generate(mode: .test).text
+    static let disabledKey = APIKey.generate(mode: .live).text
+    static let acme = Caller(keyID: UUID(), lookup: APIKey(parsing: liveKey)!.lookup, mode: .live, tenantID: UUID(), tenantName: "acme",
+                             dailyBudgetFen: nil)
 
     struct Keys: APIKeyVerifier {
         func verify(_ key: APIKey) async throws -> APIKeyVerdict {
-            switch key.secret {
+            switch key.text {
             case TenantAPIFixture.liveKey: .valid(TenantAPIFixture.acme)
             case TenantAPIFixture.expiredKey: .expired
             case TenantAPIFixture.revokedKey: .revoked
+            case TenantAPIFixture.disabledKey: .tenantDisabled
             default: .unknown
             }
         }
     }
 
+    /// An order as the fake engine received it.
+    struct Order: Sendable {
+        let order: PayoutOrder
+        let tenant: Caller
+        let idempotencyKey: String
+        let requestID: String
+    }
+
     /// Every order the fake engine received.
     final class Orders: Sendable {
-        private let orders = Mutex<[RedpackAPI.Order]>([])
-        func record(_ order: RedpackAPI.Order) { orders.withLock { $0.append(order) } }
-        var all: [RedpackAPI.Order] { orders.withLock { $0 } }
+        private let orders = Mutex<[Order]>([])
+        func record(_ order: Order) { orders.withLock { $0.append(order) } }
+        var all: [Order] { orders.withLock { $0 } }
+    }
+
+    /// The engine, faked: records the order and answers with `answer`'s red packet (stored
+    /// answer: 201 when the send is settled, else 202), or throws what `answer` throws.
+    struct FakeEngine: PayoutService {
+        let orders: Orders
+        let answer: @Sendable (Order) async throws -> Components.Schemas.Redpack
+
+        func submit(_ order: PayoutOrder, caller: Caller, idempotencyKey: String, requestID: String,
+                    render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission {
+            let recorded = Order(order: order, tenant: caller, idempotencyKey: idempotencyKey, requestID: requestID)
+            orders.record(recorded)
+            let redpack = try await answer(recorded)
+            let settled = RedpackAPI.settled(redpack.status)
+            return .answered(StoredResponse(status: settled ? 201 : 202, body: Array(try RedpackRendering.encoder.encode(redpack))))
+        }
+
+        func payout(_ id: UUID, caller: Caller) async throws -> Payout? { throw Problem(.notImplemented) }
+        func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout? { throw Problem(.notImplemented) }
+        func list(caller: Caller, filter: PayoutFilter) async throws -> PayoutPage { throw Problem(.notImplemented) }
+        func usage(caller: Caller, now: Date) async throws -> TenantUsage { throw Problem(.notImplemented) }
     }
 
     let orders = Orders()
     /// Every line the gateway logged (at debug level and above).
     let logs = CapturedLogs()
     /// What the fake engine answers; by default the red packet was sent.
-    var answer: @Sendable (RedpackAPI.Order) async throws -> Components.Schemas.Redpack = { order in
+    var answer: @Sendable (Order) async throws -> Components.Schemas.Redpack = { order in
         TenantAPIFixture.redpack(for: order, status: .sent)
     }
     /// Runs inside the gateway's router (after the request id and problem middleware,
@@ -47,12 +80,7 @@ struct TenantAPIFixture {
     var extraMiddleware: (any MiddlewareProtocol<Request, Response, APIRequestContext>)?
 
     func app() throws -> some ApplicationProtocol {
-        let orders = self.orders
-        let answer = self.answer
-        let api = RedpackAPI { order in
-            orders.record(order)
-            return try await answer(order)
-        }
+        let api = RedpackAPI(service: FakeEngine(orders: orders, answer: answer))
         let router: Router<APIRequestContext>
         if let extraMiddleware {
             router = Router(context: APIRequestContext.self)
@@ -67,12 +95,10 @@ struct TenantAPIFixture {
     }
 
     /// What an engine would answer for `order` once it reached `status`.
-    static func redpack(for order: RedpackAPI.Order, status: Components.Schemas.RedpackStatus) -> Components.Schemas.Redpack {
-        let appid: String, openid: String, amount: Int64, shares: Int, kind: Components.Schemas.Redpack.KindPayload
-        switch order.body {
-        case .normal(let body): (appid, openid, amount, shares, kind) = (body.appid, body.openid, body.amountFen, 1, .normal)
-        case .group(let body): (appid, openid, amount, shares, kind) = (body.appid, body.openid, body.amountFen, body.totalNum, .group)
-        }
+    static func redpack(for recorded: Order, status: Components.Schemas.RedpackStatus) -> Components.Schemas.Redpack {
+        let order = recorded.order
+        let (appid, openid, amount, shares) = (order.appID, order.openID, order.amountFen, order.totalNum)
+        let kind: Components.Schemas.Redpack.KindPayload = order.kind == .group ? .group : .normal
         let now = Date(timeIntervalSince1970: 1_764_460_800)
         return .init(id: "0b6f5cf2-36f0-4c38-9d1a-1b2f3c4d5e6f", object: .redpack, kind: kind, status: status, mode: .live,
                      merchant: "acme-sh", mchId: "1900000109", billno: "1900000109202511300000000001", appid: appid,

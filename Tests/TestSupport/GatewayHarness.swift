@@ -18,6 +18,8 @@ public final class GatewayHarness: Sendable {
     public let engine: PayoutEngine
     public let tenant: Tenant
     public let caller: Caller
+    /// The caller's key, as a tenant sends it.
+    public let apiKey: String
     public let transport: HTTPSClient
     /// Simulator accounts by entity name.
     public let accounts: [String: AccountCreatedBody]
@@ -46,7 +48,7 @@ public final class GatewayHarness: Sendable {
 
     public static func start(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], dailyBudgetFen: Int64? = nil,
                              settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
-                             transportSettings: TransportSettings = TransportSettings()) async throws -> GatewayHarness {
+                             transportSettings: TransportSettings = TransportSettings(), logger: Logger? = nil) async throws -> GatewayHarness {
         let sim = try await SimulatorHarness.start()
         let fixture = try MerchantFixture()
         var accounts: [String: AccountCreatedBody] = [:]
@@ -64,18 +66,18 @@ public final class GatewayHarness: Sendable {
         let transport = HTTPSClient(settings: transportSettings)
         let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
                                   states: MerchantStateCache(store: MerchantStateStore(pool: pool), maxAge: .milliseconds(1)),
-                                  settings: settings, logger: quiet)
+                                  settings: settings, logger: logger ?? quiet)
         let tenant = try await TenantStore(pool: pool).add(name: "t-\(label.lowercased())", dailyBudgetFen: dailyBudgetFen, actor: "test")
         let issued = try await APIKeyStore(pool: pool).issue(tenant: tenant.name, mode: .test, actor: "test")
         guard case .success(let caller) = try await APIKeyStore(pool: pool).authenticate(issued.key.text) else {
             throw TestSetupError("a freshly issued key does not authenticate")
         }
         return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, registry: registry, engine: engine, tenant: tenant,
-                              caller: caller, transport: transport, accounts: accounts)
+                              caller: caller, apiKey: issued.key.text, transport: transport, accounts: accounts)
     }
 
     private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, registry: MerchantRegistry,
-                 engine: PayoutEngine, tenant: Tenant, caller: Caller, transport: HTTPSClient, accounts: [String: AccountCreatedBody]) {
+                 engine: PayoutEngine, tenant: Tenant, caller: Caller, apiKey: String, transport: HTTPSClient, accounts: [String: AccountCreatedBody]) {
         self.sim = sim
         self.fixture = fixture
         self.databaseURL = databaseURL
@@ -84,6 +86,7 @@ public final class GatewayHarness: Sendable {
         self.engine = engine
         self.tenant = tenant
         self.caller = caller
+        self.apiKey = apiKey
         self.transport = transport
         self.accounts = accounts
     }

@@ -1,24 +1,29 @@
 import API
 import ArgumentParser
+import Foundation
+import Gateway
 import Hummingbird
 import Logging
-import Foundation
 import Merchants
 import NIOPosix
 import Postgres
+import Transport
+import WeChatPay
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the gateway's HTTP API.",
+        abstract: "Run the gateway: the tenant API, health endpoints and the payout engine.",
         discussion: """
-            Serves /healthz (process up) and /readyz (database reachable and migrations \
-            current). Loads the merchants directory at start (and refuses to start when it \
-            does not load); SIGHUP or `hongbao merchant reload` loads it again. Logs are \
-            JSON lines on stderr; LOG_LEVEL sets the level.
+            Serves the tenant API (/v1, described by /openapi.yaml), /healthz (process up) \\
+            and /readyz (database reachable, migrations current, last merchant reload). \\
+            Loads the merchants directory at start (and refuses to start when it does not \\
+            load); SIGHUP or `hongbao merchant reload` loads it again. Work as a login role \\
+            that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \\
+            lines on stderr; LOG_LEVEL sets the level.
 
             Example:
-              DATABASE_URL=postgresql://hongbao@127.0.0.1:5432/hongbao hongbao serve --port 8080
+              DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
             """
     )
 
@@ -29,10 +34,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: ArgumentHelp("Seconds between checks of the merchant reload generation (the backstop for a missed NOTIFY).", valueName: "seconds"))
     var reloadPollSeconds: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_RELOAD_POLL_SECONDS"] ?? "") ?? 30
+    @Option(help: ArgumentHelp("How long a POST waits for WeChat's answer before answering 202 (the send goes on).", valueName: "ms"))
+    var sendDeadlineMs: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_SEND_DEADLINE_MS"] ?? "") ?? 5000
+    @Option(help: ArgumentHelp("Timeout of one call to WeChat, in milliseconds.", valueName: "ms"))
+    var upstreamTimeoutMs: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_UPSTREAM_TIMEOUT_MS"] ?? "") ?? 10_000
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...3600).contains(reloadPollSeconds) else { throw ValidationError("--reload-poll-seconds must be between 1 and 3600") }
+        guard (1...120_000).contains(sendDeadlineMs) else { throw ValidationError("--send-deadline-ms must be between 1 and 120000") }
+        guard (100...120_000).contains(upstreamTimeoutMs) else { throw ValidationError("--upstream-timeout-ms must be between 100 and 120000") }
     }
 
     func run() async throws {
@@ -48,7 +59,28 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("merchants loaded", metadata: ["count": "\(registry.snapshot.merchants.count)", "directory": "\(merchants.directory)"])
         let pool = try await database.connect()
         defer { pool.close() }
-        let app = buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)), pool: pool, migrator: migrator, registry: registry, logger: logger)
+        await warnAboutPrivileges(pool, logger: logger)
+        let transport = HTTPSClient(settings: TransportSettings(totalTimeout: .milliseconds(upstreamTimeoutMs)))
+        defer { transport.shutdown() }
+        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
+                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool)),
+                                  settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs)),
+                                  logger: Logger(label: "hongbao.engine"))
+        let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
+                                       dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine, logger: logger))
         try await app.runService()
+    }
+
+    /// Least privilege: say so when the gateway's role could rewrite history.
+    func warnAboutPrivileges(_ pool: PostgresPool, logger: Logger) async {
+        guard let row = try? await pool.query("""
+            SELECT rolsuper, pg_has_role(current_user, 'hongbao_app', 'member'),
+                   coalesce((SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'audit_log'), false)
+            FROM pg_roles WHERE rolname = current_user
+            """).first, let (superuser, member, owner) = try? row.decode((Bool, Bool, Bool).self) else { return }
+        if superuser || owner || !member {
+            logger.warning("serve should run as a login role that is a member of hongbao_app and neither a superuser nor the owner",
+                           metadata: ["superuser": "\(superuser)", "member_of_hongbao_app": "\(member)", "owns_audit_log": "\(owner)"])
+        }
     }
 }

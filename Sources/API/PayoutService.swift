@@ -1,0 +1,14 @@
+import Foundation
+import Gateway
+
+/// What the tenant API needs of the payout engine (the fake in APITests stands in for it).
+public protocol PayoutService: Sendable {
+    func submit(_ order: PayoutOrder, caller: Caller, idempotencyKey: String, requestID: String,
+                render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission
+    func payout(_ id: UUID, caller: Caller) async throws -> Payout?
+    func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout?
+    func list(caller: Caller, filter: PayoutFilter) async throws -> PayoutPage
+    func usage(caller: Caller, now: Date) async throws -> TenantUsage
+}
+
+extension PayoutEngine: PayoutService {}
