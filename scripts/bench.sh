@@ -61,3 +61,6 @@ load="$(sed -E 's/.*"load_1000_files_ms":([0-9]+).*/\1/' <<<"$line")"
 printf "%-28s %12s\n" "10 entities/s" "$r10" "1,000 entities/s" "$r1k" "10,000 entities/s" "$r10k"
 printf "%-28s %12s   (target <= 2.00)\n" "cost ratio 10k/10" "$(awk -v a="$r10" -v b="$r10k" 'BEGIN {printf "%.2f", a / b}')"
 printf "%-28s %12s\n" "load 1,000 files (ms)" "$load"
+
+echo
+BIN="$BIN" SECONDS_PER="$SECONDS_PER" bash scripts/bench-gateway.sh

@@ -1,7 +1,19 @@
-// API — the tenant-facing HTTP application (Hummingbird 2).
+// API — the tenant-facing HTTP application (Hummingbird 2), generated from openapi.yaml.
 //
-// What it owns: `buildApplication` (wires dependencies explicitly and returns the
-// app; tests call the same function), `buildRouter` (registers routes only), and the
-// controllers: health/readiness today; red packets, usage, webhooks, metrics and
-// openapi.yaml as the payout-engine stage lands (DESIGN.md §6). Errors leave as
-// application/problem+json. Nothing below this module imports Hummingbird.
+// What it owns:
+// - `buildApplication` (wires dependencies explicitly and returns the app; tests call the
+//   same function) and `buildRouter` (routes only): the tenant API under /v1,
+//   GET /openapi.yaml, /healthz and /readyz.
+// - `RedpackAPI`: the handlers of the generated `APIProtocol` (Sources/API/Generated,
+//   written by scripts/openapi-generate.sh from openapi.yaml — never edit it by hand; a
+//   test fails when the spec changed without regenerating), on a `PayoutService` (the
+//   payout engine). `RedpackRendering` turns payouts into the spec's `Redpack`.
+// - Middleware: `RequestIDMiddleware` (X-Request-Id on every response and log line),
+//   `ProblemMiddleware` (every error as application/problem+json with a stable code from
+//   `ProblemCode`), `APIKeyMiddleware` (Bearer key: shape and checksum, then the store;
+//   the caller reaches handlers through the task-local `APIRequestContext.current`),
+//   `BodyLimitMiddleware` (64 KiB), `IdempotencyKeyMiddleware`.
+// - `FieldRules`: the spec's value limits, which the generated code does not enforce
+//   (WeChat's business rules are Gateway's `PayoutOrderRules`).
+// - Services run with the server: `MerchantReloadService`, `EngineDrainService`.
+// Nothing below this module imports Hummingbird.
