@@ -10,24 +10,31 @@ public struct PostgresConfiguration: Sendable {
     /// Seconds libpq waits for a connection to be established.
     public var connectTimeoutSeconds: Int
     public var applicationName: String
+    /// Prepare each statement once per connection (faster). Off behind a pooler that does
+    /// not keep sessions, such as PgBouncer before 1.21 in transaction mode.
+    public var preparedStatements: Bool
 
     public init(
         connectionString: String,
         maxConnections: Int = 8,
         acquireTimeout: Duration = .seconds(5),
         connectTimeoutSeconds: Int = 5,
-        applicationName: String = "hongbao"
+        applicationName: String = "hongbao",
+        preparedStatements: Bool = true
     ) {
         self.connectionString = connectionString
         self.maxConnections = max(1, maxConnections)
         self.acquireTimeout = acquireTimeout
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
+        self.preparedStatements = preparedStatements
     }
 
-    /// `DATABASE_URL` if set, else the `PG*` variables (empty connection string).
+    /// `DATABASE_URL` if set, else the `PG*` variables (empty connection string);
+    /// `HONGBAO_DB_PREPARED_STATEMENTS=off` turns prepared statements off.
     public static func fromEnvironment(_ environment: [String: String], maxConnections: Int = 8) -> PostgresConfiguration {
-        PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "", maxConnections: maxConnections)
+        PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "", maxConnections: maxConnections,
+                              preparedStatements: environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off")
     }
 
     /// The connection string with any password removed, for messages and logs: the

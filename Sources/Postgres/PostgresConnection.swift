@@ -9,6 +9,18 @@ import Glibc
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private let configuration: PostgresConfiguration
+    /// Statements prepared on this session: SQL + parameter types → server-side name.
+    /// Parsing and planning once per session instead of once per call roughly halves the
+    /// server's work for the engine's short statements (measured with pgbench -M prepared).
+    private var prepared: [PreparedKey: String] = [:]
+
+    private struct PreparedKey: Hashable {
+        let sql: String
+        let types: [UInt32]
+    }
+
+    /// Most statements kept prepared per session; past it the cache starts over.
+    static let preparedLimit = 512
 
     /// Opens a connection; throws `.connection` with libpq's reason (no password in it).
     public init(configuration: PostgresConfiguration) throws {
@@ -70,6 +82,7 @@ public final class PostgresConnection: @unchecked Sendable {
     func reconnect() throws {
         if let handle { PQfinish(handle) }
         handle = nil
+        prepared = [:] // a new session knows none of them
         handle = try Self.open(configuration)
     }
 
@@ -84,10 +97,38 @@ public final class PostgresConnection: @unchecked Sendable {
         let types = bindings.map { $0.oid }
         let lengths = bindings.map { Int32($0.bytes?.count ?? 0) }
         let formats = bindings.map { Int32($0.binary ? 1 : 0) }
-        let result: OpaquePointer? = withParameterPointers(bindings) { values in
-            PQexecParams(handle, sql, Int32(bindings.count), types, values, lengths, formats, 1)
+        guard configuration.preparedStatements else {
+            let result: OpaquePointer? = withParameterPointers(bindings) { values in
+                PQexecParams(handle, sql, Int32(bindings.count), types, values, lengths, formats, 1)
+            }
+            return try check(result)
         }
-        return try check(result)
+        let name = try statement(sql, types: types, handle: handle)
+        let result: OpaquePointer? = withParameterPointers(bindings) { values in
+            PQexecPrepared(handle, name, Int32(bindings.count), values, lengths, formats, 1)
+        }
+        do {
+            return try check(result)
+        } catch let error as PostgresError where error.sqlState == "0A000" {
+            // "cached plan must not change result type": the table changed under a prepared
+            // statement (a migration while running). Forget it and run the statement afresh.
+            prepared[PreparedKey(sql: sql, types: types)] = nil
+            return try query(sql, parameters)
+        }
+    }
+
+    /// The server-side name of `sql` prepared with `types`, preparing it on first use.
+    private func statement(_ sql: String, types: [UInt32], handle: OpaquePointer) throws -> String {
+        let key = PreparedKey(sql: sql, types: types)
+        if let name = prepared[key] { return name }
+        if prepared.count >= Self.preparedLimit {
+            _ = try check(PQexec(handle, "DEALLOCATE ALL"))
+            prepared = [:]
+        }
+        let name = "hb\(prepared.count)"
+        _ = try check(PQprepare(handle, name, sql, Int32(types.count), types))
+        prepared[key] = name
+        return name
     }
 
     /// Runs SQL text that may hold several statements (migrations). No parameters.

@@ -187,3 +187,28 @@ struct PrivateCloneTests {
         #expect(try await pool.query("SELECT 1").first?.decode(column: 0, as: Int32.self) == 1)
     }
 }
+
+@Suite("Prepared statements")
+struct PreparedStatementTests {
+    @Test("a statement prepared before its table changed shape still runs (re-prepared), and the same SQL with NULL or a value both work")
+    func tableChangesShape() async throws {
+        let pool = try await TestDatabase.pool("prepared", maxConnections: 1)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE shapes (id int8 PRIMARY KEY, note text)")
+        try await pool.query("INSERT INTO shapes VALUES ($1, $2)", [Int64(1), Optional<String>.none])
+        try await pool.query("INSERT INTO shapes VALUES ($1, $2)", [Int64(2), "two"])
+        #expect(try await pool.query("SELECT * FROM shapes ORDER BY id").rows.count == 2)
+        try await pool.query("ALTER TABLE shapes ADD COLUMN extra int4")
+        let columns = try await pool.query("SELECT * FROM shapes ORDER BY id").columnNames
+        #expect(columns == ["id", "note", "extra"])
+    }
+
+    @Test("with prepared statements off (a pooler in transaction mode) queries work the same")
+    func off() async throws {
+        let url = try await TestDatabase.create("unprepared")
+        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: 1, preparedStatements: false))
+        defer { pool.close() }
+        #expect(try await pool.query("SELECT $1::int8 + 1", [Int64(41)]).first?.decode(column: 0, as: Int64.self) == 42)
+        #expect(try await pool.query("SELECT count(*) FROM pg_prepared_statements").first?.decode(column: 0, as: Int64.self) == 0)
+    }
+}
