@@ -13,6 +13,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Parsing and planning once per session instead of once per call roughly halves the
     /// server's work for the engine's short statements (measured with pgbench -M prepared).
     private var prepared: [PreparedKey: String] = [:]
+    /// Names are never reused within a session (a forgotten statement still exists there).
+    private var preparedSerial = 0
 
     private struct PreparedKey: Hashable {
         let sql: String
@@ -113,6 +115,7 @@ public final class PostgresConnection: @unchecked Sendable {
             // "cached plan must not change result type": the table changed under a prepared
             // statement (a migration while running). Forget it and run the statement afresh.
             prepared[PreparedKey(sql: sql, types: types)] = nil
+            _ = try? check(PQexec(handle, "DEALLOCATE \(name)"))
             return try query(sql, parameters)
         }
     }
@@ -125,7 +128,8 @@ public final class PostgresConnection: @unchecked Sendable {
             _ = try check(PQexec(handle, "DEALLOCATE ALL"))
             prepared = [:]
         }
-        let name = "hb\(prepared.count)"
+        preparedSerial += 1
+        let name = "hb\(preparedSerial)"
         _ = try check(PQprepare(handle, name, sql, Int32(types.count), types))
         prepared[key] = name
         return name
