@@ -87,7 +87,7 @@ for clients in $CLIENTS; do
     gw="$("$BIN" bench gateway --url "http://127.0.0.1:$gw_port" --key "$KEY" --clients "$clients" --seconds "$SECONDS_PER")"
     direct="$("$BIN" bench upstream --control "http://127.0.0.1:$control_port" --base "https://127.0.0.1:$sim_port" --ca-file "$work/sim/ca.pem" \
         --mch-id "19000090$(printf %02d "$clients")" --clients "$clients" --seconds "$SECONDS_PER")"
-    pg="$(pgbench -n -M extended -c "$clients" -j "$(( clients < 4 ? clients : 4 ))" -T "$SECONDS_PER" -f scripts/bench/payout-writes.sql \
+    pg="$(pgbench -n -M prepared -c "$clients" -j "$(( clients < 4 ? clients : 4 ))" -T "$SECONDS_PER" -f scripts/bench/payout-writes.sql \
         -D tenant="$TENANT" -D mch=1900009001 -D day="$DAY" -D compact="$COMPACT" "$ADMIN_URL" 2>"$work/pgbench.err" | awk '/^tps = / {print int($3)}' | tail -1)"
     [ -n "$pg" ] || { echo "pgbench failed:" >&2; cat "$work/pgbench.err" >&2; exit 1; }
     gps="$(field per_s "$gw")"; gp50="$(field p50_us "$gw")"; gp99="$(field p99_us "$gw")"

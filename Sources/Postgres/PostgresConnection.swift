@@ -16,7 +16,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Names are never reused within a session (a forgotten statement still exists there).
     private var preparedSerial = 0
 
-    private struct PreparedKey: Hashable {
+    struct PreparedKey: Hashable {
         let sql: String
         let types: [UInt32]
     }
@@ -105,6 +105,7 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             return try check(result)
         }
+        trimPrepared()
         let name = try statement(sql, types: types, handle: handle)
         let result: OpaquePointer? = withParameterPointers(bindings) { values in
             PQexecPrepared(handle, name, Int32(bindings.count), values, lengths, formats, 1)
@@ -122,17 +123,41 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// The server-side name of `sql` prepared with `types`, preparing it on first use.
     private func statement(_ sql: String, types: [UInt32], handle: OpaquePointer) throws -> String {
-        let key = PreparedKey(sql: sql, types: types)
-        if let name = prepared[key] { return name }
-        if prepared.count >= Self.preparedLimit {
-            _ = try check(PQexec(handle, "DEALLOCATE ALL"))
-            prepared = [:]
-        }
-        preparedSerial += 1
-        let name = "hb\(preparedSerial)"
+        let (name, fresh) = preparedName(sql, types: types)
+        guard fresh else { return name }
         _ = try check(PQprepare(handle, name, sql, Int32(types.count), types))
-        prepared[key] = name
+        rememberPrepared(key: PreparedKey(sql: sql, types: types), name: name)
         return name
+    }
+
+    /// The name `sql` has or will have; `fresh` when it still has to be prepared. Past the
+    /// limit the session's statements are dropped first (not inside a pipeline: the limit
+    /// is checked before one starts).
+    func preparedName(_ sql: String, types: [UInt32]) -> (name: String, fresh: Bool) {
+        if let name = prepared[PreparedKey(sql: sql, types: types)] { return (name, false) }
+        preparedSerial += 1
+        return ("hb\(preparedSerial)", true)
+    }
+
+    func rememberPrepared(key: PreparedKey, name: String) {
+        prepared[key] = name
+    }
+
+    /// Drops every prepared statement when the cache is full (between statements).
+    func trimPrepared() {
+        guard prepared.count >= Self.preparedLimit, let handle else { return }
+        if let result = PQexec(handle, "DEALLOCATE ALL") { PQclear(result) }
+        prepared = [:]
+    }
+
+    var connectionHandle: OpaquePointer? { handle }
+    var usesPreparedStatements: Bool { configuration.preparedStatements }
+
+    /// Closes a connection whose protocol state is unknown; the slot opens a new one.
+    func finish() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        prepared = [:]
     }
 
     /// Runs SQL text that may hold several statements (migrations). No parameters.
@@ -186,7 +211,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func withParameterPointers<R>(_ bindings: [PostgresBinding], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    func withParameterPointers<R>(_ bindings: [PostgresBinding], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
         // Keep every parameter's bytes alive (and contiguous) for the duration of the call.
         // Text-format values must be NUL-terminated for libpq, so every buffer gets one
         // trailing zero (binary values pass an explicit length and ignore it).

@@ -212,3 +212,43 @@ struct PreparedStatementTests {
         #expect(try await pool.query("SELECT count(*) FROM pg_prepared_statements").first?.decode(column: 0, as: Int64.self) == 0)
     }
 }
+
+@Suite("Pipelines")
+struct PipelineTests {
+    @Test("statements sent at once come back in order, each with its rows")
+    func results() async throws {
+        let pool = try await TestDatabase.pool("pipeline", maxConnections: 1)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE notes (id int8 PRIMARY KEY, body text NOT NULL)")
+        for _ in 0..<2 { // the second time every statement is already prepared
+            try await pool.query("DELETE FROM notes")
+            let results = try await pool.pipeline([
+                PipelineStatement("INSERT INTO notes VALUES ($1, $2) RETURNING id", [Int64(1), "one"]),
+                PipelineStatement("INSERT INTO notes VALUES ($1, $2) RETURNING id", [Int64(2), "two"]),
+                PipelineStatement("SELECT count(*) FROM notes"),
+            ])
+            #expect(try results.map { try $0.first!.decode(column: 0, as: Int64.self) } == [1, 2, 2])
+        }
+    }
+
+    @Test("in a transaction, a failing statement undoes the ones before it and is the error thrown; the connection stays usable")
+    func allOrNothing() async throws {
+        let pool = try await TestDatabase.pool("pipelinefail", maxConnections: 1)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE notes (id int8 PRIMARY KEY)")
+        try await pool.query("""
+            CREATE FUNCTION refuse(ok boolean, why text) RETURNS void LANGUAGE plpgsql AS $$
+            BEGIN IF NOT ok THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = why; END IF; END $$
+            """)
+        let error = await #expect(throws: PostgresError.self) {
+            try await pool.pipeline([
+                PipelineStatement("INSERT INTO notes VALUES (1)"),
+                PipelineStatement("SELECT refuse(false, 'full')"),
+                PipelineStatement("INSERT INTO notes VALUES (2)"),
+            ])
+        }
+        #expect(error?.sqlState == "HB000" && error?.message == "full")
+        #expect(try await pool.query("SELECT count(*) FROM notes").first!.decode(column: 0, as: Int64.self) == 0)
+        #expect(try await pool.query("SELECT 1").first!.decode(column: 0, as: Int32.self) == 1)
+    }
+}
