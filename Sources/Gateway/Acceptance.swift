@@ -5,7 +5,9 @@ import WeChatPay
 
 /// Transaction 1 (DESIGN.md §4): the idempotency key, the entity's and the tenant's
 /// reservations, the payout with its billno, and the audit record commit together before
-/// any byte goes upstream. Refusals roll all of it back.
+/// any byte goes upstream — sent as one pipeline, one round trip. A reservation that does
+/// not fit raises its refusal, which undoes it all; the router then proposes the next
+/// entity without that one.
 struct Acceptance {
     let order: PayoutOrder
     let caller: Caller
@@ -13,6 +15,7 @@ struct Acceptance {
     let requestHash: [UInt8]
     let requestID: String
     let placement: Placement
+    let rings: RateSlotRings
     let day: BusinessDay
     /// When the reconciler should pick the payout up if this instance dies before recording
     /// an outcome (DESIGN.md §4.5: a crash anywhere leaves a row it finds).
@@ -25,61 +28,83 @@ struct Acceptance {
         case refused(PlacementRefusal)
     }
 
-    /// Carries a refusal out of the transaction closure (throwing is what rolls back).
-    struct Rollback: Error { let refusal: PlacementRefusal }
+    static let duplicate = "duplicate"
 
     func run(_ pool: PostgresPool) async throws -> Result {
-        let order = self.order, caller = self.caller, key = idempotencyKey, hash = requestHash, requestID = self.requestID
-        let placement = self.placement, day = self.day, recheckAfter = self.recheckAfter
-        do {
-            return try await pool.transaction { c in
-                let payoutID = UUID()
-                let claimed = try c.query("""
-                    INSERT INTO idempotency_keys (tenant_id, key, request_hash, payout_id) VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id
-                    """, [caller.tenantID, key, hash, payoutID])
-                guard claimed.rowCount == 1 else { return .duplicate }
-                let dayText = day.description
-                let merchant: any MerchantConfig
-                do { merchant = try placement.place(c, order, caller: caller, day: dayText, excluding: []) } catch let refusal as PlacementRefusal {
-                    throw Rollback(refusal: refusal)
+        var request = placement.route(order, caller: caller)
+        var refusals: [(merchant: String, exclusion: Exclusion)] = []
+        // The tenant's stripe: any of 16 without a budget (no hot row), stripe 0 with one.
+        let stripe: Int16 = caller.dailyBudgetFen == nil ? Int16.random(in: 0..<16) : 0
+        while true {
+            switch placement.router.route(request, snapshot: placement.snapshot, runtime: placement.runtime, now: placement.now) {
+            case .noCandidate(let reasons):
+                // An entity tried for this payout shows why it was refused.
+                let merged = reasons.map { entry -> (merchant: String, exclusion: Exclusion) in
+                    guard entry.exclusion == .alreadyTried, let tried = refusals.last(where: { $0.merchant == entry.merchant }) else { return entry }
+                    return tried
                 }
-                // The tenant's row last: it is the hottest lock here, held only until commit.
-                let stripe: Int16 = caller.dailyBudgetFen == nil ? Int16.random(in: 0..<16) : 0
+                return .refused(PlacementRefusal(exclusions: merged, tenantBudget: nil))
+            case .candidates(let list):
+                let merchant = list[0]
+                try await rings.ensure(pool, mchID: merchant.merchantID, limit: merchant.limits.perMinute)
                 do {
-                    try Reservations.reserveTenant(c, tenant: caller.tenantID, day: dayText, stripe: stripe, amountFen: order.amountFen,
-                                                   budget: caller.dailyBudgetFen)
-                } catch Reservations.Refusal.tenantBudget(let budget) {
-                    throw Rollback(refusal: PlacementRefusal(exclusions: [], tenantBudget: budget))
+                    let statements = try self.statements(on: merchant, stripe: stripe)
+                    let results = try await pool.pipeline(statements)
+                    guard let row = results[results.count - 2].first else { throw PostgresError(.server, "the payout insert returned no row") }
+                    return .accepted(try Payout(row: row))
+                } catch let error as PostgresError where error.sqlState == PayoutLedger.refusalState {
+                    if error.message == Self.duplicate { return .duplicate }
+                    guard let refusal = Reservations.Refusal(error) else { throw error }
+                    guard let exclusion = refusal.exclusion(merchant.limits) else {
+                        return .refused(PlacementRefusal(exclusions: [], tenantBudget: caller.dailyBudgetFen))
+                    }
+                    refusals.append((merchant.name, exclusion))
+                    request.excluding.insert(merchant.name)
                 }
-                let payout = try Self.insertPayout(c, id: payoutID, order: order, caller: caller, merchant: merchant, day: day,
-                                                   stripe: stripe, requestID: requestID, recheckAfter: recheckAfter)
-                try PayoutLedger.insertSend(c, payout)
-                try AuditLog.append(c, chain: payout.auditChain, actor: caller.actor, action: "payout.accepted", tenant: caller.tenantID,
-                                    merchant: merchant.name, payout: payout.id, requestID: requestID,
-                                    detail: PostgresJSON(encoding: PayoutLedger.auditDetail(payout)))
-                return .accepted(payout)
             }
-        } catch let rollback as Rollback {
-            return .refused(rollback.refusal)
         }
     }
 
-    static func insertPayout(_ c: PostgresConnection, id: UUID, order: PayoutOrder, caller: Caller, merchant: any MerchantConfig,
-                             day: BusinessDay, stripe: Int16, requestID: String, recheckAfter: TimeInterval) throws -> Payout {
-        let now = Date()
-        let row = try c.query("""
-            INSERT INTO payouts (id, tenant_id, kind, mode, status, day, merchant, mch_id, billno, appid, openid, amount_fen, total_num,
-                                 wishing, act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, request_id, usage_stripe,
-                                 created_at, updated_at, order_send_name, order_client_ip, next_check_at)
-            VALUES ($1, $2, $3, $4, 'sending', $5::date, $6, $7, $7 || $8 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0'),
-                    $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25, $26)
-            RETURNING \(Payout.columns)
-            """, [id, caller.tenantID, order.kind.rawValue, caller.mode.rawValue, day.description, merchant.name, merchant.merchantID,
+    /// The whole transaction on `merchant`: the key first (duplicates wait here, cheaply),
+    /// the tenant's row last (the hottest lock, held only until commit would be better
+    /// still, but the payout row needs the reservations to have passed).
+    func statements(on merchant: any MerchantConfig, stripe: Int16) throws -> [PipelineStatement] {
+        let payoutID = UUID()
+        let now = Date().microseconds
+        let dayText = day.description
+        var statements = [
+            PayoutLedger.required("""
+                INSERT INTO idempotency_keys (tenant_id, key, request_hash, payout_id) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
+                """, Self.duplicate, [caller.tenantID, idempotencyKey, requestHash, payoutID]),
+        ]
+        statements += Reservations.reserveMerchant(mchID: merchant.merchantID, openID: order.openID, day: dayText, amountFen: order.amountFen,
+                                                   limits: merchant.limits)
+        statements += Reservations.reserveTenant(tenant: caller.tenantID, day: dayText, stripe: stripe, amountFen: order.amountFen,
+                                                 budget: caller.dailyBudgetFen)
+        statements.append(PipelineStatement("""
+            WITH p AS (
+                INSERT INTO payouts (id, tenant_id, kind, mode, status, day, merchant, mch_id, billno, appid, openid, amount_fen, total_num,
+                                     wishing, act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, request_id, usage_stripe,
+                                     created_at, updated_at, order_send_name, order_client_ip, next_check_at)
+                VALUES ($1, $2, $3, $4, 'sending', $5::date, $6, $7, $7 || $8 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0'),
+                        $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25, $26)
+                RETURNING *),
+            s AS (INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state)
+                  SELECT mch_id, billno, id, merchant, send_name, client_ip, 'open' FROM p)
+            SELECT \(Payout.columns) FROM p
+            """, [payoutID, caller.tenantID, order.kind.rawValue, caller.mode.rawValue, dayText, merchant.name, merchant.merchantID,
                   day.compact, order.appID, order.openID, order.amountFen, Int32(order.totalNum), order.wishing, order.actName, order.remark,
                   Placement.sendName(order, on: merchant), order.sceneID, order.riskInfo, Placement.clientIP(order, on: merchant),
                   try order.metadata.map { try PostgresJSON(encoding: $0) }, requestID, stripe, now, order.sendName, order.clientIP,
-                  now.addingTimeInterval(recheckAfter)])
-        return try Payout(row: row.first!)
+                  now.addingTimeInterval(recheckAfter)]))
+        // The billno is made by the insert, so the record reads it from the row just written.
+        statements.append(PipelineStatement("""
+            SELECT audit_append($1, $2, $3, 'payout.accepted', tenant_id, merchant, id, $4,
+                                jsonb_build_object('status', status, 'mch_id', mch_id, 'billno', billno, 'amount_fen', amount_fen::text,
+                                                   'openid', openid, 'appid', appid, 'kind', kind, 'total_num', total_num::text))
+            FROM payouts WHERE id = $5
+            """, [AuditChains.payout(tenant: caller.tenantID, payout: payoutID), now, caller.actor, requestID, payoutID]))
+        return statements
     }
 }

@@ -53,13 +53,15 @@ public struct Payout: Sendable, Equatable, Codable {
     public var updatedAt: Date
     public var sentAt: Date?
     public var finalAt: Date?
+    /// When the reconciler should look at it next (nil: nothing to do).
+    var nextCheckAt: Date?
     let usageStripe: Int16
 
     static let columns = """
         id, tenant_id, kind, mode, status, day::text, merchant, mch_id, billno, appid, openid, amount_fen, total_num, wishing, \
         act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, send_listid, detail_id, refund_amount_fen, \
         receivers, error_code, error_message, error_class, created_at, updated_at, sent_at, final_at, usage_stripe, \
-        order_send_name, order_client_ip
+        order_send_name, order_client_ip, next_check_at
         """
 
     init(row: PostgresRow) throws {
@@ -99,6 +101,49 @@ public struct Payout: Sendable, Equatable, Codable {
         usageStripe = try row.decode(column: 32)
         orderSendName = try row.decode(column: 33)
         orderClientIP = try row.decode(column: 34)
+        nextCheckAt = try row.decode(column: 35)
+    }
+
+    /// What a status change alters; nil leaves a field as it is (`.some(nil)` clears it).
+    struct Change {
+        var status: PayoutStatus
+        var failure: Failure?? = nil
+        var sendListID: String? = nil
+        var detailID: String? = nil
+        var refundAmountFen: Int64? = nil
+        var receivers: [Receiver]? = nil
+        var nextCheckAt: Date?? = nil
+    }
+
+    /// This payout after `change` at `now`: what `PayoutLedger.update` writes. The times
+    /// are cut to microseconds, as PostgreSQL keeps them, so the next change's version
+    /// check compares equal values.
+    func changed(_ change: Change, at now: Date = Date()) -> Payout {
+        var next = self
+        let at = now.microseconds
+        next.status = change.status
+        next.updatedAt = at
+        if let failure = change.failure { next.failure = failure }
+        if let sendListID = change.sendListID { next.sendListID = sendListID }
+        if let detailID = change.detailID { next.detailID = detailID }
+        if let refund = change.refundAmountFen { next.refundAmountFen = refund }
+        if let receivers = change.receivers { next.receivers = receivers }
+        if let nextCheckAt = change.nextCheckAt { next.nextCheckAt = nextCheckAt.map(\.microseconds) }
+        if [.sent, .received, .refunding, .refunded].contains(change.status), next.sentAt == nil { next.sentAt = at }
+        if [.received, .refunded, .failed].contains(change.status), next.finalAt == nil { next.finalAt = at }
+        return next
+    }
+
+    /// This payout placed on another entity under a new billno.
+    func moved(to merchant: any MerchantConfig, billno: String, order: PayoutOrder, at now: Date = Date()) -> Payout {
+        var next = self
+        next.merchant = merchant.name
+        next.mchID = merchant.merchantID
+        next.billno = billno
+        next.sendName = Placement.sendName(order, on: merchant)
+        next.clientIP = Placement.clientIP(order, on: merchant)
+        next.updatedAt = now.microseconds
+        return next
     }
 
     /// The tenant's order, as it was accepted (to place it again on another entity).
@@ -118,6 +163,11 @@ public struct Payout: Sendable, Equatable, Codable {
 
 extension Int32 {
     var asInt: Int { Int(self) }
+}
+
+extension Date {
+    /// Cut to whole microseconds (PostgreSQL's resolution).
+    var microseconds: Date { Date(timeIntervalSince1970: (timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000) }
 }
 
 /// Chain names of the audit log.

@@ -35,6 +35,7 @@ public final class PayoutEngine: Sendable {
     let settings: EngineSettings
     let logger: Logger
     private let inFlight = InFlightSends()
+    private let rings = RateSlotRings()
 
     public init(pool: PostgresPool, registry: MerchantRegistry, client: WeChatPayClient, states: MerchantStateCache,
                 router: MerchantRouter = MerchantRouter(), settings: EngineSettings = EngineSettings(),
@@ -73,7 +74,7 @@ public final class PayoutEngine: Sendable {
         let now = Date()
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: idempotencyKey, requestHash: hash, requestID: requestID,
-                                    placement: placement, day: BusinessCalendar.day(of: now), recheckAfter: settings.recheckAfter)
+                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), recheckAfter: settings.recheckAfter)
         switch try await acceptance.run(pool) {
         case .refused(let refusal):
             return .refused(refusal)
@@ -140,7 +141,7 @@ public final class PayoutEngine: Sendable {
         if claim.take(.request) {
             let response = try render(accepted)
             let tenant = accepted.tenantID, id = accepted.id
-            _ = try? await pool.withConnection { try IdempotencyRecords.store($0, tenant: tenant, payout: id, response) }
+            _ = try? await pool.withConnection { try $0.run(IdempotencyRecords.store(tenant: tenant, payout: id, response)) }
             return response
         }
         // The send took the claim: its answer is being committed now.

@@ -2,9 +2,9 @@ import Foundation
 import Merchants
 import Postgres
 
-/// The writes every payout transaction shares: its billnos, attempts, status changes,
-/// audit records and outbox events. Each runs on the caller's connection, inside the
-/// caller's transaction.
+/// The writes every payout transaction shares — billnos, attempts, status changes, audit
+/// records, outbox events — as statements, so the same SQL runs one by one inside a
+/// transaction body or all at once in a pipeline.
 enum PayoutLedger {
     /// Webhook events (DESIGN.md §6), written in the transaction of the change.
     enum Event: String {
@@ -32,65 +32,56 @@ enum PayoutLedger {
         let failure: Payout.Failure?
     }
 
-    static func insertSend(_ c: PostgresConnection, _ payout: Payout) throws {
-        try c.query("INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state) VALUES ($1, $2, $3, $4, $5, $6, 'open')",
-                    [payout.mchID, payout.billno, payout.id, payout.merchant, payout.sendName, payout.clientIP])
+    /// A refusal raised by a statement (migration 0007's `hb_require`).
+    static let refusalState = "HB000"
+
+    /// `hb_require` around a data-changing statement that returns rows only when it did
+    /// what it had to: otherwise the statement raises `refusal`.
+    static func required(_ change: String, _ refusal: String, _ parameters: [any PostgresEncodable]) -> PipelineStatement {
+        PipelineStatement("WITH changed AS (\(change)) SELECT hb_require(EXISTS (SELECT 1 FROM changed), '\(refusal)')", parameters)
+    }
+
+    static func insertSend(_ payout: Payout) -> PipelineStatement {
+        PipelineStatement("INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state) VALUES ($1, $2, $3, $4, $5, $6, 'open')",
+                          [payout.mchID, payout.billno, payout.id, payout.merchant, payout.sendName, payout.clientIP])
     }
 
     /// Closes the payout's current billno: `paid` or `failed` (definitely nothing paid).
-    static func closeSend(_ c: PostgresConnection, _ payout: Payout, state: String) throws {
-        let closed = try c.query("UPDATE payout_sends SET state = $3, closed_at = now() WHERE mch_id = $1 AND billno = $2 AND state = 'open'",
-                                 [payout.mchID, payout.billno, state])
-        guard closed.affectedRows == 1 else { throw PostgresError(.server, "billno \(payout.billno) of \(payout.mchID) is not open") }
+    static func closeSend(_ payout: Payout, state: String) -> PipelineStatement {
+        required("UPDATE payout_sends SET state = $3, closed_at = now() WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1",
+                 "billno_not_open", [payout.mchID, payout.billno, state])
     }
 
-    static func recordAttempt(_ c: PostgresConnection, _ payout: Payout, _ attempt: Attempt) throws {
-        try c.query("""
+    static func recordAttempt(_ payout: Payout, _ attempt: Attempt) -> PipelineStatement {
+        PipelineStatement("""
             INSERT INTO payout_attempts (payout_id, mch_id, billno, api, started_at, finished_at, outcome, err_code, err_message, retry_class)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, [payout.id, payout.mchID, payout.billno, attempt.api, attempt.startedAt, attempt.finishedAt, attempt.outcome,
                   attempt.failure?.code, attempt.failure?.message, attempt.failure?.retryClass])
     }
 
-    /// The fields a status change writes; nil leaves a column as it is.
-    struct Change {
-        var status: PayoutStatus
-        var failure: Payout.Failure?? = nil
-        var sendListID: String? = nil
-        var detailID: String? = nil
-        var refundAmountFen: Int64? = nil
-        var receivers: [Payout.Receiver]? = nil
-        var nextCheckAt: Date?? = nil
+    /// Writes `next`, a change of `previous` made in Swift (`Payout.changed`), if the row
+    /// is still `previous` (same updated_at): else `payout_changed` (another writer got
+    /// there first). The trigger refuses a transition the status table does not allow.
+    static func update(from previous: Payout, to next: Payout) throws -> PipelineStatement {
+        required("""
+            UPDATE payouts SET status = $2, updated_at = $3, error_code = $4, error_message = $5, error_class = $6, send_listid = $7,
+                detail_id = $8, refund_amount_fen = $9, receivers = $10, sent_at = $11, final_at = $12, next_check_at = $13,
+                merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18
+            WHERE id = $1 AND updated_at = $19
+            RETURNING 1
+            """, "payout_changed",
+            [next.id, next.status.rawValue, next.updatedAt, next.failure?.code, next.failure?.message, next.failure?.retryClass, next.sendListID,
+             next.detailID, next.refundAmountFen, try PostgresJSON(encoding: next.receivers), next.sentAt, next.finalAt, next.nextCheckAt,
+             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt])
     }
 
-    /// Applies `change` (the trigger refuses a transition the table does not allow) and
-    /// returns the row as committed.
-    static func update(_ c: PostgresConnection, _ payout: Payout, _ change: Change, now: Date = Date()) throws -> Payout {
-        let clearFailure = change.failure.map { $0 == nil } ?? false
-        let failure = change.failure ?? nil
-        let row = try c.query("""
-            UPDATE payouts SET status = $2, updated_at = $3,
-                error_code = CASE WHEN $4 THEN NULL ELSE coalesce($5, error_code) END,
-                error_message = CASE WHEN $4 THEN NULL ELSE coalesce($6, error_message) END,
-                error_class = CASE WHEN $4 THEN NULL ELSE coalesce($7, error_class) END,
-                send_listid = coalesce($8, send_listid), detail_id = coalesce($9, detail_id),
-                refund_amount_fen = coalesce($10, refund_amount_fen), receivers = coalesce($11, receivers),
-                sent_at = CASE WHEN $2 IN ('sent', 'received', 'refunding', 'refunded') THEN coalesce(sent_at, $3) ELSE sent_at END,
-                final_at = CASE WHEN $2 IN ('received', 'refunded', 'failed') THEN coalesce(final_at, $3) ELSE final_at END,
-                next_check_at = CASE WHEN $12 THEN $13 ELSE next_check_at END
-            WHERE id = $1
-            RETURNING \(Payout.columns)
-            """, [payout.id, change.status.rawValue, now, clearFailure, failure?.code, failure?.message, failure?.retryClass,
-                  change.sendListID, change.detailID, change.refundAmountFen, try change.receivers.map { try PostgresJSON(encoding: $0) },
-                  change.nextCheckAt != nil, change.nextCheckAt ?? nil])
-        return try Payout(row: row.first!)
-    }
-
-    static func audit(_ c: PostgresConnection, _ payout: Payout, action: String, actor: String, requestID: String?, extra: [String: String] = [:]) throws {
+    static func audit(_ payout: Payout, action: String, actor: String, requestID: String?, extra: [String: String] = [:]) throws -> PipelineStatement {
         var detail = auditDetail(payout)
         for (key, value) in extra { detail[key] = value }
-        try AuditLog.append(c, chain: payout.auditChain, actor: actor, action: action, tenant: payout.tenantID, merchant: payout.merchant,
-                            payout: payout.id, requestID: requestID, detail: PostgresJSON(encoding: detail))
+        return PipelineStatement("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                 [payout.auditChain, Date(), actor, action, payout.tenantID, payout.merchant, payout.id, requestID,
+                                  try PostgresJSON(encoding: detail)])
     }
 
     /// The money facts of a payout, as every audit record of it carries them.
@@ -103,17 +94,28 @@ enum PayoutLedger {
     }
 
     /// An outbox row when the status change is one tenants hear about.
-    static func emit(_ c: PostgresConnection, _ payout: Payout) throws {
-        guard let event = Event.on(payout.status) else { return }
+    static func emit(_ payout: Payout) throws -> PipelineStatement? {
+        guard let event = Event.on(payout.status) else { return nil }
         let payload: [String: String] = ["event": event.rawValue, "payout_id": payout.id.uuidString.lowercased(), "status": payout.status.rawValue,
                                          "amount_fen": String(payout.amountFen), "billno": payout.billno, "merchant": payout.merchant]
-        try c.query("INSERT INTO outbox (tenant_id, payout_id, event, payload) VALUES ($1, $2, $3, $4)",
-                    [payout.tenantID, payout.id, event.rawValue, try PostgresJSON(encoding: payload)])
+        return PipelineStatement("INSERT INTO outbox (tenant_id, payout_id, event, payload) VALUES ($1, $2, $3, $4)",
+                                 [payout.tenantID, payout.id, event.rawValue, try PostgresJSON(encoding: payload)])
     }
 
     /// Gives back every reservation of a payout that paid nothing.
-    static func releaseAll(_ c: PostgresConnection, _ payout: Payout) throws {
-        try Reservations.releaseMerchant(c, mchID: payout.mchID, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
-        try Reservations.releaseTenant(c, tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)
+    static func releaseAll(_ payout: Payout) -> [PipelineStatement] {
+        Reservations.releaseMerchant(mchID: payout.mchID, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
+            + [Reservations.releaseTenant(tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)]
     }
+}
+
+extension PostgresConnection {
+    /// Runs statements one after another on this connection (inside the caller's transaction).
+    @discardableResult
+    func run(_ statements: [PipelineStatement]) throws -> [PostgresResult] {
+        try statements.map { try query($0.sql, $0.parameters) }
+    }
+
+    @discardableResult
+    func run(_ statement: PipelineStatement) throws -> PostgresResult { try query(statement.sql, statement.parameters) }
 }

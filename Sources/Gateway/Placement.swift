@@ -43,13 +43,11 @@ struct Placement {
             case .candidates(let list):
                 let merchant = list[0]
                 do {
-                    try c.savepoint {
-                        try Reservations.reserveMerchant(c, mchID: merchant.merchantID, openID: order.openID, day: day,
-                                                         amountFen: order.amountFen, limits: merchant.limits)
-                    }
+                    try Self.reserve(c, merchant, order, day: day)
                     return merchant
-                } catch let refusal as Reservations.Refusal {
-                    if let exclusion = refusal.exclusion { refusals.append((merchant.name, exclusion)) }
+                } catch let error as PostgresError {
+                    guard let refusal = Reservations.Refusal(error) else { throw error }
+                    if let exclusion = refusal.exclusion(merchant.limits) { refusals.append((merchant.name, exclusion)) }
                     request.excluding.insert(merchant.name)
                 }
             case .noCandidate(let reasons):
@@ -60,6 +58,24 @@ struct Placement {
                 }
                 throw PlacementRefusal(exclusions: merged, tenantBudget: nil)
             }
+        }
+    }
+
+    /// The entity's reservations inside the caller's transaction, undone together when one
+    /// refuses. The slot ring is grown here when a refusal finds it shorter than the limit
+    /// (its first use on this path, or a raised limit).
+    static func reserve(_ c: PostgresConnection, _ merchant: any MerchantConfig, _ order: PayoutOrder, day: String) throws {
+        let statements = Reservations.reserveMerchant(mchID: merchant.merchantID, openID: order.openID, day: day, amountFen: order.amountFen,
+                                                      limits: merchant.limits)
+        try c.savepoint {
+            try c.run(statements[0])
+            do {
+                _ = try c.savepoint { try c.run(statements[1]) }
+            } catch let error as PostgresError where Reservations.Refusal(error) == .perMinute {
+                try c.run(Reservations.ensureRateSlots(mchID: merchant.merchantID, limit: merchant.limits.perMinute))
+                try c.run(statements[1])
+            }
+            try c.run(statements[2])
         }
     }
 

@@ -6,7 +6,8 @@ import WeChatPay
 /// Transaction 2 (DESIGN.md §4): what an upstream answer did to a payout — the attempt,
 /// the status change, released reservations, a cool-down, a re-route to another entity
 /// with a new billno, the audit record, the outbox event and, when this send answers the
-/// tenant, the stored response — all committed together.
+/// tenant, the stored response — all committed together. The common outcomes (sent,
+/// unknown) go out as one pipeline; the rare ones, which route again, as a transaction body.
 struct Settlement {
     let pool: PostgresPool
     let actor: String
@@ -24,24 +25,49 @@ struct Settlement {
     }
 
     func paid(_ payout: Payout, _ attempt: PayoutLedger.Attempt, sendListID: String?) async throws -> Result {
-        try await pool.transaction { c in
-            try PayoutLedger.recordAttempt(c, payout, attempt)
-            try PayoutLedger.closeSend(c, payout, state: "paid")
-            let sent = try PayoutLedger.update(c, payout, .init(status: .sent, failure: .some(nil), sendListID: sendListID,
-                                                                 nextCheckAt: .some(Date().addingTimeInterval(recheckAfter))))
-            try PayoutLedger.audit(c, sent, action: "payout.sent", actor: actor, requestID: requestID)
-            try PayoutLedger.emit(c, sent)
-            return Result(payout: sent, response: try answer(c, sent), resend: false)
-        }
+        let next = payout.changed(.init(status: .sent, failure: .some(nil), sendListID: sendListID,
+                                        nextCheckAt: .some(Date().addingTimeInterval(recheckAfter))))
+        return try await settle(payout, next, attempt, close: "paid", action: "payout.sent")
     }
 
     func unknown(_ payout: Payout, _ attempt: PayoutLedger.Attempt, _ failure: Payout.Failure) async throws -> Result {
+        let next = payout.changed(.init(status: .unknown, failure: .some(failure), nextCheckAt: .some(Date().addingTimeInterval(recheckAfter))))
+        return try await settle(payout, next, attempt, close: nil, action: "payout.unknown")
+    }
+
+    /// One pipeline: attempt, billno closed (when the outcome is known), status, audit,
+    /// outbox, stored answer. If another writer changed the payout meanwhile (a refresh),
+    /// the attempt is still recorded and the payout is read again.
+    func settle(_ payout: Payout, _ next: Payout, _ attempt: PayoutLedger.Attempt, close: String?, action: String) async throws -> Result {
+        var statements = [PayoutLedger.recordAttempt(payout, attempt)]
+        if let close { statements.append(PayoutLedger.closeSend(payout, state: close)) }
+        statements.append(try PayoutLedger.update(from: payout, to: next))
+        statements.append(try PayoutLedger.audit(next, action: action, actor: actor, requestID: requestID))
+        if let event = try PayoutLedger.emit(next) { statements.append(event) }
+        let response = try answer(next)
+        if let response { statements.append(IdempotencyRecords.store(tenant: next.tenantID, payout: next.id, response)) }
+        do {
+            _ = try await pool.pipeline(statements)
+            return Result(payout: next, response: response, resend: false)
+        } catch let error as PostgresError where error.sqlState == PayoutLedger.refusalState && error.message == "payout_changed" {
+            return try await settledElsewhere(payout, attempt)
+        }
+    }
+
+    /// The payout moved under us (a refresh recorded WeChat's status first): keep the
+    /// attempt on record and answer with the payout as it now is.
+    func settledElsewhere(_ payout: Payout, _ attempt: PayoutLedger.Attempt) async throws -> Result {
         try await pool.transaction { c in
-            try PayoutLedger.recordAttempt(c, payout, attempt)
-            let open = try PayoutLedger.update(c, payout, .init(status: .unknown, failure: .some(failure),
-                                                                 nextCheckAt: .some(Date().addingTimeInterval(recheckAfter))))
-            try PayoutLedger.audit(c, open, action: "payout.unknown", actor: actor, requestID: requestID)
-            return Result(payout: open, response: try answer(c, open), resend: false)
+            try c.run(PayoutLedger.recordAttempt(payout, attempt))
+            guard let fresh = try c.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1", [payout.id]).first.map(Payout.init(row:)) else {
+                throw GatewayError.notFound("payout \(payout.id)")
+            }
+            var response: StoredResponse? = nil
+            if let rendered = try answer(fresh) {
+                try c.run(IdempotencyRecords.store(tenant: fresh.tenantID, payout: fresh.id, rendered))
+                response = rendered
+            }
+            return Result(payout: fresh, response: response, resend: false)
         }
     }
 
@@ -52,52 +78,48 @@ struct Settlement {
     func nothingPaid(_ payout: Payout, _ attempt: PayoutLedger.Attempt, _ failure: Payout.Failure, coolDown: Duration?, failover: Bool,
                      placement: Placement?, tried: Set<String>, caller: Caller) async throws -> Result {
         try await pool.transaction { c in
-            try PayoutLedger.recordAttempt(c, payout, attempt)
-            try PayoutLedger.closeSend(c, payout, state: "failed")
-            try Reservations.releaseMerchant(c, mchID: payout.mchID, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
+            try c.run(PayoutLedger.recordAttempt(payout, attempt))
+            try c.run(PayoutLedger.closeSend(payout, state: "failed"))
+            try c.run(Reservations.releaseMerchant(mchID: payout.mchID, openID: payout.openID, day: payout.day, amountFen: payout.amountFen))
             if let coolDown {
                 try MerchantStateStore.coolDown(c, payout.merchant, until: Date().addingTimeInterval(TimeInterval(coolDown.components.seconds)),
                                                 code: failure.code, actor: "gateway")
             }
-            try PayoutLedger.audit(c, payout, action: "payout.attempt_failed", actor: actor, requestID: requestID,
-                                   extra: ["error_code": failure.code, "retry_class": failure.retryClass])
+            try c.run(PayoutLedger.audit(payout, action: "payout.attempt_failed", actor: actor, requestID: requestID,
+                                         extra: ["error_code": failure.code, "retry_class": failure.retryClass]))
             if failover, let placement {
                 do {
                     let next = try placement.place(c, payout.order, caller: caller, day: payout.day, excluding: tried)
-                    let moved = try Self.move(c, payout, to: next, order: payout.order)
-                    try PayoutLedger.insertSend(c, moved)
-                    try PayoutLedger.audit(c, moved, action: "payout.rerouted", actor: actor, requestID: requestID,
-                                           extra: ["from_merchant": payout.merchant, "from_billno": payout.billno, "after": failure.code])
+                    let billno = try Self.newBillno(c, mchID: next.merchantID, day: payout.day)
+                    let moved = payout.moved(to: next, billno: billno, order: payout.order)
+                    try c.run([try PayoutLedger.update(from: payout, to: moved), PayoutLedger.insertSend(moved),
+                               try PayoutLedger.audit(moved, action: "payout.rerouted", actor: actor, requestID: requestID,
+                                                      extra: ["from_merchant": payout.merchant, "from_billno": payout.billno, "after": failure.code])])
                     return Result(payout: moved, response: nil, resend: true)
                 } catch is PlacementRefusal {
                     // Nobody else can take it: it fails below.
                 }
             }
-            try Reservations.releaseTenant(c, tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)
-            let failed = try PayoutLedger.update(c, payout, .init(status: .failed, failure: .some(failure), nextCheckAt: .some(nil)))
-            try PayoutLedger.audit(c, failed, action: "payout.failed", actor: actor, requestID: requestID)
-            try PayoutLedger.emit(c, failed)
-            return Result(payout: failed, response: try answer(c, failed), resend: false)
+            try c.run(Reservations.releaseTenant(tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
+            let failed = payout.changed(.init(status: .failed, failure: .some(failure), nextCheckAt: .some(nil)))
+            try c.run([try PayoutLedger.update(from: payout, to: failed), try PayoutLedger.audit(failed, action: "payout.failed", actor: actor, requestID: requestID)])
+            if let event = try PayoutLedger.emit(failed) { try c.run(event) }
+            let response = try answer(failed)
+            if let response { try c.run(IdempotencyRecords.store(tenant: failed.tenantID, payout: failed.id, response)) }
+            return Result(payout: failed, response: response, resend: false)
         }
     }
 
-    /// The payout's current entity and billno become `merchant`'s, with a new billno.
-    static func move(_ c: PostgresConnection, _ payout: Payout, to merchant: any MerchantConfig, order: PayoutOrder) throws -> Payout {
-        let compactDay = payout.day.replacingOccurrences(of: "-", with: "")
-        let row = try c.query("""
-            UPDATE payouts SET merchant = $2, mch_id = $3, billno = $3 || $4 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0'),
-                               send_name = $5, client_ip = $6, updated_at = now()
-            WHERE id = $1 RETURNING \(Payout.columns)
-            """, [payout.id, merchant.name, merchant.merchantID, compactDay, Placement.sendName(order, on: merchant),
-                  Placement.clientIP(order, on: merchant)])
-        return try Payout(row: row.first!)
+    /// mch_id + the payout's Shanghai day + 10 digits from the shared sequence.
+    static func newBillno(_ c: PostgresConnection, mchID: String, day: String) throws -> String {
+        let compact = day.replacingOccurrences(of: "-", with: "")
+        return try c.query("SELECT $1 || $2 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0')", [mchID, compact])
+            .first!.decode(column: 0, as: String.self)
     }
 
-    /// Stores this send's answer to the tenant, if the request is still waiting for it.
-    func answer(_ c: PostgresConnection, _ payout: Payout) throws -> StoredResponse? {
+    /// This send's answer to the tenant, if the request is still waiting for it.
+    func answer(_ payout: Payout) throws -> StoredResponse? {
         guard let claim, let render, claim.take(.send) else { return nil }
-        let response = try render(payout)
-        try IdempotencyRecords.store(c, tenant: payout.tenantID, payout: payout.id, response)
-        return response
+        return try render(payout)
     }
 }

@@ -51,12 +51,11 @@ enum IdempotencyRecords {
         return Record(requestHash: hash, payoutID: payout, response: status.map { StoredResponse(status: Int($0), body: body ?? []) })
     }
 
-    /// Stores the first answer given; a later one never replaces it. True when stored.
-    @discardableResult
-    static func store(_ c: PostgresConnection, tenant: UUID, payout: UUID, _ response: StoredResponse) throws -> Bool {
-        try c.query("""
+    /// Stores the first answer given; a later one never replaces it.
+    static func store(tenant: UUID, payout: UUID, _ response: StoredResponse) -> PipelineStatement {
+        PipelineStatement("""
             UPDATE idempotency_keys SET response_status = $3, response_body = $4
             WHERE tenant_id = $1 AND payout_id = $2 AND response_status IS NULL
-            """, [tenant, payout, Int32(response.status), response.body]).affectedRows == 1
+            """, [tenant, payout, Int32(response.status), response.body])
     }
 }
