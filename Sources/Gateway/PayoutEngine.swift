@@ -67,9 +67,8 @@ public final class PayoutEngine: Sendable {
         let problems = PayoutOrderRules.problems(order)
         guard problems.isEmpty else { return .invalid(problems) }
         let hash = order.canonicalHash
-        if let record = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) {
-            return try await existing(record, hash: hash, caller: caller, key: idempotencyKey, render: render)
-        }
+        // No lookup first: transaction 1 claims the key as its first statement, and a key
+        // already taken comes back as `.duplicate` (a replay costs one refused pipeline).
         let snapshot = registry.snapshot
         let now = Date()
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)

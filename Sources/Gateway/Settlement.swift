@@ -47,7 +47,11 @@ struct Settlement {
         let response = try answer(next)
         if let response { statements.append(IdempotencyRecords.store(tenant: next.tenantID, payout: next.id, response)) }
         do {
-            _ = try await pool.pipeline(statements)
+            // The commit need not wait for the disk: if the database server itself crashed
+            // before flushing, the payout would still read `sending` with its billno open,
+            // and the reconciler would learn the same outcome again from WeChat (same billno).
+            // Nothing here creates a billno or moves money; transaction 1 and failovers wait.
+            _ = try await pool.pipeline(statements, awaitFlush: false)
             return Result(payout: next, response: response, resend: false)
         } catch let error as PostgresError where error.sqlState == PayoutLedger.refusalState && error.message == "payout_changed" {
             return try await settledElsewhere(payout, attempt)

@@ -16,7 +16,9 @@ extension PostgresConnection {
     /// N statements cost one round trip instead of N. `transaction`: wrapped in
     /// BEGIN … COMMIT, all or nothing. The first failing statement's error is thrown (the
     /// server skips the rest and, in a transaction, everything is rolled back).
-    public func pipeline(_ statements: [PipelineStatement], transaction: Bool) throws -> [PostgresResult] {
+    /// `awaitFlush: false` lets the commit return before its WAL is on disk (a server crash
+    /// may then lose the transaction, never half of it): only for what can be re-derived.
+    public func pipeline(_ statements: [PipelineStatement], transaction: Bool, awaitFlush: Bool = true) throws -> [PostgresResult] {
         trimPrepared()
         guard let handle = connectionHandle else { throw PostgresError(.connection, "connection is closed") }
         guard PQenterPipelineMode(handle) == 1 else { throw PostgresError(.connection, "cannot enter pipeline mode") }
@@ -25,6 +27,7 @@ extension PostgresConnection {
         var results: [PostgresResult] = []
         do {
             if transaction { try send(handle, "BEGIN", [], as: .control, into: &expected) }
+            if transaction, !awaitFlush { try send(handle, "SET LOCAL synchronous_commit TO off", [], as: .control, into: &expected) }
             for (index, statement) in statements.enumerated() {
                 try send(handle, statement.sql, statement.parameters, as: .statement(index), into: &expected)
             }
@@ -102,11 +105,12 @@ extension PostgresConnection {
 extension PostgresPool {
     /// A pipeline on one connection (see `PostgresConnection.pipeline`); as a transaction,
     /// run again when it lost a serialization conflict or a deadlock.
-    public func pipeline(_ statements: [PipelineStatement], transaction: Bool = true, retries: Int = 3) async throws -> [PostgresResult] {
+    public func pipeline(_ statements: [PipelineStatement], transaction: Bool = true, awaitFlush: Bool = true,
+                         retries: Int = 3) async throws -> [PostgresResult] {
         var attempt = 0
         while true {
             do {
-                return try await withConnection { try $0.pipeline(statements, transaction: transaction) }
+                return try await withConnection { try $0.pipeline(statements, transaction: transaction, awaitFlush: awaitFlush) }
             } catch let error as PostgresError where transaction && error.isRetryableConflict && attempt < retries {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << min(attempt, 4)))))
