@@ -31,7 +31,7 @@ enum RedpackRendering {
         return .init(code: f.code, message: f.message, retryClass: retryClass)
     }
 
-    /// WeChat writes `yyyy-MM-dd HH:mm:ss` in Beijing time.
+    /// WeChat writes `yyyy-MM-dd HH:mm:ss` in Beijing time (whole seconds, so no rounding question).
     static func wechatTime(_ text: String) -> Date {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == ":" })
         guard parts.count == 4, let day = BusinessDay(iso: String(parts[0])),
@@ -59,10 +59,14 @@ enum RedpackRendering {
 
     /// The engine's renderer for stored answers.
     static let render: PayoutRenderer = { payout in
-        StoredResponse(status: payout.status.sendSettled ? 201 : 202, body: Array(try encoder.encode(redpack(payout))))
+        StoredResponse(status: payout.status.sendSettled ? 201 : 202, body: Array(try encoder.encode(redpack(payout))), rendered: payout)
     }
 
+    /// The stored answer as the spec's type: rebuilt from the payout when it was rendered in
+    /// this process (what the body says, without decoding it), else decoded (a replay).
     static func decode(_ stored: StoredResponse) throws -> Components.Schemas.Redpack {
-        try decoder.decode(Components.Schemas.Redpack.self, from: Data(stored.body))
+        if let payout = stored.rendered { return redpack(payout) }
+        return try decoder.decode(Components.Schemas.Redpack.self, from: Data(stored.body))
     }
 }
+

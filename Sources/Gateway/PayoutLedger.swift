@@ -81,7 +81,7 @@ enum PayoutLedger {
         for (key, value) in extra { detail[key] = value }
         return PipelineStatement("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                                  [payout.auditChain, Date(), actor, action, payout.tenantID, payout.merchant, payout.id, requestID,
-                                  try PostgresJSON(encoding: detail)])
+                                  PostgresJSON(object: detail)])
     }
 
     /// The money facts of a payout, as every audit record of it carries them.
@@ -99,7 +99,7 @@ enum PayoutLedger {
         let payload: [String: String] = ["event": event.rawValue, "payout_id": payout.id.uuidString.lowercased(), "status": payout.status.rawValue,
                                          "amount_fen": String(payout.amountFen), "billno": payout.billno, "merchant": payout.merchant]
         return PipelineStatement("INSERT INTO outbox (tenant_id, payout_id, event, payload) VALUES ($1, $2, $3, $4)",
-                                 [payout.tenantID, payout.id, event.rawValue, try PostgresJSON(encoding: payload)])
+                                 [payout.tenantID, payout.id, event.rawValue, PostgresJSON(object: payload)])
     }
 
     /// Gives back every reservation of a payout that paid nothing.

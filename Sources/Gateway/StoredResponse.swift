@@ -7,11 +7,17 @@ import Synchronization
 public struct StoredResponse: Sendable, Equatable {
     public let status: Int
     public let body: [UInt8]
+    /// The payout this answer was just rendered from, in this process (never stored): lets
+    /// the API answer without decoding the body it just encoded. Not part of equality.
+    public let rendered: Payout?
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], rendered: Payout? = nil) {
         self.status = status
         self.body = body
+        self.rendered = rendered
     }
+
+    public static func == (a: StoredResponse, b: StoredResponse) -> Bool { a.status == b.status && a.body == b.body }
 }
 
 /// Renders a payout as the API answers for it (201 once the send is settled, else 202).

@@ -58,3 +58,19 @@ struct ResponseEncodingTests {
         #expect(throws: (any Error).self) { try ISO8601DateTranscoder.iso8601.decode("2025-11-30T04:03:00.5Z") }
     }
 }
+
+@Suite("RFC 3339 dates")
+struct RFC3339Tests {
+    @Test("written in UTC with milliseconds, rounded to the nearest; what is read is written back unchanged")
+    func stable() throws {
+        let transcoder = RFC3339DateTranscoder()
+        #expect(try transcoder.encode(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(try transcoder.encode(Date(timeIntervalSince1970: 1_764_460_800.0144)) == "2025-11-30T00:00:00.014Z")
+        #expect(try transcoder.encode(Date(timeIntervalSince1970: 1_764_460_800.0146)) == "2025-11-30T00:00:00.015Z")
+        #expect(try transcoder.encode(Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.500Z", "a leap day")
+        for micros in stride(from: Int64(1_764_460_800_000_000), to: 1_764_460_800_000_000 + 5_000, by: 7) {
+            let text = try transcoder.encode(Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+            #expect(try transcoder.encode(try transcoder.decode(text)) == text)
+        }
+    }
+}

@@ -156,3 +156,14 @@ struct RedactionTests {
         #expect(error.map { !"\($0)".contains("s3cr3t") } == true, "\(String(describing: error))")
     }
 }
+
+@Suite("JSON written without JSONEncoder")
+struct FlatJSONTests {
+    @Test("a flat object of strings is valid JSON that decodes to itself, whatever the characters")
+    func roundTrip() throws {
+        let object = ["b": "quote \" backslash \\ newline \n tab \t bell \u{07}", "a": "红包 😀", "": "empty key"]
+        let json = PostgresJSON(object: object)
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(json.text.utf8)) == object)
+        #expect(json.text.hasPrefix("{\"\":"), "keys sorted")
+    }
+}
