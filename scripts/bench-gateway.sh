@@ -98,6 +98,16 @@ for clients in $CLIENTS; do
         "$(ms $((gp50 - dp50)))" "$(ms $((gp99 - dp99)))"
     [ "$(field errors "$gw")" = 0 ] || echo "  ($(field errors "$gw") gateway requests did not answer 201; see $work/gateway.log)"
 done
+# The audit chain must not cap throughput: the same writes with and without its records.
+grep -v audit_append scripts/bench/payout-writes.sql > "$work/no-audit.sql"
+for variant in with without; do
+    file=scripts/bench/payout-writes.sql; [ "$variant" = without ] && file="$work/no-audit.sql"
+    tps="$(pgbench -n -M prepared -c 32 -j 4 -T "$SECONDS_PER" -f "$file" -D tenant="$TENANT" -D mch=1900009001 -D day="$DAY" \
+        -D compact="$COMPACT" "$ADMIN_URL" 2>/dev/null | awk '/^tps = / {print int($3)}' | tail -1)"
+    eval "tps_$variant=$tps"
+done
+printf "%-28s %8s tps with the chain, %s without (%s)\n" "audit chain, pgbench 32 clients" "$tps_with" "$tps_without" \
+    "$(awk -v a="$tps_with" -v b="$tps_without" 'BEGIN {printf "%.2f", a / b}')"
 rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$gw_pid/status")"
 printf "%-28s %8s MB   (target <= 150)\n" "gateway RSS after the runs" "$((rss_kb / 1024))"
 echo "targets: ratio >= 0.60 at 32 clients, added p50 <= 2 ms, added p99 <= 10 ms"

@@ -24,7 +24,7 @@ struct CrashTests {
         _ = try await TenantStore(pool: pool).add(name: "shop", dailyBudgetFen: nil, actor: "test")
         let key = try await APIKeyStore(pool: pool).issue(tenant: "shop", mode: .test, actor: "test").key.text
         let gateway = try await GatewayProcess(arguments: ["--merchants", fixture.directory.path, "--send-deadline-ms", "30000"],
-                                               environment: ["DATABASE_URL": url])
+                                               environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
         // WeChat takes 3 s to answer: the gateway is killed while it waits.
         try await sim.setFaults(FaultPlan(latencyMs: 3000, rate: 1))
         let http = HTTPSClient(settings: TransportSettings(totalTimeout: .seconds(20)))

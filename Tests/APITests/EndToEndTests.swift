@@ -18,7 +18,7 @@ struct EndToEndTests {
     /// The gateway's router on a harness, logging into `logs`.
     func app(_ gw: GatewayHarness, logs: CapturedLogs) throws -> some ApplicationProtocol {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.pool, migrator: migrator, registry: gw.registry, engine: gw.engine,
+        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
                                                                        logger: logs.logger))
         return Application(router: router, logger: logs.logger)
     }

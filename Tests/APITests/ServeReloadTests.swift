@@ -27,7 +27,7 @@ struct ServeReloadTests {
 
     func start(_ url: String, _ fixture: MerchantFixture, pollSeconds: Int) async throws -> GatewayProcess {
         try await GatewayProcess(arguments: ["--merchants", fixture.directory.path, "--reload-poll-seconds", String(pollSeconds)],
-                                 environment: ["DATABASE_URL": url, "LOG_LEVEL": "info"])
+                                 environment: ["DATABASE_URL": try await TestDatabase.appURL(url), "LOG_LEVEL": "info"])
     }
 
     /// The first generation comparison after start reloads once; wait for it so later

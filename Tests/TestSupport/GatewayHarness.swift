@@ -12,8 +12,12 @@ import WeChatPay
 public final class GatewayHarness: Sendable {
     public let sim: SimulatorHarness
     public let fixture: MerchantFixture
+    /// The admin's URL (tests read and break things with it).
     public let databaseURL: String
+    /// The admin's pool.
     public let pool: PostgresPool
+    /// The engine's pool: the least-privilege role, as `serve` runs.
+    public let appPool: PostgresPool
     public let registry: MerchantRegistry
     public let engine: PayoutEngine
     public let tenant: Tenant
@@ -61,27 +65,29 @@ public final class GatewayHarness: Sendable {
                 if let limits = entity.limits { fields["limits"] = limits }
             }
         }
-        let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 16)
+        let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 8)
+        let appPool = PostgresPool(configuration: PostgresConfiguration(connectionString: try await TestDatabase.appURL(url), maxConnections: 16))
         let registry = try MerchantRegistry(loader: MerchantLoader(directory: fixture.directory, environment: [:]), logger: quiet)
         let transport = HTTPSClient(settings: transportSettings)
-        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
-                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool), maxAge: .milliseconds(1)),
+        let engine = PayoutEngine(pool: appPool, registry: registry, client: WeChatPayClient(transport: transport),
+                                  states: MerchantStateCache(store: MerchantStateStore(pool: appPool), maxAge: .milliseconds(1)),
                                   settings: settings, logger: logger ?? quiet)
-        let tenant = try await TenantStore(pool: pool).add(name: "t-\(label.lowercased())", dailyBudgetFen: dailyBudgetFen, actor: "test")
-        let issued = try await APIKeyStore(pool: pool).issue(tenant: tenant.name, mode: .test, actor: "test")
-        guard case .success(let caller) = try await APIKeyStore(pool: pool).authenticate(issued.key.text) else {
+        let tenant = try await TenantStore(pool: appPool).add(name: "t-\(label.lowercased())", dailyBudgetFen: dailyBudgetFen, actor: "test")
+        let issued = try await APIKeyStore(pool: appPool).issue(tenant: tenant.name, mode: .test, actor: "test")
+        guard case .success(let caller) = try await APIKeyStore(pool: appPool).authenticate(issued.key.text) else {
             throw TestSetupError("a freshly issued key does not authenticate")
         }
-        return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, registry: registry, engine: engine, tenant: tenant,
+        return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, appPool: appPool, registry: registry, engine: engine, tenant: tenant,
                               caller: caller, apiKey: issued.key.text, transport: transport, accounts: accounts)
     }
 
-    private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, registry: MerchantRegistry,
+    private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, appPool: PostgresPool, registry: MerchantRegistry,
                  engine: PayoutEngine, tenant: Tenant, caller: Caller, apiKey: String, transport: HTTPSClient, accounts: [String: AccountCreatedBody]) {
         self.sim = sim
         self.fixture = fixture
         self.databaseURL = databaseURL
         self.pool = pool
+        self.appPool = appPool
         self.registry = registry
         self.engine = engine
         self.tenant = tenant
@@ -100,6 +106,7 @@ public final class GatewayHarness: Sendable {
     public func stop() async {
         await engine.drain(timeout: .seconds(10))
         transport.shutdown()
+        appPool.close()
         pool.close()
         await sim.stop()
     }

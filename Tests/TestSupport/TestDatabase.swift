@@ -37,6 +37,24 @@ public enum TestDatabase {
         try await migratedDatabase(label, maxConnections: maxConnections).pool
     }
 
+    /// The same database as the gateway's least-privilege role sees it: a login role that is
+    /// a member of hongbao_app and nothing more (made once per cluster). Tests that work as
+    /// it prove the migrations grant everything the engine needs, and no more.
+    public static func appURL(_ url: String) async throws -> String {
+        let admin = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: 1))
+        defer { admin.close() }
+        try await admin.query("""
+            DO $$BEGIN
+                CREATE ROLE hongbao_test_app LOGIN IN ROLE hongbao_app;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END$$
+            """)
+        guard var components = URLComponents(string: url) else { throw TestSetupError("DATABASE_URL is not a URI") }
+        components.user = "hongbao_test_app"
+        components.password = nil
+        return components.string!
+    }
+
     /// A fresh migrated database: its URL (for processes) and a pool on it.
     public static func migratedDatabase(_ label: String, maxConnections: Int = 8) async throws -> (url: String, pool: PostgresPool) {
         let url = try await create(label)
