@@ -62,7 +62,11 @@ final class Journal: Sendable {
         var state = Pending(lastLSN: lastLSN, durableLSN: lastLSN, fileIndex: nextFileIndex)
         state.snapshotBytes = snapshotBytes
         self.pending = Mutex(state)
-        let thread = Thread { [self] in writerLoop() }
+        // The first file exists before init returns (not when the writer thread gets to
+        // run), so what is on disk never lags behind what callers were told.
+        let fd = Self.open(directory.appendingPathComponent(Self.fileName(nextFileIndex)))
+        Self.syncDirectory(directory)
+        let thread = Thread { [self] in writerLoop(firstFile: fd) }
         thread.name = "hongbao-sim-journal"
         thread.start()
     }
@@ -125,10 +129,9 @@ final class Journal: Sendable {
 
     // MARK: the writer thread
 
-    private func writerLoop() {
+    private func writerLoop(firstFile: Int32) {
         var fileIndex = pending.withLock { $0.fileIndex }
-        var fd = Self.open(directory.appendingPathComponent(Self.fileName(fileIndex)))
-        Self.syncDirectory(directory)
+        var fd = firstFile
         while true {
             wake.wait()
             var closing = false
