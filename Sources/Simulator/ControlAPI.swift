@@ -22,13 +22,19 @@ struct ControlAPI: Sendable {
         }
         sim.get("ledger") { request, _ in ledgerPage(request) }
         sim.get("ledger/summary") { _, _ in json(SummaryView(accounts: ledger.summary())) }
-        sim.get("clock") { _, _ in json(ClockView(now: ledger.now)) }
+        sim.get("clock") { _, _ in json(ClockView(now: ledger.now, frozen: ledger.clockFrozen)) }
         sim.post("clock") { request, _ in
-            let body = try await decode(ClockAdvance.self, request)
-            guard body.advanceSeconds >= 0 else { return json(["error": "advance_seconds must not be negative"], status: .badRequest) }
-            let now = ledger.advanceClock(by: body.advanceSeconds)
-            await ledger.durable()
-            return json(ClockView(now: now))
+            let body = try await decode(ClockChange.self, request)
+            guard body.advanceSeconds != nil || body.freeze != nil else {
+                return json(["error": "give advance_seconds and/or freeze"], status: .badRequest)
+            }
+            if let seconds = body.advanceSeconds, seconds < 0 { return json(["error": "advance_seconds must not be negative"], status: .badRequest) }
+            if let freeze = body.freeze { ledger.freezeClock(freeze) }
+            if let seconds = body.advanceSeconds {
+                _ = ledger.advanceClock(by: seconds)
+                await ledger.durable()
+            }
+            return json(ClockView(now: ledger.now, frozen: ledger.clockFrozen))
         }
         sim.post("redpacks/:mch_id/:billno/receive") { _, context in
             let mchId = try context.parameters.require("mch_id")
@@ -131,7 +137,11 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Respon
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
-struct ClockAdvance: Decodable { let advanceSeconds: Double }
+/// `POST /_sim/clock`: `{"advance_seconds": 3600}` moves it forward; `{"freeze": true}` holds it still.
+struct ClockChange: Decodable {
+    let advanceSeconds: Double?
+    let freeze: Bool?
+}
 struct TransferFailure: Decodable { let reason: String }
 struct SummaryView: Encodable { let accounts: [AccountSummary] }
 
@@ -139,8 +149,10 @@ struct ClockView: Encodable {
     let now: Double
     let time: String
     let date: String
-    init(now: Double) {
+    let frozen: Bool
+    init(now: Double, frozen: Bool) {
         self.now = now
+        self.frozen = frozen
         self.time = SimTime.beijing(now)
         self.date = BusinessDay(ordinal: SimTime.day(now)).description
     }

@@ -2,19 +2,51 @@ import Foundation
 import Synchronization
 
 /// The sim clock: real time plus an offset that the control API only ever moves forward.
+/// Tests may freeze it (`POST /_sim/clock {"freeze": true}`) so that what they observe
+/// does not depend on how fast a loaded machine runs: while frozen, `now` moves only by
+/// `advance`; thawed, it is real time plus the offset again (so it jumps over the frozen
+/// stretch: it never goes back). Freezing is not journaled: a restart runs thawed.
 final class SimClock: Sendable {
     /// The offset's bit pattern (Double), so reads need no lock.
     private let offsetBits = Atomic<UInt64>(0)
+    /// The frozen time's bit pattern; NaN while the clock runs.
+    private let frozenBits = Atomic<UInt64>(Double.nan.bitPattern)
 
     var offset: Double { Double(bitPattern: offsetBits.load(ordering: .acquiring)) }
-    var now: Double { Date().timeIntervalSince1970 + offset }
+    var now: Double {
+        let frozen = Double(bitPattern: frozenBits.load(ordering: .acquiring))
+        return frozen.isNaN ? Date().timeIntervalSince1970 + offset : frozen
+    }
+    var isFrozen: Bool { !Double(bitPattern: frozenBits.load(ordering: .acquiring)).isNaN }
 
     /// Adds `seconds` (≥ 0) and returns the new offset.
     func advance(by seconds: Double) -> Double {
         while true {
             let old = offsetBits.load(ordering: .acquiring)
             let new = Double(bitPattern: old) + max(0, seconds)
-            if offsetBits.compareExchange(expected: old, desired: new.bitPattern, ordering: .acquiringAndReleasing).exchanged { return new }
+            if offsetBits.compareExchange(expected: old, desired: new.bitPattern, ordering: .acquiringAndReleasing).exchanged {
+                moveFrozen(by: max(0, seconds))
+                return new
+            }
+        }
+    }
+
+    /// Holds `now` where it is, or lets it run again.
+    func freeze(_ frozen: Bool) {
+        if frozen {
+            let current = Date().timeIntervalSince1970 + offset
+            _ = frozenBits.compareExchange(expected: Double.nan.bitPattern, desired: current.bitPattern, ordering: .acquiringAndReleasing)
+        } else {
+            frozenBits.store(Double.nan.bitPattern, ordering: .releasing)
+        }
+    }
+
+    private func moveFrozen(by seconds: Double) {
+        while true {
+            let old = frozenBits.load(ordering: .acquiring)
+            let frozen = Double(bitPattern: old)
+            if frozen.isNaN { return }
+            if frozenBits.compareExchange(expected: old, desired: (frozen + seconds).bitPattern, ordering: .acquiringAndReleasing).exchanged { return }
         }
     }
 

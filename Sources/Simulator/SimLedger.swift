@@ -107,6 +107,14 @@ public final class SimLedger: Sendable {
         return (apiKey, created)
     }
 
+    /// Holds the sim clock still (tests), or lets it run again.
+    func freezeClock(_ frozen: Bool) {
+        clock.freeze(frozen)
+        settleAll()
+    }
+
+    var clockFrozen: Bool { clock.isFrozen }
+
     /// Moves the sim clock forward and applies every transition that became due.
     func advanceClock(by seconds: Double) -> Double {
         let offset = clock.advance(by: seconds)

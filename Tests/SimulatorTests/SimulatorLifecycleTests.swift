@@ -12,6 +12,7 @@ struct SimulatorLifecycleTests {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
         let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+        try await sim.freezeClock() // SENDING lasts one sim second, however slowly this runs
         #expect(code(try await sim.query(m, billno: billno(1))) == "NOT_FOUND")
         #expect(code(try await sim.send(m, billno: billno(1), amountFen: 250)) == "SUCCESS")
         guard case .success(let sending) = try await sim.query(m, billno: billno(1)) else { Issue.record("query failed"); return }
@@ -24,6 +25,29 @@ struct SimulatorLifecycleTests {
         #expect(received.status == .received)
         #expect(received.receivers.map(\.openID) == ["oUser1"] && received.receivers.first?.amountFen == 250)
         #expect(received.totalAmountFen == 250 && received.hbType == "NORMAL")
+    }
+
+    @Test("a frozen sim clock stands still until advanced, and runs again when thawed")
+    func frozenClock() async throws {
+        let sim = try await SimulatorHarness.start()
+        defer { Task { await sim.stop() } }
+        try await sim.freezeClock()
+        let first: ClockBody = try await sim.control("/_sim/clock")
+        try await Task.sleep(for: .milliseconds(1100))
+        let later: ClockBody = try await sim.control("/_sim/clock")
+        #expect(first.frozen && later.now == first.now)
+        try await sim.advanceClock(seconds: 60)
+        let advanced: ClockBody = try await sim.control("/_sim/clock")
+        #expect(advanced.now == first.now + 60)
+        try await sim.freezeClock(false)
+        try await Task.sleep(for: .milliseconds(50))
+        let thawed: ClockBody = try await sim.control("/_sim/clock")
+        #expect(!thawed.frozen && thawed.now > advanced.now)
+    }
+
+    struct ClockBody: Decodable {
+        let now: Double
+        let frozen: Bool
     }
 
     @Test("unclaimed: RFUND_ING after 24 h, REFUND after 25 h, money back on the balance")

@@ -57,7 +57,7 @@ struct SimulatorCommand: AsyncParsableCommand {
                                                       "stored_transfers","counter_users","counter_day"}]};
                                                       funded = balance + sent − refunded + transferred
                                                       − transfer_refunded, also after records aged out
-              GET    /_sim/clock, POST /_sim/clock    {"advance_seconds": 86400}
+              GET    /_sim/clock, POST /_sim/clock    {"advance_seconds": 86400} or {"freeze": true|false}
               POST   /_sim/redpacks/{mch_id}/{billno}/receive
               POST   /_sim/transfers/{mch_id}/{partner_trade_no}/fail     {"reason": "..."}  money back
               POST   /_sim/transfers/{mch_id}/{partner_trade_no}/succeed  SUCCESS now
