@@ -30,27 +30,32 @@ public struct GatewayDependencies: Sendable {
     public let migrator: Migrator
     public let registry: MerchantRegistry
     public let engine: PayoutEngine
+    /// Takes open payouts to their final state; nil runs none in this instance.
+    public let reconciler: Reconciler?
     public let logger: Logger
 
-    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, logger: Logger) {
+    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil, logger: Logger) {
         self.pool = pool
         self.migrator = migrator
         self.registry = registry
         self.engine = engine
+        self.reconciler = reconciler
         self.logger = logger
     }
 }
 
 /// Builds the gateway's HTTP application: the tenant API (/v1, /openapi.yaml) and the
-/// ops routes (/healthz, /readyz), the merchant reload service, and the engine's drain at
-/// shutdown. Tests call this same function with their own dependencies.
+/// ops routes (/healthz, /readyz), the merchant reload service, the reconciler, and the
+/// engine's drain at shutdown. Tests call this same function with their own dependencies.
 public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies) throws -> some ApplicationProtocol {
     let router = try buildRouter(dependencies: d, bodyLimit: settings.bodyLimit)
+    var services: [any Service] = [MerchantReloadService(registry: d.registry, pool: d.pool, pollInterval: settings.reloadPollInterval, logger: d.logger),
+                                   EngineDrainService(engine: d.engine)]
+    if let reconciler = d.reconciler { services.append(ReconcilerService(reconciler: reconciler)) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),
-        services: [MerchantReloadService(registry: d.registry, pool: d.pool, pollInterval: settings.reloadPollInterval, logger: d.logger),
-                   EngineDrainService(engine: d.engine)],
+        services: services,
         logger: d.logger
     )
 }

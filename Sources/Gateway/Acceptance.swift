@@ -19,7 +19,7 @@ struct Acceptance {
     let day: BusinessDay
     /// When the reconciler should pick the payout up if this instance dies before recording
     /// an outcome (DESIGN.md §4.5: a crash anywhere leaves a row it finds).
-    let recheckAfter: TimeInterval
+    let sendingGrace: TimeInterval
 
     enum Result: Sendable {
         case accepted(Payout)
@@ -31,7 +31,7 @@ struct Acceptance {
     static let duplicate = "duplicate"
 
     func run(_ pool: PostgresPool) async throws -> Result {
-        var request = placement.route(order, caller: caller)
+        var request = placement.route(order, owner: caller.owner)
         var refusals: [(merchant: String, exclusion: Exclusion)] = []
         // The tenant's stripe: any of 16 without a budget (no hot row), stripe 0 with one.
         let stripe: Int16 = caller.dailyBudgetFen == nil ? Int16.random(in: 0..<16) : 0
@@ -97,7 +97,7 @@ struct Acceptance {
                   day.compact, order.appID, order.openID, order.amountFen, Int32(order.totalNum), order.wishing, order.actName, order.remark,
                   Placement.sendName(order, on: merchant), order.sceneID, order.riskInfo, Placement.clientIP(order, on: merchant),
                   try order.metadata.map { try PostgresJSON(encoding: $0) }, requestID, stripe, now, order.sendName, order.clientIP,
-                  now.addingTimeInterval(recheckAfter)]))
+                  now.addingTimeInterval(sendingGrace)]))
         // The billno is made by the insert, so the record reads it from the row just written.
         statements.append(PipelineStatement("""
             SELECT audit_append($1, $2, $3, 'payout.accepted', tenant_id, merchant, id, $4,

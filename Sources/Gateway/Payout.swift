@@ -64,6 +64,9 @@ public struct Payout: Sendable, Equatable, Codable {
         order_send_name, order_client_ip, next_check_at
         """
 
+    /// How many columns `columns` names (a query may select more after them).
+    static let columnCount = 36
+
     init(row: PostgresRow) throws {
         id = try row.decode(column: 0)
         tenantID = try row.decode(column: 1)

@@ -9,14 +9,14 @@ import WeChatPay
 public struct EngineSettings: Sendable {
     /// How long a POST waits for the send's outcome before answering 202.
     public var deadline: Duration
-    /// When the reconciler should first look at a sent or unknown payout.
-    public var recheckAfter: TimeInterval
+    /// When the reconciler looks at a payout (the grace of a send in progress, backoffs).
+    public var schedule: ReconcileSchedule
     /// Most entities one payout is tried on (each after a definite failure of the last).
     public var maximumEntities: Int
 
-    public init(deadline: Duration = .seconds(5), recheckAfter: TimeInterval = 60, maximumEntities: Int = 5) {
+    public init(deadline: Duration = .seconds(5), schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5) {
         self.deadline = deadline
-        self.recheckAfter = recheckAfter
+        self.schedule = schedule
         self.maximumEntities = maximumEntities
     }
 }
@@ -73,7 +73,7 @@ public final class PayoutEngine: Sendable {
         let now = Date()
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: idempotencyKey, requestHash: hash, requestID: requestID,
-                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), recheckAfter: settings.recheckAfter)
+                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), sendingGrace: settings.schedule.sendingGrace)
         switch try await acceptance.run(pool) {
         case .refused(let refusal):
             return .refused(refusal)
@@ -93,43 +93,14 @@ public final class PayoutEngine: Sendable {
         }
     }
 
-    /// Sends the payout, entity after entity while each definitely paid nothing, and
-    /// records each outcome. Runs to the end whatever happens to the tenant's request.
+    /// Sends the payout and records each outcome (`Delivery`). Runs to the end whatever
+    /// happens to the tenant's request.
     func deliver(_ accepted: Payout, placement: Placement, caller: Caller, claim: ResponseClaim, render: @escaping PayoutRenderer,
                  requestID: String) async throws -> Settlement.Result {
         let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, claim: claim, render: render,
-                                    recheckAfter: settings.recheckAfter)
-        var payout = accepted
-        var tried: Set<String> = []
-        while true {
-            guard let merchant = placement.snapshot.merchant(named: payout.merchant) else {
-                throw PostgresError(.server, "entity \(payout.merchant) is not in the snapshot the payout was placed with")
-            }
-            let (outcome, attempt) = await UpstreamCalls.send(payout, as: merchant, client: client)
-            let current = payout
-            let verdict = await SendVerdict.from(outcome) { [client] in
-                let (answer, _) = await UpstreamCalls.query(current, as: merchant, client: client)
-                if case .success(let info) = answer { return info.status }
-                return nil
-            }
-            let result: Settlement.Result
-            switch verdict {
-            case .paid(let sendListID):
-                result = try await settlement.paid(payout, attempt, sendListID: sendListID)
-            case .unknown(let failure):
-                logger.warning("payout outcome unknown; keeping its billno", metadata: ["payout_id": "\(payout.id)", "code": "\(failure.code)"])
-                result = try await settlement.unknown(payout, attempt, failure)
-            case .nothingPaid(let failure, let coolDown, let failover):
-                tried.insert(payout.merchant)
-                let mayMove = failover && tried.count < settings.maximumEntities
-                result = try await settlement.nothingPaid(payout, attempt, failure, coolDown: coolDown, failover: mayMove,
-                                                          placement: mayMove ? placement : nil, tried: tried, caller: caller)
-                if coolDown != nil { states.invalidate() }
-            }
-            guard result.resend else { return result }
-            logger.info("payout moved to another entity", metadata: ["payout_id": "\(payout.id)", "from": "\(payout.merchant)", "to": "\(result.payout.merchant)"])
-            payout = result.payout
-        }
+                                    schedule: settings.schedule, checks: 0)
+        return try await Delivery(client: client, placement: placement, owner: caller.owner, settlement: settlement, states: states,
+                                  maximumEntities: settings.maximumEntities, logger: logger).run(accepted)
     }
 
     /// The tenant's answer: the send's own, if it settles within the deadline; else 202
@@ -193,13 +164,14 @@ public final class PayoutEngine: Sendable {
             throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
         }
         let (outcome, attempt) = await UpstreamCalls.query(payout, as: merchant, client: client)
+        let schedule = settings.schedule
         return try await pool.transaction { c in
             guard let fresh = try c.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 FOR UPDATE", [id]).first.map(Payout.init(row:)) else {
                 return payout
             }
             // Another writer may have moved the payout to a new billno meanwhile: the answer is about the old one.
             guard fresh.billno == payout.billno, fresh.mchID == payout.mchID else { return fresh }
-            return try QueryApplication.apply(c, fresh, outcome, attempt, actor: caller.actor, requestID: requestID)
+            return try QueryApplication.apply(c, fresh, outcome, attempt, actor: caller.actor, requestID: requestID, schedule: schedule, checks: 0)
         }
     }
 

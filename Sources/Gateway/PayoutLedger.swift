@@ -62,10 +62,11 @@ enum PayoutLedger {
 
     /// Writes `next`, a change of `previous` made in Swift (`Payout.changed`), if the row
     /// is still `previous` (same updated_at): else `payout_changed` (another writer got
-    /// there first). The trigger refuses a transition the status table does not allow.
+    /// there first). The trigger refuses a transition the status table does not allow. A
+    /// new status restarts the reconciler's backoff (`checks`).
     static func update(from previous: Payout, to next: Payout) throws -> PipelineStatement {
         required("""
-            UPDATE payouts SET status = $2, updated_at = $3, error_code = $4, error_message = $5, error_class = $6, send_listid = $7,
+            UPDATE payouts SET checks = CASE WHEN status = $2 THEN checks ELSE 0 END, status = $2, updated_at = $3, error_code = $4, error_message = $5, error_class = $6, send_listid = $7,
                 detail_id = $8, refund_amount_fen = $9, receivers = $10, sent_at = $11, final_at = $12, next_check_at = $13,
                 merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18
             WHERE id = $1 AND updated_at = $19

@@ -26,16 +26,16 @@ struct Placement {
     let runtime: [String: MerchantRuntimeState]
     let now: Date
 
-    func route(_ order: PayoutOrder, caller: Caller) -> RouteRequest {
-        RouteRequest(tenant: caller.tenantName, mode: caller.mode, appID: order.appID, openID: order.openID,
+    func route(_ order: PayoutOrder, owner: PayoutOwner) -> RouteRequest {
+        RouteRequest(tenant: owner.tenantName, mode: owner.mode, appID: order.appID, openID: order.openID,
                      kind: order.kind == .group ? .group(shares: order.totalNum) : .normal,
                      amountFen: order.amountFen, hasScene: order.sceneID != nil)
     }
 
     /// The first entity that is eligible and has room, its limits already reserved.
-    func place(_ c: PostgresConnection, _ order: PayoutOrder, caller: Caller, day: String, excluding: Set<String>,
+    func place(_ c: PostgresConnection, _ order: PayoutOrder, owner: PayoutOwner, day: String, excluding: Set<String>,
                earlier: [(merchant: String, exclusion: Exclusion)] = []) throws -> any MerchantConfig {
-        var request = route(order, caller: caller)
+        var request = route(order, owner: owner)
         request.excluding = excluding
         var refusals = earlier
         while true {

@@ -21,18 +21,22 @@ enum QueryApplication {
         }
     }
 
+    /// `checks`: how often the reconciler has looked at the payout in its current status
+    /// (0 for a refresh on demand); the next look follows `schedule`.
     static func apply(_ c: PostgresConnection, _ payout: Payout, _ outcome: CallOutcome<RedPacketInfo>, _ attempt: PayoutLedger.Attempt,
-                      actor: String, requestID: String?) throws -> Payout {
+                      actor: String, requestID: String?, schedule: ReconcileSchedule, checks: Int, now: Date = Date()) throws -> Payout {
         try c.run(PayoutLedger.recordAttempt(payout, attempt))
         guard case .success(let info) = outcome else { return payout } // NOT_FOUND and errors settle nothing
         let receivers = info.receivers.map { Payout.Receiver(openid: $0.openID, amountFen: $0.amountFen, receivedAt: $0.receivedAt) }
-        var change = Payout.Change(status: payout.status, detailID: info.detailID, refundAmountFen: info.refundAmountFen, receivers: receivers)
+        var change = Payout.Change(status: payout.status, detailID: info.detailID, refundAmountFen: info.refundAmountFen, receivers: receivers,
+                                   nextCheckAt: .some(schedule.next(payout.status, checks: checks, sentAt: payout.sentAt, now: now)))
         guard let target = target(of: info.status), target != payout.status else {
             return try write(c, payout, change, action: nil, actor: actor, requestID: requestID)
         }
         guard payout.status.canMove(to: target) else {
             guard payout.status.canMove(to: .needsAttention) else { return try write(c, payout, change, action: nil, actor: actor, requestID: requestID) }
             change.status = .needsAttention
+            change.nextCheckAt = .some(nil)
             change.failure = .some(Payout.Failure(code: "CONTRADICTION", message: "gethbinfo says \(info.status.rawValue) for a payout that is \(payout.status.rawValue)",
                                                   retryClass: "U"))
             return try write(c, payout, change, action: "payout.needs_attention", actor: actor, requestID: requestID, wechat: info.status)
@@ -49,7 +53,7 @@ enum QueryApplication {
             try c.run(Reservations.releaseRefund(payout, refundFen: refund))
         }
         change.status = target
-        change.nextCheckAt = .some(target.isFinal ? nil : Date().addingTimeInterval(60))
+        change.nextCheckAt = .some(schedule.next(target, checks: 0, sentAt: payout.sentAt ?? now, now: now))
         return try write(c, payout, change, action: "payout.\(target.rawValue)", actor: actor, requestID: requestID, wechat: info.status)
     }
 

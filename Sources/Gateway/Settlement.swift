@@ -14,8 +14,13 @@ struct Settlement {
     let requestID: String?
     let claim: ResponseClaim?
     let render: PayoutRenderer?
-    /// When the reconciler should look at an open payout next.
-    let recheckAfter: TimeInterval
+    /// When the reconciler looks at the payout next.
+    let schedule: ReconcileSchedule
+    /// How often the reconciler has looked at the payout in its current status (0 for a
+    /// tenant's request): an outcome that leaves the status as it was backs off further.
+    let checks: Int
+    /// The clock next looks are set by (the reconciler's own, so its tests can run ahead).
+    var clock: @Sendable () -> Date = { Date() }
 
     struct Result: Sendable {
         let payout: Payout
@@ -25,13 +30,17 @@ struct Settlement {
     }
 
     func paid(_ payout: Payout, _ attempt: PayoutLedger.Attempt, sendListID: String?) async throws -> Result {
+        let now = clock()
         let next = payout.changed(.init(status: .sent, failure: .some(nil), sendListID: sendListID,
-                                        nextCheckAt: .some(Date().addingTimeInterval(recheckAfter))))
+                                        nextCheckAt: .some(schedule.next(.sent, checks: 0, sentAt: now, now: now))), at: now)
         return try await settle(payout, next, attempt, close: "paid", action: "payout.sent")
     }
 
     func unknown(_ payout: Payout, _ attempt: PayoutLedger.Attempt, _ failure: Payout.Failure) async throws -> Result {
-        let next = payout.changed(.init(status: .unknown, failure: .some(failure), nextCheckAt: .some(Date().addingTimeInterval(recheckAfter))))
+        let now = clock()
+        let next = payout.changed(.init(status: .unknown, failure: .some(failure),
+                                        nextCheckAt: .some(schedule.next(.unknown, checks: payout.status == .unknown ? checks : 0, sentAt: nil, now: now))),
+                                  at: now)
         return try await settle(payout, next, attempt, close: nil, action: "payout.unknown")
     }
 
@@ -80,7 +89,7 @@ struct Settlement {
     /// on another entity (new billno) when `failover` and one can take it, else fail it
     /// and give the tenant's reservation back too.
     func nothingPaid(_ payout: Payout, _ attempt: PayoutLedger.Attempt, _ failure: Payout.Failure, coolDown: Duration?, failover: Bool,
-                     placement: Placement?, tried: Set<String>, caller: Caller) async throws -> Result {
+                     placement: Placement?, tried: Set<String>, owner: PayoutOwner) async throws -> Result {
         try await pool.transaction { c in
             try c.run(PayoutLedger.recordAttempt(payout, attempt))
             try c.run(PayoutLedger.closeSend(payout, state: "failed"))
@@ -93,9 +102,11 @@ struct Settlement {
                                          extra: ["error_code": failure.code, "retry_class": failure.retryClass]))
             if failover, let placement {
                 do {
-                    let next = try placement.place(c, payout.order, caller: caller, day: payout.day, excluding: tried)
+                    let next = try placement.place(c, payout.order, owner: owner, day: payout.day, excluding: tried)
                     let billno = try Self.newBillno(c, mchID: next.merchantID, day: payout.day)
-                    let moved = payout.moved(to: next, billno: billno, order: payout.order)
+                    var moved = payout.moved(to: next, billno: billno, order: payout.order)
+                    // Its new send has the grace of a fresh one before the reconciler may take it.
+                    moved.nextCheckAt = clock().addingTimeInterval(schedule.sendingGrace).microseconds
                     try c.run([try PayoutLedger.update(from: payout, to: moved), PayoutLedger.insertSend(moved),
                                try PayoutLedger.audit(moved, action: "payout.rerouted", actor: actor, requestID: requestID,
                                                       extra: ["from_merchant": payout.merchant, "from_billno": payout.billno, "after": failure.code])])

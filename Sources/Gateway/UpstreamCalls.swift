@@ -5,6 +5,9 @@ import WeChatPay
 /// The WeChat calls a payout makes, built from what the gateway recorded — so a resend
 /// of a billno is always the identical request (re-entrancy, reference §4.2).
 enum UpstreamCalls {
+    /// The APIs that send money (as `payout_attempts.api` records them); the others only ask.
+    static let sendAPIs = ["sendredpack", "sendgroupredpack"]
+
     /// sendredpack, or sendgroupredpack for a fission packet.
     static func send(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<SendResult>, PayoutLedger.Attempt) {
         let fields = RedPacketFields(billno: payout.billno, merchantID: payout.mchID, appID: payout.appID, sendName: payout.sendName,

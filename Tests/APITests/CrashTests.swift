@@ -53,5 +53,23 @@ struct CrashTests {
         #expect(accepted == 1)
         let reserved = try await pool.query("SELECT coalesce(sum(amount_fen), 0)::int8 FROM merchant_usage").first!.decode(column: 0, as: Int64.self)
         #expect(reserved == 100, "its reservations stay until the outcome is known")
+
+        // `hongbao reconcile --all` settles it from WeChat's own record: the billno the killed
+        // gateway sent was paid once, and is neither paid again nor replaced.
+        try await sim.setFaults(nil)
+        try await Task.sleep(for: .seconds(3)) // the simulator finishes the killed send's 3-second answer
+        try await sim.advanceClock(seconds: 5)
+        let reconcile = try Hongbao.run(["reconcile", "--all", "--json", "--merchants", fixture.directory.path],
+                                        environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
+        #expect(reconcile.status == 0, "\(reconcile.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(reconcile.out.utf8)) as? [String: Any])
+        // Settled from gethbinfo, or — if the simulator had not yet kept the killed send — resent
+        // under the same billno; either way one look.
+        let outcomes = try #require(report["outcomes"] as? [String: Int])
+        #expect(report["looked"] as? Int == 1 && (outcomes["settled"] ?? 0) + (outcomes["resent"] ?? 0) == 1)
+        let after = try #require(try await pool.query("SELECT status, billno FROM payouts").first?.decode((String, String).self))
+        #expect(after.0 == "sent" && after.1 == billno)
+        let ledger = try await sim.ledger()
+        #expect(ledger.packets.map(\.billno) == [billno], "one debit, under the billno accepted before the crash")
     }
 }

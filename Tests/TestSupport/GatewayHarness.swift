@@ -97,6 +97,25 @@ public final class GatewayHarness: Sendable {
         self.accounts = accounts
     }
 
+    /// A reconciler over this gateway's database, entities and transport, whose clock
+    /// runs `offset` seconds ahead (to reach backoffs, the 24-hour refund or the 30-day window).
+    public func reconciler(offset: TimeInterval = 0, settings: ReconcilerSettings = ReconcilerSettings()) -> Reconciler {
+        Reconciler(pool: appPool, registry: registry, client: WeChatPayClient(transport: transport),
+                   states: MerchantStateCache(store: MerchantStateStore(pool: appPool), maxAge: .milliseconds(1)),
+                   settings: settings, clock: { Date().addingTimeInterval(offset) }, logger: Self.quiet)
+    }
+
+    /// Attempts recorded for a payout, oldest first: (api, outcome, err_code).
+    public func attempts(_ id: UUID) async throws -> [(api: String, outcome: String, code: String?)] {
+        try await pool.query("SELECT api, outcome, err_code FROM payout_attempts WHERE payout_id = $1 ORDER BY id", [id]).rows
+            .map { try $0.decode((String, String, String?).self) }
+    }
+
+    /// Outbox events for a payout, oldest first.
+    public func events(_ id: UUID) async throws -> [String] {
+        try await pool.query("SELECT event FROM outbox WHERE payout_id = $1 ORDER BY id", [id]).rows.map { try $0.decode(column: 0, as: String.self) }
+    }
+
     static let quiet: Logger = {
         var logger = Logger(label: "test.gateway")
         logger.logLevel = .critical

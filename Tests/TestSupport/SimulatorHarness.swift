@@ -140,6 +140,11 @@ public final class SimulatorHarness: Sendable {
         let _: [String: AnyCodableScalar] = try await control("POST", "/_sim/clock", body: ["advance_seconds": seconds])
     }
 
+    /// Holds the sim clock still, so a test sees the same sim time however slowly it runs.
+    public func freezeClock(_ frozen: Bool = true) async throws {
+        let _: [String: AnyCodableScalar] = try await control("POST", "/_sim/clock", body: ["freeze": frozen])
+    }
+
     public func setFaults(_ plan: FaultPlan?) async throws {
         if let plan {
             let _: [FaultPlan] = try await control("POST", "/_sim/faults", body: plan)
@@ -220,9 +225,9 @@ public struct SummaryBody: Decodable, Sendable {
 
 /// A JSON value that is a number or a string (for answers whose shape tests ignore).
 public enum AnyCodableScalar: Decodable, Sendable {
-    case number(Double), string(String)
+    case number(Double), string(String), bool(Bool)
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let d = try? c.decode(Double.self) { self = .number(d) } else { self = .string(try c.decode(String.self)) }
+        if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let d = try? c.decode(Double.self) { self = .number(d) } else { self = .string(try c.decode(String.self)) }
     }
 }

@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             Loads the merchants directory at start (and refuses to start when it does not \\
             load); SIGHUP or `hongbao merchant reload` loads it again. Work as a login role \\
             that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \\
-            lines on stderr; LOG_LEVEL sets the level.
+            lines on stderr; LOG_LEVEL sets the level. The reconciler runs inside serve \\
+            (--no-reconcile or HONGBAO_RECONCILE=off to leave it to other instances).
 
             Example:
               DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -33,17 +34,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: ArgumentHelp("Seconds between checks of the merchant reload generation (the backstop for a missed NOTIFY).", valueName: "seconds"))
-    var reloadPollSeconds: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_RELOAD_POLL_SECONDS"] ?? "") ?? 30
+    var reloadPollSeconds: Int = Environment.int("HONGBAO_RELOAD_POLL_SECONDS") ?? 30
     @Option(help: ArgumentHelp("How long a POST waits for WeChat's answer before answering 202 (the send goes on).", valueName: "ms"))
-    var sendDeadlineMs: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_SEND_DEADLINE_MS"] ?? "") ?? 5000
-    @Option(help: ArgumentHelp("Timeout of one call to WeChat, in milliseconds.", valueName: "ms"))
-    var upstreamTimeoutMs: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_UPSTREAM_TIMEOUT_MS"] ?? "") ?? 10_000
+    var sendDeadlineMs: Int = Environment.int("HONGBAO_SEND_DEADLINE_MS") ?? 5000
+    @OptionGroup var upstream: UpstreamOptions
+    @Flag(inversion: .prefixedNo, help: "Run the reconciler in this instance (several instances share its work safely).")
+    var reconcile = ProcessInfo.processInfo.environment["HONGBAO_RECONCILE"] != "off"
+    @OptionGroup var reconciler: ReconcilerOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...3600).contains(reloadPollSeconds) else { throw ValidationError("--reload-poll-seconds must be between 1 and 3600") }
         guard (1...120_000).contains(sendDeadlineMs) else { throw ValidationError("--send-deadline-ms must be between 1 and 120000") }
-        guard (100...120_000).contains(upstreamTimeoutMs) else { throw ValidationError("--upstream-timeout-ms must be between 100 and 120000") }
+        guard reconciler.sendingGraceSeconds * 1000 > upstream.upstreamTimeoutMs else {
+            throw ValidationError("--sending-grace-seconds must be longer than --upstream-timeout-ms, or the reconciler would take over sends still in flight")
+        }
     }
 
     func run() async throws {
@@ -60,14 +65,17 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = try await database.connect()
         defer { pool.close() }
         await warnAboutPrivileges(pool, logger: logger)
-        let transport = HTTPSClient(settings: TransportSettings(totalTimeout: .milliseconds(upstreamTimeoutMs)))
+        let transport = upstream.client()
         defer { transport.shutdown() }
-        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
-                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool)),
-                                  settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs)),
+        let client = WeChatPayClient(transport: transport)
+        let states = MerchantStateCache(store: MerchantStateStore(pool: pool))
+        let engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states,
+                                  settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule),
                                   logger: Logger(label: "hongbao.engine"))
+        let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states, settings: reconciler.settings) : nil
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
-                                       dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine, logger: logger))
+                                       dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
+                                                                         reconciler: reconciling, logger: logger))
         try await app.runService()
     }
 

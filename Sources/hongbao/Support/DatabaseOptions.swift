@@ -6,7 +6,7 @@ import Postgres
 /// environment (see `configuration`), never a flag, so no password lands in shell history.
 struct DatabaseOptions: ParsableArguments {
     @Option(help: "Most database connections this process opens.")
-    var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_DB_POOL_SIZE"] ?? "") ?? 16
+    var dbPoolSize: Int = Environment.int("HONGBAO_DB_POOL_SIZE") ?? 16
 
     func validate() throws {
         guard (1...512).contains(dbPoolSize) else { throw ValidationError("--db-pool-size must be between 1 and 512") }

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Gateway
+
+/// How the reconciler works: the same flags in `serve` (which runs it continuously) and
+/// `reconcile` (one run until nothing is due), each also settable by environment.
+struct ReconcilerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Payouts the reconciler claims per pass.", valueName: "n"))
+    var reconcileBatch: Int = Environment.int("HONGBAO_RECONCILE_BATCH") ?? 32
+    @Option(help: ArgumentHelp("Payouts the reconciler works on at once.", valueName: "n"))
+    var reconcileConcurrency: Int = Environment.int("HONGBAO_RECONCILE_CONCURRENCY") ?? 8
+    @Option(help: ArgumentHelp("How long a claim keeps other instances off a payout.", valueName: "seconds"))
+    var reconcileLeaseSeconds: Int = Environment.int("HONGBAO_RECONCILE_LEASE_SECONDS") ?? 300
+    @Option(help: ArgumentHelp("How long a send in progress belongs to the instance that accepted it before the reconciler takes it over "
+                               + "(longer than --upstream-timeout-ms).", valueName: "seconds"))
+    var sendingGraceSeconds: Int = Environment.int("HONGBAO_SENDING_GRACE_SECONDS") ?? 60
+
+    func validate() throws {
+        guard (1...1000).contains(reconcileBatch) else { throw ValidationError("--reconcile-batch must be between 1 and 1000") }
+        guard (1...256).contains(reconcileConcurrency) else { throw ValidationError("--reconcile-concurrency must be between 1 and 256") }
+        guard (10...86_400).contains(reconcileLeaseSeconds) else { throw ValidationError("--reconcile-lease-seconds must be between 10 and 86400") }
+        guard (5...3600).contains(sendingGraceSeconds) else { throw ValidationError("--sending-grace-seconds must be between 5 and 3600") }
+    }
+
+    var schedule: ReconcileSchedule { ReconcileSchedule(sendingGrace: TimeInterval(sendingGraceSeconds)) }
+
+    var settings: ReconcilerSettings {
+        ReconcilerSettings(batchSize: reconcileBatch, concurrency: reconcileConcurrency, lease: TimeInterval(reconcileLeaseSeconds), schedule: schedule)
+    }
+}
