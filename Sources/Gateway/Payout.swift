@@ -64,6 +64,11 @@ public struct Payout: Sendable, Equatable, Codable {
         order_send_name, order_client_ip, next_check_at
         """
 
+    /// `columns` of the table aliased `alias` (for a query that joins others).
+    static func columns(of alias: String) -> String {
+        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    }
+
     /// How many columns `columns` names (a query may select more after them).
     static let columnCount = 36
 

@@ -160,6 +160,12 @@ public final class PayoutEngine: Sendable {
     /// Asks WeChat now (gethbinfo) and records what it says.
     public func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout? {
         guard let payout = try await load(id, tenant: caller.tenantID) else { return nil }
+        return try await refresh(payout, actor: caller.actor, requestID: requestID)
+    }
+
+    /// Asks WeChat now about any tenant's payout (an operator: `hongbao payouts refresh`).
+    public func refresh(_ payout: Payout, actor: String, requestID: String?) async throws -> Payout {
+        let id = payout.id
         guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
             throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
         }
@@ -171,7 +177,7 @@ public final class PayoutEngine: Sendable {
             }
             // Another writer may have moved the payout to a new billno meanwhile: the answer is about the old one.
             guard fresh.billno == payout.billno, fresh.mchID == payout.mchID else { return fresh }
-            return try QueryApplication.apply(c, fresh, outcome, attempt, actor: caller.actor, requestID: requestID, schedule: schedule, checks: 0)
+            return try QueryApplication.apply(c, fresh, outcome, attempt, actor: actor, requestID: requestID, schedule: schedule, checks: 0)
         }
     }
 
