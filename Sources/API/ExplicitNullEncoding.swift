@@ -39,6 +39,31 @@ extension Components.Schemas.Redpack {
     }
 }
 
+extension Components.Schemas.Transfer {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(status, forKey: .status)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(merchant, forKey: .merchant)
+        try container.encode(mchId, forKey: .mchId)
+        try container.encode(partnerTradeNo, forKey: .partnerTradeNo)
+        try container.encode(appid, forKey: .appid)
+        try container.encode(openid, forKey: .openid)
+        try container.encode(amountFen, forKey: .amountFen)
+        try container.encode(description, forKey: .description)
+        try container.encode(checkName, forKey: .checkName)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(sentAt, forKey: .sentAt)
+        try container.encode(finalAt, forKey: .finalAt)
+        try container.encode(paymentNo, forKey: .paymentNo)
+        try container.encode(error, forKey: .error)
+    }
+}
+
 extension Components.Schemas.RedpackList {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -38,9 +38,15 @@ struct RedpackAPI: APIProtocol {
     func submit(_ order: PayoutOrder, caller: Caller, context: APIRequestContext) async throws -> (Bool, Components.Schemas.Redpack) {
         let submission = try await service.submit(order, caller: caller, idempotencyKey: try context.requiredIdempotencyKey(),
                                                   requestID: context.requestID, render: RedpackRendering.render)
+        let stored = try Self.answer(submission)
+        return (stored.status == 201, try RedpackRendering.decode(stored))
+    }
+
+    /// The stored answer of a submission, or its refusal as a Problem.
+    static func answer(_ submission: PayoutEngine.Submission) throws -> StoredResponse {
         switch submission {
         case .answered(let stored):
-            return (stored.status == 201, try RedpackRendering.decode(stored))
+            return stored
         case .invalid(let problems):
             throw Problem(.invalidField, detail: "Invalid value\(problems.count == 1 ? "" : "s"): \(problems.map(\.field).joined(separator: ", ")).",
                           errors: problems.map { .init(field: $0.field, message: $0.message) })
@@ -77,13 +83,15 @@ struct RedpackAPI: APIProtocol {
 
     func getRedpack(_ input: Operations.GetRedpack.Input) async throws -> Operations.GetRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        guard let id = UUID(uuidString: input.path.id), let payout = try await service.payout(id, caller: caller) else { throw Self.notFound }
+        guard let id = UUID(uuidString: input.path.id), let payout = try await service.payout(id, caller: caller), payout.kind != .transfer else {
+            throw Self.notFound
+        }
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(RedpackRendering.redpack(payout))))
     }
 
     func refreshRedpack(_ input: Operations.RefreshRedpack.Input) async throws -> Operations.RefreshRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        guard let id = UUID(uuidString: input.path.id) else { throw Self.notFound }
+        guard let id = UUID(uuidString: input.path.id), try await service.payout(id, caller: caller)?.kind != .transfer else { throw Self.notFound }
         let payout: Payout?
         do { payout = try await service.refresh(id, caller: caller, requestID: context.requestID) } catch let error as GatewayError {
             throw Problem(.unavailable, detail: error.message, retryAfterSeconds: 60)

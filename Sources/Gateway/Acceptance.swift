@@ -46,7 +46,7 @@ struct Acceptance {
                 return .refused(PlacementRefusal(exclusions: merged, tenantBudget: nil))
             case .candidates(let list):
                 let merchant = list[0]
-                try await rings.ensure(pool, mchID: merchant.merchantID, limit: merchant.limits.perMinute)
+                try await rings.ensure(pool, mchID: order.kind.usageKey(merchant.merchantID), limit: order.kind.limits(of: merchant).perMinute)
                 do {
                     let statements = try self.statements(on: merchant, stripe: stripe)
                     let results = try await pool.pipeline(statements)
@@ -78,17 +78,17 @@ struct Acceptance {
                 ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
                 """, Self.duplicate, [caller.tenantID, idempotencyKey, requestHash, payoutID]),
         ]
-        statements += Reservations.reserveMerchant(mchID: merchant.merchantID, openID: order.openID, day: dayText, amountFen: order.amountFen,
-                                                   limits: merchant.limits)
+        statements += Reservations.reserveMerchant(mchID: order.kind.usageKey(merchant.merchantID), openID: order.openID, day: dayText,
+                                                   amountFen: order.amountFen, limits: order.kind.limits(of: merchant))
         statements += Reservations.reserveTenant(tenant: caller.tenantID, day: dayText, stripe: stripe, amountFen: order.amountFen,
                                                  budget: caller.dailyBudgetFen)
         statements.append(PipelineStatement("""
             WITH p AS (
                 INSERT INTO payouts (id, tenant_id, kind, mode, status, day, merchant, mch_id, billno, appid, openid, amount_fen, total_num,
                                      wishing, act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, request_id, usage_stripe,
-                                     created_at, updated_at, order_send_name, order_client_ip, next_check_at)
+                                     created_at, updated_at, order_send_name, order_client_ip, next_check_at, check_name, re_user_name, description)
                 VALUES ($1, $2, $3, $4, 'sending', $5::date, $6, $7, $7 || $8 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0'),
-                        $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25, $26)
+                        $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25, $26, $27, $28, $29)
                 RETURNING *),
             s AS (INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state)
                   SELECT mch_id, billno, id, merchant, send_name, client_ip, 'open' FROM p)
@@ -97,7 +97,7 @@ struct Acceptance {
                   day.compact, order.appID, order.openID, order.amountFen, Int32(order.totalNum), order.wishing, order.actName, order.remark,
                   Placement.sendName(order, on: merchant), order.sceneID, order.riskInfo, Placement.clientIP(order, on: merchant),
                   try order.metadata.map { try PostgresJSON(encoding: $0) }, requestID, stripe, now, order.sendName, order.clientIP,
-                  now.addingTimeInterval(sendingGrace)]))
+                  now.addingTimeInterval(sendingGrace), order.checkName, order.userName, order.description]))
         // The billno is made by the insert, so the record reads it from the row just written.
         statements.append(PipelineStatement("""
             SELECT audit_append($1, $2, $3, 'payout.accepted', tenant_id, merchant, id, $4,

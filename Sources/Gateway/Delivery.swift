@@ -29,7 +29,7 @@ struct Delivery {
             let current = payout
             let verdict = await SendVerdict.from(outcome) { [client] in
                 let (answer, _) = await UpstreamCalls.query(current, as: merchant, client: client)
-                if case .success(let info) = answer { return info.status }
+                if case .success(let status) = answer { return status.target }
                 return nil
             }
             let result: Settlement.Result

@@ -4,7 +4,8 @@ import Postgres
 
 /// One payout as the gateway records it (table `payouts`).
 public struct Payout: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable { case normal, group }
+    /// A red packet (normal or group), or an enterprise payment to the user's balance.
+    public enum Kind: String, Sendable, Codable { case normal, group, transfer }
 
     /// The last definite or uncertain upstream answer, when it was not a success.
     public struct Failure: Sendable, Equatable, Codable {
@@ -41,6 +42,11 @@ public struct Payout: Sendable, Equatable, Codable {
     public let sceneID: String?
     public let riskInfo: String?
     public var clientIP: String?
+    /// Transfers only: WeChat's real-name check (NO_CHECK / FORCE_CHECK), the name checked,
+    /// and the payment's description (`desc`).
+    public let checkName: String?
+    public let userName: String?
+    public let description: String?
     public let metadata: [String: String]?
     let orderSendName: String?
     let orderClientIP: String?
@@ -61,7 +67,7 @@ public struct Payout: Sendable, Equatable, Codable {
         id, tenant_id, kind, mode, status, day::text, merchant, mch_id, billno, appid, openid, amount_fen, total_num, wishing, \
         act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, send_listid, detail_id, refund_amount_fen, \
         receivers, error_code, error_message, error_class, created_at, updated_at, sent_at, final_at, usage_stripe, \
-        order_send_name, order_client_ip, next_check_at
+        order_send_name, order_client_ip, next_check_at, check_name, re_user_name, description
         """
 
     /// `columns` of the table aliased `alias` (for a query that joins others).
@@ -70,7 +76,7 @@ public struct Payout: Sendable, Equatable, Codable {
     }
 
     /// How many columns `columns` names (a query may select more after them).
-    static let columnCount = 36
+    static let columnCount = 39
 
     init(row: PostgresRow) throws {
         id = try row.decode(column: 0)
@@ -110,6 +116,9 @@ public struct Payout: Sendable, Equatable, Codable {
         orderSendName = try row.decode(column: 33)
         orderClientIP = try row.decode(column: 34)
         nextCheckAt = try row.decode(column: 35)
+        checkName = try row.decode(column: 36)
+        userName = try row.decode(column: 37)
+        description = try row.decode(column: 38)
     }
 
     /// What a status change alters; nil leaves a field as it is (`.some(nil)` clears it).
@@ -157,7 +166,8 @@ public struct Payout: Sendable, Equatable, Codable {
     /// The tenant's order, as it was accepted (to place it again on another entity).
     var order: PayoutOrder {
         PayoutOrder(kind: kind, appID: appID, openID: openID, amountFen: amountFen, totalNum: totalNum, wishing: wishing, actName: actName,
-                    remark: remark, sendName: orderSendName, sceneID: sceneID, riskInfo: riskInfo, clientIP: orderClientIP, metadata: metadata)
+                    remark: remark, sendName: orderSendName, sceneID: sceneID, riskInfo: riskInfo, clientIP: orderClientIP, metadata: metadata,
+                    checkName: checkName, userName: userName, description: description)
     }
 
     static func enumValue<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
@@ -165,8 +175,20 @@ public struct Payout: Sendable, Equatable, Codable {
         return value
     }
 
+    /// The key its merchant's usage is counted under (`Payout.Kind.usageKey`).
+    var usageKey: String { kind.usageKey(mchID) }
+
     /// Its chain in the audit log: one of the tenant's 16 stripes, chosen by payout id.
     var auditChain: String { AuditChains.payout(tenant: tenantID, payout: id) }
+}
+
+extension Payout.Kind {
+    /// WeChat counts enterprise payment apart from red packets: its daily amount, per-user
+    /// count and per-minute ring live in the same usage tables under `mch_id:transfer`.
+    func usageKey(_ mchID: String) -> String { self == .transfer ? mchID + ":transfer" : mchID }
+
+    /// The merchant limits this kind is held to.
+    func limits(of merchant: any MerchantConfig) -> MerchantLimits { self == .transfer ? merchant.transferLimits : merchant.limits }
 }
 
 extension Int32 {

@@ -7,17 +7,27 @@ import Postgres
 /// transaction body or all at once in a pipeline.
 enum PayoutLedger {
     /// Webhook events (DESIGN.md §6), written in the transaction of the change.
-    enum Event: String {
-        case sent = "redpack.sent", received = "redpack.received", refunded = "redpack.refunded"
-        case failed = "redpack.failed", needsAttention = "redpack.needs_attention"
-
-        static func on(_ status: PayoutStatus) -> Event? {
-            switch status {
-            case .sent: .sent
-            case .received: .received
-            case .refunded: .refunded
-            case .failed: .failed
-            case .needsAttention: .needsAttention
+    /// The outbox event a status change is announced with, by kind: red packets
+    /// `redpack.sent|received|refunded|failed|needs_attention`; transfers
+    /// `transfer.processing|succeeded|failed|needs_attention` (money back after a debit is
+    /// a failed transfer to the tenant).
+    enum Event {
+        static func on(_ status: PayoutStatus, kind: Payout.Kind) -> String? {
+            if kind == .transfer {
+                return switch status {
+                case .sent: "transfer.processing"
+                case .received: "transfer.succeeded"
+                case .refunded, .failed: "transfer.failed"
+                case .needsAttention: "transfer.needs_attention"
+                default: nil
+                }
+            }
+            return switch status {
+            case .sent: "redpack.sent"
+            case .received: "redpack.received"
+            case .refunded: "redpack.refunded"
+            case .failed: "redpack.failed"
+            case .needsAttention: "redpack.needs_attention"
             default: nil
             }
         }
@@ -96,16 +106,16 @@ enum PayoutLedger {
 
     /// An outbox row when the status change is one tenants hear about.
     static func emit(_ payout: Payout) throws -> PipelineStatement? {
-        guard let event = Event.on(payout.status) else { return nil }
-        let payload: [String: String] = ["event": event.rawValue, "payout_id": payout.id.uuidString.lowercased(), "status": payout.status.rawValue,
+        guard let event = Event.on(payout.status, kind: payout.kind) else { return nil }
+        let payload: [String: String] = ["event": event, "kind": payout.kind.rawValue, "payout_id": payout.id.uuidString.lowercased(), "status": payout.status.rawValue,
                                          "amount_fen": String(payout.amountFen), "billno": payout.billno, "merchant": payout.merchant]
         return PipelineStatement("INSERT INTO outbox (tenant_id, payout_id, event, payload) VALUES ($1, $2, $3, $4)",
-                                 [payout.tenantID, payout.id, event.rawValue, PostgresJSON(object: payload)])
+                                 [payout.tenantID, payout.id, event, PostgresJSON(object: payload)])
     }
 
     /// Gives back every reservation of a payout that paid nothing.
     static func releaseAll(_ payout: Payout) -> [PipelineStatement] {
-        Reservations.releaseMerchant(mchID: payout.mchID, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
+        Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
             + [Reservations.releaseTenant(tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)]
     }
 }

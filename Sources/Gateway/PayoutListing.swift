@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// Filters of `GET /v1/redpacks`.
+/// Filters of `GET /v1/redpacks` (red packets only; transfers are read one by one).
 public struct PayoutFilter: Sendable, Equatable {
     public var status: PayoutStatus?
     public var openID: String?
@@ -42,7 +42,7 @@ enum PayoutListing {
         }
         let rows = try await pool.query("""
             SELECT \(Payout.columns) FROM payouts
-            WHERE tenant_id = $1
+            WHERE tenant_id = $1 AND kind <> 'transfer'
               AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR openid = $3) AND ($4::text IS NULL OR merchant = $4)
               AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
               AND ($7::timestamptz IS NULL OR (created_at, id) < ($7, $8))

@@ -18,10 +18,14 @@ public struct PayoutOrder: Sendable, Equatable, Codable {
     public let riskInfo: String?
     public let clientIP: String?
     public let metadata: [String: String]?
+    /// Transfers only (nil for red packets, so their canonical hash is what it always was).
+    public let checkName: String?
+    public let userName: String?
+    public let description: String?
 
     public init(kind: Payout.Kind, appID: String, openID: String, amountFen: Int64, totalNum: Int = 1, wishing: String, actName: String,
                 remark: String, sendName: String? = nil, sceneID: String? = nil, riskInfo: String? = nil, clientIP: String? = nil,
-                metadata: [String: String]? = nil) {
+                metadata: [String: String]? = nil, checkName: String? = nil, userName: String? = nil, description: String? = nil) {
         self.kind = kind
         self.appID = appID
         self.openID = openID
@@ -35,6 +39,16 @@ public struct PayoutOrder: Sendable, Equatable, Codable {
         self.riskInfo = riskInfo
         self.clientIP = clientIP
         self.metadata = metadata
+        self.checkName = checkName
+        self.userName = userName
+        self.description = description
+    }
+
+    /// An enterprise payment (企业付款到零钱) to `openID`'s balance under `appID` (mch_appid).
+    public static func transfer(appID: String, openID: String, amountFen: Int64, description: String, checkName: String = "NO_CHECK",
+                                userName: String? = nil, clientIP: String? = nil, metadata: [String: String]? = nil) -> PayoutOrder {
+        PayoutOrder(kind: .transfer, appID: appID, openID: openID, amountFen: amountFen, wishing: "", actName: "", remark: "", clientIP: clientIP,
+                    metadata: metadata, checkName: checkName, userName: userName, description: description)
     }
 
     /// Per share: what WeChat's amount and scene_id rules apply to.

@@ -29,6 +29,12 @@ public enum PayoutOrderRules {
         }
         token("appid", order.appID, max: 32)
         token("openid", order.openID, max: 32, extra: [0x2D, 0x5F])
+        metadataProblems(order, &problems)
+        if order.kind == .transfer {
+            // The field checks report through `text`, which appends to `problems` itself.
+            let extra = transferProblems(order, text: text)
+            return problems + extra
+        }
         text("wishing", order.wishing, max: 128, required: true)
         text("act_name", order.actName, max: 32, required: true)
         text("remark", order.remark, max: 256, required: true)
@@ -44,6 +50,8 @@ public enum PayoutOrderRules {
         case .group:
             if !groupShares.contains(order.totalNum) { problems.append(FieldProblem("total_num", "must be 3–20 for a group red packet")) }
             if order.clientIP != nil { problems.append(FieldProblem("client_ip", "is not sent for group red packets")) }
+        case .transfer:
+            break // checked by transferProblems
         }
         if order.amountFen <= 0 {
             problems.append(FieldProblem("amount_fen", "must be positive"))
@@ -56,12 +64,44 @@ public enum PayoutOrderRules {
                 problems.append(FieldProblem("amount_fen", "\(what.isEmpty ? "" : what + " ")must be 1–499900 fen with a scene_id"))
             }
         }
-        if let metadata = order.metadata {
-            if metadata.count > metadataKeys { problems.append(FieldProblem("metadata", "may hold at most \(metadataKeys) keys")) }
-            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-                if key.isEmpty || key.unicodeScalars.count > 40 { problems.append(FieldProblem("metadata.\(key)", "keys must be 1–40 characters")) }
-                if value.unicodeScalars.count > 500 { problems.append(FieldProblem("metadata.\(key)", "must be at most 500 characters")) }
-            }
+        if order.checkName != nil || order.userName != nil || order.description != nil {
+            problems.append(FieldProblem("check_name", "is for transfers only"))
+        }
+        return problems
+    }
+
+    static func metadataProblems(_ order: PayoutOrder, _ problems: inout [FieldProblem]) {
+        guard let metadata = order.metadata else { return }
+        if metadata.count > metadataKeys { problems.append(FieldProblem("metadata", "may hold at most \(metadataKeys) keys")) }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            if key.isEmpty || key.unicodeScalars.count > 40 { problems.append(FieldProblem("metadata.\(key)", "keys must be 1–40 characters")) }
+            if value.unicodeScalars.count > 500 { problems.append(FieldProblem("metadata.\(key)", "must be at most 500 characters")) }
+        }
+    }
+
+    /// Enterprise payment (reference §3.6, §4.4): a description, the real-name check, an
+    /// amount of at least 1 yuan (the merchant's own ceiling applies in routing).
+    public static let transferMinimumFen: Int64 = 100
+    public static let transferMaximumFen: Int64 = 2_000_000
+
+    static func transferProblems(_ order: PayoutOrder, text: (String, String?, Int, Bool) -> Void) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        text("description", order.description, 100, true)
+        switch order.checkName {
+        case "NO_CHECK":
+            if order.userName != nil { problems.append(FieldProblem("re_user_name", "is only sent with check_name FORCE_CHECK")) }
+        case "FORCE_CHECK":
+            text("re_user_name", order.userName, 64, true)
+        default:
+            problems.append(FieldProblem("check_name", "must be NO_CHECK or FORCE_CHECK"))
+        }
+        if let ip = order.clientIP, !isIPv4(ip) { problems.append(FieldProblem("client_ip", "must be an IPv4 address")) }
+        if !(transferMinimumFen...transferMaximumFen).contains(order.amountFen) {
+            problems.append(FieldProblem("amount_fen", "must be \(transferMinimumFen)–\(transferMaximumFen) fen for a transfer"))
+        }
+        if order.totalNum != 1 || !order.wishing.isEmpty || !order.actName.isEmpty || !order.remark.isEmpty || order.sendName != nil
+            || order.sceneID != nil || order.riskInfo != nil {
+            problems.append(FieldProblem("kind", "a transfer carries no red packet fields"))
         }
         return problems
     }

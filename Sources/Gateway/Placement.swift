@@ -28,7 +28,7 @@ struct Placement {
 
     func route(_ order: PayoutOrder, owner: PayoutOwner) -> RouteRequest {
         RouteRequest(tenant: owner.tenantName, mode: owner.mode, appID: order.appID, openID: order.openID,
-                     kind: order.kind == .group ? .group(shares: order.totalNum) : .normal,
+                     kind: Self.packetKind(order),
                      amountFen: order.amountFen, hasScene: order.sceneID != nil)
     }
 
@@ -61,18 +61,27 @@ struct Placement {
         }
     }
 
+    static func packetKind(_ order: PayoutOrder) -> RouteRequest.PacketKind {
+        switch order.kind {
+        case .normal: .normal
+        case .group: .group(shares: order.totalNum)
+        case .transfer: .transfer
+        }
+    }
+
     /// The entity's reservations inside the caller's transaction, undone together when one
     /// refuses. The slot ring is grown here when a refusal finds it shorter than the limit
     /// (its first use on this path, or a raised limit).
     static func reserve(_ c: PostgresConnection, _ merchant: any MerchantConfig, _ order: PayoutOrder, day: String) throws {
-        let statements = Reservations.reserveMerchant(mchID: merchant.merchantID, openID: order.openID, day: day, amountFen: order.amountFen,
-                                                      limits: merchant.limits)
+        let key = order.kind.usageKey(merchant.merchantID)
+        let limits = order.kind.limits(of: merchant)
+        let statements = Reservations.reserveMerchant(mchID: key, openID: order.openID, day: day, amountFen: order.amountFen, limits: limits)
         try c.savepoint {
             try c.run(statements[0])
             do {
                 _ = try c.savepoint { try c.run(statements[1]) }
             } catch let error as PostgresError where Reservations.Refusal(error) == .perMinute {
-                try c.run(Reservations.ensureRateSlots(mchID: merchant.merchantID, limit: merchant.limits.perMinute))
+                try c.run(Reservations.ensureRateSlots(mchID: key, limit: limits.perMinute))
                 try c.run(statements[1])
             }
             try c.run(statements[2])
@@ -82,11 +91,11 @@ struct Placement {
     /// What WeChat's fields become on this entity: the sender name and calling IP.
     static func sendName(_ order: PayoutOrder, on merchant: any MerchantConfig) -> String { order.sendName ?? merchant.sendName }
 
-    /// sendredpack wants the calling machine's IPv4. The tenant's `client_ip`, else the
+    /// sendredpack and transfers want the calling machine's IPv4. The tenant's `client_ip`, else the
     /// entity's first whitelisted egress IP, else loopback (WeChat checks the whitelist
     /// against the connection, not this field).
     static func clientIP(_ order: PayoutOrder, on merchant: any MerchantConfig) -> String? {
-        guard order.kind == .normal else { return nil }
+        guard order.kind != .group else { return nil }
         return order.clientIP ?? merchant.egressIPs.first(where: PayoutOrderRules.isIPv4) ?? "127.0.0.1"
     }
 }

@@ -233,7 +233,7 @@ public final class Reconciler: Sendable {
 
     /// gethbinfo answered with a status: record it (`QueryApplication`), unless the payout
     /// moved to another billno meanwhile.
-    func applyQuery(_ item: DuePayouts.Claimed, _ answer: CallOutcome<RedPacketInfo>, _ attempt: PayoutLedger.Attempt) async throws -> Outcome {
+    func applyQuery(_ item: DuePayouts.Claimed, _ answer: CallOutcome<StatusAnswer>, _ attempt: PayoutLedger.Attempt) async throws -> Outcome {
         let claimed = item.payout
         let schedule = settings.schedule
         let checks = item.checks

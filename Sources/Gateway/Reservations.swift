@@ -105,7 +105,7 @@ enum Reservations {
         let fen = min(refundFen, payout.amountFen)
         return [
             PayoutLedger.required("UPDATE merchant_usage SET amount_fen = amount_fen - $3 WHERE mch_id = $1 AND day = $2::date RETURNING 1",
-                                  "reservation_missing", [payout.mchID, payout.day, fen]),
+                                  "reservation_missing", [payout.usageKey, payout.day, fen]),
             PayoutLedger.required("UPDATE tenant_usage SET amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND day = $2::date AND stripe = $3 RETURNING 1",
                                   "reservation_missing", [payout.tenantID, payout.day, payout.usageStripe, fen]),
         ]

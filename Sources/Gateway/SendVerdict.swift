@@ -15,11 +15,12 @@ enum SendVerdict: Sendable {
     case unknown(Payout.Failure)
 
     /// The table from an answer to a verdict. `confirm` asks gethbinfo about an F-class
-    /// answer (SEND_FAILED): only a FAILED status makes it definite.
-    static func from(_ outcome: CallOutcome<SendResult>, confirm: () async -> RedPacketStatus?) async -> SendVerdict {
+    /// answer (SEND_FAILED): only a FAILED status makes it definite (for a transfer, too:
+    /// reference §5.3 says query, and only FAILED justifies a new number).
+    static func from(_ outcome: CallOutcome<SendAnswer>, confirm: () async -> PayoutStatus?) async -> SendVerdict {
         switch outcome {
-        case .success(let result):
-            return .paid(sendListID: result.sendListID)
+        case .success(let answer):
+            return .paid(sendListID: answer.orderID)
         case .notSent(let reason):
             // Nothing reached WeChat (DNS, refused connection, TLS handshake): no billno was seen.
             return .nothingPaid(Payout.Failure(code: Codes.notSent, message: reason, retryClass: "C"), coolDown: Cooldowns.notSent, failover: true)

@@ -93,7 +93,7 @@ struct Settlement {
         try await pool.transaction { c in
             try c.run(PayoutLedger.recordAttempt(payout, attempt))
             try c.run(PayoutLedger.closeSend(payout, state: "failed"))
-            try c.run(Reservations.releaseMerchant(mchID: payout.mchID, openID: payout.openID, day: payout.day, amountFen: payout.amountFen))
+            try c.run(Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen))
             if let coolDown {
                 try MerchantStateStore.coolDown(c, payout.merchant, until: Date().addingTimeInterval(TimeInterval(coolDown.components.seconds)),
                                                 code: failure.code, actor: "gateway")

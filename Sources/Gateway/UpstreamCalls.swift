@@ -3,48 +3,77 @@ import Merchants
 import WeChatPay
 
 /// The WeChat calls a payout makes, built from what the gateway recorded — so a resend
-/// of a billno is always the identical request (re-entrancy, reference §4.2).
+/// of a billno is always the identical request (re-entrancy, reference §4.2) — and their
+/// answers in the payout's terms (`UpstreamAnswers`).
 enum UpstreamCalls {
     /// The APIs that send money (as `payout_attempts.api` records them); the others only ask.
-    static let sendAPIs = ["sendredpack", "sendgroupredpack"]
+    static let sendAPIs = ["sendredpack", "sendgroupredpack", "transfers"]
 
-    /// sendredpack, or sendgroupredpack for a fission packet.
-    static func send(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<SendResult>, PayoutLedger.Attempt) {
-        let fields = RedPacketFields(billno: payout.billno, merchantID: payout.mchID, appID: payout.appID, sendName: payout.sendName,
-                                     openID: payout.openID, amountFen: payout.amountFen, wishing: payout.wishing, actName: payout.actName,
-                                     remark: payout.remark, sceneID: payout.sceneID, riskInfo: payout.riskInfo)
+    /// sendredpack, sendgroupredpack, or promotion/transfers, by the payout's kind.
+    static func send(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<SendAnswer>, PayoutLedger.Attempt) {
         let started = Date()
-        let outcome: CallOutcome<SendResult>
-        let api: String
+        let api = sendAPI(payout.kind)
+        let outcome: CallOutcome<SendAnswer>
         do {
             switch payout.kind {
             case .normal:
-                api = "sendredpack"
-                outcome = try await client.call(SendRedPack(packet: fields, clientIP: payout.clientIP ?? "127.0.0.1"), as: merchant.credentials)
+                outcome = try await client.call(SendRedPack(packet: fields(payout), clientIP: payout.clientIP ?? "127.0.0.1"), as: merchant.credentials)
+                    .map { SendAnswer(orderID: $0.sendListID) }
             case .group:
-                api = "sendgroupredpack"
-                outcome = try await client.call(SendGroupRedPack(packet: fields, shares: payout.totalNum), as: merchant.credentials)
+                outcome = try await client.call(SendGroupRedPack(packet: fields(payout), shares: payout.totalNum), as: merchant.credentials)
+                    .map { SendAnswer(orderID: $0.sendListID) }
+            case .transfer:
+                outcome = try await client.call(transfer(payout), as: merchant.credentials).map { SendAnswer(orderID: $0.paymentNumber) }
             }
         } catch {
             // Refused before sending (validated already when accepted, so a bug): nothing left.
-            let failure = WeChatPayFailure(code: "PARAM_ERROR", message: error.description, rule: ErrorCatalog.rule(for: "PARAM_ERROR", family: .redPacket))
-            let refused = CallOutcome<SendResult>.failure(failure)
-            return (refused, attempt(payout.kind == .group ? "sendgroupredpack" : "sendredpack", started, refused))
+            let family: ErrorCatalog.Family = payout.kind == .transfer ? .transfer : .redPacket
+            let refused = CallOutcome<SendAnswer>.failure(WeChatPayFailure(code: "PARAM_ERROR", message: error.description,
+                                                                            rule: ErrorCatalog.rule(for: "PARAM_ERROR", family: family)))
+            return (refused, attempt(api, started, refused))
         }
         return (outcome, attempt(api, started, outcome))
     }
 
-    /// gethbinfo for the payout's current billno.
-    static func query(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<RedPacketInfo>, PayoutLedger.Attempt) {
+    /// gethbinfo or gettransferinfo for the payout's current billno.
+    static func query(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<StatusAnswer>, PayoutLedger.Attempt) {
         let started = Date()
-        let outcome: CallOutcome<RedPacketInfo>
+        let outcome: CallOutcome<StatusAnswer>
+        let api = payout.kind == .transfer ? "gettransferinfo" : "gethbinfo"
         do {
-            outcome = try await client.call(QueryRedPack(billno: payout.billno, merchantID: payout.mchID, appID: payout.appID), as: merchant.credentials)
+            if payout.kind == .transfer {
+                outcome = try await client.call(QueryTransfer(tradeNumber: payout.billno, merchantID: payout.mchID, appID: payout.appID), as: merchant.credentials)
+                    .map { StatusAnswer($0, payout: payout) }
+            } else {
+                outcome = try await client.call(QueryRedPack(billno: payout.billno, merchantID: payout.mchID, appID: payout.appID), as: merchant.credentials)
+                    .map { StatusAnswer($0) }
+            }
         } catch {
-            let failure = WeChatPayFailure(code: "PARAM_ERROR", message: error.description, rule: ErrorCatalog.rule(for: "PARAM_ERROR", family: .redPacketQuery))
-            outcome = .failure(failure)
+            let family: ErrorCatalog.Family = payout.kind == .transfer ? .transferQuery : .redPacketQuery
+            outcome = .failure(WeChatPayFailure(code: "PARAM_ERROR", message: error.description, rule: ErrorCatalog.rule(for: "PARAM_ERROR", family: family)))
         }
-        return (outcome, attempt("gethbinfo", started, outcome))
+        return (outcome, attempt(api, started, outcome))
+    }
+
+    static func sendAPI(_ kind: Payout.Kind) -> String {
+        switch kind {
+        case .normal: "sendredpack"
+        case .group: "sendgroupredpack"
+        case .transfer: "transfers"
+        }
+    }
+
+    static func fields(_ payout: Payout) -> RedPacketFields {
+        RedPacketFields(billno: payout.billno, merchantID: payout.mchID, appID: payout.appID, sendName: payout.sendName, openID: payout.openID,
+                        amountFen: payout.amountFen, wishing: payout.wishing, actName: payout.actName, remark: payout.remark,
+                        sceneID: payout.sceneID, riskInfo: payout.riskInfo)
+    }
+
+    /// partner_trade_no is the payout's billno (the same layout fits its 32 characters).
+    static func transfer(_ payout: Payout) -> Transfer {
+        Transfer(tradeNumber: payout.billno, merchantID: payout.mchID, appID: payout.appID, openID: payout.openID,
+                 nameCheck: payout.checkName == Transfer.NameCheck.force.rawValue ? .force : .none, userName: payout.userName,
+                 amountFen: payout.amountFen, description: payout.description ?? "", clientIP: payout.clientIP ?? "127.0.0.1")
     }
 
     static func attempt<R>(_ api: String, _ started: Date, _ outcome: CallOutcome<R>) -> PayoutLedger.Attempt {

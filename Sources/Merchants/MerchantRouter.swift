@@ -4,7 +4,8 @@ import WeChatPay
 
 /// What is being sent, as far as routing cares.
 public struct RouteRequest: Sendable {
-    public enum PacketKind: Sendable { case normal, group(shares: Int), miniProgram }
+    /// What is sent: a red packet of some kind, or an enterprise payment (`transfer`).
+    public enum PacketKind: Sendable { case normal, group(shares: Int), miniProgram, transfer }
 
     public var tenant: String
     /// The API key's mode: only entities of the same mode may take it.
@@ -162,14 +163,21 @@ public final class MerchantRouter: Sendable {
                           _ usage: MerchantUsage, day: BusinessDay, now: Date) -> Exclusion? {
         if request.excluding.contains(profile.name) { return .alreadyTried }
         guard profile.mode == request.mode else { return .modeMismatch(entity: profile.mode, key: request.mode) }
-        let needed: AppIDType = if case .miniProgram = request.kind { .miniProgram } else { .officialAccount }
-        guard profile.appType == needed else { return .appIDType(profile.appType, needed: needed) }
+        let transfer = if case .transfer = request.kind { true } else { false }
+        if transfer {
+            // mch_appid: any appid bound to the merchant but a mobile app's (WeChat refuses those).
+            guard profile.appType != .app else { return .appIDType(profile.appType, needed: .officialAccount) }
+        } else {
+            let needed: AppIDType = if case .miniProgram = request.kind { .miniProgram } else { .officialAccount }
+            guard profile.appType == needed else { return .appIDType(profile.appType, needed: needed) }
+        }
         guard state.enabled else { return .disabled(reason: state.reason) }
-        guard let from = profile.eligibleFrom, day >= from else {
-            return .notQualified(profile.qualificationFacts.evaluate(on: day).reasons)
+        guard let from = transfer ? profile.transferEligibleFrom : profile.eligibleFrom, day >= from else {
+            let facts = profile.qualificationFacts
+            return .notQualified((transfer ? facts.evaluateTransfers(on: day) : facts.evaluate(on: day)).reasons)
         }
         guard profile.tenants.allows(request.tenant) else { return .tenantNotAllowed(request.tenant) }
-        let limits = profile.limits
+        let limits = transfer ? profile.transferLimits : profile.limits
         guard limits.accepts(perPacketFen: request.perPacketFen, hasScene: request.hasScene) else {
             let range = request.hasScene ? 1...MerchantLimits.sceneMaximumFen : limits.minFen...limits.maxFen
             return .amountOutOfRange(fen: request.perPacketFen, range: range, hasScene: request.hasScene)

@@ -11,6 +11,9 @@ struct RoutingProfile: Sendable {
     let eligibleFrom: BusinessDay?
     let tenants: TenantScope
     let limits: MerchantLimits
+    /// Enterprise payment: its first eligible day (nil while the product is off) and limits.
+    let transferEligibleFrom: BusinessDay?
+    let transferLimits: MerchantLimits
     let qualificationFacts: QualificationFacts
     let mode: MerchantMode
 
@@ -22,8 +25,12 @@ struct RoutingProfile: Sendable {
         eligibleFrom = facts.redpackEnabled
             ? Qualification.eligibleFrom(onboardedOn: facts.onboardedOn, tradingSince: facts.tradingSince)
             : nil
+        transferEligibleFrom = facts.transferEnabled
+            ? Qualification.eligibleFrom(onboardedOn: facts.onboardedOn, tradingSince: facts.tradingSince)
+            : nil
         tenants = merchant.tenants
         limits = merchant.limits
+        transferLimits = merchant.transferLimits
         mode = merchant.mode
     }
 }

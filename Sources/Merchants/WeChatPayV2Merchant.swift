@@ -15,6 +15,7 @@ public struct WeChatPayV2Merchant: MerchantConfig {
     public let credentials: MerchantCredentials
     public let qualificationFacts: QualificationFacts
     public let limits: MerchantLimits
+    public let transferLimits: MerchantLimits
     public let tenants: TenantScope
     public let priority: Int
     public let weight: Int
@@ -39,8 +40,11 @@ public struct WeChatPayV2Merchant: MerchantConfig {
         public let onboardedOn: BusinessDay
         public let tradingSince: BusinessDay
         public let redpackEnabled: Bool
+        /// Enterprise payment switched on in the merchant platform (off unless the file says so).
+        public let transferEnabled: Bool
         public let egressIPs: [String]?
         public let limits: LimitsDocument?
+        public let transferLimits: LimitsDocument?
         public let tenants: [String]
         public let priority: Int?
         public let weight: Int?
@@ -51,6 +55,7 @@ public struct WeChatPayV2Merchant: MerchantConfig {
             case kind, name, appids, cert, key, tenants, priority, weight, limits, mode
             case mchID = "mch_id", sendName = "send_name", apiKey = "api_key", baseURL = "base_url", caFile = "ca_file"
             case onboardedOn = "onboarded_on", tradingSince = "trading_since", redpackEnabled = "redpack_enabled", egressIPs = "egress_ips"
+            case transferEnabled = "transfer_enabled", transferLimits = "transfer_limits"
         }
 
         public init(from decoder: Decoder) throws {
@@ -68,8 +73,10 @@ public struct WeChatPayV2Merchant: MerchantConfig {
             onboardedOn = try Self.day(c, .onboardedOn)
             tradingSince = try Self.day(c, .tradingSince)
             redpackEnabled = try c.decode(Bool.self, forKey: .redpackEnabled)
+            transferEnabled = try c.decodeIfPresent(Bool.self, forKey: .transferEnabled) ?? false
             egressIPs = try c.decodeIfPresent([String].self, forKey: .egressIPs)
             limits = try c.decodeIfPresent(LimitsDocument.self, forKey: .limits)
+            transferLimits = try c.decodeIfPresent(LimitsDocument.self, forKey: .transferLimits)
             tenants = try c.decode([String].self, forKey: .tenants)
             priority = try c.decodeIfPresent(Int.self, forKey: .priority)
             weight = try c.decodeIfPresent(Int.self, forKey: .weight)
@@ -100,9 +107,11 @@ public struct WeChatPayV2Merchant: MerchantConfig {
             case perMinute = "per_minute", perUserPerDay = "per_user_per_day", minFen = "min_fen", maxFen = "max_fen", dailyFen = "daily_fen"
         }
 
-        public var resolved: MerchantLimits {
-            let d = MerchantLimits.defaults
-            return MerchantLimits(perMinute: perMinute ?? d.perMinute, perUserPerDay: perUserPerDay ?? d.perUserPerDay,
+        public var resolved: MerchantLimits { resolved(over: .defaults) }
+
+        /// These values over `d` where the file leaves one out.
+        public func resolved(over d: MerchantLimits) -> MerchantLimits {
+            MerchantLimits(perMinute: perMinute ?? d.perMinute, perUserPerDay: perUserPerDay ?? d.perUserPerDay,
                                   minFen: minFen ?? d.minFen, maxFen: maxFen ?? d.maxFen, dailyFen: dailyFen ?? d.dailyFen)
         }
     }
@@ -137,8 +146,11 @@ public struct WeChatPayV2Merchant: MerchantConfig {
         let weight = d.weight ?? 1
         guard weight >= 1 else { throw fail("weight", "must be at least 1") }
         let limits = d.limits?.resolved ?? .defaults
-        guard limits.perMinute >= 1, limits.perUserPerDay >= 1, limits.minFen >= 1, limits.minFen <= limits.maxFen, limits.dailyFen >= limits.maxFen else {
-            throw fail("limits", "need per_minute ≥ 1, per_user_per_day ≥ 1, 1 ≤ min_fen ≤ max_fen ≤ daily_fen")
+        let transferLimits = d.transferLimits?.resolved(over: .transferDefaults) ?? .transferDefaults
+        for (field, checked) in [("limits", limits), ("transfer_limits", transferLimits)] {
+            guard checked.perMinute >= 1, checked.perUserPerDay >= 1, checked.minFen >= 1, checked.minFen <= checked.maxFen, checked.dailyFen >= checked.maxFen else {
+                throw fail(field, "need per_minute ≥ 1, per_user_per_day ≥ 1, 1 ≤ min_fen ≤ max_fen ≤ daily_fen")
+            }
         }
         let apiKey: Secret
         do { apiKey = try d.apiKey.resolve(relativeTo: base, environment: environment) } catch { throw fail("api_key", error.reason) }
@@ -163,8 +175,9 @@ public struct WeChatPayV2Merchant: MerchantConfig {
         return WeChatPayV2Merchant(
             name: d.name, merchantID: d.mchID, appIDs: d.appids, sendName: d.sendName,
             credentials: MerchantCredentials(merchantID: d.mchID, baseURL: d.baseURL, apiKey: apiKey, identity: identity),
-            qualificationFacts: QualificationFacts(onboardedOn: d.onboardedOn, tradingSince: d.tradingSince, redpackEnabled: d.redpackEnabled),
-            limits: limits, tenants: d.tenants.contains("*") ? .all : .only(Set(d.tenants)), priority: priority, weight: weight,
+            qualificationFacts: QualificationFacts(onboardedOn: d.onboardedOn, tradingSince: d.tradingSince, redpackEnabled: d.redpackEnabled,
+                                                   transferEnabled: d.transferEnabled),
+            limits: limits, transferLimits: transferLimits, tenants: d.tenants.contains("*") ? .all : .only(Set(d.tenants)), priority: priority, weight: weight,
             egressIPs: d.egressIPs ?? [], mode: d.mode, certificate: summary, source: file)
     }
 }

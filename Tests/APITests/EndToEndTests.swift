@@ -64,7 +64,8 @@ struct EndToEndTests {
                 for _ in 0..<50 {
                     group.addTask {
                         let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "same")
-                        return response.status == .created ? try response.jsonObject()["id"] as? String : nil
+                        // 202 too: on a loaded machine a duplicate may wait past the deadline for the first.
+                        return [.created, .accepted].contains(response.status) ? try response.jsonObject()["id"] as? String : "status \(response.status)"
                     }
                 }
                 return try await group.reduce(into: [String?]()) { $0.append($1) }

@@ -26,6 +26,17 @@ struct ResponseEncodingTests {
         }
     }
 
+    @Test("every property of Transfer is encoded, nil ones as null")
+    func transfer() throws {
+        let transfer = Components.Schemas.Transfer(
+            id: "00000000-0000-0000-0000-000000000000", object: .transfer, status: .sending, mode: .test, merchant: "m", mchId: "1",
+            partnerTradeNo: "1", appid: "wx1", openid: "o", amountFen: 100, description: "d", checkName: .noCheck, metadata: nil,
+            createdAt: Date(), updatedAt: Date(), sentAt: nil, finalAt: nil, paymentNo: nil, error: nil)
+        let json = try keys(of: transfer)
+        #expect(json.count == Mirror(reflecting: transfer).children.count, "a property is missing from ExplicitNullEncoding.swift")
+        for key in ["metadata", "sent_at", "final_at", "payment_no", "error"] { #expect(json[key] is NSNull, "\(key)") }
+    }
+
     @Test("every property of RedpackList is encoded, next_cursor null on the last page")
     func list() throws {
         let list = Components.Schemas.RedpackList(data: [Self.emptyRedpack], hasMore: false, nextCursor: nil)

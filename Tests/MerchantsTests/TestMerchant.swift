@@ -13,6 +13,7 @@ struct TestMerchant: MerchantConfig {
     var credentials: MerchantCredentials
     var qualificationFacts: QualificationFacts
     var limits = MerchantLimits.defaults
+    var transferLimits = MerchantLimits.transferDefaults
     var tenants = TenantScope.all
     var priority = 10
     var weight = 1

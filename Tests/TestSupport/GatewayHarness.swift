@@ -36,15 +36,18 @@ public final class GatewayHarness: Sendable {
         public var priority: Int
         public var limits: String?
         public var simulatorLimits: SimAccountSpec.Limits?
+        /// Enterprise payment switched on (merchants.d `transfer_enabled`).
+        public var transfers: Bool
 
         public init(_ name: String, mchId: String, balanceFen: Int64 = 100_000_000, priority: Int = 10, limits: String? = nil,
-                    simulatorLimits: SimAccountSpec.Limits? = nil) {
+                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true) {
             self.name = name
             self.mchId = mchId
             self.balanceFen = balanceFen
             self.priority = priority
             self.limits = limits
             self.simulatorLimits = simulatorLimits
+            self.transfers = transfers
         }
     }
 
@@ -62,6 +65,7 @@ public final class GatewayHarness: Sendable {
             accounts[entity.name] = created
             try fixture.addSimulated(entity.name, created: created, baseURL: sim.baseURL, caFile: sim.server.caFile) { fields in
                 fields["priority"] = String(entity.priority)
+                fields["transfer_enabled"] = String(entity.transfers)
                 if let limits = entity.limits { fields["limits"] = limits }
             }
         }

@@ -101,6 +101,7 @@ struct BenchMerchant: MerchantConfig {
     let credentials: MerchantCredentials
     let qualificationFacts = QualificationFacts(onboardedOn: BusinessDay(iso: "2020-01-01")!, tradingSince: BusinessDay(iso: "2020-01-01")!, redpackEnabled: true)
     let limits = MerchantLimits.defaults
+    let transferLimits = MerchantLimits.transferDefaults
     let tenants = TenantScope.all
     let priority: Int
     let weight = 1
