@@ -1,7 +1,7 @@
-# hongbao — make run | make test | make bench   (see README.md)
+# hongbao — make run | make test | make bench | make chaos   (see README.md)
 SHELL := /bin/bash
 
-.PHONY: deps build run test bench pg-start pg-stop
+.PHONY: deps build run test bench chaos pg-start pg-stop
 
 deps:
 	@bash scripts/deps.sh
@@ -20,6 +20,10 @@ test: deps
 # Benchmarks, printed as ratios against baselines measured in the same run.
 bench: deps
 	@bash scripts/bench.sh
+
+# The crash and fault suite at full size (2,000 sends per scenario); prints the invariant figures.
+chaos: deps
+	@bash scripts/chaos.sh
 
 pg-start:
 	@bash scripts/pg.sh start

@@ -15,8 +15,8 @@ public enum TestDatabase {
     }
 
     /// Creates an empty database named after `label` and returns its URL.
-    public static func create(_ label: String) async throws -> String {
-        let base = try baseURL
+    public static func create(_ label: String, on cluster: String? = nil) async throws -> String {
+        let base = try cluster ?? baseURL
         let name = "hbt_\(label.lowercased().filter { $0.isLetter || $0.isNumber })_\(UInt32.random(in: 0...UInt32.max))"
         let admin = PostgresPool(configuration: PostgresConfiguration(connectionString: base, maxConnections: 1))
         defer { admin.close() }
@@ -56,8 +56,8 @@ public enum TestDatabase {
     }
 
     /// A fresh migrated database: its URL (for processes) and a pool on it.
-    public static func migratedDatabase(_ label: String, maxConnections: Int = 8) async throws -> (url: String, pool: PostgresPool) {
-        let url = try await create(label)
+    public static func migratedDatabase(_ label: String, maxConnections: Int = 8, on cluster: String? = nil) async throws -> (url: String, pool: PostgresPool) {
+        let url = try await create(label, on: cluster)
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: maxConnections))
         try await Migrator(directory: Repository.root.appendingPathComponent("migrations")).migrate(pool)
         return (url, pool)

@@ -14,15 +14,21 @@ struct ReconcilerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long a send in progress belongs to the instance that accepted it before the reconciler takes it over "
                                + "(longer than --upstream-timeout-ms).", valueName: "seconds"))
     var sendingGraceSeconds: Int = Environment.int("HONGBAO_SENDING_GRACE_SECONDS") ?? 60
+    @Option(help: ArgumentHelp("How long after a send NOT_FOUND still means \"maybe processing\" (query again) rather than \"never kept\" (resend the same billno).",
+                               valueName: "seconds"))
+    var notFoundGraceSeconds: Int = Environment.int("HONGBAO_NOT_FOUND_GRACE_SECONDS") ?? 300
 
     func validate() throws {
         guard (1...1000).contains(reconcileBatch) else { throw ValidationError("--reconcile-batch must be between 1 and 1000") }
         guard (1...256).contains(reconcileConcurrency) else { throw ValidationError("--reconcile-concurrency must be between 1 and 256") }
         guard (10...86_400).contains(reconcileLeaseSeconds) else { throw ValidationError("--reconcile-lease-seconds must be between 10 and 86400") }
         guard (5...3600).contains(sendingGraceSeconds) else { throw ValidationError("--sending-grace-seconds must be between 5 and 3600") }
+        guard (1...86_400).contains(notFoundGraceSeconds) else { throw ValidationError("--not-found-grace-seconds must be between 1 and 86400") }
     }
 
-    var schedule: ReconcileSchedule { ReconcileSchedule(sendingGrace: TimeInterval(sendingGraceSeconds)) }
+    var schedule: ReconcileSchedule {
+        ReconcileSchedule(sendingGrace: TimeInterval(sendingGraceSeconds), notFoundGrace: TimeInterval(notFoundGraceSeconds))
+    }
 
     var settings: ReconcilerSettings {
         ReconcilerSettings(batchSize: reconcileBatch, concurrency: reconcileConcurrency, lease: TimeInterval(reconcileLeaseSeconds), schedule: schedule)
