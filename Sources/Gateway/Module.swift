@@ -13,8 +13,17 @@
 // - `Reservations` + `Placement`: every limit (per user per day, a 60-second slot ring per
 //   merchant, merchant daily amount, tenant budget) as a conditional upsert in PostgreSQL,
 //   so N instances on one database never exceed one; routing proposes, reservation decides.
-// - `QueryApplication`: what gethbinfo says → status, receivers, refunds (releasing what
-//   WeChat released).
+// - One state machine over payout kinds: red packets (normal, group) and enterprise
+//   payments (`transfer`). `Delivery` is the send loop both the engine and the reconciler
+//   run; `UpstreamCalls` builds each kind's request from the recorded row (a resend is
+//   identical) and `UpstreamAnswers` turns WeChat's answers into the payout's terms.
+// - `QueryApplication`: what gethbinfo / gettransferinfo says → status, receivers,
+//   refunds (releasing what WeChat released).
+// - `Reconciler` (+ `DuePayouts`, `ReconcileSchedule`): takes every payout to its final
+//   state — claims due payouts with SKIP LOCKED and a lease, queries open sends and
+//   resends the same billno only when WeChat never kept it, follows sent packets to
+//   received/refunded, hands what WeChat can no longer answer to `needs_attention`.
+// - `PayoutSearch`: payouts across tenants for operators (`hongbao payouts`).
 // - `TenantStore`, `APIKeyStore`, `APIKey`: tenants and their keys (SHA-256 + lookup,
 //   checksum refused before any lookup, test/live mode).
 // - `AuditVerifier`: re-derives every hash chain link (the chains are written by the SQL
