@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Merchants
 import Postgres
+import Prometheus
 import ServiceLifecycle
 
 /// Everything `serve` needs, resolved by the caller (CLI or tests).
@@ -32,14 +33,18 @@ public struct GatewayDependencies: Sendable {
     public let engine: PayoutEngine
     /// Takes open payouts to their final state; nil runs none in this instance.
     public let reconciler: Reconciler?
+    /// What `/metrics` shows (the reconciler counts into it through a factory on it).
+    public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
 
-    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil, logger: Logger) {
+    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil,
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger) {
         self.pool = pool
         self.migrator = migrator
         self.registry = registry
         self.engine = engine
         self.reconciler = reconciler
+        self.metrics = metrics
         self.logger = logger
     }
 }
@@ -64,6 +69,7 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
     let router = try buildTenantRouter(api: RedpackAPI(service: d.engine), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)), bodyLimit: bodyLimit)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, logger: d.logger).addRoutes(to: router)
+    MetricsController(pool: d.pool, registry: d.metrics, logger: d.logger).addRoutes(to: router)
     return router
 }
 

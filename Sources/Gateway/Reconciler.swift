@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Merchants
+import Metrics
 import Postgres
 import Synchronization
 import WeChatPay
@@ -54,6 +55,8 @@ public final class Reconciler: Sendable {
     let settings: ReconcilerSettings
     let clock: @Sendable () -> Date
     let logger: Logger
+    /// Where `hongbao_reconciler_looks_total{outcome}` is counted (nil: nowhere).
+    let metrics: (any MetricsFactory)?
 
     /// What one look at a payout did.
     public enum Outcome: String, Sendable, CaseIterable {
@@ -90,7 +93,8 @@ public final class Reconciler: Sendable {
 
     public init(pool: PostgresPool, registry: MerchantRegistry, client: WeChatPayClient, states: MerchantStateCache,
                 router: MerchantRouter = MerchantRouter(), settings: ReconcilerSettings = ReconcilerSettings(),
-                clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "hongbao.reconciler")) {
+                clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "hongbao.reconciler"),
+                metrics: (any MetricsFactory)? = nil) {
         self.pool = pool
         self.registry = registry
         self.client = client
@@ -99,6 +103,7 @@ public final class Reconciler: Sendable {
         self.settings = settings
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
     }
 
     // MARK: passes
@@ -115,6 +120,7 @@ public final class Reconciler: Sendable {
             }
             while let (id, outcome) = await group.next() {
                 pass.add(id, outcome)
+                if let metrics { Counter(label: "hongbao_reconciler_looks_total", dimensions: [("outcome", outcome.rawValue)], factory: metrics).increment() }
                 if let item = next.next() { group.addTask { (item.payout.id, await self.look(at: item)) } }
             }
         }
@@ -156,6 +162,11 @@ public final class Reconciler: Sendable {
 
     /// Open payouts by status and how many are due now.
     public func backlog() async throws -> (open: [String: Int], due: Int) { try await DuePayouts.backlog(pool, now: clock()) }
+
+    /// The same without a reconciler (for /metrics and `status`).
+    public static func backlog(_ pool: PostgresPool, now: Date = Date()) async throws -> (open: [String: Int], due: Int) {
+        try await DuePayouts.backlog(pool, now: now)
+    }
 
     // MARK: one payout
 

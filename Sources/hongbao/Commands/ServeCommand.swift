@@ -7,6 +7,7 @@ import Logging
 import Merchants
 import NIOPosix
 import Postgres
+import Prometheus
 import Transport
 import WeChatPay
 
@@ -72,10 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
         let engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states,
                                   settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule),
                                   logger: Logger(label: "hongbao.engine"))
-        let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states, settings: reconciler.settings) : nil
+        let metrics = PrometheusCollectorRegistry()
+        let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states, settings: reconciler.settings,
+                                                 metrics: PrometheusMetricsFactory(registry: metrics)) : nil
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
                                        dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
-                                                                         reconciler: reconciling, logger: logger))
+                                                                         reconciler: reconciling, metrics: metrics, logger: logger))
         try await app.runService()
     }
 
