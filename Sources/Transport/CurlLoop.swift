@@ -130,6 +130,13 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_pointer(easy, CURLOPT_PRIVATE, key)
         hb_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, call.errorBuffer)
         if let identity = call.identity { apply(identity, to: easy) }
+        if let pin = call.pin {
+            // Replaces any earlier entry for host:port in the handle's DNS cache; no proxy,
+            // or the pinned address would not be where the request goes.
+            call.resolve = curl_slist_append(nil, pin.curlResolveEntry)
+            hb_curl_setopt_slist(easy, CURLOPT_RESOLVE, call.resolve)
+            hb_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
+        }
         active[key] = (easy, call)
         curl_multi_add_handle(multi, easy)
     }
