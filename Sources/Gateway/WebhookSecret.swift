@@ -1,0 +1,21 @@
+/// The key a webhook endpoint's deliveries are signed with: `whsec_` + 32 base62
+/// characters from the system CSPRNG (about 190 bits). Shown to the tenant once, when the
+/// endpoint is created; its description never shows it.
+public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
+    public static let prefix = "whsec_"
+    static let randomLength = 32
+
+    /// The secret itself: only for signing and for the one answer that creates it.
+    public let text: String
+
+    public init(text: String) { self.text = text }
+
+    public static func generate() -> WebhookSecret {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = APIKey.alphabet
+        let random = (0..<randomLength).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }
+        return WebhookSecret(text: prefix + String(decoding: random, as: UTF8.self))
+    }
+
+    public var description: String { "whsec_<redacted>" }
+}
