@@ -20,7 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
             Loads the merchants directory at start (and refuses to start when it does not \\
             load); SIGHUP or `hongbao merchant reload` loads it again. Work as a login role \\
             that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \\
-            lines on stderr; LOG_LEVEL sets the level.
+            lines on stderr; LOG_LEVEL sets the level. Delivers tenants' webhook events \\
+            (docs/webhooks.md); --webhook-allow-private (or HONGBAO_WEBHOOK_ALLOW_PRIVATE=1) \\
+            lets endpoints reach loopback and private addresses, for development only.
 
             Example:
               DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -38,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     var sendDeadlineMs: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_SEND_DEADLINE_MS"] ?? "") ?? 5000
     @Option(help: ArgumentHelp("Timeout of one call to WeChat, in milliseconds.", valueName: "ms"))
     var upstreamTimeoutMs: Int = Int(ProcessInfo.processInfo.environment["HONGBAO_UPSTREAM_TIMEOUT_MS"] ?? "") ?? 10_000
+    @OptionGroup var webhooks: WebhookServeOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -66,8 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
                                   states: MerchantStateCache(store: MerchantStateStore(pool: pool)),
                                   settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs)),
                                   logger: Logger(label: "hongbao.engine"))
+        // Webhooks have a transport of their own: their pinned addresses and connections
+        // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.
+        let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout, maximumResponseBytes: 64 * 1024))
+        defer { webhookTransport.shutdown() }
+        let targets = WebhookTargetGuard(allowPrivate: webhooks.settings.allowPrivateTargets)
+        if targets.allowPrivate { logger.warning("webhooks may reach loopback and private addresses (--webhook-allow-private): development only") }
+        let dispatcher = WebhookDispatcher(pool: pool, transport: webhookTransport, targets: targets, settings: webhooks.settings,
+                                           logger: Logger(label: "hongbao.webhooks"))
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
-                                       dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine, logger: logger))
+                                       dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
+                                                                         webhookTargets: targets, webhookDispatcher: dispatcher, logger: logger))
         try await app.runService()
     }
 
