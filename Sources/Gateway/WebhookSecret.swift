@@ -1,7 +1,7 @@
 /// The key a webhook endpoint's deliveries are signed with: `whsec_` + 32 base62
 /// characters from the system CSPRNG (about 190 bits). Shown to the tenant once, when the
 /// endpoint is created; its description never shows it.
-public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
+public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     public static let prefix = "whsec_"
     static let randomLength = 32
 
@@ -18,4 +18,5 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "whsec_<redacted>" }
+    public var debugDescription: String { description }
 }

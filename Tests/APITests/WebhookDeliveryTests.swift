@@ -19,6 +19,8 @@ struct WebhookDeliveryTests {
             }
             let request = try #require(got.first)
             #expect(request.verified, "signature \(request.signature ?? "none") does not verify")
+            #expect(DocsVerificationSnippet.verify(secret: rig.receiver.secretFor("shop"), header: request.signature ?? "", body: request.body),
+                     "the documented Swift snippet verifies it too")
             #expect(request.event == "redpack.sent" && request.contentType == "application/json" && request.attempt == "1")
             let delivery = try #require(try await rig.deliveries(endpoint).first)
             #expect(request.delivery == delivery.id.uuidString.lowercased() && delivery.state == .delivered)

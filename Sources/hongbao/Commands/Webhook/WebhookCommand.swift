@@ -105,7 +105,7 @@ struct WebhookAddCommand: AsyncParsableCommand {
     @Option(help: "live or test: which keys' red packets it hears about.") var mode: String = "live"
     @Option(help: "A note for people.") var description: String?
     @Flag(help: "Allow loopback and private targets (development only; also HONGBAO_WEBHOOK_ALLOW_PRIVATE=1).")
-    var allowPrivate = WebhookServeOptions.allowPrivateFromEnvironment
+    var allowPrivate = false
     @Flag(help: "Print JSON: {\"endpoint\": {…}, \"secret\": \"whsec_…\"}.") var json = false
 
     var eventTypes: [WebhookEventType]? {
@@ -139,7 +139,8 @@ struct WebhookAddCommand: AsyncParsableCommand {
         let found = try await gateway { try await TenantStore(pool: pool).find(tenant) }
         let created = try await gateway {
             try await WebhookStore(pool: pool).add(tenant: found.id, mode: MerchantMode(rawValue: mode)!, url: url, events: try eventTypes,
-                                                   description: description, targets: WebhookTargetGuard(allowPrivate: allowPrivate), actor: actor.actor)
+                                                   description: description, targets: WebhookTargetGuard(allowPrivate: allowPrivate || WebhookServeOptions.allowPrivateFromEnvironment),
+                                                   actor: actor.actor)
         }
         let view = Created(endpoint: WebhookView(created.endpoint), secret: created.secret.text)
         if json { return try Output.printJSON(view) }

@@ -17,7 +17,7 @@ struct WebhookServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("… spanning at least this many hours (0: at once).", valueName: "hours"))
     var webhookDisableAfterHours: Int = Int(Self.environment["HONGBAO_WEBHOOK_DISABLE_AFTER_HOURS"] ?? "") ?? 24
     @Flag(help: "Let webhook endpoints reach loopback, private and other non-public addresses (development only; also HONGBAO_WEBHOOK_ALLOW_PRIVATE=1).")
-    var webhookAllowPrivate = WebhookServeOptions.allowPrivateFromEnvironment
+    var webhookAllowPrivate = false
 
     /// HONGBAO_WEBHOOK_ALLOW_PRIVATE=1 (or true/yes).
     static var allowPrivateFromEnvironment: Bool { ["1", "true", "yes"].contains(environment["HONGBAO_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "") }
@@ -32,7 +32,7 @@ struct WebhookServeOptions: ParsableArguments {
 
     var settings: WebhookSettings {
         WebhookSettings(pollInterval: .seconds(webhookPollSeconds), concurrency: webhookConcurrency, timeout: .milliseconds(webhookTimeoutMs),
-                        allowPrivateTargets: webhookAllowPrivate, disableAfterFailures: webhookDisableAfterFailures,
+                        allowPrivateTargets: webhookAllowPrivate || Self.allowPrivateFromEnvironment, disableAfterFailures: webhookDisableAfterFailures,
                         disableAfterFailingFor: .seconds(webhookDisableAfterHours * 3600))
     }
 }
