@@ -36,10 +36,9 @@ public struct WebhookStore: Sendable {
             }
             try c.query("INSERT INTO webhook_endpoints (id, tenant_id, mode, url, description, secret, events) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         [id, tenant, mode.rawValue, target.url, description, secret.text, names])
-            try AdminAudit.record(c, actor: actor, action: "webhook.add", tenant: tenant,
-                                  detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(target.url), "mode": mode.rawValue,
-                                           "events": names?.values.joined(separator: ",") ?? WebhookEventType.all]
-                                      .merging(requestID.map { ["request_id": $0] } ?? [:]) { $1 })
+            try Self.audit(c, actor: actor, action: "webhook.add", tenant: tenant, requestID: requestID,
+                           detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(target.url), "mode": mode.rawValue,
+                                    "events": names?.values.joined(separator: ",") ?? WebhookEventType.all])
             return try Self.load(c, id: id, tenant: tenant)!
         }
         return CreatedWebhookEndpoint(endpoint: endpoint, secret: secret)
@@ -69,9 +68,8 @@ public struct WebhookStore: Sendable {
                 UPDATE webhook_deliveries SET state = 'failed', lease = NULL, last_error = 'endpoint removed'
                 WHERE endpoint_id = $1 AND state = 'pending'
                 """, [id])
-            try AdminAudit.record(c, actor: actor, action: "webhook.remove", tenant: endpoint.tenantID,
-                                  detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(endpoint.url)]
-                                      .merging(requestID.map { ["request_id": $0] } ?? [:]) { $1 })
+            try Self.audit(c, actor: actor, action: "webhook.remove", tenant: endpoint.tenantID, requestID: requestID,
+                           detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(endpoint.url)])
             return endpoint
         }
     }
@@ -95,7 +93,7 @@ public struct WebhookStore: Sendable {
     public func redeliver(delivery id: UUID, actor: String) async throws -> WebhookDelivery {
         try await pool.transaction { c in
             guard let row = try c.query("""
-                UPDATE webhook_deliveries d SET state = 'pending', next_attempt_at = now(), requeued_at = now(), lease = NULL
+                UPDATE webhook_deliveries d SET \(Self.requeue)
                 FROM webhook_endpoints e
                 WHERE d.id = $1 AND e.id = d.endpoint_id AND e.removed_at IS NULL
                 RETURNING \(WebhookDelivery.columns), d.tenant_id
@@ -114,7 +112,7 @@ public struct WebhookStore: Sendable {
         try await pool.transaction { c in
             guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw GatewayError.notFound("webhook endpoint \(id)") }
             let count = try c.query("""
-                UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), requeued_at = now(), lease = NULL
+                UPDATE webhook_deliveries SET \(Self.requeue)
                 WHERE endpoint_id = $1 AND state = 'failed'
                 """, [id]).affectedRows
             try AdminAudit.record(c, actor: actor, action: "webhook.redeliver", tenant: endpoint.tenantID,
@@ -136,6 +134,15 @@ public struct WebhookStore: Sendable {
     public func attempts(delivery id: UUID) async throws -> [WebhookAttempt] {
         try await pool.query("SELECT \(WebhookAttempt.columns) FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id", [id])
             .rows.map(WebhookAttempt.init(row:))
+    }
+
+    /// A delivery due now, for a new retry window (`requeued_at` starts it).
+    static let requeue = "state = 'pending', next_attempt_at = now(), requeued_at = now(), lease = NULL"
+
+    /// An admin-chain record, with the API request's id when a tenant made the change.
+    static func audit(_ c: PostgresConnection, actor: String, action: String, tenant: UUID, requestID: String?, detail: [String: String]) throws {
+        try AuditLog.append(c, chain: AuditLog.adminChain, actor: actor, action: action, tenant: tenant, requestID: requestID,
+                            detail: try PostgresJSON(encoding: detail))
     }
 
     static func load(_ c: PostgresConnection, id: UUID, tenant: UUID?, lock: Bool = false) throws -> WebhookEndpoint? {

@@ -12,7 +12,7 @@ import Transport
 
 /// POST/GET/DELETE /v1/webhooks on the real store, as a tenant's client sees them
 /// (responses read as plain JSON, never with the generated types).
-@Suite("Webhook API")
+@Suite("Webhook API", .serialized)
 struct WebhookAPITests {
     /// Public-looking answers for names the tests register; literal IPs resolve as themselves.
     static let resolver = FakeResolver(["hooks.shop.example": ["93.184.216.34"], "dual.shop.example": ["93.184.216.34", "10.1.2.3"]])

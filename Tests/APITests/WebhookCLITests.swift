@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// `hongbao webhook …` as an operator runs it, against a database as the app role sees it.
-@Suite("Webhook CLI")
+@Suite("Webhook CLI", .serialized)
 struct WebhookCLITests {
     func hongbao(_ arguments: [String], _ url: String, environment: [String: String?] = [:]) throws -> Hongbao.Run {
         try Hongbao.run(arguments, environment: ["DATABASE_URL": url].merging(environment) { $1 })
