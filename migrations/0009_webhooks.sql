@@ -45,7 +45,8 @@ CREATE TABLE webhook_deliveries (
     event_id        uuid NOT NULL,
     state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-    -- When it is due; while an attempt runs, the end of that attempt's lease.
+    -- When it is due; while an attempt runs, the end of that attempt's lease; a century
+    -- ahead while its endpoint is disabled (so claims do not scan past it).
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     -- The lease of the attempt in progress: only its holder records the result.
     lease           uuid,
@@ -66,6 +67,8 @@ CREATE TABLE webhook_attempts (
     id          bigserial PRIMARY KEY,
     delivery_id uuid NOT NULL REFERENCES webhook_deliveries (id),
     endpoint_id uuid NOT NULL REFERENCES webhook_endpoints (id),
+    -- Every table carries the tenant (DESIGN.md §10: the distribution column past one primary).
+    tenant_id   uuid NOT NULL REFERENCES tenants (id),
     number      integer NOT NULL CHECK (number >= 1),
     started_at  timestamptz NOT NULL,
     finished_at timestamptz NOT NULL,

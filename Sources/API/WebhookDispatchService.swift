@@ -19,7 +19,10 @@ public struct WebhookDispatchService: Service {
     }
 
     public func run() async throws {
-        let listener = PostgresListener(configuration: database, channels: [WebhookDispatcher.channel], logger: logger)
+        // Its own name in pg_stat_activity (`hongbao-webhooks-listen`), apart from the merchant reload listener's.
+        var configuration = database
+        configuration.applicationName = "hongbao-webhooks"
+        let listener = PostgresListener(configuration: configuration, channels: [WebhookDispatcher.channel], logger: logger)
         defer { listener.stop() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for await _ in listener.events { dispatcher.wakeUp() } }

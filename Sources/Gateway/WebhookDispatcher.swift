@@ -168,9 +168,9 @@ public final class WebhookDispatcher: Sendable {
         let delay = settings.delay(afterAttempt: claimed.attempt).seconds
         let disabled = try await pool.transaction { c -> String? in
             try c.query("""
-                INSERT INTO webhook_attempts (delivery_id, endpoint_id, number, started_at, finished_at, duration_ms, address, http_status, error)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [claimed.id, claimed.endpointID, claimed.attempt, outcome.startedAt, outcome.finishedAt, outcome.durationMs, outcome.address,
+                INSERT INTO webhook_attempts (delivery_id, endpoint_id, tenant_id, number, started_at, finished_at, duration_ms, address, http_status, error)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                """, [claimed.id, claimed.endpointID, claimed.tenantID, claimed.attempt, outcome.startedAt, outcome.finishedAt, outcome.durationMs, outcome.address,
                       outcome.httpStatus, outcome.error])
             if outcome.succeeded {
                 try c.query("""
@@ -198,6 +198,9 @@ public final class WebhookDispatcher: Sendable {
             guard try c.query("""
                 UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING 1
                 """, [claimed.endpointID, reason]).first != nil else { return nil }
+            // Parked until it is enabled again, so claims do not scan past them meanwhile.
+            try c.query("UPDATE webhook_deliveries SET next_attempt_at = \(WebhookStore.parked) WHERE endpoint_id = $1 AND state = 'pending'",
+                        [claimed.endpointID])
             try AdminAudit.record(c, actor: Self.actor, action: "webhook.disable", tenant: claimed.tenantID,
                                   detail: ["endpoint": claimed.endpointID.uuidString.lowercased(), "reason": reason])
             return reason

@@ -74,7 +74,8 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    /// Enables a disabled endpoint again with a clean failure count; its pending deliveries resume.
+    /// Enables a disabled endpoint again with a clean failure count; its pending deliveries
+    /// (parked while it was disabled) are due at once.
     public func enable(_ id: UUID, actor: String) async throws -> WebhookEndpoint {
         try await pool.transaction { c in
             guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw GatewayError.notFound("webhook endpoint \(id)") }
@@ -82,6 +83,7 @@ public struct WebhookStore: Sendable {
             try c.query("""
                 UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, consecutive_failures = 0, failing_since = NULL WHERE id = $1
                 """, [id])
+            try c.query("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND state = 'pending'", [id])
             try AdminAudit.record(c, actor: actor, action: "webhook.enable", tenant: endpoint.tenantID,
                                   detail: ["endpoint": id.uuidString.lowercased(), "was_disabled_because": endpoint.disabledReason ?? ""])
             try c.query("SELECT pg_notify($1, '')", [WebhookDispatcher.channel])
@@ -135,6 +137,9 @@ public struct WebhookStore: Sendable {
         try await pool.query("SELECT \(WebhookAttempt.columns) FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id", [id])
             .rows.map(WebhookAttempt.init(row:))
     }
+
+    /// When the pending deliveries of a disabled endpoint are due: not before it is enabled.
+    static let parked = "now() + interval '100 years'"
 
     /// A delivery due now, for a new retry window (`requeued_at` starts it).
     static let requeue = "state = 'pending', next_attempt_at = now(), requeued_at = now(), lease = NULL"

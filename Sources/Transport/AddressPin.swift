@@ -1,8 +1,10 @@
-/// Connect to `host:port` at `address` instead of resolving `host` again (libcurl's
-/// CURLOPT_RESOLVE): the caller resolved and checked the address, and pinning it means the
-/// connection goes exactly there — a DNS answer that changes in between (rebinding) cannot
-/// redirect it. TLS still verifies the certificate against `host`, and `Host:` stays `host`.
+/// Connect to `address`:`port` whatever host the URL names (libcurl's CURLOPT_CONNECT_TO
+/// with an empty host and port, so it applies even where curl would parse the URL's host
+/// differently from the caller): the caller resolved and checked the address, and a DNS
+/// answer that changes in between (rebinding) cannot redirect the connection. TLS still
+/// verifies the certificate against the URL's host, and `Host:` stays that host.
 public struct AddressPin: Sendable, Equatable {
+    /// The host the address was resolved for (for messages; the pin applies to any host).
     public let host: String
     public let port: Int
     /// A numeric IPv4 or IPv6 address (without brackets).
@@ -14,10 +16,8 @@ public struct AddressPin: Sendable, Equatable {
         self.address = address
     }
 
-    /// The CURLOPT_RESOLVE entry: `HOST:PORT:ADDRESS`, IPv6 addresses in brackets.
-    var curlResolveEntry: String {
-        let bareHost = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        let shownHost = bareHost.contains(":") ? "[\(bareHost)]" : bareHost
-        return "\(shownHost):\(port):" + (address.contains(":") ? "[\(address)]" : address)
+    /// The CURLOPT_CONNECT_TO entry `::ADDRESS:PORT` (any host, any port → there), IPv6 in brackets.
+    var curlConnectToEntry: String {
+        "::" + (address.contains(":") ? "[\(address)]" : address) + ":\(port)"
     }
 }

@@ -131,10 +131,10 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, call.errorBuffer)
         if let identity = call.identity { apply(identity, to: easy) }
         if let pin = call.pin {
-            // Replaces any earlier entry for host:port in the handle's DNS cache; no proxy,
-            // or the pinned address would not be where the request goes.
-            call.resolve = curl_slist_append(nil, pin.curlResolveEntry)
-            hb_curl_setopt_slist(easy, CURLOPT_RESOLVE, call.resolve)
+            // Every connection of this call goes to the checked address, never through a
+            // proxy (or the pinned address would not be where the request goes).
+            call.connectTo = curl_slist_append(nil, pin.curlConnectToEntry)
+            hb_curl_setopt_slist(easy, CURLOPT_CONNECT_TO, call.connectTo)
             hb_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
         }
         active[key] = (easy, call)

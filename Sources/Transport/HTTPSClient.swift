@@ -71,8 +71,8 @@ final class CurlCall: @unchecked Sendable {
     var overflowed = false
     let cancelled = Atomic<Bool>(false)
     var headers: UnsafeMutablePointer<curl_slist>?
-    /// The CURLOPT_RESOLVE list of `pin`; like `headers`, it must live until the call ends.
-    var resolve: UnsafeMutablePointer<curl_slist>?
+    /// The CURLOPT_CONNECT_TO list of `pin`; like `headers`, it must live until the call ends.
+    var connectTo: UnsafeMutablePointer<curl_slist>?
     /// curl writes its detailed error text here (CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE bytes).
     let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -97,8 +97,8 @@ final class CurlCall: @unchecked Sendable {
     func finish(_ outcome: TransportOutcome) {
         if let headers { curl_slist_free_all(headers) }
         headers = nil
-        if let resolve { curl_slist_free_all(resolve) }
-        resolve = nil
+        if let connectTo { curl_slist_free_all(connectTo) }
+        connectTo = nil
         continuation?.resume(returning: outcome)
         continuation = nil
     }

@@ -33,10 +33,10 @@ struct WebhookRulesTests {
         }
     }
 
-    @Test("the pin is curl's HOST:PORT:ADDRESS, IPv6 in brackets")
+    @Test("the pin is curl's connect-to for any host and port: ::ADDRESS:PORT, IPv6 in brackets")
     func pinEntry() {
-        #expect(AddressPin(host: "hooks.example.com", port: 443, address: "93.184.216.34").curlResolveEntry == "hooks.example.com:443:93.184.216.34")
-        #expect(AddressPin(host: "::1", port: 8080, address: "::1").curlResolveEntry == "[::1]:8080:[::1]")
+        #expect(AddressPin(host: "hooks.example.com", port: 443, address: "93.184.216.34").curlConnectToEntry == "::93.184.216.34:443")
+        #expect(AddressPin(host: "::1", port: 8080, address: "::1").curlConnectToEntry == "::[::1]:8080")
     }
 
     @Test("retries: 10 s doubling up to an hour, spread ±25 %; a day of failures is about 30 attempts")

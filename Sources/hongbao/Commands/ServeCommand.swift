@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
                                   logger: Logger(label: "hongbao.engine"))
         // Webhooks have a transport of their own: their pinned addresses and connections
         // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.
-        let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout, maximumResponseBytes: 64 * 1024))
+        let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout))
         defer { webhookTransport.shutdown() }
         let targets = WebhookTargetGuard(allowPrivate: webhooks.settings.allowPrivateTargets)
         if targets.allowPrivate { logger.warning("webhooks may reach loopback and private addresses (--webhook-allow-private): development only") }
