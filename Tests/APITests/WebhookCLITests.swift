@@ -3,6 +3,7 @@ import Gateway
 import Postgres
 import Testing
 import TestSupport
+import Transport
 
 /// `hongbao webhook …` as an operator runs it, against a database as the app role sees it.
 @Suite("Webhook CLI", .serialized)
@@ -104,6 +105,35 @@ struct WebhookCLITests {
         let serve = try Hongbao.run(["serve", "--help"])
         for flag in ["--webhook-allow-private", "--webhook-timeout-ms", "--webhook-concurrency", "--webhook-poll-seconds"] {
             #expect(serve.out.contains(flag), "\(flag)")
+        }
+    }
+}
+
+/// `hongbao serve` as a process, with its webhook flags and the environment switch.
+@Suite("Webhook serve")
+struct WebhookServeTests {
+    @Test("hongbao serve delivers a signed event to an endpoint registered over its API (HONGBAO_WEBHOOK_ALLOW_PRIVATE=1, --webhook-timeout-ms)")
+    func serveDelivers() async throws {
+        try await WebhookRig.with("whserve") { rig in
+            let gateway = try await GatewayProcess(
+                arguments: ["--merchants", rig.gw.fixture.directory.path, "--webhook-timeout-ms", "2000", "--webhook-poll-seconds", "1"],
+                environment: ["DATABASE_URL": try await TestDatabase.appURL(rig.gw.databaseURL), "HONGBAO_WEBHOOK_ALLOW_PRIVATE": "1", "LOG_LEVEL": "info"])
+            defer { gateway.stop() }
+            let http = HTTPSClient()
+            defer { http.shutdown() }
+            let auth = "Authorization: Bearer \(rig.gw.apiKey)"
+            let created = await http.post(gateway.baseURL + "/v1/webhooks", body: Array(#"{"url":"\#(rig.url("served"))"}"#.utf8),
+                                          contentType: "application/json", headers: [auth], timeout: nil)
+            guard case .response(201, let body) = created else { Issue.record("POST /v1/webhooks: \(created)\n\(gateway.log)"); return }
+            let secret = try #require((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["secret"] as? String)
+            rig.receiver.secret("served", secret)
+            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantAPIFixture.body().utf8), contentType: "application/json",
+                                       headers: [auth, "Idempotency-Key: served-1"], timeout: nil)
+            guard case .response(201, _) = sent else { Issue.record("POST /v1/redpacks: \(sent)\n\(gateway.log)"); return }
+            let got = try await rig.receiver.wait(seconds: 10, "the served delivery") { !$0.isEmpty }
+            #expect(got.first?.verified == true && got.first?.event == "redpack.sent")
+            #expect(!gateway.log.contains(secret), "the secret is never logged")
+            #expect(gateway.log.contains("webhooks may reach loopback and private addresses"), "the operator is warned")
         }
     }
 }

@@ -8,10 +8,10 @@ struct WebhookCommand: AsyncParsableCommand {
         commandName: "webhook",
         abstract: "Register, list, remove, enable tenants' webhook endpoints and redeliver events.",
         discussion: """
-            An endpoint receives the events of its tenant's red packets of one mode \\
-            (redpack.sent, .received, .refunded, .failed, .needs_attention), each POSTed as JSON \\
-            and signed with HMAC-SHA256 in the Hongbao-Signature header (docs/webhooks.md). \\
-            Tenants manage their own with POST/GET/DELETE /v1/webhooks; these commands are the \\
+            An endpoint receives the events of its tenant's red packets of one mode \
+            (redpack.sent, .received, .refunded, .failed, .needs_attention), each POSTed as JSON \
+            and signed with HMAC-SHA256 in the Hongbao-Signature header (docs/webhooks.md). \
+            Tenants manage their own with POST/GET/DELETE /v1/webhooks; these commands are the \
             operator's. Every change is recorded in the audit trail.
             """,
         subcommands: [WebhookAddCommand.self, WebhookListCommand.self, WebhookRemoveCommand.self, WebhookEnableCommand.self,
@@ -87,14 +87,13 @@ struct WebhookAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Register a webhook endpoint for a tenant (secret shown once; audited).",
         discussion: """
-            The endpoint receives events of red packets sent with the tenant's keys of --mode \\
-            (live by default). Live endpoints must be https. The host must resolve to public \\
+            The endpoint receives events of red packets sent with the tenant's keys of --mode \
+            (live by default). Live endpoints must be https. The host must resolve to public \
             addresses only, unless HONGBAO_WEBHOOK_ALLOW_PRIVATE=1 or --allow-private (development).
 
             Examples:
               hongbao webhook add --tenant shop-a --url https://shop-a.example/hongbao/events
-              hongbao webhook add --tenant shop-a --url http://127.0.0.1:9000/hook --mode test --allow-private \\
-                --events redpack.sent,redpack.failed --json
+              hongbao webhook add --tenant shop-a --url http://127.0.0.1:9000/hook --mode test --allow-private --events redpack.sent --json
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -202,7 +201,7 @@ struct WebhookEnableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable", abstract: "Enable an endpoint the gateway disabled; its pending deliveries resume (audited).",
         discussion: """
-            Fix the receiver first: the failure count starts again from zero. Failed \\
+            Fix the receiver first: the failure count starts again from zero. Failed \
             deliveries are not resent unless you redeliver them.
 
             Example:
@@ -229,7 +228,7 @@ struct WebhookRedeliverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redeliver", abstract: "Queue a delivery again, or every failed delivery of an endpoint (audited).",
         discussion: """
-            A queued delivery is retried for another 24 hours. Find delivery ids with \\
+            A queued delivery is retried for another 24 hours. Find delivery ids with \
             `hongbao webhook deliveries ENDPOINT`.
 
             Examples:
