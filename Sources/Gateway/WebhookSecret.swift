@@ -10,12 +10,7 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, Custo
 
     public init(text: String) { self.text = text }
 
-    public static func generate() -> WebhookSecret {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = APIKey.alphabet
-        let random = (0..<randomLength).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }
-        return WebhookSecret(text: prefix + String(decoding: random, as: UTF8.self))
-    }
+    public static func generate() -> WebhookSecret { WebhookSecret(text: prefix + APIKey.randomBase62(randomLength)) }
 
     public var description: String { "whsec_<redacted>" }
     public var debugDescription: String { description }
