@@ -35,28 +35,40 @@ public struct GatewayDependencies: Sendable {
     public let reconciler: Reconciler?
     /// What `/metrics` shows (the reconciler counts into it through a factory on it).
     public let metrics: PrometheusCollectorRegistry
+    /// Where tenants' webhook URLs may point (the operator's SSRF setting).
+    public let webhookTargets: WebhookTargetGuard
+    /// Delivers webhook events while the server runs; nil: this instance delivers none.
+    public let webhookDispatcher: WebhookDispatcher?
     public let logger: Logger
 
     public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil,
-                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger) {
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                webhookTargets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: false), webhookDispatcher: WebhookDispatcher? = nil,
+                logger: Logger) {
         self.pool = pool
         self.migrator = migrator
         self.registry = registry
         self.engine = engine
         self.reconciler = reconciler
         self.metrics = metrics
+        self.webhookTargets = webhookTargets
+        self.webhookDispatcher = webhookDispatcher
         self.logger = logger
     }
 }
 
 /// Builds the gateway's HTTP application: the tenant API (/v1, /openapi.yaml) and the
-/// ops routes (/healthz, /readyz), the merchant reload service, the reconciler, and the
-/// engine's drain at shutdown. Tests call this same function with their own dependencies.
+/// ops routes (/healthz, /readyz, /metrics), the merchant reload service, the reconciler
+/// and the webhook dispatcher (when given), and the engine's drain at shutdown. Tests call
+/// this same function with their own dependencies.
 public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies) throws -> some ApplicationProtocol {
     let router = try buildRouter(dependencies: d, bodyLimit: settings.bodyLimit)
     var services: [any Service] = [MerchantReloadService(registry: d.registry, pool: d.pool, pollInterval: settings.reloadPollInterval, logger: d.logger),
                                    EngineDrainService(engine: d.engine)]
     if let reconciler = d.reconciler { services.append(ReconcilerService(reconciler: reconciler)) }
+    if let dispatcher = d.webhookDispatcher {
+        services.append(WebhookDispatchService(dispatcher: dispatcher, database: d.pool.configuration, logger: d.logger))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),
@@ -67,7 +79,9 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 
 /// Registers routes only.
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
-    let router = try buildTenantRouter(api: RedpackAPI(service: d.engine), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)), bodyLimit: bodyLimit)
+    let webhooks = StoredWebhookService(store: WebhookStore(pool: d.pool), targets: d.webhookTargets)
+    let router = try buildTenantRouter(api: RedpackAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
+                                       bodyLimit: bodyLimit)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, logger: d.logger).addRoutes(to: router)
     MetricsController(pool: d.pool, registry: d.metrics, logger: d.logger).addRoutes(to: router)
     return router

@@ -84,3 +84,20 @@ extension Components.Schemas.Usage {
         try container.encode(byStatus, forKey: .byStatus)
     }
 }
+
+extension Components.Schemas.Webhook {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(url, forKey: .url)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(events, forKey: .events)
+        try container.encode(description, forKey: .description)
+        try container.encode(enabled, forKey: .enabled)
+        try container.encode(disabledAt, forKey: .disabledAt)
+        try container.encode(disabledReason, forKey: .disabledReason)
+        try container.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+}

@@ -3,7 +3,7 @@
 /// does not enforce: it checks JSON types, required fields and unknown fields only.
 /// Collects every violation, then `check()` throws one 400 `invalid_field` naming them.
 struct FieldRules {
-    private(set) var errors: [Components.Schemas.FieldError] = []
+    var errors: [Components.Schemas.FieldError] = []
 
     /// Length in Unicode code points, as JSON Schema counts it.
     mutating func length(_ field: String, _ value: String?, _ limits: ClosedRange<Int>) {
@@ -83,6 +83,21 @@ extension Components.Schemas.CreateGroupRedpackRequest {
         rules.length("send_name", sendName, 1...32)
         rules.length("risk_info", riskInfo, 1...128)
         rules.metadata("metadata", metadata?.additionalProperties)
+        try rules.check()
+    }
+}
+
+extension Components.Schemas.CreateWebhookRequest {
+    /// openapi.yaml's limits for `POST /v1/webhooks` (the URL's shape and target are the
+    /// webhook store's to judge).
+    func validate() throws {
+        var rules = FieldRules()
+        rules.length("url", url, 1...2048)
+        rules.length("description", description, 1...256)
+        if let events {
+            if events.isEmpty { rules.errors.append(.init(field: "events", message: "must list at least one event, or be left out for every event")) }
+            if Set(events).count != events.count { rules.errors.append(.init(field: "events", message: "must not repeat an event")) }
+        }
         try rules.check()
     }
 }

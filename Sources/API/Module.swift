@@ -15,5 +15,6 @@
 //   `BodyLimitMiddleware` (64 KiB), `IdempotencyKeyMiddleware`.
 // - `FieldRules`: the spec's value limits, which the generated code does not enforce
 //   (WeChat's business rules are Gateway's `PayoutOrderRules`).
-// - Services run with the server: `MerchantReloadService`, `EngineDrainService`.
+// - Services run with the server: `MerchantReloadService`, `EngineDrainService`,
+//   `WebhookDispatchService` (Gateway's `WebhookDispatcher`, woken by LISTEN).
 // Nothing below this module imports Hummingbird.

@@ -32,6 +32,9 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case unsupportedMediaType = "unsupported_media_type"
     // 422: valid, but no merchant entity may pay it.
     case noEligibleMerchant = "no_eligible_merchant"
+    // 422: a webhook endpoint the gateway will not call, or one too many.
+    case webhookTargetRefused = "webhook_target_refused"
+    case tooManyWebhooks = "too_many_webhooks"
     // 429: a limit or budget.
     case rateLimited = "rate_limited"
     case budgetExhausted = "budget_exhausted"
@@ -52,7 +55,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .idempotencyKeyReused, .idempotencyKeyInUse: .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .noEligibleMerchant: .unprocessableContent
+        case .noEligibleMerchant, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
         case .rateLimited, .budgetExhausted, .limitsReached: .tooManyRequests
         case .internalError: .internalServerError
         case .notImplemented: .notImplemented
@@ -85,6 +88,8 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .bodyTooLarge: "Body too large"
         case .unsupportedMediaType: "Unsupported media type"
         case .noEligibleMerchant: "No eligible merchant"
+        case .webhookTargetRefused: "Webhook target refused"
+        case .tooManyWebhooks: "Too many webhook endpoints"
         case .rateLimited: "Rate limited"
         case .budgetExhausted: "Budget exhausted"
         case .limitsReached: "Limits reached"

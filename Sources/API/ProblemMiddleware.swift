@@ -1,11 +1,14 @@
 import Hummingbird
 import Logging
 import OpenAPIRuntime
+import Postgres
 
 /// Turns every error into an `application/problem+json` response with a stable code:
 /// a thrown `Problem` as it is; the generated code's `ServerError` (request decoding,
 /// missing parameters, content type) and Hummingbird's errors (no route, body too
-/// large) mapped by `Problem(mapping:)`; anything else as a logged 500. Never throws.
+/// large) mapped by `Problem(mapping:)`; a database that is busy or away as a logged 503
+/// with Retry-After (nothing is lost: a POST retried under its Idempotency-Key replays or
+/// completes the first); anything else as a logged 500. Never throws.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
 
@@ -39,6 +42,8 @@ extension Problem {
             self = problem
         case let error as ServerError:
             self = Problem(serverError: error)
+        case let error as PostgresError:
+            self = Problem(database: error)
         case let error as any HTTPResponseError:
             // Hummingbird's own: no route (404), or a body over the limit (NIOTooManyBytesError, 413).
             self = Problem(status: error.status, detail: (error as? HTTPError)?.body)
@@ -55,12 +60,27 @@ extension Problem {
         switch error.underlyingError {
         case let problem as Problem:
             self = problem
+        case let database as PostgresError:
+            self = Problem(database: database)
         case let decoding as DecodingError:
             // GET operations have only parameters; POST operations only bodies (their one
             // header, Idempotency-Key, is checked before decoding).
             self = error.request.method == .get ? Problem(parameter: decoding) : Problem(body: decoding)
         default:
             self = Problem(status: error.httpStatus, detail: error.httpStatus.kind == .serverError ? nil : error.causeDescription)
+        }
+    }
+
+    /// No free connection, or none at all: the client may retry soon (with the same
+    /// Idempotency-Key on a POST). Any other database error is a 500.
+    init(database error: PostgresError) {
+        switch error.kind {
+        case .poolTimeout:
+            self.init(.unavailable, detail: "The gateway is busy; retry with the same Idempotency-Key.", retryAfterSeconds: 1)
+        case .connection, .poolClosed:
+            self.init(.unavailable, detail: "The database cannot be reached; retry with the same Idempotency-Key.", retryAfterSeconds: 5)
+        default:
+            self.init(.internalError, detail: "The request could not be handled.")
         }
     }
 

@@ -4,10 +4,12 @@ import Merchants
 import WeChatPay
 
 /// The tenant API's operations (`APIProtocol`, generated from openapi.yaml), on the payout
-/// engine. Each takes the caller from `APIRequestContext.authenticated()`, checks the
-/// spec's value limits (`validate()`), and refuses by throwing `Problem`.
+/// engine and, for webhooks (`RedpackAPI+Webhooks.swift`), the webhook store. Each takes
+/// the caller from `APIRequestContext.authenticated()`, checks the spec's value limits
+/// (`validate()`), and refuses by throwing `Problem`.
 struct RedpackAPI: APIProtocol {
     let service: any PayoutService
+    let webhooks: any WebhookService
 
     func createRedpack(_ input: Operations.CreateRedpack.Input) async throws -> Operations.CreateRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()

@@ -3,6 +3,10 @@
 #ifndef HONGBAO_CCURL_SHIM_H
 #define HONGBAO_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <sys/prctl.h>
+
+// Names the calling thread for the kernel (ps, /proc/…/comm); prctl is variadic too.
+static inline int hb_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 typedef size_t (*hb_curl_write_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
 

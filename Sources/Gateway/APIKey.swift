@@ -21,10 +21,15 @@ public struct APIKey: Sendable, Equatable {
 
     /// A fresh key from the system CSPRNG.
     public static func generate(mode: MerchantMode) -> APIKey {
-        var generator = SystemRandomNumberGenerator()
-        let random = String(decoding: (0..<randomLength).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }, as: UTF8.self)
+        let random = randomBase62(randomLength)
         let body = "hb_\(mode.rawValue)_\(random)"
         return APIKey(mode: mode, random: random, text: body + "_" + checksum(body))
+    }
+
+    /// `count` base62 characters from the system CSPRNG (also webhook secrets).
+    static func randomBase62(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }, as: UTF8.self)
     }
 
     private init(mode: MerchantMode, random: String, text: String) {

@@ -29,3 +29,11 @@
 // - `AuditVerifier`: re-derives every hash chain link (the chains are written by the SQL
 //   function `audit_append`, one chain per tenant stripe and one for admin actions).
 // - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read.
+// - Webhooks (docs/webhooks.md): `WebhookStore` (tenants' endpoints, deliveries, attempts;
+//   add/remove/enable/redeliver audited), `WebhookDispatcher` (claims due deliveries with a
+//   lease, signs them — `WebhookSignature`, `WebhookSecret` — and POSTs `WebhookPayload`
+//   through the libcurl transport; retries with backoff per `WebhookSettings`; keeps events
+//   of one payout in order; disables endpoints that keep failing). Deliveries are fanned
+//   out from the outbox by a trigger (migration 0009), so the engine only writes the outbox.
+//   `WebhookTarget` (URL shape, https in live mode) and `WebhookTargetGuard` (resolve with a
+//   `HostResolver`, refuse `ForbiddenAddress` ranges, pin the checked address) stop SSRF.

@@ -67,8 +67,13 @@ public final class PayoutEngine: Sendable {
         let problems = PayoutOrderRules.problems(order)
         guard problems.isEmpty else { return .invalid(problems) }
         let hash = order.canonicalHash
-        // No lookup first: transaction 1 claims the key as its first statement, and a key
-        // already taken comes back as `.duplicate` (a replay costs one refused pipeline).
+        // A duplicate of a send running in this process waits for it without touching the
+        // database: a burst of retries must not crowd out the connection the first needs.
+        if let flight = inFlight.flight(key: Self.inFlightKey(caller.tenantID, idempotencyKey)) {
+            return try await existing(flight.record, hash: hash, caller: caller, key: idempotencyKey, render: render)
+        }
+        // Otherwise no lookup first: transaction 1 claims the key as its first statement, and
+        // a key already taken comes back as `.duplicate` (a replay costs one refused pipeline).
         let snapshot = registry.snapshot
         let now = Date()
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
@@ -78,6 +83,9 @@ public final class PayoutEngine: Sendable {
         case .refused(let refusal):
             return .refused(refusal)
         case .duplicate:
+            if let flight = inFlight.flight(key: Self.inFlightKey(caller.tenantID, idempotencyKey)) {
+                return try await existing(flight.record, hash: hash, caller: caller, key: idempotencyKey, render: render)
+            }
             guard let record = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) else {
                 throw PostgresError(.server, "idempotency key \(idempotencyKey) vanished")
             }
@@ -86,7 +94,8 @@ public final class PayoutEngine: Sendable {
             logger.info("payout accepted", metadata: ["payout_id": "\(payout.id)", "merchant": "\(payout.merchant)", "billno": "\(payout.billno)",
                                                       "tenant": "\(caller.tenantName)", "request_id": "\(requestID)"])
             let claim = ResponseClaim()
-            let task = inFlight.start(key: Self.inFlightKey(caller.tenantID, idempotencyKey)) { [self] in
+            let record = IdempotencyRecords.Record(requestHash: hash, payoutID: payout.id, response: nil)
+            let task = inFlight.start(key: Self.inFlightKey(caller.tenantID, idempotencyKey), record: record) { [self] in
                 try await deliver(payout, placement: placement, caller: caller, claim: claim, render: render, requestID: requestID)
             }
             return .answered(try await answer(task, claim: claim, accepted: payout, render: render))
@@ -127,13 +136,19 @@ public final class PayoutEngine: Sendable {
         guard APIKeyStore.constantTimeEqual(record.requestHash, hash) else { return .conflict }
         if let response = record.response { return .answered(response) }
         let deadline = ContinuousClock.now + settings.deadline
-        if let task = inFlight.task(key: Self.inFlightKey(caller.tenantID, key)),
-           case .success(let settled)? = await Deadline.value(of: task, before: deadline), let response = settled.response {
-            return .answered(response)
-        }
+        // The first request's send, when it runs in this process, is awaited; otherwise (or
+        // before it registered) the stored answer is polled with a growing pause, so many
+        // duplicates cannot crowd the pool the first one needs to settle.
+        var pause = 25
         while ContinuousClock.now < deadline {
+            if let task = inFlight.flight(key: Self.inFlightKey(caller.tenantID, key))?.task {
+                if case .success(let settled)? = await Deadline.value(of: task, before: deadline), let response = settled.response {
+                    return .answered(response)
+                }
+            }
             if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
-            try await Task.sleep(for: .milliseconds(25))
+            try await Task.sleep(for: .milliseconds(min(pause, max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1))))))
+            pause = min(pause * 2, 250)
         }
         if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
         guard let payout = try await load(record.payoutID, tenant: caller.tenantID) else { throw GatewayError.notFound("payout \(record.payoutID)") }
@@ -145,7 +160,9 @@ public final class PayoutEngine: Sendable {
     /// Waits (up to `timeout`) for sends that outlived their requests.
     public func drain(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while inFlight.count > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        while inFlight.count > 0, ContinuousClock.now < deadline {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+        }
     }
 
     // MARK: reading
@@ -190,22 +207,29 @@ public final class PayoutEngine: Sendable {
     }
 }
 
-/// Sends still running, by idempotency key: a duplicate in this process awaits the same
-/// task, and shutdown waits for them all.
+/// Sends still running, by idempotency key, with the committed key's record (request
+/// hash, payout): a duplicate in this process awaits the same task, and shutdown waits
+/// for them all.
 final class InFlightSends: Sendable {
-    private let tasks = Mutex<[String: Task<Settlement.Result, Error>]>([:])
+    struct Flight: Sendable {
+        let task: Task<Settlement.Result, Error>
+        let record: IdempotencyRecords.Record
+    }
 
-    func start(key: String, _ body: @escaping @Sendable () async throws -> Settlement.Result) -> Task<Settlement.Result, Error> {
+    private let flights = Mutex<[String: Flight]>([:])
+
+    func start(key: String, record: IdempotencyRecords.Record,
+               _ body: @escaping @Sendable () async throws -> Settlement.Result) -> Task<Settlement.Result, Error> {
         let task = Task { try await body() }
-        tasks.withLock { $0[key] = task }
+        flights.withLock { $0[key] = Flight(task: task, record: record) }
         Task { [weak self] in
             _ = try? await task.value
-            self?.tasks.withLock { _ = $0.removeValue(forKey: key) }
+            self?.flights.withLock { _ = $0.removeValue(forKey: key) }
         }
         return task
     }
 
-    func task(key: String) -> Task<Settlement.Result, Error>? { tasks.withLock { $0[key] } }
+    func flight(key: String) -> Flight? { flights.withLock { $0[key] } }
 
-    var count: Int { tasks.withLock { $0.count } }
+    var count: Int { flights.withLock { $0.count } }
 }

@@ -138,11 +138,13 @@ public final class Reconciler: Sendable {
         return total
     }
 
-    /// Passes until `stopping` says so (`serve`); pauses when nothing was due. A pass in
-    /// progress always finishes: stopping between an upstream call and its transaction
-    /// would only leave work for the next claim, but there is no reason to.
+    /// Passes until `stopping` says so (`serve`) or the task is cancelled; pauses when
+    /// nothing was due. A pass in progress always finishes: stopping between an upstream
+    /// call and its transaction would only leave work for the next claim, but there is no
+    /// reason to. Cancellation ends the pause at once (a cancelled sleep throws at once:
+    /// ignoring that would spin a core, seen when serve was cancelled before it was up).
     public func run(stopping: @escaping @Sendable () -> Bool) async {
-        while !stopping() {
+        while !stopping(), !Task.isCancelled {
             do {
                 let pass = try await self.pass()
                 if pass.claimed > 0 {
@@ -153,7 +155,9 @@ public final class Reconciler: Sendable {
                 logger.error("reconciler pass failed", metadata: ["error": "\(error)"])
             }
             let until = ContinuousClock.now + settings.idlePause
-            while !stopping(), ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(50)) }
+            while !stopping(), ContinuousClock.now < until {
+                do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+            }
         }
     }
 

@@ -105,7 +105,7 @@ public final class SimulatorServer: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if case let (https?, control?) = bound.withLock({ $0 }) { return (https, control) }
-            try? await Task.sleep(for: .milliseconds(10))
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { return nil }
         }
         return nil
     }

@@ -32,9 +32,20 @@ final class CurlLoop: @unchecked Sendable {
         self.multi = curl_multi_init()!
         hb_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.maximumCachedConnections)
         // The thread keeps the loop alive until `run` returns.
-        let thread = Thread { [self] in run() }
-        thread.name = "hongbao-curl"
+        let name = threadName
+        let thread = Thread { [self] in
+            // Foundation's Thread.name does not reach the kernel on Linux; this does.
+            _ = hb_set_thread_name(name)
+            run()
+        }
+        thread.name = name
         thread.start()
+    }
+
+    /// This loop's thread, by name (at most 15 characters: Linux's limit): any thread curl
+    /// started from it would inherit the name, so a test can count them.
+    var threadName: String {
+        "hbcurl-" + String(UInt32(truncatingIfNeeded: ObjectIdentifier(self).hashValue), radix: 16)
     }
 
     func submit(_ call: CurlCall) {
@@ -130,6 +141,13 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_pointer(easy, CURLOPT_PRIVATE, key)
         hb_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, call.errorBuffer)
         if let identity = call.identity { apply(identity, to: easy) }
+        if let pin = call.pin {
+            // Every connection of this call goes to the checked address, never through a
+            // proxy (or the pinned address would not be where the request goes).
+            call.connectTo = curl_slist_append(nil, pin.curlConnectToEntry)
+            hb_curl_setopt_slist(easy, CURLOPT_CONNECT_TO, call.connectTo)
+            hb_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
+        }
         active[key] = (easy, call)
         curl_multi_add_handle(multi, easy)
     }

@@ -17,9 +17,12 @@ public final class HTTPSClient: Sendable {
     }
 
     /// POSTs with extra request headers (`Name: value`) and, optionally, a shorter timeout
-    /// than the client's (webhook deliveries: a receiver that hangs must not hold a slot).
-    public func post(_ url: String, body: [UInt8], contentType: String, headers: [String], timeout: Duration?) async -> TransportOutcome {
-        await perform(CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: nil, extraHeaders: headers, timeout: timeout))
+    /// than the client's (webhook deliveries: a receiver that hangs must not hold a slot)
+    /// and an address the caller resolved and checked (`pin`: no proxy, no second lookup).
+    public func post(_ url: String, body: [UInt8], contentType: String, headers: [String], timeout: Duration?,
+                     pin: AddressPin? = nil) async -> TransportOutcome {
+        await perform(CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: nil, extraHeaders: headers,
+                               timeout: timeout, pin: pin))
     }
 
     /// GETs `url` (control and health endpoints; WeChat's APIs are all POST).
@@ -43,6 +46,9 @@ public final class HTTPSClient: Sendable {
         }
     }
 
+    /// The name of the one thread this client runs on (tests count threads by it).
+    var threadName: String { loop.threadName }
+
     /// Stops the thread; calls still in flight end as `unknown`/`notSent`, later calls as
     /// `notSent`. Idempotent, and safe to follow with deinit.
     public func shutdown() { loop.stop() }
@@ -61,17 +67,20 @@ final class CurlCall: @unchecked Sendable {
     let identity: ClientIdentity?
     let extraHeaders: [String]
     let timeout: Duration?
+    let pin: AddressPin?
     var continuation: CheckedContinuation<TransportOutcome, Never>?
     var received: [UInt8] = []
     var limit = Int.max
     var overflowed = false
     let cancelled = Atomic<Bool>(false)
     var headers: UnsafeMutablePointer<curl_slist>?
+    /// The CURLOPT_CONNECT_TO list of `pin`; like `headers`, it must live until the call ends.
+    var connectTo: UnsafeMutablePointer<curl_slist>?
     /// curl writes its detailed error text here (CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE bytes).
     let errorBuffer: UnsafeMutablePointer<CChar>
 
     init(url: String, method: Method, body: [UInt8], contentType: String, identity: ClientIdentity?,
-         extraHeaders: [String] = [], timeout: Duration? = nil) {
+         extraHeaders: [String] = [], timeout: Duration? = nil, pin: AddressPin? = nil) {
         self.url = url
         self.method = method
         self.body = body
@@ -79,6 +88,7 @@ final class CurlCall: @unchecked Sendable {
         self.identity = identity
         self.extraHeaders = extraHeaders
         self.timeout = timeout
+        self.pin = pin
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
@@ -90,6 +100,8 @@ final class CurlCall: @unchecked Sendable {
     func finish(_ outcome: TransportOutcome) {
         if let headers { curl_slist_free_all(headers) }
         headers = nil
+        if let connectTo { curl_slist_free_all(connectTo) }
+        connectTo = nil
         continuation?.resume(returning: outcome)
         continuation = nil
     }

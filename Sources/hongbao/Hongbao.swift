@@ -19,7 +19,8 @@ struct Hongbao: AsyncParsableCommand {
               hongbao simulator --listen 127.0.0.1:9443 --control 127.0.0.1:9080
             """,
         version: version,
-        subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, AuditCommand.self, PayoutsCommand.self, ReconcileCommand.self,
+        subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, AuditCommand.self,
+                      PayoutsCommand.self, ReconcileCommand.self,
                       SimulatorCommand.self, BenchCommand.self]
     )
 }

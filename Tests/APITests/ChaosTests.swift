@@ -140,7 +140,7 @@ final class ChaosWorld: Sendable {
 
     func reconcile(until done: ([String: Int]) -> Bool) async throws {
         for _ in 0..<30 {
-            let run = try Hongbao.run(["reconcile", "--all", "--json", "--not-found-grace-seconds", "1"] + ["--merchants", fixture.directory.path],
+            let run = try await Hongbao.run(["reconcile", "--all", "--json", "--not-found-grace-seconds", "1"] + ["--merchants", fixture.directory.path],
                                       environment: ["DATABASE_URL": appURL])
             guard run.status == 0 || run.status == 3,
                   let report = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any],

@@ -59,7 +59,7 @@ struct CrashTests {
         try await sim.setFaults(nil)
         try await Task.sleep(for: .seconds(3)) // the simulator finishes the killed send's 3-second answer
         try await sim.advanceClock(seconds: 5)
-        let reconcile = try Hongbao.run(["reconcile", "--all", "--json", "--merchants", fixture.directory.path],
+        let reconcile = try await Hongbao.run(["reconcile", "--all", "--json", "--merchants", fixture.directory.path],
                                         environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
         #expect(reconcile.status == 0, "\(reconcile.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(reconcile.out.utf8)) as? [String: Any])

@@ -55,6 +55,15 @@ struct ResponseEncodingTests {
         #expect(json["budget_fen"] is NSNull && json["remaining_fen"] is NSNull)
     }
 
+    @Test("every property of Webhook is encoded: description, disabled_at and disabled_reason as null while enabled")
+    func webhook() throws {
+        let webhook = Components.Schemas.Webhook(id: "id", object: .webhookEndpoint, url: "https://x.example/", mode: .live, events: ["*"], description: nil,
+                                                 enabled: true, disabledAt: nil, disabledReason: nil, consecutiveFailures: 0, createdAt: Date())
+        let json = try keys(of: webhook)
+        #expect(json.count == Mirror(reflecting: webhook).children.count, "a property is missing from ExplicitNullEncoding.swift")
+        #expect(json["description"] is NSNull && json["disabled_at"] is NSNull && json["disabled_reason"] is NSNull)
+    }
+
     @Test("dates: RFC 3339 in, with or without fraction and offset; UTC with milliseconds out")
     func dates() throws {
         let transcoder = RFC3339DateTranscoder()

@@ -64,7 +64,7 @@ struct ServeReloadTests {
         defer { gateway.stop() }
         try await settled(gateway)
         try fixture.add("b", mchId: "1900000102")
-        let run = try Hongbao.run(["merchant", "reload", "--merchants", fixture.directory.path, "--actor", "test:ops"], environment: ["DATABASE_URL": url])
+        let run = try await Hongbao.run(["merchant", "reload", "--merchants", fixture.directory.path, "--actor", "test:ops"], environment: ["DATABASE_URL": url])
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out.contains("reload generation 1 signalled"))
         _ = try await waitForEntities(gateway, 2, seconds: 5)

@@ -68,6 +68,15 @@ struct TenantAPIFixture {
         func usage(caller: Caller, now: Date) async throws -> TenantUsage { throw Problem(.notImplemented) }
     }
 
+    /// No webhook store behind these routes (WebhookAPITests use the real one).
+    struct NoWebhooks: WebhookService {
+        func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint {
+            throw Problem(.notImplemented)
+        }
+        func list(caller: Caller) async throws -> [WebhookEndpoint] { throw Problem(.notImplemented) }
+        func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool { throw Problem(.notImplemented) }
+    }
+
     let orders = Orders()
     /// Every line the gateway logged (at debug level and above).
     let logs = CapturedLogs()
@@ -80,7 +89,7 @@ struct TenantAPIFixture {
     var extraMiddleware: (any MiddlewareProtocol<Request, Response, APIRequestContext>)?
 
     func app() throws -> some ApplicationProtocol {
-        let api = RedpackAPI(service: FakeEngine(orders: orders, answer: answer))
+        let api = RedpackAPI(service: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks())
         let router: Router<APIRequestContext>
         if let extraMiddleware {
             router = Router(context: APIRequestContext.self)

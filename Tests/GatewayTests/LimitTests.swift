@@ -85,7 +85,7 @@ struct LimitTests {
         defer { Task { await gw.stop() } }
         _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o1", amountFen: 120)))
         _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 130)))
-        let run = try Hongbao.run(["merchant", "list", "--json", "--merchants", gw.fixture.directory.path], environment: ["DATABASE_URL": gw.databaseURL])
+        let run = try await Hongbao.run(["merchant", "list", "--json", "--merchants", gw.fixture.directory.path], environment: ["DATABASE_URL": gw.databaseURL])
         #expect(run.status == 0, "\(run.err)")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
         let usage = try #require(entries.first?["usage"] as? [String: Any])

@@ -3,6 +3,7 @@ import Foundation
 import Merchants
 import Postgres
 import Simulator
+import Synchronization
 import Testing
 import TestSupport
 import Transport
@@ -168,6 +169,24 @@ struct ReconcilerTests {
         #expect(statuses == ["sent"])
         let ledger = try await gw.sim.ledger()
         #expect(ledger.packets.count == 24 && Set(ledger.packets.map(\.billno)).count == 24)
+    }
+
+    @Test("a cancelled run returns at once, never spinning in its pause (stopping never said so)")
+    func cancelledRunReturns() async throws {
+        let gw = try await GatewayHarness.start("rc-cancel")
+        defer { Task { await gw.stop() } }
+        let reconciler = gw.reconciler(settings: ReconcilerSettings(idlePause: .seconds(3600)))
+        let finished = Atomic<Bool>(false)
+        let run = Task {
+            await reconciler.run(stopping: { false })
+            finished.store(true, ordering: .relaxed)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        run.cancel()
+        let deadline = ContinuousClock.now + .seconds(3)
+        while !finished.load(ordering: .relaxed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let returned = finished.load(ordering: .relaxed)
+        #expect(returned, "still running 3 s after cancel")
     }
 
     @Test("the backoff: open sends quickly then less often; a sent packet never sleeps past its refund; final statuses never")

@@ -8,8 +8,8 @@ import TestSupport
 struct MerchantCLITests {
     /// Runs the binary against `database` (or an unreachable one), with no merchants
     /// directory from the environment unless given.
-    func hongbao(_ arguments: [String], database: String? = nil, environment: [String: String?] = [:]) throws -> Hongbao.Run {
-        try Hongbao.run(arguments, environment: ["DATABASE_URL": database ?? "postgresql://nobody@127.0.0.1:1/none"].merging(environment) { $1 })
+    func hongbao(_ arguments: [String], database: String? = nil, environment: [String: String?] = [:]) async throws -> Hongbao.Run {
+        try await Hongbao.run(arguments, environment: ["DATABASE_URL": database ?? "postgresql://nobody@127.0.0.1:1/none"].merging(environment) { $1 })
     }
 
     func migrated(_ label: String) async throws -> (url: String, pool: PostgresPool) {
@@ -26,8 +26,8 @@ struct MerchantCLITests {
         try fixture.add("old", mchId: "1900000101")
         try fixture.add("young", mchId: "1900000102") { $0["onboarded_on"] = "2099-01-01" }
         let database = try await TestDatabase.create("cli")
-        _ = try hongbao(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path], database: database)
-        let run = try hongbao(["merchant", "list", "--json", "--merchants", fixture.directory.path], database: database)
+        _ = try await hongbao(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path], database: database)
+        let run = try await hongbao(["merchant", "list", "--json", "--merchants", fixture.directory.path], database: database)
         #expect(run.status == 0, "\(run.err)")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
         #expect(entries.count == 2)
@@ -41,10 +41,10 @@ struct MerchantCLITests {
     }
 
     @Test("a loading error exits non-zero and names the file and field")
-    func loadError() throws {
+    func loadError() async throws {
         let fixture = try MerchantFixture()
         try fixture.add("bad", mchId: "1900000101") { $0["mch_id"] = "\"abc\"" }
-        let run = try hongbao(["merchant", "list", "--merchants", fixture.directory.path])
+        let run = try await hongbao(["merchant", "list", "--merchants", fixture.directory.path])
         #expect(run.status != 0)
         #expect(run.err.contains("bad.toml") && run.err.contains("mch_id"))
     }
@@ -54,12 +54,12 @@ struct MerchantCLITests {
         let fixture = try MerchantFixture()
         try fixture.add("acme", mchId: "1900000101")
         let database = try await TestDatabase.create("cliswitch")
-        _ = try hongbao(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path], database: database)
-        #expect(try hongbao(["merchant", "disable", "acme", "--merchants", fixture.directory.path], database: database).status != 0)
-        #expect(try hongbao(["merchant", "disable", "nobody", "--reason", "x", "--merchants", fixture.directory.path], database: database).status != 0)
-        let disabled = try hongbao(["merchant", "disable", "acme", "--reason", "rotating", "--merchants", fixture.directory.path, "--actor", "test"], database: database)
+        _ = try await hongbao(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path], database: database)
+        #expect(try await hongbao(["merchant", "disable", "acme", "--merchants", fixture.directory.path], database: database).status != 0)
+        #expect(try await hongbao(["merchant", "disable", "nobody", "--reason", "x", "--merchants", fixture.directory.path], database: database).status != 0)
+        let disabled = try await hongbao(["merchant", "disable", "acme", "--reason", "rotating", "--merchants", fixture.directory.path, "--actor", "test"], database: database)
         #expect(disabled.status == 0, "\(disabled.err)")
-        let list = try hongbao(["merchant", "list", "--json", "--merchants", fixture.directory.path], database: database)
+        let list = try await hongbao(["merchant", "list", "--json", "--merchants", fixture.directory.path], database: database)
         #expect(list.out.contains("\"enabled\" : false") && list.out.contains("disabled by an operator: rotating"))
     }
 
@@ -68,16 +68,16 @@ struct MerchantCLITests {
         let fixture = try MerchantFixture()
         let (cert, key, apiKey) = try fixture.credentials(for: "newco", mchId: "1900000555")
         let database = try await TestDatabase.create("cliadd")
-        _ = try hongbao(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path], database: database)
+        _ = try await hongbao(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path], database: database)
         let arguments = ["merchant", "add", "--merchants", fixture.directory.path, "--name", "newco", "--mch-id", "1900000555",
                          "--appid", "wx8888888888888888:mp", "--send-name", "NewCo", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
                          "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01", "--actor", "test"]
-        let added = try hongbao(arguments, database: database)
+        let added = try await hongbao(arguments, database: database)
         #expect(added.status == 0, "\(added.err)")
         #expect(FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("newco.toml").path))
-        #expect(try hongbao(["merchant", "show", "newco", "--merchants", fixture.directory.path], database: database).out.contains("<redacted>"))
-        #expect(try hongbao(arguments, database: database).status != 0)
-        let bad = try hongbao(["merchant", "add", "--merchants", fixture.directory.path, "--name", "broken", "--mch-id", "1900000556",
+        #expect(try await hongbao(["merchant", "show", "newco", "--merchants", fixture.directory.path], database: database).out.contains("<redacted>"))
+        #expect(try await hongbao(arguments, database: database).status != 0)
+        let bad = try await hongbao(["merchant", "add", "--merchants", fixture.directory.path, "--name", "broken", "--mch-id", "1900000556",
                                "--appid", "wx8888888888888888:mp", "--send-name", "B", "--api-key-file", "/nonexistent", "--cert", cert,
                                "--key-file", key, "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01"], database: database)
         #expect(bad.status != 0 && bad.err.contains("api_key"))
@@ -90,8 +90,8 @@ struct MerchantCLITests {
         try fixture.add("acme", mchId: "1900000101")
         let (url, pool) = try await migrated("cliaudit")
         defer { pool.close() }
-        #expect(try hongbao(["merchant", "disable", "acme", "--reason", "rotating", "--merchants", fixture.directory.path, "--actor", "test:bob"], database: url).status == 0)
-        let enabled = try hongbao(["merchant", "enable", "acme", "--merchants", fixture.directory.path, "--actor", "test:bob"], database: url)
+        #expect(try await hongbao(["merchant", "disable", "acme", "--reason", "rotating", "--merchants", fixture.directory.path, "--actor", "test:bob"], database: url).status == 0)
+        let enabled = try await hongbao(["merchant", "enable", "acme", "--merchants", fixture.directory.path, "--actor", "test:bob"], database: url)
         #expect(enabled.status == 0, "\(enabled.err)")
         let audit = try await auditActions(pool)
         #expect(audit.map(\.action) == ["merchant.disable", "merchant.enable"])
@@ -109,7 +109,7 @@ struct MerchantCLITests {
         let text = fields.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: "\n") + "\n"
         let file = source.appendingPathComponent("newco.toml")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let run = try hongbao(["merchant", "add", "--from", file.path, "--merchants", fixture.directory.path, "--actor", "test:carol"], database: url)
+        let run = try await hongbao(["merchant", "add", "--from", file.path, "--merchants", fixture.directory.path, "--actor", "test:carol"], database: url)
         #expect(run.status == 0, "\(run.err)")
         #expect(try String(contentsOf: fixture.directory.appendingPathComponent("newco.toml"), encoding: .utf8) == text)
         let audit = try await auditActions(pool)
@@ -122,7 +122,7 @@ struct MerchantCLITests {
         let fixture = try MerchantFixture()
         let (cert, key, apiKey) = try fixture.credentials(for: "newco", mchId: "1900000555")
         let unmigrated = try await TestDatabase.create("cliaddfail") // no audit table: the transaction fails
-        let run = try hongbao(["merchant", "add", "--merchants", fixture.directory.path, "--name", "newco", "--mch-id", "1900000555",
+        let run = try await hongbao(["merchant", "add", "--merchants", fixture.directory.path, "--name", "newco", "--mch-id", "1900000555",
                                "--appid", "wx8888888888888888:mp", "--send-name", "NewCo", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
                                "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01"], database: unmigrated)
         #expect(run.status != 0)
@@ -137,11 +137,11 @@ struct MerchantCLITests {
         let (url, pool) = try await migrated("clireload")
         defer { pool.close() }
         try fixture.add("bad", mchId: "1900000102") { $0["mch_id"] = "\"x\"" }
-        let refused = try hongbao(["merchant", "reload", "--merchants", fixture.directory.path], database: url)
+        let refused = try await hongbao(["merchant", "reload", "--merchants", fixture.directory.path], database: url)
         #expect(refused.status != 0 && refused.err.contains("bad.toml"))
         #expect(try await pool.query("SELECT generation FROM merchant_reload").first?.decode(column: 0, as: Int64.self) == 0)
         try fixture.remove("bad")
-        let reloaded = try hongbao(["merchant", "reload", "--merchants", fixture.directory.path, "--actor", "test:dan"], database: url)
+        let reloaded = try await hongbao(["merchant", "reload", "--merchants", fixture.directory.path, "--actor", "test:dan"], database: url)
         #expect(reloaded.status == 0, "\(reloaded.err)")
         #expect(try await pool.query("SELECT generation FROM merchant_reload").first?.decode(column: 0, as: Int64.self) == 1)
         let audit = try await auditActions(pool)
@@ -149,17 +149,17 @@ struct MerchantCLITests {
     }
 
     @Test("list with the database unreachable exits non-zero pointing to --offline; --offline says enabled: unknown")
-    func offline() throws {
+    func offline() async throws {
         let fixture = try MerchantFixture()
         try fixture.add("acme", mchId: "1900000101")
         try fixture.add("off", mchId: "1900000102") { $0["redpack_enabled"] = "false" }
-        let failed = try hongbao(["merchant", "list", "--merchants", fixture.directory.path])
+        let failed = try await hongbao(["merchant", "list", "--merchants", fixture.directory.path])
         #expect(failed.status != 0 && failed.err.contains("--offline"), "\(failed.err)")
-        let table = try hongbao(["merchant", "list", "--offline", "--merchants", fixture.directory.path])
+        let table = try await hongbao(["merchant", "list", "--offline", "--merchants", fixture.directory.path])
         #expect(table.status == 0, "\(table.err)")
         let acmeLine = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("acme") })
         #expect(acmeLine.contains("unknown"))
-        let json = try hongbao(["merchant", "list", "--offline", "--json", "--merchants", fixture.directory.path])
+        let json = try await hongbao(["merchant", "list", "--offline", "--json", "--merchants", fixture.directory.path])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]])
         #expect(entries.count == 2)
         for entry in entries {
@@ -171,10 +171,10 @@ struct MerchantCLITests {
     }
 
     @Test("HONGBAO_MERCHANTS_DIR chooses the merchants directory")
-    func merchantsDirectoryFromEnvironment() throws {
+    func merchantsDirectoryFromEnvironment() async throws {
         let fixture = try MerchantFixture()
         try fixture.add("acme", mchId: "1900000101")
-        let run = try hongbao(["merchant", "list", "--offline", "--json"], environment: ["HONGBAO_MERCHANTS_DIR": fixture.directory.path])
+        let run = try await hongbao(["merchant", "list", "--offline", "--json"], environment: ["HONGBAO_MERCHANTS_DIR": fixture.directory.path])
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out.contains("\"name\" : \"acme\""))
     }
@@ -191,12 +191,12 @@ struct MerchantCLITests {
         }
         try fixture.credentials(for: "acme", mchId: created.mchId, apiKey: created.apiKey,
                                 issued: .init(certificatePEM: created.certPem, keyPEM: created.keyPem))
-        let passed = try hongbao(["merchant", "check", "acme", "--json", "--merchants", fixture.directory.path])
+        let passed = try await hongbao(["merchant", "check", "acme", "--json", "--merchants", fixture.directory.path])
         #expect(passed.status == 0, "\(passed.out) \(passed.err)")
         let steps = try #require(try JSONSerialization.jsonObject(with: Data(passed.out.utf8)) as? [[String: Any]])
         #expect(steps.count == 5 && steps.allSatisfy { $0["ok"] as? Bool == true })
         try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
-        let failed = try hongbao(["merchant", "check", "acme", "--merchants", fixture.directory.path])
+        let failed = try await hongbao(["merchant", "check", "acme", "--merchants", fixture.directory.path])
         #expect(failed.status == 1)
         #expect(failed.out.contains("✗ signature key"), "\(failed.out)")
     }
@@ -210,19 +210,19 @@ struct MerchantCLITests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hb-folder-\(UUID())")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent(".hongbao"), withIntermediateDirectories: true)
         try url.write(to: folder.appendingPathComponent(".hongbao/dev-database-url"), atomically: true, encoding: .utf8)
-        let used = try Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
+        let used = try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
         #expect(used.status == 0, "\(used.err)")
         #expect(used.err.split(separator: "\n").count == 1 && used.err.contains("using this folder's development cluster"), "\(used.err)")
         // An explicit choice wins, and a cluster that is not running is not used.
-        let explicit = try Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], environment: ["DATABASE_URL": url], directory: folder)
+        let explicit = try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], environment: ["DATABASE_URL": url], directory: folder)
         #expect(explicit.status == 0 && !explicit.err.contains("development cluster"))
         try "postgresql://hongbao@127.0.0.1:1/hongbao".write(to: folder.appendingPathComponent(".hongbao/dev-database-url"), atomically: true, encoding: .utf8)
-        let stopped = try Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
+        let stopped = try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
         #expect(!stopped.err.contains("development cluster"))
     }
 
     @Test("import-p12 reads WeChat's RC2-40 p12 with the mch_id as password; key file is 0600")
-    func importP12() throws {
+    func importP12() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("hb-p12-\(UUID())")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let p12 = work.appendingPathComponent("apiclient_cert.p12").path
@@ -233,18 +233,18 @@ struct MerchantCLITests {
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/bin/sh")
         make.arguments = ["-c", shell]
-        try make.run()
+        try ProcessLaunch.run(make)
         make.waitUntilExit()
         try #require(make.terminationStatus == 0)
         let out = work.appendingPathComponent("out").path
-        let run = try hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000109", "--out", out])
+        let run = try await hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000109", "--out", out])
         #expect(run.status == 0, "\(run.err)")
         let key = out + "/apiclient_key.pem"
         let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try String(contentsOfFile: key, encoding: .utf8).contains("PRIVATE KEY"))
         #expect(try String(contentsOfFile: out + "/apiclient_cert.pem", encoding: .utf8).contains("BEGIN CERTIFICATE"))
-        let wrong = try hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000110", "--out", out])
+        let wrong = try await hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000110", "--out", out])
         #expect(wrong.status != 0 && wrong.err.contains("password"))
     }
 }

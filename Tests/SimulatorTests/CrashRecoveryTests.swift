@@ -28,7 +28,7 @@ struct CrashRecoveryTests {
                              "--state-dir", directory.path, "--strict-durability"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
         let transport = HTTPSClient()
         defer { transport.shutdown() }
         let deadline = ContinuousClock.now + .seconds(30)

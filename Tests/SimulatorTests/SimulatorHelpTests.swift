@@ -15,7 +15,7 @@ struct SimulatorHelpTests {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
         // Help text is wrapped to the terminal: compare with whitespace runs folded to one space.
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -85,6 +85,7 @@ struct SimulatorLifecycleTests {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
         let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec(balanceFen: 10_000))
+        try await sim.freezeClock() // PROCESSING lasts 5 sim seconds, however slowly this runs
         let t = Transfer(tradeNumber: "T20261129000001", merchantID: m.merchantID, appID: "wx8888888888888888", openID: "oUser1",
                          amountFen: 1500, description: "refund", clientIP: "127.0.0.1")
         guard case .success(let paid) = try await sim.client.call(t, as: m) else { Issue.record("transfer failed"); return }

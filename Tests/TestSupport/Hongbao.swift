@@ -16,7 +16,13 @@ public enum Hongbao {
 
     /// Runs a command to completion. `environment` is merged over this process's, minus
     /// the database variables (tests say which database, or none); nil values remove.
-    public static func run(_ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil) throws -> Run {
+    /// The wait happens on a thread of its own (`Blocking`): the child may be talking to a
+    /// server in this process (the simulator), which needs the cooperative pool.
+    public static func run(_ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil) async throws -> Run {
+        try await Blocking.run { try runToCompletion(arguments, environment: environment, directory: directory) }
+    }
+
+    static func runToCompletion(_ arguments: [String], environment: [String: String?], directory: URL?) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
         let process = Process()
         process.executableURL = binary
@@ -26,7 +32,7 @@ public enum Hongbao {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try ProcessLaunch.run(process)
         // Read both pipes concurrently so a chatty stderr cannot block the child.
         let errData = LockedData()
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
@@ -80,8 +86,9 @@ public final class GatewayProcess: @unchecked Sendable {
         process.environment = Hongbao.environment(environment)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logFile)
-        try process.run()
-        for _ in 0..<200 {
+        try ProcessLaunch.run(process)
+        // Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
+        for _ in 0..<600 {
             if case .response(200, _) = await http.get(baseURL + "/healthz") { return }
             guard process.isRunning else { throw TestSetupError("serve exited: \(log)") }
             try await Task.sleep(for: .milliseconds(50))
@@ -100,13 +107,33 @@ public final class GatewayProcess: @unchecked Sendable {
 
     public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    /// SIGTERM, then SIGKILL if it has not exited within 30 s: a gateway that cannot shut
+    /// down fails its test instead of hanging the run (its log says where it was).
     public func stop() {
         if process.isRunning { signal(SIGTERM) }
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            FileHandle.standardError.write(Data("gateway pid \(process.processIdentifier) ignored SIGTERM for 30 s; killed. Log: \(log.suffix(2000))\n".utf8))
+            signal(SIGKILL)
+        }
         process.waitUntilExit()
         http.shutdown()
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// Starts processes one at a time: Foundation's `Process.run()` crashed in memcpy while
+/// parallel suites launched processes at the same moment (a SIGSEGV seen in `make test`).
+public enum ProcessLaunch {
+    private static let lock = NSLock()
+
+    public static func run(_ process: Process) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try process.run()
+    }
 }
 
 /// Data handed from a reader thread.

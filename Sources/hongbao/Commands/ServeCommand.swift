@@ -16,13 +16,16 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the gateway: the tenant API, health endpoints and the payout engine.",
         discussion: """
-            Serves the tenant API (/v1, described by /openapi.yaml), /healthz (process up) \\
-            and /readyz (database reachable, migrations current, last merchant reload). \\
-            Loads the merchants directory at start (and refuses to start when it does not \\
-            load); SIGHUP or `hongbao merchant reload` loads it again. Work as a login role \\
-            that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \\
-            lines on stderr; LOG_LEVEL sets the level. The reconciler runs inside serve \\
-            (--no-reconcile or HONGBAO_RECONCILE=off to leave it to other instances).
+            Serves the tenant API (/v1, described by /openapi.yaml), /healthz (process up) \
+            and /readyz (database reachable, migrations current, last merchant reload). \
+            Loads the merchants directory at start (and refuses to start when it does not \
+            load); SIGHUP or `hongbao merchant reload` loads it again. Work as a login role \
+            that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \
+            lines on stderr; LOG_LEVEL sets the level. The reconciler runs inside serve \
+            (--no-reconcile or HONGBAO_RECONCILE=off to leave it to other instances). \
+            Delivers tenants' webhook events (docs/webhooks.md); --webhook-allow-private \
+            (or HONGBAO_WEBHOOK_ALLOW_PRIVATE=1) lets endpoints reach loopback and private \
+            addresses, for development only.
 
             Example:
               DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -42,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the reconciler in this instance (several instances share its work safely).")
     var reconcile = ProcessInfo.processInfo.environment["HONGBAO_RECONCILE"] != "off"
     @OptionGroup var reconciler: ReconcilerOptions
+    @OptionGroup var webhooks: WebhookServeOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -76,9 +80,18 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = PrometheusCollectorRegistry()
         let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states, settings: reconciler.settings,
                                                  metrics: PrometheusMetricsFactory(registry: metrics)) : nil
+        // Webhooks have a transport of their own: their pinned addresses and connections
+        // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.
+        let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout))
+        defer { webhookTransport.shutdown() }
+        let targets = WebhookTargetGuard(allowPrivate: webhooks.settings.allowPrivateTargets)
+        if targets.allowPrivate { logger.warning("webhooks may reach loopback and private addresses (--webhook-allow-private): development only") }
+        let dispatcher = WebhookDispatcher(pool: pool, transport: webhookTransport, targets: targets, settings: webhooks.settings,
+                                           logger: Logger(label: "hongbao.webhooks"))
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
                                        dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
-                                                                         reconciler: reconciling, metrics: metrics, logger: logger))
+                                                                         reconciler: reconciling, metrics: metrics, webhookTargets: targets,
+                                                                         webhookDispatcher: dispatcher, logger: logger))
         try await app.runService()
     }
 

@@ -8,7 +8,7 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Verify or follow the hash-chained audit trail.",
         discussion: """
-            Every money state change and every admin action is a record in a SHA-256 chain \\
+            Every money state change and every admin action is a record in a SHA-256 chain \
             (hash = H(prev_hash ‖ record)): one chain for admin actions, 16 per tenant for payouts.
             """,
         subcommands: [AuditVerifyCommand.self, AuditTailCommand.self]
@@ -19,7 +19,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Re-derive every link; exit 0 when all chains verify, else 1 naming the first broken record.",
         discussion: """
-            Exit codes: 0 every chain verifies; 1 a record is broken (changed, missing, or a \\
+            Exit codes: 0 every chain verifies; 1 a record is broken (changed, missing, or a \
             chain's head does not match its last record); other codes: could not check.
 
             Example:

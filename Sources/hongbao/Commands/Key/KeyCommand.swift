@@ -8,9 +8,9 @@ struct KeyCommand: AsyncParsableCommand {
         commandName: "key",
         abstract: "Issue, list, revoke and rotate tenants' API keys.",
         discussion: """
-            Keys look like hb_live_<random>_<checksum> (or hb_test_…). A test key reaches only \\
-            entities whose file says mode = "test" (the simulator); a live key only live ones. \\
-            A key is shown once, when issued; the database keeps its SHA-256. Revocation holds \\
+            Keys look like hb_live_<random>_<checksum> (or hb_test_…). A test key reaches only \
+            entities whose file says mode = "test" (the simulator); a live key only live ones. \
+            A key is shown once, when issued; the database keeps its SHA-256. Revocation holds \
             on every gateway instance from the next request on.
             """,
         subcommands: [KeyIssueCommand.self, KeyListCommand.self, KeyRevokeCommand.self, KeyRotateCommand.self]
@@ -162,7 +162,7 @@ struct KeyRotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate", abstract: "Issue a replacement key; the old one works for --overlap-hours more (audited).",
         discussion: """
-            The new key is shown once. The old key expires after the overlap (never later \\
+            The new key is shown once. The old key expires after the overlap (never later \
             than it would have), so clients can switch without downtime.
 
             Example:

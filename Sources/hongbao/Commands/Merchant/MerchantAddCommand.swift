@@ -15,9 +15,9 @@ struct MerchantAddCommand: AsyncParsableCommand {
 
             Examples:
               hongbao merchant add --from acme-sh.toml
-              hongbao merchant add --name acme-sh --mch-id 1900000109 --appid wx8888888888888888:mp \\
-                --send-name ACME --api-key-file /etc/hongbao/acme.key \\
-                --cert /etc/hongbao/acme/apiclient_cert.pem --key-file /etc/hongbao/acme/apiclient_key.pem \\
+              hongbao merchant add --name acme-sh --mch-id 1900000109 --appid wx8888888888888888:mp \
+                --send-name ACME --api-key-file /etc/hongbao/acme.key \
+                --cert /etc/hongbao/acme/apiclient_cert.pem --key-file /etc/hongbao/acme/apiclient_key.pem \
                 --onboarded-on 2025-03-01 --trading-since 2025-04-02
             """)
 

@@ -11,8 +11,8 @@ struct PayoutsCommand: AsyncParsableCommand {
         commandName: "payouts",
         abstract: "Find payouts across tenants, show one's whole history, or query WeChat for it now.",
         discussion: """
-            Statuses: accepted, sending, sent, received, refunding, refunded, failed, unknown, \\
-            needs_attention. `unknown` is being resolved by the reconciler with the same billno; \\
+            Statuses: accepted, sending, sent, received, refunding, refunded, failed, unknown, \
+            needs_attention. `unknown` is being resolved by the reconciler with the same billno; \
             `needs_attention` is past what it can settle (see `payouts show` for why).
             """,
         subcommands: [PayoutsListCommand.self, PayoutsShowCommand.self, PayoutsRefreshCommand.self]

@@ -11,14 +11,14 @@ struct ReconcileCommand: AsyncParsableCommand {
         commandName: "reconcile",
         abstract: "Take due payouts to their final state now, then exit (serve does this continuously).",
         discussion: """
-            Claims due payouts (safe beside running gateways: each payout is claimed by one \\
-            instance at a time) and works each as the reconciler in serve does: an open send \\
-            is queried, and resent with the same billno when WeChat never kept it; a sent \\
-            packet is queried until received or refunded; a payout past WeChat's 30-day query \\
-            window goes to needs_attention. Passes repeat until nothing is due. Prints what \\
+            Claims due payouts (safe beside running gateways: each payout is claimed by one \
+            instance at a time) and works each as the reconciler in serve does: an open send \
+            is queried, and resent with the same billno when WeChat never kept it; a sent \
+            packet is queried until received or refunded; a payout past WeChat's 30-day query \
+            window goes to needs_attention. Passes repeat until nothing is due. Prints what \
             it did and what is still open.
 
-            Exit codes: 0 done (some payouts may still be open, waiting for their next look); \\
+            Exit codes: 0 done (some payouts may still be open, waiting for their next look); \
             1 a look failed (see the log on stderr); 3 payouts need attention.
 
             Examples:

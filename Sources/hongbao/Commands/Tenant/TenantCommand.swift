@@ -7,7 +7,7 @@ struct TenantCommand: AsyncParsableCommand {
         commandName: "tenant",
         abstract: "Add, inspect, budget and disable tenants.",
         discussion: """
-            A tenant is one SaaS customer: its API keys, payouts and usage are its own. \\
+            A tenant is one SaaS customer: its API keys, payouts and usage are its own. \
             Every change is recorded in the audit trail.
             """,
         subcommands: [TenantAddCommand.self, TenantListCommand.self, TenantShowCommand.self, TenantBudgetCommand.self, TenantDisableCommand.self]
@@ -59,7 +59,7 @@ struct TenantAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add a tenant (audited).",
         discussion: """
-            Names are 1–63 characters of a-z, 0-9, '.', '_', '-' (merchants.d `tenants` lists \\
+            Names are 1–63 characters of a-z, 0-9, '.', '_', '-' (merchants.d `tenants` lists \
             them). Without --daily-budget-fen the tenant has no daily budget.
 
             Examples:

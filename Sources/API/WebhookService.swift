@@ -1,0 +1,34 @@
+import Foundation
+import Gateway
+
+/// What the tenant API needs to manage a tenant's webhook endpoints (a fake stands in
+/// for it in APITests). Every call is scoped to the caller's tenant.
+public protocol WebhookService: Sendable {
+    /// Registers an endpoint for events of the caller's mode; the answer holds the secret, once.
+    func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint
+    func list(caller: Caller) async throws -> [WebhookEndpoint]
+    /// False when the caller's tenant has no such endpoint.
+    func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool
+}
+
+/// `WebhookService` on PostgreSQL, checking targets with the operator's SSRF setting.
+public struct StoredWebhookService: WebhookService {
+    let store: WebhookStore
+    let targets: WebhookTargetGuard
+
+    public init(store: WebhookStore, targets: WebhookTargetGuard) {
+        self.store = store
+        self.targets = targets
+    }
+
+    public func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint {
+        try await store.add(tenant: caller.tenantID, mode: caller.mode, url: url, events: events, description: description, targets: targets,
+                            actor: caller.actor, requestID: requestID)
+    }
+
+    public func list(caller: Caller) async throws -> [WebhookEndpoint] { try await store.list(tenant: caller.tenantID) }
+
+    public func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool {
+        try await store.remove(id, tenant: caller.tenantID, actor: caller.actor, requestID: requestID) != nil
+    }
+}

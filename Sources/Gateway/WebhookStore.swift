@@ -1,0 +1,165 @@
+import Foundation
+import Merchants
+import Postgres
+
+/// Tenants' webhook endpoints and their deliveries in PostgreSQL. Every change an operator
+/// or tenant makes (add, remove, enable, redeliver) is audited on the admin chain in its
+/// transaction. Calls that take a `tenant` see only that tenant's endpoints: another
+/// tenant's is "not found", never "forbidden".
+public struct WebhookStore: Sendable {
+    /// Most endpoints (not removed) a tenant may have: each one multiplies every event.
+    public static let maximumEndpointsPerTenant = 16
+
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Registers `url` for `tenant`'s events of `mode` (nil `events`: every event), after
+    /// checking its shape and where it points. The answer carries the secret, once.
+    public func add(tenant: UUID, mode: MerchantMode, url: String, events: [WebhookEventType]?, description: String?,
+                    targets: WebhookTargetGuard, actor: String, requestID: String? = nil) async throws -> CreatedWebhookEndpoint {
+        let target = try WebhookTarget(parsing: url, mode: mode)
+        if let description, description.count > 256 { throw GatewayError("invalid_description", "the description must be at most 256 characters") }
+        if let events, events.isEmpty { throw GatewayError("invalid_events", "give at least one event, or none for every event") }
+        _ = try await targets.check(target)
+        let secret = WebhookSecret.generate()
+        let id = UUID()
+        let names = events.map { PostgresTextArray(Array(Set($0.map(\.rawValue))).sorted()) }
+        let endpoint = try await pool.transaction { c in
+            // Serialises adds of one tenant so the limit holds; payouts' FOR KEY SHARE does not wait on it.
+            guard try c.query("SELECT 1 FROM tenants WHERE id = $1 AND disabled_at IS NULL FOR NO KEY UPDATE", [tenant]).first != nil else {
+                throw GatewayError("tenant_disabled", "the tenant is disabled or does not exist")
+            }
+            let count = try c.query("SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND removed_at IS NULL", [tenant]).first!.decode(column: 0, as: Int.self)
+            guard count < Self.maximumEndpointsPerTenant else {
+                throw GatewayError("too_many_webhooks", "a tenant may have at most \(Self.maximumEndpointsPerTenant) webhook endpoints; remove one first")
+            }
+            try c.query("INSERT INTO webhook_endpoints (id, tenant_id, mode, url, description, secret, events) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        [id, tenant, mode.rawValue, target.url, description, secret.text, names])
+            try Self.audit(c, actor: actor, action: "webhook.add", tenant: tenant, requestID: requestID,
+                           detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(target.url), "mode": mode.rawValue,
+                                    "events": names?.values.joined(separator: ",") ?? WebhookEventType.all])
+            return try Self.load(c, id: id, tenant: tenant)!
+        }
+        return CreatedWebhookEndpoint(endpoint: endpoint, secret: secret)
+    }
+
+    /// Endpoints not removed, oldest first: one tenant's, or everyone's (operators).
+    public func list(tenant: UUID?) async throws -> [WebhookEndpoint] {
+        let base = "SELECT \(WebhookEndpoint.columns) FROM \(WebhookEndpoint.from) WHERE e.removed_at IS NULL"
+        if let tenant {
+            return try await pool.query(base + " AND e.tenant_id = $1 ORDER BY e.created_at, e.id", [tenant]).rows.map(WebhookEndpoint.init(row:))
+        }
+        return try await pool.query(base + " ORDER BY t.name, e.created_at, e.id").rows.map(WebhookEndpoint.init(row:))
+    }
+
+    /// One endpoint not removed; with `tenant`, only if it is that tenant's.
+    public func find(_ id: UUID, tenant: UUID? = nil) async throws -> WebhookEndpoint? {
+        try await pool.withConnection { try Self.load($0, id: id, tenant: tenant) }
+    }
+
+    /// Removes an endpoint: it receives nothing more, its pending deliveries fail as
+    /// "endpoint removed". Nil when there is no such endpoint (for this tenant).
+    public func remove(_ id: UUID, tenant: UUID? = nil, actor: String, requestID: String? = nil) async throws -> WebhookEndpoint? {
+        try await pool.transaction { c in
+            guard let endpoint = try Self.load(c, id: id, tenant: tenant, lock: true) else { return nil }
+            try c.query("UPDATE webhook_endpoints SET removed_at = now() WHERE id = $1", [id])
+            try c.query("""
+                UPDATE webhook_deliveries SET state = 'failed', lease = NULL, last_error = 'endpoint removed'
+                WHERE endpoint_id = $1 AND state = 'pending'
+                """, [id])
+            try Self.audit(c, actor: actor, action: "webhook.remove", tenant: endpoint.tenantID, requestID: requestID,
+                           detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(endpoint.url)])
+            return endpoint
+        }
+    }
+
+    /// Enables a disabled endpoint again with a clean failure count; its pending deliveries
+    /// (parked while it was disabled) are due at once.
+    public func enable(_ id: UUID, actor: String) async throws -> WebhookEndpoint {
+        try await pool.transaction { c in
+            guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw GatewayError.notFound("webhook endpoint \(id)") }
+            guard !endpoint.enabled else { throw GatewayError("already_enabled", "webhook endpoint \(id) is enabled") }
+            try c.query("""
+                UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, consecutive_failures = 0, failing_since = NULL WHERE id = $1
+                """, [id])
+            try c.query("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND state = 'pending'", [id])
+            try AdminAudit.record(c, actor: actor, action: "webhook.enable", tenant: endpoint.tenantID,
+                                  detail: ["endpoint": id.uuidString.lowercased(), "was_disabled_because": endpoint.disabledReason ?? ""])
+            try c.query("SELECT pg_notify($1, '')", [WebhookDispatcher.channel])
+            return try Self.load(c, id: id, tenant: nil)!
+        }
+    }
+
+    /// Queues one delivery again, whatever its state, for a new retry window.
+    public func redeliver(delivery id: UUID, actor: String) async throws -> WebhookDelivery {
+        try await pool.transaction { c in
+            guard let row = try c.query("""
+                UPDATE webhook_deliveries d SET \(Self.requeue)
+                FROM webhook_endpoints e
+                WHERE d.id = $1 AND e.id = d.endpoint_id AND e.removed_at IS NULL
+                RETURNING \(WebhookDelivery.columns), d.tenant_id
+                """, [id]).first else { throw GatewayError.notFound("delivery \(id) (of an endpoint not removed)") }
+            let delivery = try WebhookDelivery(row: row)
+            try AdminAudit.record(c, actor: actor, action: "webhook.redeliver", tenant: try row.decode("tenant_id", as: UUID.self),
+                                  detail: ["endpoint": delivery.endpointID.uuidString.lowercased(), "delivery": id.uuidString.lowercased(),
+                                           "event": delivery.event, "count": "1"])
+            try c.query("SELECT pg_notify($1, '')", [WebhookDispatcher.channel])
+            return delivery
+        }
+    }
+
+    /// Queues every failed delivery of an endpoint again; how many.
+    public func redeliverFailed(endpoint id: UUID, actor: String) async throws -> Int {
+        try await pool.transaction { c in
+            guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw GatewayError.notFound("webhook endpoint \(id)") }
+            let count = try c.query("""
+                UPDATE webhook_deliveries SET \(Self.requeue)
+                WHERE endpoint_id = $1 AND state = 'failed'
+                """, [id]).affectedRows
+            try AdminAudit.record(c, actor: actor, action: "webhook.redeliver", tenant: endpoint.tenantID,
+                                  detail: ["endpoint": id.uuidString.lowercased(), "failed": "all", "count": String(count)])
+            if count > 0 { try c.query("SELECT pg_notify($1, '')", [WebhookDispatcher.channel]) }
+            return count
+        }
+    }
+
+    /// An endpoint's deliveries, newest first.
+    public func deliveries(endpoint id: UUID, state: WebhookDelivery.State? = nil, limit: Int = 50) async throws -> [WebhookDelivery] {
+        try await pool.query("""
+            SELECT \(WebhookDelivery.columns) FROM webhook_deliveries d
+            WHERE d.endpoint_id = $1 AND ($2::text IS NULL OR d.state = $2) ORDER BY d.created_at DESC, d.outbox_id DESC LIMIT $3
+            """, [id, state?.rawValue, limit]).rows.map(WebhookDelivery.init(row:))
+    }
+
+    /// Every attempt of a delivery, in order.
+    public func attempts(delivery id: UUID) async throws -> [WebhookAttempt] {
+        try await pool.query("SELECT \(WebhookAttempt.columns) FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id", [id])
+            .rows.map(WebhookAttempt.init(row:))
+    }
+
+    /// When the pending deliveries of a disabled endpoint are due: not before it is enabled.
+    static let parked = "now() + interval '100 years'"
+
+    /// A delivery due now, for a new retry window (`requeued_at` starts it).
+    static let requeue = "state = 'pending', next_attempt_at = now(), requeued_at = now(), lease = NULL"
+
+    /// An admin-chain record, with the API request's id when a tenant made the change.
+    static func audit(_ c: PostgresConnection, actor: String, action: String, tenant: UUID, requestID: String?, detail: [String: String]) throws {
+        try AuditLog.append(c, chain: AuditLog.adminChain, actor: actor, action: action, tenant: tenant, requestID: requestID,
+                            detail: try PostgresJSON(encoding: detail))
+    }
+
+    static func load(_ c: PostgresConnection, id: UUID, tenant: UUID?, lock: Bool = false) throws -> WebhookEndpoint? {
+        try c.query("""
+            SELECT \(WebhookEndpoint.columns) FROM \(WebhookEndpoint.from)
+            WHERE e.id = $1 AND e.removed_at IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2)\(lock ? " FOR UPDATE OF e" : "")
+            """, [id, tenant]).first.map(WebhookEndpoint.init(row:))
+    }
+
+    /// A URL as the audit trail and logs show it: without its query, which may carry a token.
+    static func shown(_ url: String) -> String {
+        guard let query = url.firstIndex(of: "?") else { return url }
+        return String(url[..<query]) + "?…"
+    }
+}

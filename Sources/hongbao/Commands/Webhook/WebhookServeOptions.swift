@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Gateway
+
+/// `serve`'s webhook dispatcher settings: flags, else HONGBAO_WEBHOOK_* variables, else defaults.
+struct WebhookServeOptions: ParsableArguments {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    @Option(help: ArgumentHelp("Seconds between looks for due webhook deliveries when no NOTIFY woke the dispatcher.", valueName: "seconds"))
+    var webhookPollSeconds: Int = Int(Self.environment["HONGBAO_WEBHOOK_POLL_SECONDS"] ?? "") ?? 5
+    @Option(help: ArgumentHelp("Webhook deliveries in flight at once.", valueName: "n"))
+    var webhookConcurrency: Int = Int(Self.environment["HONGBAO_WEBHOOK_CONCURRENCY"] ?? "") ?? 8
+    @Option(help: ArgumentHelp("Timeout of one webhook delivery attempt, in milliseconds.", valueName: "ms"))
+    var webhookTimeoutMs: Int = Int(Self.environment["HONGBAO_WEBHOOK_TIMEOUT_MS"] ?? "") ?? 10_000
+    @Option(help: ArgumentHelp("Disable an endpoint after this many failed attempts in a row …", valueName: "n"))
+    var webhookDisableAfterFailures: Int = Int(Self.environment["HONGBAO_WEBHOOK_DISABLE_AFTER_FAILURES"] ?? "") ?? 10
+    @Option(help: ArgumentHelp("… spanning at least this many hours (0: at once).", valueName: "hours"))
+    var webhookDisableAfterHours: Int = Int(Self.environment["HONGBAO_WEBHOOK_DISABLE_AFTER_HOURS"] ?? "") ?? 24
+    @Flag(help: "Let webhook endpoints reach loopback, private and other non-public addresses (development only; also HONGBAO_WEBHOOK_ALLOW_PRIVATE=1).")
+    var webhookAllowPrivate = false
+
+    /// HONGBAO_WEBHOOK_ALLOW_PRIVATE=1 (or true/yes).
+    static var allowPrivateFromEnvironment: Bool { ["1", "true", "yes"].contains(environment["HONGBAO_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "") }
+
+    func validate() throws {
+        guard (1...3600).contains(webhookPollSeconds) else { throw ValidationError("--webhook-poll-seconds must be between 1 and 3600") }
+        guard (1...256).contains(webhookConcurrency) else { throw ValidationError("--webhook-concurrency must be between 1 and 256") }
+        guard (100...60_000).contains(webhookTimeoutMs) else { throw ValidationError("--webhook-timeout-ms must be between 100 and 60000") }
+        guard (1...10_000).contains(webhookDisableAfterFailures) else { throw ValidationError("--webhook-disable-after-failures must be between 1 and 10000") }
+        guard (0...720).contains(webhookDisableAfterHours) else { throw ValidationError("--webhook-disable-after-hours must be between 0 and 720") }
+    }
+
+    var settings: WebhookSettings {
+        WebhookSettings(pollInterval: .seconds(webhookPollSeconds), concurrency: webhookConcurrency, timeout: .milliseconds(webhookTimeoutMs),
+                        allowPrivateTargets: webhookAllowPrivate || Self.allowPrivateFromEnvironment, disableAfterFailures: webhookDisableAfterFailures,
+                        disableAfterFailingFor: .seconds(webhookDisableAfterHours * 3600))
+    }
+}

@@ -1,0 +1,192 @@
+@testable import API
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Merchants
+import Postgres
+import Testing
+import TestSupport
+import Transport
+
+/// POST/GET/DELETE /v1/webhooks on the real store, as a tenant's client sees them
+/// (responses read as plain JSON, never with the generated types).
+@Suite("Webhook API", .serialized)
+struct WebhookAPITests {
+    /// Public-looking answers for names the tests register; literal IPs resolve as themselves.
+    static let resolver = FakeResolver(["hooks.shop.example": ["93.184.216.34"], "dual.shop.example": ["93.184.216.34", "10.1.2.3"]])
+
+    struct LiteralOrFake: HostResolver {
+        func addresses(of host: String) async throws -> [String] {
+            if let answer = try? await WebhookAPITests.resolver.addresses(of: host) { return answer }
+            return try await SystemResolver().addresses(of: host)
+        }
+    }
+
+    func app(_ gw: GatewayHarness, logs: CapturedLogs, allowPrivate: Bool = false) throws -> some ApplicationProtocol {
+        let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
+        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
+                                                                       webhookTargets: WebhookTargetGuard(resolver: LiteralOrFake(), allowPrivate: allowPrivate),
+                                                                       logger: logs.logger))
+        return Application(router: router, logger: logs.logger)
+    }
+
+    func create(_ client: some TestClientProtocol, key: String, _ body: [String: Any]) async throws -> TestResponse {
+        let data = try JSONSerialization.data(withJSONObject: body)
+        return try await client.send(.post, "/v1/webhooks", body: String(decoding: data, as: UTF8.self), key: key, idempotencyKey: nil)
+    }
+
+    @Test("POST answers 201 with the secret once; GET lists the endpoint without it; DELETE is 204, then 404; each change audited")
+    func lifecycle() async throws {
+        let logs = CapturedLogs()
+        let gw = try await GatewayHarness.start("whapi", logger: logs.logger)
+        defer { Task { await gw.stop() } }
+        let secret = try await app(gw, logs: logs).test(.router) { client -> String in
+            let created = try await create(client, key: gw.apiKey, ["url": "https://hooks.shop.example/events?token=abc", "events": ["redpack.sent", "redpack.failed"],
+                                                                     "description": "orders"])
+            #expect(created.status == .created)
+            let body = try created.jsonObject()
+            let secret = try #require(body["secret"] as? String)
+            #expect(secret.hasPrefix("whsec_") && secret.count == 38)
+            let endpoint = try #require(body["endpoint"] as? [String: Any])
+            let id = try #require(endpoint["id"] as? String)
+            #expect(endpoint["object"] as? String == "webhook_endpoint" && endpoint["mode"] as? String == "test" && endpoint["enabled"] as? Bool == true)
+            #expect(endpoint["events"] as? [String] == ["redpack.failed", "redpack.sent"] && endpoint["description"] as? String == "orders")
+            #expect(endpoint["disabled_reason"] is NSNull && endpoint["disabled_at"] is NSNull && endpoint["consecutive_failures"] as? Int == 0)
+            let all = try await create(client, key: gw.apiKey, ["url": "https://hooks.shop.example/all"])
+            #expect(try all.status == .created && ((all.jsonObject()["endpoint"] as? [String: Any])?["events"] as? [String]) == ["*"])
+            let list = try await client.send(.get, "/v1/webhooks", key: gw.apiKey, idempotencyKey: nil)
+            #expect(list.status == .ok)
+            #expect(!String(buffer: list.body).contains(secret) && !String(buffer: list.body).contains("whsec_"), "the secret is shown once")
+            let listed = try #require(try list.jsonObject()["data"] as? [[String: Any]])
+            #expect(listed.count == 2 && listed.first?["id"] as? String == id && listed.first?.keys.contains("secret") == false)
+            let deleted = try await client.send(.delete, "/v1/webhooks/\(id)", key: gw.apiKey, idempotencyKey: nil)
+            #expect(deleted.status == .noContent)
+            let again = try await client.send(.delete, "/v1/webhooks/\(id)", key: gw.apiKey, idempotencyKey: nil)
+            #expect(try again.status == .notFound && again.problem().code == "not_found")
+            let after = try await client.send(.get, "/v1/webhooks", key: gw.apiKey, idempotencyKey: nil).jsonObject()["data"] as? [[String: Any]]
+            #expect(after?.count == 1)
+            return secret
+        }
+        let audit = try await gw.pool.query("SELECT action, actor, detail::text FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id").rows
+            .map { try $0.decode((String, String, String).self) }
+        #expect(audit.map(\.0) == ["webhook.add", "webhook.add", "webhook.remove"] && audit.allSatisfy { $0.1 == gw.caller.actor })
+        #expect(audit.allSatisfy { !$0.2.contains(secret) && !$0.2.contains("token=abc") }, "no secret, no URL query in the audit trail")
+        #expect(!logs.all.contains { $0.contains(secret) } && !logs.all.isEmpty, "the secret is never logged")
+    }
+
+    @Test("I5: another tenant sees none of the endpoints and cannot delete one (404, never 403)")
+    func isolation() async throws {
+        let gw = try await GatewayHarness.start("whiso")
+        defer { Task { await gw.stop() } }
+        _ = try await TenantStore(pool: gw.pool).add(name: "intruder", dailyBudgetFen: nil, actor: "test")
+        let other = try await APIKeyStore(pool: gw.pool).issue(tenant: "intruder", mode: .test, actor: "test").key.text
+        try await app(gw, logs: CapturedLogs()).test(.router) { client in
+            let created = try await create(client, key: gw.apiKey, ["url": "https://hooks.shop.example/mine"])
+            let id = try #require((try created.jsonObject()["endpoint"] as? [String: Any])?["id"] as? String)
+            let theirList = try await client.send(.get, "/v1/webhooks", key: other, idempotencyKey: nil).jsonObject()["data"] as? [Any]
+            #expect(theirList?.isEmpty == true)
+            let theirDelete = try await client.send(.delete, "/v1/webhooks/\(id)", key: other, idempotencyKey: nil)
+            #expect(try theirDelete.status == .notFound && theirDelete.problem().code == "not_found")
+            let mine = try await client.send(.get, "/v1/webhooks", key: gw.apiKey, idempotencyKey: nil).jsonObject()["data"] as? [Any]
+            #expect(mine?.count == 1, "still there")
+            let garbage = try await client.send(.delete, "/v1/webhooks/not-a-uuid", key: gw.apiKey, idempotencyKey: nil)
+            #expect(garbage.status == .notFound)
+        }
+    }
+
+    @Test("SSRF at registration: loopback, private, link-local, CGNAT, unique-local, mapped and unresolvable targets are 422 webhook_target_refused")
+    func targetsRefused() async throws {
+        let gw = try await GatewayHarness.start("whssrf")
+        defer { Task { await gw.stop() } }
+        let refused = ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.0.0.7/hook", "http://172.16.5.4/hook", "http://192.168.1.1/hook",
+                       "http://169.254.169.254/latest/meta-data", "http://100.64.0.1/hook", "http://0.0.0.0/hook", "http://[::1]/hook",
+                       "http://[fd00::1]/hook", "http://[fe80::1]/hook", "http://[::ffff:127.0.0.1]/hook", "http://2130706433/hook",
+                       "http://224.0.0.1/hook", "https://dual.shop.example/hook", "https://nowhere.shop.example/hook"]
+        try await app(gw, logs: CapturedLogs()).test(.router) { client in
+            for url in refused {
+                let response = try await create(client, key: gw.apiKey, ["url": url])
+                #expect(response.status == .unprocessableContent, "\(url)")
+                #expect(try response.problem().code == "webhook_target_refused", "\(url)")
+            }
+            let list = try await client.send(.get, "/v1/webhooks", key: gw.apiKey, idempotencyKey: nil).jsonObject()["data"] as? [Any]
+            #expect(list?.isEmpty == true, "nothing was registered")
+        }
+        // The operator's switch lets a developer's receiver on loopback in.
+        try await app(gw, logs: CapturedLogs(), allowPrivate: true).test(.router) { client in
+            let allowed = try await create(client, key: gw.apiKey, ["url": "http://127.0.0.1:8080/hook"])
+            #expect(allowed.status == .created)
+        }
+    }
+
+    @Test("live mode requires https: a live key's http URL is 400 invalid_field url, its https URL is accepted; test keys may use http")
+    func liveNeedsHTTPS() async throws {
+        let gw = try await GatewayHarness.start("whlive")
+        defer { Task { await gw.stop() } }
+        let live = try await APIKeyStore(pool: gw.pool).issue(tenant: gw.tenant.name, mode: .live, actor: "test").key.text
+        try await app(gw, logs: CapturedLogs()).test(.router) { client in
+            let plain = try await create(client, key: live, ["url": "http://hooks.shop.example/events"])
+            #expect(plain.status == .badRequest)
+            let problem = try plain.problem()
+            #expect(problem.code == "invalid_field" && problem.errors?.first?.field == "url" && problem.errors?.first?.message.contains("https") == true)
+            let secure = try await create(client, key: live, ["url": "https://hooks.shop.example/events"])
+            #expect(try secure.status == .created && ((secure.jsonObject()["endpoint"] as? [String: Any])?["mode"] as? String) == "live")
+            let test = try await create(client, key: gw.apiKey, ["url": "http://hooks.shop.example/events"])
+            #expect(test.status == .created)
+        }
+    }
+
+    @Test("validation: unknown event, empty or repeated events, unknown field, credentials, ftp and relative URLs are 400 naming the field")
+    func validation() async throws {
+        let gw = try await GatewayHarness.start("whvalid")
+        defer { Task { await gw.stop() } }
+        let cases: [(String, String, String)] = [
+            (#"{"url": "https://hooks.shop.example/e", "events": ["redpack.opened"]}"#, "invalid_field", "events[0]"),
+            (#"{"url": "https://hooks.shop.example/e", "events": []}"#, "invalid_field", "events"),
+            (#"{"url": "https://hooks.shop.example/e", "events": ["redpack.sent", "redpack.sent"]}"#, "invalid_field", "events"),
+            (#"{"url": "https://hooks.shop.example/e", "secret": "mine"}"#, "unknown_field", "secret"),
+            (#"{"url": "https://user:pw@hooks.shop.example/e"}"#, "invalid_field", "url"),
+            (#"{"url": "ftp://hooks.shop.example/e"}"#, "invalid_field", "url"),
+            (#"{"url": "/relative"}"#, "invalid_field", "url"),
+            (#"{"url": ""}"#, "invalid_field", "url"),
+            (#"{"events": ["redpack.sent"]}"#, "missing_field", "url"),
+        ]
+        try await app(gw, logs: CapturedLogs()).test(.router) { client in
+            for (body, code, field) in cases {
+                let response = try await client.send(.post, "/v1/webhooks", body: body, key: gw.apiKey, idempotencyKey: nil)
+                #expect(response.status == .badRequest, "\(body)")
+                let problem = try response.problem()
+                #expect(problem.code == code && problem.errors?.first?.field == field, "\(body): \(problem.code) \(problem.errors?.map(\.field) ?? [])")
+            }
+        }
+    }
+
+    @Test("end to end through serve's wiring: NOTIFY wakes the dispatcher (60 s poll), so an event sent over the API arrives within seconds, signed")
+    func notifyWakesDispatcher() async throws {
+        try await WebhookRig.with("whnotify") { rig in
+            var settings = WebhookRig.quick
+            settings.pollInterval = .seconds(60)
+            let (dispatcher, transport) = rig.dispatcher(settings)
+            defer { transport.shutdown() }
+            let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
+            let logs = CapturedLogs()
+            let gateway = try buildApplication(
+                settings: ServeSettings(host: "127.0.0.1", port: 0),
+                dependencies: GatewayDependencies(pool: rig.gw.appPool, migrator: migrator, registry: rig.gw.registry, engine: rig.gw.engine,
+                                                  webhookTargets: WebhookTargetGuard(allowPrivate: true), webhookDispatcher: dispatcher, logger: logs.logger))
+            try await gateway.test(.live) { client in
+                // Let the dispatcher's workers reach their first long wait.
+                try await Task.sleep(for: .milliseconds(500))
+                let created = try await create(client, key: rig.gw.apiKey, ["url": rig.url("wake")])
+                #expect(created.status == .created)
+                rig.receiver.secret("wake", try #require(try created.jsonObject()["secret"] as? String))
+                let start = ContinuousClock.now
+                let sent = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: rig.gw.apiKey, idempotencyKey: "wake-1")
+                #expect(sent.status == .created)
+                let got = try await rig.receiver.wait(seconds: 10, "the woken delivery") { !$0.isEmpty }
+                #expect(ContinuousClock.now - start < .seconds(10) && got.first?.verified == true && got.first?.event == "redpack.sent")
+            }
+        }
+    }
+}

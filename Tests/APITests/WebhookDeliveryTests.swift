@@ -1,0 +1,259 @@
+import Foundation
+import Gateway
+import Merchants
+import Postgres
+import Testing
+import TestSupport
+
+/// The dispatcher delivering real payouts' events (engine + simulator, least-privilege
+/// role) to a receiver on 127.0.0.1 that checks signatures with its own code.
+@Suite("Webhook delivery", .serialized)
+struct WebhookDeliveryTests {
+    @Test("the receiver verifies Hongbao-Signature with its own HMAC, and the body is the documented event of the payout")
+    func signed() async throws {
+        try await WebhookRig.with("whsigned") { rig in
+            let endpoint = try await rig.register("shop")
+            let payout = try await rig.sendPayout()
+            let got = try await rig.delivering {
+                // Delivered as recorded by the dispatcher (its answer read), not only received.
+                _ = try await rig.waitForDeliveries(endpoint, "delivered") { $0.first?.state == .delivered }
+                return try await rig.receiver.wait("one delivery") { $0.count >= 1 }
+            }
+            let request = try #require(got.first)
+            #expect(request.verified, "signature \(request.signature ?? "none") does not verify")
+            #expect(DocsVerificationSnippet.verify(secret: rig.receiver.secretFor("shop"), header: request.signature ?? "", body: request.body),
+                     "the documented Swift snippet verifies it too")
+            #expect(request.event == "redpack.sent" && request.contentType == "application/json" && request.attempt == "1")
+            let delivery = try #require(try await rig.deliveries(endpoint).first)
+            #expect(request.delivery == delivery.id.uuidString.lowercased() && delivery.state == .delivered)
+            let body = request.json
+            #expect(body["type"] as? String == "redpack.sent" && body["mode"] as? String == "test")
+            #expect(body["id"] as? String == "evt_" + delivery.eventID.uuidString.lowercased())
+            #expect((body["created_at"] as? String)?.hasSuffix("Z") == true)
+            let data = try #require(body["data"] as? [String: Any])
+            #expect(data["object"] as? String == "redpack" && data["id"] as? String == payout.id.uuidString.lowercased())
+            #expect(data["status"] as? String == "sent" && data["amount_fen"] as? Int == Int(payout.amountFen) && data["billno"] as? String == payout.billno)
+            // A body altered in transit, or another secret, does not verify: the check bites.
+            #expect(!WebhookReceiver.verify(signature: request.signature, body: request.body + [0x20], secret: rig.receiver.secretFor("shop")))
+            #expect(!WebhookReceiver.verify(signature: request.signature, body: request.body, secret: "whsec_other"))
+        }
+    }
+
+    @Test("HTTP 500 is retried with growing waits until the receiver answers 2xx; every attempt is recorded")
+    func retriesOn500() async throws {
+        try await WebhookRig.with("wh500") { rig in
+            let endpoint = try await rig.register("flaky")
+            rig.receiver.behave("flaky", .failFirst(3))
+            _ = try await rig.sendPayout()
+            let delivered = try await rig.delivering {
+                try await rig.waitForDeliveries(endpoint, "delivered after 3 failures") { $0.first?.state == .delivered }
+            }
+            let delivery = try #require(delivered.first)
+            #expect(delivery.attempts == 4 && delivery.lastStatus == 200)
+            let attempts = try await WebhookStore(pool: rig.gw.pool).attempts(delivery: delivery.id)
+            #expect(attempts.map(\.number) == [1, 2, 3, 4])
+            #expect(attempts.map(\.httpStatus) == [500, 500, 500, 200])
+            #expect(attempts.dropLast().allSatisfy { $0.error == "the receiver answered HTTP 500" } && attempts.last?.error == nil)
+            #expect(attempts.allSatisfy { $0.address == "127.0.0.1" })
+            // Backoff 100 ms doubling (±25 %): the gaps grow, none shorter than 75 ms.
+            let gaps = zip(attempts.dropFirst(), attempts).map { $0.startedAt.timeIntervalSince($1.finishedAt) }
+            #expect(gaps.allSatisfy { $0 >= 0.075 } && gaps[2] > gaps[0], "\(gaps)")
+            #expect(rig.receiver.received("flaky").map(\.attempt) == ["1", "2", "3", "4"] && rig.receiver.received("flaky").allSatisfy(\.verified))
+            let endpointNow = try #require(try await WebhookStore(pool: rig.gw.pool).find(endpoint.id))
+            #expect(endpointNow.consecutiveFailures == 0 && endpointNow.enabled, "a success resets the failure count")
+        }
+    }
+
+    @Test("a receiver that hangs times out and is retried, while another endpoint's delivery goes through meanwhile")
+    func retriesOnTimeout() async throws {
+        try await WebhookRig.with("whhang") { rig in
+            let slow = try await rig.register("slow", events: [.sent])
+            let fast = try await rig.register("fast", events: [.received])
+            rig.receiver.behave("slow", .hang(.seconds(10)))
+            let payout = try await rig.sendPayout()
+            try await rig.delivering {
+                // The slow receiver holds its attempt (3 s timeout); an event for the other endpoint arrives meanwhile.
+                _ = try await rig.waitForDeliveries(slow, "the slow attempt under way") { $0.first?.attempts == 1 }
+                try await rig.receive(payout)
+                let delivered = try await rig.waitForDeliveries(fast, "the fast endpoint's delivery") { $0.first?.state == .delivered }
+                let timedOut = try await rig.waitForDeliveries(slow, "a timed-out attempt, retried") { ($0.first?.attempts ?? 0) >= 2 }
+                let attempts = try await WebhookStore(pool: rig.gw.pool).attempts(delivery: try #require(timedOut.first).id)
+                let first = try #require(attempts.first)
+                #expect(first.httpStatus == nil && first.error?.hasPrefix("no answer:") == true, "\(first.error ?? "")")
+                #expect(first.durationMs >= 2900 && first.durationMs < 9900, "cut at the 3 s timeout, not at the receiver's 10 s: \(first.durationMs) ms")
+                let fastAt = try #require(delivered.first?.deliveredAt)
+                #expect(fastAt < first.finishedAt, "the fast endpoint was served while the slow one hung")
+            }
+        }
+    }
+
+    @Test("events of one payout arrive in order: redpack.received waits until redpack.sent, retried, is delivered")
+    func orderedPerPayout() async throws {
+        try await WebhookRig.with("whorder") { rig in
+            let endpoint = try await rig.register("ordered")
+            // Both events exist before any delivery starts, so only the ordering rule can keep them apart.
+            let payout = try await rig.sendPayout()
+            rig.receiver.behave("ordered", .failEvent("redpack.sent", payout: payout.id.uuidString.lowercased(), times: 2))
+            try await rig.receive(payout)
+            let other = try await rig.sendPayout()
+            let deliveries = try await rig.delivering {
+                try await rig.waitForDeliveries(endpoint, "all delivered") { $0.count == 3 && $0.allSatisfy { $0.state == .delivered } }
+            }
+            let forPayout = rig.receiver.received("ordered").filter { ($0.json["data"] as? [String: Any])?["id"] as? String == payout.id.uuidString.lowercased() }
+            #expect(forPayout.map { "\($0.event ?? "") \($0.status)" } == ["redpack.sent 500", "redpack.sent 500", "redpack.sent 200", "redpack.received 200"])
+            let sent = try #require(deliveries.first { $0.payoutID == payout.id && $0.event == "redpack.sent" })
+            let received = try #require(deliveries.first { $0.payoutID == payout.id && $0.event == "redpack.received" })
+            let receivedAttempts = try await WebhookStore(pool: rig.gw.pool).attempts(delivery: received.id)
+            let sentAt = try #require(sent.deliveredAt)
+            #expect(!receivedAttempts.isEmpty && receivedAttempts.allSatisfy { $0.startedAt >= sentAt.addingTimeInterval(-0.001) })
+            // Another payout's event is not held back by this one's retries.
+            #expect(deliveries.first { $0.payoutID == other.id }?.attempts == 1)
+        }
+    }
+
+    @Test("several dispatchers on one database never make one attempt twice: each delivery once, one attempt each")
+    func claimsAreExclusive() async throws {
+        try await WebhookRig.with("whclaims") { rig in
+            let endpoint = try await rig.register("many")
+            for _ in 0..<12 { _ = try await rig.sendPayout() }
+            let deliveries = try await rig.delivering([WebhookRig.quick, WebhookRig.quick, WebhookRig.quick]) {
+                try await rig.waitForDeliveries(endpoint, "12 delivered") { $0.count == 12 && $0.allSatisfy { $0.state == .delivered } }
+            }
+            #expect(deliveries.allSatisfy { $0.attempts == 1 })
+            let ids = rig.receiver.received("many").compactMap(\.delivery)
+            #expect(ids.count == 12 && Set(ids).count == 12, "\(ids.count) requests for \(Set(ids).count) deliveries")
+        }
+    }
+
+    @Test("an endpoint that keeps failing is disabled with a reason the tenant sees; nothing is attempted after that; audited")
+    func disabledAfterFailures() async throws {
+        try await WebhookRig.with("whdisable") { rig in
+            let endpoint = try await rig.register("broken")
+            rig.receiver.behave("broken", .alwaysFail)
+            _ = try await rig.sendPayout()
+            var settings = WebhookRig.quick
+            settings.disableAfterFailures = 3
+            settings.disableAfterFailingFor = .zero
+            let disabled = try await rig.delivering([settings]) { () async throws -> WebhookEndpoint in
+                for _ in 0..<400 {
+                    if let now = try await WebhookStore(pool: rig.gw.pool).find(endpoint.id), !now.enabled { return now }
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                throw TestSetupError("never disabled")
+            }
+            let reason = try #require(disabled.disabledReason)
+            #expect(reason.contains("3 failed delivery attempts in a row") && reason.contains("HTTP 500"), "\(reason)")
+            #expect(disabled.consecutiveFailures == 3 && disabled.disabledAt != nil)
+            let delivery = try #require(try await rig.deliveries(endpoint).first)
+            #expect(delivery.state == .pending && delivery.attempts == 3, "kept for when it is enabled again")
+            // Another dispatcher run attempts nothing for a disabled endpoint.
+            try await rig.delivering { try await Task.sleep(for: .milliseconds(500)) }
+            #expect(try await rig.deliveries(endpoint).first?.attempts == 3 && rig.receiver.received("broken").count == 3)
+            let audit = try await rig.gw.pool.query("SELECT actor, detail->>'reason' FROM audit_log WHERE action = 'webhook.disable'").rows
+                .map { try $0.decode((String, String).self) }
+            #expect(audit.count == 1 && audit.first?.0 == WebhookDispatcher.actor && audit.first?.1 == reason)
+            // Enabled again (operator), it delivers what waited.
+            rig.receiver.behave("broken", .ok)
+            _ = try await WebhookStore(pool: rig.gw.appPool).enable(endpoint.id, actor: "test")
+            let delivered = try await rig.delivering {
+                try await rig.waitForDeliveries(endpoint, "delivered after enable") { $0.first?.state == .delivered }
+            }
+            #expect(delivered.first?.attempts == 4)
+        }
+    }
+
+    @Test("a delivery past its retry window fails; redelivery (one, or every failed one of an endpoint) sends it again and is audited")
+    func redelivery() async throws {
+        try await WebhookRig.with("whredeliver") { rig in
+            let endpoint = try await rig.register("later")
+            rig.receiver.behave("later", .alwaysFail)
+            _ = try await rig.sendPayout()
+            _ = try await rig.sendPayout()
+            var settings = WebhookRig.quick
+            settings.retryWindow = .milliseconds(300)
+            let failed = try await rig.delivering([settings]) {
+                try await rig.waitForDeliveries(endpoint, "both failed") { $0.count == 2 && $0.allSatisfy { $0.state == .failed } }
+            }
+            #expect(failed.allSatisfy { $0.attempts >= 1 && $0.lastStatus == 500 && $0.lastError == "the receiver answered HTTP 500" })
+            rig.receiver.behave("later", .ok)
+            let store = WebhookStore(pool: rig.gw.appPool)
+            let one = try #require(failed.first)
+            let queued = try await store.redeliver(delivery: one.id, actor: "cli:test")
+            #expect(queued.state == .pending)
+            try await rig.delivering {
+                _ = try await rig.waitForDeliveries(endpoint, "the one redelivered") { $0.first { $0.id == one.id }?.state == .delivered }
+            }
+            #expect(try await rig.deliveries(endpoint).first { $0.id != one.id }?.state == .failed, "only the one asked for")
+            #expect(try await store.redeliverFailed(endpoint: endpoint.id, actor: "cli:test") == 1)
+            try await rig.delivering {
+                _ = try await rig.waitForDeliveries(endpoint, "all delivered") { $0.allSatisfy { $0.state == .delivered } }
+            }
+            let audit = try await rig.gw.pool.query("SELECT detail->>'count' FROM audit_log WHERE action = 'webhook.redeliver' ORDER BY id").rows
+                .map { try $0.decode(String.self) }
+            #expect(audit == ["1", "1"])
+        }
+    }
+
+    @Test("SSRF at delivery: a host that resolved to a public address at registration and resolves to loopback now is refused; nothing is sent")
+    func rebindingRefused() async throws {
+        try await WebhookRig.with("whrebind") { rig in
+            let resolver = FakeResolver(["hooks.tenant.test": ["93.184.216.34"]])
+            let url = "http://hooks.tenant.test:\(rig.receiverPort)/hooks/rebound"
+            let endpoint = try await rig.register("rebound", url: url, targets: WebhookTargetGuard(resolver: resolver, allowPrivate: false))
+            resolver.set("hooks.tenant.test", ["127.0.0.1"])
+            _ = try await rig.sendPayout()
+            var settings = WebhookRig.quick
+            settings.allowPrivateTargets = false
+            let refused = try await rig.delivering([settings], resolver: resolver) {
+                try await rig.waitForDeliveries(endpoint, "a refused attempt") { ($0.first?.attempts ?? 0) >= 1 && $0.first?.lastError != nil }
+            }
+            let error = try #require(refused.first?.lastError)
+            #expect(error.contains("target refused") && error.contains("127.0.0.1") && error.contains("loopback"), "\(error)")
+            let attempts = try await WebhookStore(pool: rig.gw.pool).attempts(delivery: try #require(refused.first).id)
+            #expect(attempts.allSatisfy { $0.address == nil && $0.httpStatus == nil })
+            #expect(rig.receiver.received.isEmpty, "nothing reached the loopback receiver")
+        }
+    }
+
+    @Test("the checked address is pinned: a host no DNS knows is delivered to the address the guard resolved")
+    func addressPinned() async throws {
+        try await WebhookRig.with("whpin") { rig in
+            let resolver = FakeResolver(["receiver.hongbao.invalid": ["127.0.0.1"]])
+            let endpoint = try await rig.register("pinned", url: "http://receiver.hongbao.invalid:\(rig.receiverPort)/hooks/pinned",
+                                                  targets: WebhookTargetGuard(resolver: resolver, allowPrivate: true))
+            _ = try await rig.sendPayout()
+            let delivered = try await rig.delivering(resolver: resolver) {
+                try await rig.waitForDeliveries(endpoint, "delivered through the pin") { $0.first?.state == .delivered }
+            }
+            #expect(delivered.first?.attempts == 1)
+            #expect(rig.receiver.received("pinned").count == 1 && rig.receiver.received("pinned").allSatisfy(\.verified))
+        }
+    }
+
+    @Test("fan-out: only the tenant's enabled endpoints of the payout's mode subscribed to the event; none for endpoints added later or removed")
+    func fanOut() async throws {
+        try await WebhookRig.with("whfanout") { rig in
+            let all = try await rig.register("all")
+            let failedOnly = try await rig.register("failed-only", events: [.failed])
+            let live = try await rig.register("live", mode: .live, url: "https://127.0.0.1:\(rig.receiverPort)/hooks/live")
+            let removed = try await rig.register("removed")
+            _ = try await WebhookStore(pool: rig.gw.appPool).remove(removed.id, actor: "test")
+            _ = try await TenantStore(pool: rig.gw.pool).add(name: "neighbour", dailyBudgetFen: nil, actor: "test")
+            let neighbour = try await TenantStore(pool: rig.gw.pool).find("neighbour")
+            let theirs = try await WebhookStore(pool: rig.gw.appPool).add(tenant: neighbour.id, mode: .test, url: rig.url("theirs"), events: nil,
+                                                                          description: nil, targets: WebhookTargetGuard(allowPrivate: true), actor: "test")
+            let payout = try await rig.sendPayout()
+            let later = try await rig.register("later")
+            #expect(try await rig.deliveries(all).map(\.event) == ["redpack.sent"])
+            #expect(try await rig.deliveries(all).first?.payoutID == payout.id)
+            for (name, endpoint) in [("failed-only", failedOnly), ("live", live), ("removed", removed), ("later", later), ("theirs", theirs.endpoint)] {
+                #expect(try await rig.deliveries(endpoint).isEmpty, "\(name)")
+            }
+        }
+    }
+}
+
+extension WebhookReceiver {
+    /// The secret the receiver was given for a name (for the negative checks).
+    func secretFor(_ name: String) -> String { secretsSnapshot[name] ?? "" }
+}
