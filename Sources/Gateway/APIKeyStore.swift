@@ -94,7 +94,7 @@ public struct APIKeyStore: Sendable {
 
     /// By id or lookup prefix.
     public func find(_ idOrLookup: String) async throws -> APIKeyInfo {
-        let row = try await pool.query("SELECT \(APIKeyInfo.columns) FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.id::text = $1 OR k.lookup = $1",
+        let row = try await pool.query("SELECT \(APIKeyInfo.columns) FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.id::text = lower($1) OR k.lookup = $1",
                                        [idOrLookup]).first
         guard let row else { throw GatewayError.notFound("key \(idOrLookup)") }
         return try APIKeyInfo(row: row)

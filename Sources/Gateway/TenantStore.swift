@@ -33,7 +33,7 @@ public struct TenantStore: Sendable {
 
     /// By name or id.
     public func find(_ nameOrID: String) async throws -> Tenant {
-        let row = try await pool.query("SELECT \(Tenant.columns) FROM tenants WHERE name = $1 OR id::text = $1", [nameOrID]).first
+        let row = try await pool.query("SELECT \(Tenant.columns) FROM tenants WHERE name = $1 OR id::text = lower($1)", [nameOrID]).first
         guard let row else { throw GatewayError.notFound("tenant \(nameOrID)") }
         return try Tenant(row: row)
     }
