@@ -81,9 +81,9 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
     let webhooks = StoredWebhookService(store: WebhookStore(pool: d.pool), targets: d.webhookTargets)
     let router = try buildTenantRouter(api: RedpackAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
-                                       bodyLimit: bodyLimit)
+                                       bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, logger: d.logger).addRoutes(to: router)
-    MetricsController(pool: d.pool, registry: d.metrics, logger: d.logger).addRoutes(to: router)
+    MetricsController(pool: d.pool, registry: d.metrics, merchants: d.registry, logger: d.logger).addRoutes(to: router)
     return router
 }
 

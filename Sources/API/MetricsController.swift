@@ -2,30 +2,52 @@ import Foundation
 import Gateway
 import Hummingbird
 import Logging
+import Merchants
 import Postgres
 import Prometheus
+import Synchronization
+import WeChatPay
 
 /// `GET /metrics` in the Prometheus text format. Counters are kept as things happen
-/// (`hongbao_reconciler_looks_total{outcome}`); the backlog is read from PostgreSQL on each
-/// scrape, so every instance reports the cluster's: `hongbao_payouts_open{status}` (every
-/// status that is not final, `needs_attention` included) and `hongbao_reconciler_due`.
+/// (`hongbao_reconciler_looks_total{outcome}`, `hongbao_upstream_*`, `hongbao_api_problems_total`);
+/// the rest is read on each scrape. From PostgreSQL, so every instance reports the
+/// cluster's: `hongbao_payouts_open{status}` (every status that is not final,
+/// `needs_attention` included), `hongbao_reconciler_due`, `hongbao_payouts_today{merchant,
+/// status}` and the webhook backlog. From this process: its connection pool and its
+/// merchant reloads.
 public struct MetricsController: Sendable {
     let pool: PostgresPool
     let registry: PrometheusCollectorRegistry
+    let merchants: MerchantRegistry
     let logger: Logger
+    /// Cumulative counts already added to the counters (the sources keep totals).
+    private let emitted = Emitted.Box()
+
+    struct Emitted {
+        final class Box: Sendable {
+            let state = Mutex(Emitted())
+            func withLock<T>(_ body: (inout Emitted) -> T) -> T { state.withLock { body(&$0) } }
+        }
+
+        var pool = PoolStatistics.Counts()
+        var failedReloads = 0
+        /// (merchant, status) pairs reported today, so a pair that vanishes reads 0.
+        var todayPairs: Set<[String]> = []
+    }
 
     /// The statuses a payout waits in (final ones are not a backlog).
     static let openStatuses = ["accepted", "sending", "unknown", "sent", "refunding", "needs_attention"]
 
-    public init(pool: PostgresPool, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(pool: PostgresPool, registry: PrometheusCollectorRegistry, merchants: MerchantRegistry, logger: Logger) {
         self.pool = pool
         self.registry = registry
+        self.merchants = merchants
         self.logger = logger
     }
 
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.get("/metrics") { _, _ -> Response in
-            await refreshBacklog()
+            await refresh()
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -33,17 +55,90 @@ public struct MetricsController: Sendable {
         }
     }
 
-    func refreshBacklog() async {
+    func refresh() async {
+        refreshPool()
+        refreshReloads()
         do {
-            let backlog = try await Reconciler.backlog(pool)
-            for status in Self.openStatuses {
-                registry.makeGauge(name: "hongbao_payouts_open", labels: [("status", status)],
-                                   help: "Payouts not final yet, by status (the whole cluster's)").set(Double(backlog.open[status] ?? 0))
-            }
-            registry.makeGauge(name: "hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now").set(Double(backlog.due))
+            try await refreshBacklog()
+            try await refreshToday()
+            try await refreshWebhooks()
         } catch {
-            // The scrape still answers with the counters; the backlog keeps its last values.
-            logger.warning("metrics: cannot read the payout backlog", metadata: ["error": "\(error)"])
+            // The scrape still answers; what could not be read keeps its last values.
+            logger.warning("metrics: cannot read the backlog from PostgreSQL", metadata: ["error": "\(error)"])
         }
+    }
+
+    func refreshBacklog() async throws {
+        let backlog = try await Reconciler.backlog(pool)
+        for status in Self.openStatuses {
+            registry.makeGauge(name: "hongbao_payouts_open", labels: [("status", status)],
+                               help: "Payouts not final yet, by status (the whole cluster's)").set(Double(backlog.open[status] ?? 0))
+        }
+        registry.makeGauge(name: "hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now").set(Double(backlog.due))
+    }
+
+    /// Payouts created today (Shanghai), by merchant and status.
+    func refreshToday() async throws {
+        let start = BusinessCalendar.start(of: BusinessCalendar.day(of: Date()))
+        let rows = try await pool.query("SELECT merchant, status, count(*) FROM payouts WHERE created_at >= $1 GROUP BY merchant, status", [start]).rows
+            .map { try $0.decode((String, String, Int64).self) }
+        let seen = Set(rows.map { [$0.0, $0.1] })
+        let vanished = emitted.withLock { emitted in
+            defer { emitted.todayPairs = seen }
+            return emitted.todayPairs.subtracting(seen)
+        }
+        for (merchant, status, count) in rows { todayGauge(merchant, status).set(Double(count)) }
+        for pair in vanished { todayGauge(pair[0], pair[1]).set(0.0) }
+    }
+
+    func todayGauge(_ merchant: String, _ status: String) -> Gauge {
+        registry.makeGauge(name: "hongbao_payouts_today", labels: [("merchant", merchant), ("status", status)],
+                           help: "Payouts created today (Asia/Shanghai), by merchant and current status")
+    }
+
+    /// Deliveries waiting, the oldest one's age, and endpoints switched off for failing.
+    func refreshWebhooks() async throws {
+        let row = try await pool.query("""
+            SELECT (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'),
+                   (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM webhook_deliveries WHERE state = 'pending'),
+                   (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL AND removed_at IS NULL)
+            """).first
+        guard let (pending, oldest, disabled) = try row?.decode((Int64, Double, Int64).self) else { return }
+        registry.makeGauge(name: "hongbao_webhook_deliveries_pending", help: "Webhook deliveries not delivered or given up yet").set(Double(pending))
+        registry.makeGauge(name: "hongbao_webhook_oldest_pending_seconds", help: "Age of the oldest pending webhook delivery").set(oldest)
+        registry.makeGauge(name: "hongbao_webhook_endpoints_disabled", help: "Webhook endpoints disabled after failing").set(Double(disabled))
+    }
+
+    /// This process's connection pool: now, and counts since it opened.
+    func refreshPool() {
+        let stats = pool.statistics
+        registry.makeGauge(name: "hongbao_db_pool_connections", labels: [("state", "in_use")], help: "Database connections by state").set(Double(stats.inUse))
+        registry.makeGauge(name: "hongbao_db_pool_connections", labels: [("state", "idle")], help: "Database connections by state").set(Double(stats.idle))
+        registry.makeGauge(name: "hongbao_db_pool_waiting", help: "Callers waiting for a database connection now").set(Double(stats.waiting))
+        let previous = emitted.withLock { emitted in
+            defer { emitted.pool = stats.counts }
+            return emitted.pool
+        }
+        registry.makeCounter(name: "hongbao_db_pool_acquisitions_total", help: "Database connections handed out")
+            .increment(by: Int64(stats.counts.acquisitions - previous.acquisitions))
+        registry.makeCounter(name: "hongbao_db_pool_waits_total", help: "Connection requests that had to wait")
+            .increment(by: Int64(stats.counts.waits - previous.waits))
+        registry.makeCounter(name: "hongbao_db_pool_wait_seconds_total", help: "Time spent waiting for a connection")
+            .increment(by: stats.counts.waitSeconds - previous.waitSeconds)
+        registry.makeCounter(name: "hongbao_db_pool_timeouts_total", help: "Connection waits that timed out (answered 503)")
+            .increment(by: Int64(stats.counts.timeouts - previous.timeouts))
+    }
+
+    /// Merchant reloads in this process: failures so far, and whether the last one failed.
+    func refreshReloads() {
+        let failed = merchants.failedReloads
+        let previous = emitted.withLock { emitted in
+            defer { emitted.failedReloads = failed }
+            return emitted.failedReloads
+        }
+        registry.makeCounter(name: "hongbao_merchant_reload_failures_total", help: "Merchant reloads that failed (the old snapshot kept serving)")
+            .increment(by: Int64(failed - previous))
+        registry.makeGauge(name: "hongbao_merchant_reload_failing", help: "1 while the last merchant reload failed")
+            .set(Double(merchants.lastFailure == nil ? 0 : 1))
     }
 }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import OpenAPIRuntime
 import Postgres
+import Prometheus
 
 /// Turns every error into an `application/problem+json` response with a stable code:
 /// a thrown `Problem` as it is; the generated code's `ServerError` (request decoding,
@@ -9,14 +10,19 @@ import Postgres
 /// large) mapped by `Problem(mapping:)`; a database that is busy or away as a logged 503
 /// with Retry-After (nothing is lost: a POST retried under its Idempotency-Key replays or
 /// completes the first); anything else as a logged 500. Never throws.
+/// Each problem answered is counted by code (`hongbao_api_problems_total{code}`: the rate
+/// limit, limit and budget refusals among them) when a metrics registry is given.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
+    var metrics: PrometheusCollectorRegistry?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
             let problem = Problem(mapping: error)
+            metrics?.makeCounter(name: "hongbao_api_problems_total", labels: [("code", problem.code.rawValue)],
+                                 help: "Tenant API requests answered with a problem, by code").increment()
             if problem.status.kind == .serverError {
                 context.logger.error("request failed", metadata: ["code": "\(problem.code.rawValue)", "error": "\(Self.loggable(error))"])
             } else {

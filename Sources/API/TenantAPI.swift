@@ -1,5 +1,6 @@
 import Crypto
 import Hummingbird
+import Prometheus
 import OpenAPIHummingbird
 import OpenAPIRuntime
 
@@ -34,12 +35,12 @@ public struct TenantAPIController: Sendable {
 
 /// A router for the gateway with the tenant API on it: every response carries
 /// `X-Request-Id`, every error is problem+json. Add the ops routes (health) to it.
-func buildTenantRouter(api: RedpackAPI, keys: any APIKeyVerifier,
-                       bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
+func buildTenantRouter(api: RedpackAPI, keys: any APIKeyVerifier, bodyLimit: Int = TenantAPIController.defaultBodyLimit,
+                       metrics: PrometheusCollectorRegistry? = nil) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(metrics: metrics))
     try TenantAPIController(api: api, keys: keys, bodyLimit: bodyLimit).addRoutes(to: router)
     return router
 }

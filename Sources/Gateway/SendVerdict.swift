@@ -42,7 +42,7 @@ enum SendVerdict: Sendable {
     }
 
     enum Codes {
-        static let notSent = "NOT_SENT"
+        static let notSent = ErrorCatalog.Synthetic.notSent
     }
 }
 

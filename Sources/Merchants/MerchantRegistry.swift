@@ -16,6 +16,7 @@ public final class MerchantRegistry: Sendable {
     private struct State {
         var snapshot: MerchantSnapshot
         var failure: ReloadFailure?
+        var failedReloads = 0
     }
 
     private let state: Mutex<State>
@@ -32,6 +33,8 @@ public final class MerchantRegistry: Sendable {
 
     public var snapshot: MerchantSnapshot { state.withLock { $0.snapshot } }
     public var lastFailure: ReloadFailure? { state.withLock { $0.failure } }
+    /// Reloads that failed since this process started (metrics).
+    public var failedReloads: Int { state.withLock { $0.failedReloads } }
 
     /// Loads the directory again and swaps it in; on failure the old snapshot stays and
     /// the failure is returned, logged at error level and kept for /readyz. Blocking
@@ -48,7 +51,10 @@ public final class MerchantRegistry: Sendable {
             logger.info("merchants reloaded", metadata: ["count": "\(merchants.count)", "generation": "\(snapshot.generation)", "trigger": "\(trigger)"])
             return .success(snapshot)
         } catch {
-            state.withLock { $0.failure = ReloadFailure(at: Date(), errors: error.errors) }
+            state.withLock { state in
+                state.failure = ReloadFailure(at: Date(), errors: error.errors)
+                state.failedReloads += 1
+            }
             logger.error("merchant reload failed; keeping the previous snapshot",
                          metadata: ["errors": "\(error.errors.map(\.description))", "trigger": "\(trigger)"])
             return .failure(error)

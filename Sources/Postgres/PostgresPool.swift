@@ -23,6 +23,14 @@ public final class PostgresPool: Sendable {
         var nextWaiterID: UInt64 = 0
         var closed = false
         var all: [ConnectionSlot]
+        var counts = PoolStatistics.Counts()
+    }
+
+    /// How busy the pool is now, and how often callers waited since it opened (metrics).
+    public var statistics: PoolStatistics {
+        state.withLock { state in
+            PoolStatistics(size: state.all.count, idle: state.idle.count, waiting: state.waiters.count, counts: state.counts)
+        }
     }
 
     public init(configuration: PostgresConfiguration) {
@@ -91,6 +99,7 @@ public final class PostgresPool: Sendable {
         enum Immediate { case slot(ConnectionSlot), closed, wait }
         let immediate = state.withLock { state -> Immediate in
             if state.closed { return .closed }
+            state.counts.acquisitions += 1
             if let slot = state.idle.popLast() { return .slot(slot) }
             return .wait
         }
@@ -112,6 +121,14 @@ public final class PostgresPool: Sendable {
             self?.expire(waiter: id)
         }
         defer { timer.cancel() }
+        let started = ContinuousClock.now
+        defer {
+            let waited = ContinuousClock.now - started
+            state.withLock { state in
+                state.counts.waits += 1
+                state.counts.waitSeconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+            }
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let ready = state.withLock { state -> ConnectionSlot? in
                 if let slot = state.idle.popLast() { return slot }
@@ -125,6 +142,7 @@ public final class PostgresPool: Sendable {
     private func expire(waiter id: UInt64) {
         let expired = state.withLock { state -> Waiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            state.counts.timeouts += 1
             return state.waiters.remove(at: index)
         }
         expired?.continuation.resume(throwing: PostgresError(

@@ -37,6 +37,8 @@ public enum ErrorCatalog {
         public static let responseSignature = "RESPONSE_SIGN_INVALID"
         /// A success answer whose echoed billno, merchant, amount or user differ from the request.
         public static let echoMismatch = "ECHO_MISMATCH"
+        /// Nothing reached WeChat (refused connection, DNS, a failed TLS handshake).
+        public static let notSent = "NOT_SENT"
     }
 
     private static func u(_ action: String) -> Rule { Rule(retryClass: .unknown, settlement: .mustQuery, coolsDownMerchant: false, action: action) }

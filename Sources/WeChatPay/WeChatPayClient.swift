@@ -21,8 +21,13 @@ public struct MerchantCredentials: Sendable, CustomStringConvertible {
 /// Signs a request, posts it with the merchant's identity, and interprets the answer.
 public struct WeChatPayClient: Sendable {
     let transport: HTTPSClient
+    let observer: (@Sendable (UpstreamCall) -> Void)?
 
-    public init(transport: HTTPSClient) { self.transport = transport }
+    /// `observer` hears of every call that went to the transport (metrics); it must not block.
+    public init(transport: HTTPSClient, observer: (@Sendable (UpstreamCall) -> Void)? = nil) {
+        self.transport = transport
+        self.observer = observer
+    }
 
     /// Invalid requests throw before anything is sent; every other ending is an outcome.
     public func call<R: WeChatPayRequest>(_ request: R, as merchant: MerchantCredentials) async throws(RequestInvalid) -> CallOutcome<R.Response> {
@@ -32,14 +37,19 @@ public struct WeChatPayClient: Sendable {
         let key = merchant.apiKey.reveal()
         let body = try request.body(key: key)
         let url = merchant.baseURL.trimmingSuffix("/") + R.path
+        let started = ContinuousClock.now
+        let outcome: CallOutcome<R.Response>
         switch await transport.post(url, body: Array(body.utf8), identity: merchant.identity) {
         case .notSent(let reason):
-            return .notSent(reason)
+            outcome = .notSent(reason)
         case .unknown(let reason):
-            return .failure(WeChatPayFailure(code: ErrorCatalog.Synthetic.transportUnknown, message: reason, rule: ErrorCatalog.unknownCode))
+            outcome = .failure(WeChatPayFailure(code: ErrorCatalog.Synthetic.transportUnknown, message: reason, rule: ErrorCatalog.unknownCode))
         case .response(let status, let answer):
-            return ResponseInterpreter.interpret(request, status: status, body: answer, key: key)
+            outcome = ResponseInterpreter.interpret(request, status: status, body: answer, key: key)
         }
+        observer?(UpstreamCall(api: String(R.path.split(separator: "/").last ?? ""), merchantID: merchant.merchantID,
+                               duration: ContinuousClock.now - started, outcome: outcome))
+        return outcome
     }
 }
 

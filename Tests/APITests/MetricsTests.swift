@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Postgres
 import Prometheus
 import Testing
+import WeChatPay
 import TestSupport
 
 @Suite("/metrics")
@@ -36,5 +37,44 @@ struct MetricsTests {
             #expect(text.contains(#"hongbao_reconciler_looks_total{outcome="waiting"} 1"#))
             #expect(text.contains("hongbao_reconciler_due 0"))
         }
+    }
+
+    @Test("upstream latency and err_code counts, refusals by code, today's payouts by merchant and status, the pool, reload failures, the webhook backlog")
+    func operations() async throws {
+        let gw = try await GatewayHarness.start("metrics-ops")
+        defer { Task { await gw.stop() } }
+        let registry = PrometheusCollectorRegistry()
+        let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
+        let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
+        let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
+                                    states: .init(store: .init(pool: gw.appPool)), clock: { Date().addingTimeInterval(120) })
+        #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
+        let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
+        try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
+        if case .success = gw.registry.reload(trigger: "test") { Issue.record("a broken file must fail the reload") }
+
+        let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
+        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
+                                                                       metrics: registry, logger: CapturedLogs().logger))
+        try await Application(router: router).test(.router) { client in
+            let refused = try await client.execute(uri: "/v1/usage", method: .get, headers: [.authorization: "Bearer hb_test_nope"])
+            #expect(refused.status == .unauthorized)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(text.contains(#"hongbao_upstream_calls_total{api="gethbinfo",outcome="success",err_code=""} 1"#), "\(text)")
+            #expect(text.contains(#"hongbao_upstream_duration_seconds_count{api="gethbinfo"} 1"#))
+            #expect(text.contains(#"hongbao_api_problems_total{code="malformed_api_key"} 1"#))
+            #expect(text.contains("hongbao_payouts_today{merchant=\"\(merchant)\",status=\"sent\"} 1"))
+            #expect(text.contains(#"hongbao_merchant_reload_failures_total 1"#) && text.contains("hongbao_merchant_reload_failing 1"))
+            #expect(text.contains(#"hongbao_db_pool_connections{state="idle"}"#) && text.contains("hongbao_db_pool_waiting 0"))
+            #expect(Self.value("hongbao_db_pool_acquisitions_total", in: text).map { $0 > 0 } == true)
+            #expect(text.contains("hongbao_webhook_deliveries_pending 0") && text.contains("hongbao_webhook_endpoints_disabled 0"))
+            let again = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(again.contains(#"hongbao_merchant_reload_failures_total 1"#), "a second scrape does not count the failure again")
+        }
+    }
+
+    /// The value of an unlabelled sample.
+    static func value(_ name: String, in text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 }

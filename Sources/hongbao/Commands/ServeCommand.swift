@@ -72,12 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
         await warnAboutPrivileges(pool, logger: logger)
         let transport = upstream.client()
         defer { transport.shutdown() }
-        let client = WeChatPayClient(transport: transport)
+        let metrics = PrometheusCollectorRegistry()
+        let client = WeChatPayClient(transport: transport, observer: UpstreamMetrics(registry: metrics).record)
         let states = MerchantStateCache(store: MerchantStateStore(pool: pool))
         let engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states,
                                   settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule),
                                   logger: Logger(label: "hongbao.engine"))
-        let metrics = PrometheusCollectorRegistry()
         let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states, settings: reconciler.settings,
                                                  metrics: PrometheusMetricsFactory(registry: metrics)) : nil
         // Webhooks have a transport of their own: their pinned addresses and connections
