@@ -43,7 +43,7 @@ public enum Hongbao {
         return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData.value, as: UTF8.self))
     }
 
-    static func environment(_ overrides: [String: String?]) -> [String: String] {
+    public static func environment(_ overrides: [String: String?]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for key in ["DATABASE_URL", "MIGRATE_DATABASE_URL", "HONGBAO_MERCHANTS_DIR"] + ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE"] {
             environment[key] = nil

@@ -1,0 +1,198 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The README's quick start, run as a newcomer runs it, so it cannot rot: `make run`'s
+/// script on a copy of the project (its own cluster and simulator state, free ports), then
+/// the README's quick-start block verbatim but for the ports, then Ctrl-C, then a second
+/// `make run` that must reuse the key and the data.
+@Suite("README quick start", .serialized)
+struct QuickStartTests {
+    @Test("make run, then the README's lines: a red packet sent, read back, opened and received; Ctrl-C stops all; a second run keeps the key and the data")
+    func quickStart() async throws {
+        let project = try QuickStartCopy()
+        defer { project.destroy() }
+
+        let first = try await project.run()
+        defer { first.kill() }
+        let key = try String(contentsOf: project.root.appendingPathComponent(".hongbao/demo-api-key"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("hb_test_"))
+        #expect(first.output.contains("shown this once") && first.output.contains(key), "the first run shows the new key")
+
+        let lines = try await project.readmeBlock()
+        #expect(lines.last == "received", "\(lines.suffix(5))")
+        #expect(lines.dropLast().last == "sent", "\(lines.suffix(5))")
+        #expect(lines.contains { $0.contains("\"billno\"") }, "the send's answer is printed")
+
+        let stopped = try await first.interrupt()
+        #expect(stopped == 130, "Ctrl-C ends make run with 130")
+        #expect(!QuickStartCopy.listening(project.gatewayPort) && !QuickStartCopy.listening(project.controlPort), "nothing left listening")
+
+        let second = try await project.run()
+        defer { second.kill() }
+        #expect(second.output.contains("issued by an earlier make run") && !second.output.contains(key), "the same key, not shown again")
+        let listed = try await project.shell("curl -s 'http://127.0.0.1:\(project.gatewayPort)/v1/redpacks?limit=10' -H \"Authorization: Bearer $(cat .hongbao/demo-api-key)\" | jq -r '.data[].status'")
+        #expect(listed.split(separator: "\n") == ["received"], "the first run's red packet is still there: \(listed)")
+        _ = try await second.interrupt()
+    }
+}
+
+/// A copy of what `make run` needs (scripts, merchants.d, migrations, README) in a
+/// temporary folder, with the example merchants pointed at this copy's simulator port.
+struct QuickStartCopy {
+    let root: URL
+    let gatewayPort: Int
+    let simulatorPort: Int
+    let controlPort: Int
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("hb-quickstart-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for item in ["scripts", "merchants.d", "migrations", "README.md"] {
+            try FileManager.default.copyItem(at: Repository.root.appendingPathComponent(item), to: root.appendingPathComponent(item))
+        }
+        gatewayPort = try Hongbao.freePort()
+        simulatorPort = try Hongbao.freePort()
+        controlPort = try Hongbao.freePort()
+        let merchants = root.appendingPathComponent("merchants.d")
+        for file in try FileManager.default.contentsOfDirectory(atPath: merchants.path) where file.hasSuffix(".toml") {
+            let url = merchants.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "127.0.0.1:9443", with: "127.0.0.1:\(simulatorPort)")
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// `scripts/run.sh` (what `make run` runs after installing packages), up to its ready
+    /// banner; in a process group of its own, like a job in a terminal.
+    func run() async throws -> RunningStack {
+        let log = root.appendingPathComponent("run-\(UUID().uuidString.prefix(6)).log")
+        let environment = Hongbao.environment([
+            "HONGBAO_PORT": String(gatewayPort), "HONGBAO_SIM_PORT": String(simulatorPort), "HONGBAO_SIM_CONTROL_PORT": String(controlPort),
+            "HONGBAO_RUN_NO_BUILD": "1", "HONGBAO_BIN": Hongbao.binary.path, "HONGBAO_PG_NAME": nil,
+        ])
+        let stack = try RunningStack(script: "cd '\(root.path)' && exec bash scripts/run.sh", environment: environment, log: log)
+        let deadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < deadline {
+            if stack.output.contains("Ctrl-C stops everything") { return stack }
+            if let status = stack.exitStatus() { throw TestSetupError("make run exited \(status):\n\(stack.output)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        stack.kill()
+        throw TestSetupError("make run did not come up:\n\(stack.output)")
+    }
+
+    /// The README block marked `quickstart`, with this copy's ports; its output lines.
+    func readmeBlock() async throws -> [String] {
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let marker = readme.range(of: "<!-- quickstart"), let open = readme.range(of: "```sh\n", range: marker.upperBound..<readme.endIndex),
+              let close = readme.range(of: "\n```", range: open.upperBound..<readme.endIndex) else {
+            throw TestSetupError("README.md has no quickstart block")
+        }
+        let block = String(readme[open.upperBound..<close.lowerBound])
+            .replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(gatewayPort)")
+            .replacingOccurrences(of: "127.0.0.1:9080", with: "127.0.0.1:\(controlPort)")
+        return try await shell("set -euo pipefail\n" + block).split(separator: "\n").map(String.init)
+    }
+
+    /// Runs a bash script in the copy; its standard output (stderr passes through).
+    func shell(_ script: String) async throws -> String {
+        let run = try await Blocking.run { try Shell.run(["bash", "-c", "cd '\(root.path)' && " + script]) }
+        guard run.status == 0 else { throw TestSetupError("script failed (\(run.status)): \(script)\n\(run.output)") }
+        return run.output
+    }
+
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    static func listening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// Stops and deletes the copy's cluster, then the copy.
+    func destroy() {
+        _ = try? Shell.run(["bash", root.appendingPathComponent("scripts/pg.sh").path, "destroy"])
+        try? FileManager.default.removeItem(at: root)
+    }
+}
+
+/// A `make run` in progress: bash and everything it started, in one process group.
+/// Spawned with SIGINT and SIGTERM at their defaults (a test runner may ignore them, and
+/// a non-interactive shell cannot trap a signal ignored at entry) and waited on with
+/// waitpid (Foundation's Process can miss the exit of a script that leaves daemons).
+final class RunningStack: Sendable {
+    let pid: pid_t
+    let log: URL
+    private let status = Mutex<Int32?>(nil)
+
+    init(script: String, environment: [String: String], log: URL) throws {
+        self.log = log
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), empty = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        let arguments: [String] = ["/bin/bash", "-c", script]
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, argv, envp)
+        guard spawned == 0 else { throw TestSetupError("cannot start make run: errno \(spawned)") }
+        self.pid = pid
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// The exit status (128 + signal when killed) once it has ended; nil while it runs.
+    func exitStatus() -> Int32? {
+        status.withLock { known in
+            if let known { return known }
+            var raw: Int32 = 0
+            guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+            known = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            return known
+        }
+    }
+
+    /// Ctrl-C: SIGINT to the whole group, as a terminal sends it; waits up to 60 s.
+    func interrupt() async throws -> Int32 {
+        Glibc.kill(-pid, SIGINT)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let status = exitStatus() { return status }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        kill()
+        throw TestSetupError("make run ignored Ctrl-C for 60 s:\n\(output)")
+    }
+
+    /// SIGKILL to the group (a test that failed half-way leaves nothing running).
+    func kill() {
+        Glibc.kill(-pid, SIGKILL)
+        _ = exitStatus()
+    }
+}
