@@ -17,6 +17,14 @@ struct Hongbao: AsyncParsableCommand {
               hongbao migrate
               hongbao serve --port 8080
               hongbao simulator --listen 127.0.0.1:9443 --control 127.0.0.1:9080
+
+            Exit codes: 0 done; 1 an error (one line on stderr saying what to do); 3 done, \
+            but something needs a person (reconcile: payouts in needs_attention); 64 a usage \
+            error (unknown flag, missing argument); 130 interrupted. --json output goes to \
+            stdout, messages to stderr; no colour codes unless the output is a terminal.
+
+            Shell completion: hongbao --generate-completion-script bash > /etc/bash_completion.d/hongbao \
+            (or zsh, fish).
             """,
         version: version,
         subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, AuditCommand.self,

@@ -7,6 +7,10 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             Each subcommand prints one JSON line with its figures, so scripts/bench.sh can \
             put them beside the baseline it measures in the same run.
+
+            Examples:
+              make bench
+              hongbao bench routing
             """,
         subcommands: [PostgresBench.self, SimulatorBench.self, RoutingBench.self, GatewayBench.self, UpstreamBench.self]
     )

@@ -7,7 +7,8 @@ import Transport
 struct GatewayBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
-        abstract: "POST /v1/redpacks/s and p50/p99 against a running gateway (scripts/bench.sh starts one).")
+        abstract: "POST /v1/redpacks/s and p50/p99 against a running gateway (scripts/bench.sh starts one).",
+        discussion: "Example:\n  hongbao bench gateway --key \"$(cat .hongbao/demo-api-key)\" --clients 8 --seconds 10")
 
     @Option(help: "The gateway's base URL.") var url = "http://127.0.0.1:8080"
     @Option(help: "A test-mode API key.") var key: String

@@ -7,7 +7,8 @@ import Postgres
 struct PostgresBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postgres",
-        abstract: "Transactions/s of INSERT … RETURNING + point SELECT through the Postgres module."
+        abstract: "Transactions/s of INSERT … RETURNING + point SELECT through the Postgres module.",
+        discussion: "Example:\n  DATABASE_URL=postgresql://hongbao@127.0.0.1:5432/bench hongbao bench postgres --clients 8"
     )
 
     @Option(help: "Concurrent clients (one pooled connection each).") var clients = 1

@@ -9,7 +9,8 @@ import WeChatPay
 struct RoutingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routing",
-        abstract: "Routing decisions/s (production path) with 10, 1,000 and 10,000 entities; registry load time for 1,000 files."
+        abstract: "Routing decisions/s (production path) with 10, 1,000 and 10,000 entities; registry load time for 1,000 files.",
+        discussion: "Example:\n  hongbao bench routing --seconds 3"
     )
 
     @Option(help: "Seconds per measurement.") var seconds = 3.0

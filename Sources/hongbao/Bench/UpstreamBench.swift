@@ -8,7 +8,8 @@ import WeChatPay
 struct UpstreamBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upstream",
-        abstract: "sendredpack/s and p50/p99 straight to a running simulator (the gateway benchmark's baseline).")
+        abstract: "sendredpack/s and p50/p99 straight to a running simulator (the gateway benchmark's baseline).",
+        discussion: "Example:\n  hongbao bench upstream --ca-file .hongbao/sim/ca.pem --clients 8")
 
     @Option(help: "The simulator's control API.") var control = "http://127.0.0.1:9080"
     @Option(help: "The simulator's HTTPS base URL.") var base = "https://127.0.0.1:9443"

@@ -79,7 +79,12 @@ struct SimulatorServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the WeChat Pay v2 simulator (HTTPS endpoints + control API) — the default.",
-        discussion: "See `hongbao simulator --help` for the endpoints, durability and the control API."
+        discussion: """
+            See `hongbao simulator --help` for the endpoints, durability and the control API.
+
+            Example:
+              hongbao simulator serve --listen 127.0.0.1:9443 --control 127.0.0.1:9080 --state-dir .hongbao/sim
+            """
     )
 
     @Option(help: ArgumentHelp("HTTPS address for the WeChat endpoints.", valueName: "host:port")) var listen = "127.0.0.1:9443"

@@ -10,6 +10,10 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
             Every money state change and every admin action is a record in a SHA-256 chain \
             (hash = H(prev_hash ‖ record)): one chain for admin actions, 16 per tenant for payouts.
+
+            Examples:
+              hongbao audit verify
+              hongbao audit tail --follow
             """,
         subcommands: [AuditVerifyCommand.self, AuditTailCommand.self]
     )

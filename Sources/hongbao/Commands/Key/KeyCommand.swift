@@ -12,6 +12,11 @@ struct KeyCommand: AsyncParsableCommand {
             entities whose file says mode = "test" (the simulator); a live key only live ones. \
             A key is shown once, when issued; the database keeps its SHA-256. Revocation holds \
             on every gateway instance from the next request on.
+
+            Examples:
+              hongbao key issue --tenant shop-a --test --json
+              hongbao key list --tenant shop-a
+              hongbao key rotate hb_live_AbCdEfGhIjKl --overlap-hours 24
             """,
         subcommands: [KeyIssueCommand.self, KeyListCommand.self, KeyRevokeCommand.self, KeyRotateCommand.self]
     )

@@ -14,6 +14,11 @@ struct PayoutsCommand: AsyncParsableCommand {
             Statuses: accepted, sending, sent, received, refunding, refunded, failed, unknown, \
             needs_attention. `unknown` is being resolved by the reconciler with the same billno; \
             `needs_attention` is past what it can settle (see `payouts show` for why).
+
+            Examples:
+              hongbao payouts list --status unknown --json
+              hongbao payouts show 1900000109202611300000000001
+              hongbao payouts refresh <payout id>
             """,
         subcommands: [PayoutsListCommand.self, PayoutsShowCommand.self, PayoutsRefreshCommand.self]
     )

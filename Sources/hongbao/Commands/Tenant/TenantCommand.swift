@@ -9,6 +9,11 @@ struct TenantCommand: AsyncParsableCommand {
         discussion: """
             A tenant is one SaaS customer: its API keys, payouts and usage are its own. \
             Every change is recorded in the audit trail.
+
+            Examples:
+              hongbao tenant add shop-a
+              hongbao tenant budget shop-a --daily-budget-fen 5000000
+              hongbao tenant show shop-a --json
             """,
         subcommands: [TenantAddCommand.self, TenantListCommand.self, TenantShowCommand.self, TenantBudgetCommand.self, TenantDisableCommand.self]
     )

@@ -13,6 +13,11 @@ struct WebhookCommand: AsyncParsableCommand {
             and signed with HMAC-SHA256 in the Hongbao-Signature header (docs/webhooks.md). \
             Tenants manage their own with POST/GET/DELETE /v1/webhooks; these commands are the \
             operator's. Every change is recorded in the audit trail.
+
+            Examples:
+              hongbao webhook add --tenant shop-a --url https://shop.example/hongbao/events
+              hongbao webhook list --tenant shop-a
+              hongbao webhook deliveries <endpoint id>
             """,
         subcommands: [WebhookAddCommand.self, WebhookListCommand.self, WebhookRemoveCommand.self, WebhookEnableCommand.self,
                       WebhookRedeliverCommand.self, WebhookDeliveriesCommand.self]
