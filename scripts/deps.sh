@@ -3,7 +3,7 @@
 # Quiet when everything is present; runs `apt-get update` once before installing.
 set -euo pipefail
 need=()
-for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq; do
+for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq python3-yaml; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
