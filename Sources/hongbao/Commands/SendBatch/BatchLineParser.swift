@@ -50,16 +50,16 @@ struct BatchLineParser {
         switch format {
         case .txt:
             if !sawContent, bytes.elementsEqual("openid".utf8) { return .skipped } // a header, as in CSV
-            return text(number, Array(bytes))
+            return text(number, bytes)
         case .csv: return csv(number, Array(bytes))
         }
     }
 
-    private func text(_ number: Int, _ bytes: [UInt8]) -> Parsed {
-        guard let openID = String(validating: bytes, as: UTF8.self) else { return notUTF8(number) }
-        if openID.contains(",") {
+    private func text(_ number: Int, _ bytes: ArraySlice<UInt8>) -> Parsed {
+        if bytes.contains(0x2C) {
             return .invalid(BatchLineProblem(line: number, problems: [FieldProblem("openid", "has a comma: for CSV name the file .csv or pass --format csv")]))
         }
+        guard let openID = String(validating: bytes, as: UTF8.self) else { return notUTF8(number) }
         return result(defaults.entry(line: number, openID: openID, amountText: nil, wishing: nil, remark: nil))
     }
 
