@@ -52,9 +52,8 @@ struct BatchDispatcher {
                 running -= 1
                 if let stop, control.stop(stop) { progress.note("stopping: \(stop.message)") }
                 tally.record(outcome)
-                do { try results.write(outcome) } catch {
-                    if control.stop(BatchStop(message: "\(error)", exitCode: 1)) { progress.note("stopping: \(error)") }
-                }
+                results.write(outcome)
+                if let failed = results.failed, control.stop(BatchStop(message: failed, exitCode: 1)) { progress.note("stopping: \(failed)") }
             }
         }
         return exhausted && readAhead.isEmpty

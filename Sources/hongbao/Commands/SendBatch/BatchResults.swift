@@ -1,18 +1,24 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The results CSV: one row per line sent, written as lines complete (completion order,
 /// not file order: `sort -t, -k1,1n` orders it), through a small buffer, so it holds
-/// nothing per line. Created 0600: it lists users' openids.
-final class BatchResultsWriter {
+/// nothing per line. Created 0600: it lists users' openids. Writes happen on a serial
+/// queue of its own, off the cooperative pool; the descriptor and buffer are touched only
+/// there (hence `@unchecked Sendable`).
+final class BatchResultsWriter: @unchecked Sendable {
     static let header = ["line", "openid", "idempotency_key", "payout_id", "status", "error_code", "error_message"]
 
     let path: String
     private let descriptor: Int32
+    private let queue = DispatchQueue(label: "hongbao.send-batch.results")
     private var buffer: [UInt8] = []
     private var lastFlush = ContinuousClock.now
+    /// The first write that failed: the batch stops, as it could no longer say what it did.
+    private let failure = Mutex<String?>(nil)
 
     init(path: String) throws {
         self.path = path
@@ -23,18 +29,37 @@ final class BatchResultsWriter {
 
     deinit { close(descriptor) }
 
-    func write(_ outcome: BatchOutcome) throws {
-        append([String(outcome.line), outcome.openID, outcome.idempotencyKey, outcome.payoutID ?? "", outcome.status, outcome.code ?? "",
-                outcome.message ?? ""])
-        if buffer.count >= 1 << 16 || ContinuousClock.now - lastFlush > .seconds(1) { try flush() }
+    var failed: String? { failure.withLock { $0 } }
+
+    func write(_ outcome: BatchOutcome) {
+        queue.async { [self] in
+            append([String(outcome.line), outcome.openID, outcome.idempotencyKey, outcome.payoutID ?? "", outcome.status, outcome.code ?? "",
+                    outcome.message ?? ""])
+            if buffer.count >= 1 << 16 || ContinuousClock.now - lastFlush > .seconds(1) { flushOnQueue() }
+        }
     }
 
-    func flush() throws {
+    /// Writes what is buffered; throws if any write failed.
+    func flush() async throws {
+        await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                flushOnQueue()
+                continuation.resume()
+            }
+        }
+        if let failed { throw CLIError(failed) }
+    }
+
+    private func flushOnQueue() {
         var offset = 0
-        while offset < buffer.count {
+        while offset < buffer.count, failed == nil {
             let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw CLIError("cannot write the results to \(path): \(String(cString: strerror(errno)))") }
+            if written <= 0 {
+                let reason = "cannot write the results to \(path): \(String(cString: strerror(errno)))"
+                failure.withLock { $0 = $0 ?? reason }
+                break
+            }
             offset += written
         }
         buffer.removeAll(keepingCapacity: true)

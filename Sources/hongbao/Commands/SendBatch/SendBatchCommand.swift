@@ -78,10 +78,6 @@ struct SendBatchCommand: AsyncParsableCommand {
         let results: String
     }
 
-    func validate() throws {
-        do { _ = try settings() } catch let error as CLIError { throw usage(error.description) }
-    }
-
     func settings() throws -> Settings {
         guard let path = file else { throw CLIError("give the FILE to send (see hongbao send-batch --help)") }
         guard let appid else { throw CLIError("--appid is required: the appid the openids belong to") }
@@ -121,11 +117,18 @@ struct SendBatchCommand: AsyncParsableCommand {
               url.query == nil, url.fragment == nil else {
             throw CLIError("the gateway URL \(text) is not an http(s) URL like https://hongbao.example.com")
         }
+        // It is printed in progress and summaries, so it must not carry a password.
+        guard url.user == nil, url.password == nil else {
+            throw CLIError("the gateway URL must not hold credentials; the API key goes in --api-key-file or HONGBAO_API_KEY")
+        }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
     func run() async throws {
-        let settings = try settings()
+        // Checked here rather than in validate(): ArgumentParser runs validate() for
+        // `hongbao help send-batch` too, and a usage error here must exit 2, not 64.
+        let settings: Settings
+        do { settings = try self.settings() } catch let error as CLIError { throw usage(error.description) }
         let started = ContinuousClock.now
         let file: BatchFile
         do { file = try BatchFile(path: settings.path) } catch { throw usage("\(error)") }
@@ -216,7 +219,7 @@ struct SendBatchCommand: AsyncParsableCommand {
             control.stop(BatchStop(message: "\(settings.path) changed while it was being sent; check the results before sending it again", exitCode: 1))
         }
         let flushed: Error?
-        do { try writer.flush(); flushed = nil } catch { flushed = error }
+        do { try await writer.flush(); flushed = nil } catch { flushed = error }
         progress.finish()
         http.shutdown()
         watcher.cancel()
