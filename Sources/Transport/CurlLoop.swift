@@ -204,6 +204,9 @@ final class CurlLoop: @unchecked Sendable {
         if code == CURLE_OK {
             var status = 0
             hb_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            var retryAfter: curl_off_t = 0
+            hb_curl_getinfo_offt(easy, CURLINFO_RETRY_AFTER, &retryAfter)
+            call.retryAfterSeconds = Int(retryAfter)
             return .response(status: status, body: call.received)
         }
         let detail = call.errorText

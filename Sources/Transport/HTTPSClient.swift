@@ -25,6 +25,17 @@ public final class HTTPSClient: Sendable {
                                timeout: timeout, pin: pin))
     }
 
+    /// POSTs like `post(_:body:contentType:headers:timeout:pin:)` and also reports the answer's
+    /// `Retry-After` (delta-seconds or an HTTP date, as curl parses it; nil when absent or 0),
+    /// for callers that back off on 429 and 503.
+    public func postReportingRetryAfter(_ url: String, body: [UInt8], contentType: String, headers: [String],
+                                        timeout: Duration?) async -> (outcome: TransportOutcome, retryAfter: Duration?) {
+        let call = CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: nil, extraHeaders: headers, timeout: timeout)
+        let outcome = await perform(call)
+        // Written on the loop thread before `finish` resumed this task, so read after it.
+        return (outcome, call.retryAfterSeconds > 0 ? .seconds(call.retryAfterSeconds) : nil)
+    }
+
     /// GETs `url` (control and health endpoints; WeChat's APIs are all POST).
     public func get(_ url: String, identity: ClientIdentity? = nil) async -> TransportOutcome {
         await perform(CurlCall(url: url, method: .get, body: [], contentType: "", identity: identity))
@@ -72,6 +83,8 @@ final class CurlCall: @unchecked Sendable {
     var received: [UInt8] = []
     var limit = Int.max
     var overflowed = false
+    /// The answer's Retry-After in seconds (0: none), set when the call completes.
+    var retryAfterSeconds = 0
     let cancelled = Atomic<Bool>(false)
     var headers: UnsafeMutablePointer<curl_slist>?
     /// The CURLOPT_CONNECT_TO list of `pin`; like `headers`, it must live until the call ends.

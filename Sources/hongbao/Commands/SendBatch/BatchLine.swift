@@ -1,0 +1,75 @@
+import Gateway
+
+/// What every line shares unless its CSV row says otherwise: the command's options.
+struct BatchDefaults: Sendable {
+    let appID: String
+    let amountFen: Int64?
+    let actName: String
+    let wishing: String?
+    let remark: String?
+}
+
+/// One line to send: its number in the file and the order it asks for.
+struct BatchEntry: Sendable {
+    let line: Int
+    let order: PayoutOrder
+}
+
+/// A line that cannot be sent, and why, field by field in the API's names.
+struct BatchLineProblem: Sendable, Error {
+    let line: Int
+    let problems: [FieldProblem]
+
+    /// `line 12: amount_fen: must be …`, one per problem.
+    var lines: [String] { problems.map { "line \(line): \($0.field): \($0.message)" } }
+}
+
+/// Amounts are whole fen, as the API's `amount_fen`: "100" is 1 yuan. A decimal point is
+/// refused rather than guessed at, since "1.5" could be yuan or a typo.
+enum BatchAmount {
+    static func fen(_ text: String) -> Result<Int64, AmountError> {
+        if !text.isEmpty, text.utf8.count <= 12, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(text) {
+            return .success(value)
+        }
+        let looksLikeYuan = text.contains(".") || text.contains("元") || text.contains("¥") || text.lowercased().contains("yuan")
+        return .failure(AmountError(message: looksLikeYuan
+            ? "must be whole fen (100 = 1 yuan), not \"\(text)\": amounts are never read as yuan"
+            : "must be a whole number of fen, like 100 (1 yuan), not \"\(text)\""))
+    }
+
+    struct AmountError: Error { let message: String }
+}
+
+extension BatchDefaults {
+    /// The order for one line, checked with the gateway's own rules (`PayoutOrderRules`, as
+    /// `POST /v1/redpacks` applies them), so `--dry-run` finds what the API would refuse.
+    func entry(line: Int, openID: String, amountText: String?, wishing lineWishing: String?, remark lineRemark: String?) -> Result<BatchEntry, BatchLineProblem> {
+        var problems: [FieldProblem] = []
+        var amount = amountFen
+        if let amountText, !amountText.isEmpty {
+            switch BatchAmount.fen(amountText) {
+            case .success(let value): amount = value
+            case .failure(let error):
+                amount = nil
+                problems.append(FieldProblem("amount_fen", error.message))
+            }
+        } else if amount == nil {
+            problems.append(FieldProblem("amount_fen", "is missing: give it in the file or with --amount"))
+        }
+        let wishing = nonEmpty(lineWishing) ?? self.wishing ?? ""
+        let remark = nonEmpty(lineRemark) ?? self.remark ?? ""
+        let order = PayoutOrder(kind: .normal, appID: appID, openID: openID, amountFen: amount ?? PayoutOrderRules.plainRange.lowerBound,
+                                wishing: wishing, actName: actName, remark: remark)
+        for problem in PayoutOrderRules.problems(order) {
+            switch (problem.field, problem.message) {
+            case ("amount_fen", _) where amount == nil: continue // already said why
+            case ("wishing", "is required"): problems.append(FieldProblem("wishing", "is missing: give it in the file or with --wishing"))
+            case ("remark", "is required"): problems.append(FieldProblem("remark", "is missing: give it in the file or with --remark"))
+            default: problems.append(problem)
+            }
+        }
+        return problems.isEmpty ? .success(BatchEntry(line: line, order: order)) : .failure(BatchLineProblem(line: line, problems: problems))
+    }
+
+    private func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
+}
