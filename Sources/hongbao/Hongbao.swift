@@ -20,7 +20,8 @@ struct Hongbao: AsyncParsableCommand {
 
             Exit codes: 0 done; 1 an error (one line on stderr saying what to do); 3 done, \
             but something needs a person (reconcile: payouts in needs_attention); 64 a usage \
-            error (unknown flag, missing argument); 130 interrupted. --json output goes to \
+            error (unknown flag, missing argument); 130 interrupted. A command whose --help \
+            lists exit codes of its own (send-batch, reconcile) uses those. --json output goes to \
             stdout, messages to stderr; no colour codes unless the output is a terminal.
 
             Shell completion: hongbao --generate-completion-script bash > /etc/bash_completion.d/hongbao \
