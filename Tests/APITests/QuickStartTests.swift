@@ -25,9 +25,15 @@ struct QuickStartTests {
         #expect(first.output.contains("shown this once") && first.output.contains(key), "the first run shows the new key")
 
         let lines = try await project.readmeBlock()
-        #expect(lines.last == "received", "\(lines.suffix(5))")
-        #expect(lines.dropLast().last == "sent", "\(lines.suffix(5))")
+        let received = try #require(lines.firstIndex(of: "received"), "\(lines.prefix(40))")
+        #expect(received > 0 && lines[received - 1] == "sent", "\(lines.prefix(40))")
         #expect(lines.contains { $0.contains("\"billno\"") }, "the send's answer is printed")
+        // The batch: 1,000 lines, each with a payout, none failed; the tenant's usage counts them all.
+        let results = try String(contentsOf: project.root.appendingPathComponent("winners.txt.results.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst()
+        #expect(results.count == 1000 && results.allSatisfy { $0.contains(",sent,") || $0.contains(",sending,") }, "\(results.prefix(3))")
+        let usage = try await project.shell("curl -s http://127.0.0.1:\(project.gatewayPort)/v1/usage -H \"Authorization: Bearer $(cat .hongbao/demo-api-key)\" | jq -c '[.payouts.count, .spent_fen]'")
+        #expect(usage == "[1001,100100]", "one packet and a batch of 1,000 at 100 fen")
 
         let stopped = try await first.interrupt()
         #expect(stopped == 130, "Ctrl-C ends make run with 130")
@@ -36,8 +42,8 @@ struct QuickStartTests {
         let second = try await project.run()
         defer { second.kill() }
         #expect(second.output.contains("issued by an earlier make run") && !second.output.contains(key), "the same key, not shown again")
-        let listed = try await project.shell("curl -s 'http://127.0.0.1:\(project.gatewayPort)/v1/redpacks?limit=10' -H \"Authorization: Bearer $(cat .hongbao/demo-api-key)\" | jq -r '.data[].status'")
-        #expect(listed.split(separator: "\n") == ["received"], "the first run's red packet is still there: \(listed)")
+        let listed = try await project.shell("curl -s 'http://127.0.0.1:\(project.gatewayPort)/v1/redpacks?openid=oDemoUser0000000000000000001' -H \"Authorization: Bearer $(cat .hongbao/demo-api-key)\" | jq -r '.data[].status'")
+        #expect(listed == "received", "the first run's red packet is still there, received")
         _ = try await second.interrupt()
     }
 }
@@ -96,6 +102,7 @@ struct QuickStartCopy {
         let block = String(readme[open.upperBound..<close.lowerBound])
             .replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(gatewayPort)")
             .replacingOccurrences(of: "127.0.0.1:9080", with: "127.0.0.1:\(controlPort)")
+            .replacingOccurrences(of: ".build/debug/hongbao", with: Hongbao.binary.path)
         return try await shell("set -euo pipefail\n" + block).split(separator: "\n").map(String.init)
     }
 
