@@ -3,7 +3,8 @@
 # Quiet when everything is present; runs `apt-get update` once before installing.
 set -euo pipefail
 need=()
-for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl; do
+# chromium: the dashboard test loads /admin in headless Chromium.
+for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

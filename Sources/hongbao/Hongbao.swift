@@ -20,7 +20,7 @@ struct Hongbao: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, AuditCommand.self,
-                      PayoutsCommand.self, ReconcileCommand.self,
+                      PayoutsCommand.self, ReconcileCommand.self, StatusCommand.self,
                       SimulatorCommand.self, BenchCommand.self]
     )
 }
