@@ -40,7 +40,8 @@ struct AdminDashboardTests {
         let gw = try await GatewayHarness.start("adminauth")
         defer { Task { await gw.stop() } }
         let logs = CapturedLogs()
-        try await Application(router: try router(gw, admin: try AdminSettings(token: Secret(Self.token)), logs: logs)).test(.router) { client in
+        // The server's own logger too: request logs (debug) are where a token in a URL would show.
+        try await Application(router: try router(gw, admin: try AdminSettings(token: Secret(Self.token)), logs: logs), logger: logs.logger).test(.router) { client in
             let none = try await client.execute(uri: "/admin", method: .get)
             #expect(none.status == .unauthorized && String(buffer: none.body).contains("name=\"token\""), "the sign-in form")
             #expect(none.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
@@ -140,8 +141,10 @@ struct AdminDashboardTests {
             #expect(detail.contains(billno) && detail.contains("sendredpack") && detail.contains("success") && detail.contains("<section id=\"payout-audit\">"))
             let missing = try await client.execute(uri: "/admin/payouts/\(UUID().uuidString)", method: .get, headers: auth)
             #expect(missing.status == .notFound)
-            let audit = try await get("/admin/audit?limit=10")
-            #expect(audit.contains("Latest 10 records") && audit.contains("✓") && audit.contains("<span class=\"ok\">ok</span>"))
+            // Six records so far (tenant, key, two per payout): the latest four, each payout's second linked to its first.
+            let audit = try await get("/admin/audit?limit=4")
+            #expect(audit.contains("Latest 4 records") && audit.components(separatedBy: "→ #1 ✓").count - 1 == 2 && audit.contains("genesis ✓"))
+            #expect(audit.contains("<span class=\"ok\">ok</span>") && !audit.contains("admin#1"))
         }
     }
 }
