@@ -85,7 +85,7 @@ struct AdminDashboardTests {
         #expect(!logs.all.isEmpty && !logs.all.contains { $0.contains(Self.token) }, "the token is never logged")
     }
 
-    @Test("HTML escapes what operators, tenants and searches put on the page: a disable reason, an openid, a search")
+    @Test("HTML escapes what operators, upstream answers and searches put on the page: a disable reason, an error message, search input")
     func escapes() async throws {
         let gw = try await GatewayHarness.start("adminescape", entities: [.init("acme", mchId: "1900000109"), .init("beta", mchId: "1900000110", priority: 20)])
         defer { Task { await gw.stop() } }
