@@ -3,7 +3,9 @@
 # Quiet when everything is present; runs `apt-get update` once before installing.
 set -euo pipefail
 need=()
-for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq python3-yaml; do
+# chromium: the dashboard test loads /admin in headless Chromium; jq and python3-yaml: the
+# README's quick start and docs/api.md's generator.
+for pkg in libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq python3-yaml chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

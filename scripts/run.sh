@@ -47,7 +47,12 @@ wait_for "$SIM/_sim/clock" "the simulator"
 "$BIN" migrate
 "$BIN" merchant list
 
-"$BIN" serve --host 127.0.0.1 --port "$PORT" &
+# The dashboard's admin token: made once, private to you, reused.
+ADMIN_TOKEN_FILE="$STATE/admin-token"
+[ -s "$ADMIN_TOKEN_FILE" ] || (umask 077; openssl rand -hex 32 >"$ADMIN_TOKEN_FILE")
+chmod 600 "$ADMIN_TOKEN_FILE"
+
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --admin-token-file "$ADMIN_TOKEN_FILE" &
 pids+=($!)
 wait_for "$GW/healthz" "the gateway"
 
@@ -67,6 +72,7 @@ fi
 cat <<INFO
 
 gateway:   $GW   (openapi: $GW/openapi.yaml, metrics: $GW/metrics)
+dashboard: $GW/admin   (sign in with the token in $ADMIN_TOKEN_FILE)
 simulator: https://127.0.0.1:${SIM_PORT}   (control: $SIM)
 $key_note
 

@@ -40,6 +40,8 @@ public struct GatewayDependencies: Sendable {
     /// Delivers webhook events while the server runs; nil: this instance delivers none.
     public let webhookDispatcher: WebhookDispatcher?
     public let logger: Logger
+    /// The operator dashboard at /admin; nil: off (404), the default.
+    public var admin: AdminSettings? = nil
 
     public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil,
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -84,6 +86,8 @@ public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = Te
                                        bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, logger: d.logger).addRoutes(to: router)
     MetricsController(pool: d.pool, registry: d.metrics, merchants: d.registry, logger: d.logger).addRoutes(to: router)
+    // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).
+    if let admin = d.admin { AdminController(pool: d.pool, registry: d.registry, settings: admin, logger: d.logger).addRoutes(to: router) }
     return router
 }
 

@@ -30,6 +30,15 @@ public struct AuditVerifier: Sendable {
 
     static let genesis = [UInt8](repeating: 0, count: 32)
 
+    /// One link, re-derived: SHA-256(prev_hash ‖ canonical record), the canonical text being
+    /// every field unit-separated as migration 0004's `audit_canonical` writes it.
+    static func link(previous: [UInt8], chain: String, seq: Int64, micros: Int64, actor: String, action: String, tenant: String?, merchant: String?,
+                     payout: String?, requestID: String?, detail: String) -> [UInt8] {
+        let canonical = [chain, String(seq), String(micros), actor, action, tenant ?? "", merchant ?? "", payout ?? "", requestID ?? "", detail]
+            .joined(separator: "\u{1F}")
+        return Array(SHA256.hash(data: Data(previous + Array(canonical.utf8))))
+    }
+
     public func verify() async throws -> Report {
         var chains = 0, records = 0
         var chain: String? = nil
@@ -75,9 +84,8 @@ public struct AuditVerifier: Sendable {
                 guard prevHash == previous else {
                     return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "prev_hash is not the previous record's hash"))
                 }
-                let canonical = [name, String(seq), String(micros), actor, action, tenant ?? "", merchant ?? "", payout ?? "", requestID ?? "", detail]
-                    .joined(separator: "\u{1F}")
-                let computed = Array(SHA256.hash(data: Data(previous + Array(canonical.utf8))))
+                let computed = Self.link(previous: previous, chain: name, seq: seq, micros: micros, actor: actor, action: action, tenant: tenant,
+                                         merchant: merchant, payout: payout, requestID: requestID, detail: detail)
                 guard computed == hash else {
                     return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "the record does not hash to its stored hash (changed after it was written)"))
                 }

@@ -29,7 +29,7 @@ struct Hongbao: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, AuditCommand.self,
-                      PayoutsCommand.self, ReconcileCommand.self, SendBatchCommand.self,
+                      PayoutsCommand.self, ReconcileCommand.self, SendBatchCommand.self, StatusCommand.self,
                       SimulatorCommand.self, BenchCommand.self]
     )
 }

@@ -32,6 +32,9 @@ struct QuickStartTests {
         let results = try String(contentsOf: project.root.appendingPathComponent("winners.txt.results.csv"), encoding: .utf8)
             .split(separator: "\n").dropFirst()
         #expect(results.count == 1000 && results.allSatisfy { $0.contains(",sent,") || $0.contains(",sending,") }, "\(results.prefix(3))")
+        #expect(lines.last.flatMap { Int($0) }.map { $0 >= 1 } == true, "the dashboard's search finds the packet: \(lines.suffix(3))")
+        let dashboard = try await project.shell("curl -s http://127.0.0.1:\(project.gatewayPort)/admin -H \"Authorization: Bearer $(cat .hongbao/admin-token)\"")
+        #expect(dashboard.contains("Sends today: 1001 payouts, 100100 fen"), "today's 1,001 sends are on the dashboard")
         let usage = try await project.shell("curl -s http://127.0.0.1:\(project.gatewayPort)/v1/usage -H \"Authorization: Bearer $(cat .hongbao/demo-api-key)\" | jq -c '[.payouts.count, .spent_fen]'")
         #expect(usage == "[1001,100100]", "one packet and a batch of 1,000 at 100 fen")
 

@@ -25,7 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
             (--no-reconcile or HONGBAO_RECONCILE=off to leave it to other instances). \
             Delivers tenants' webhook events (docs/webhooks.md); --webhook-allow-private \
             (or HONGBAO_WEBHOOK_ALLOW_PRIVATE=1) lets endpoints reach loopback and private \
-            addresses, for development only.
+            addresses, for development only. The operator dashboard at /admin is on only with \
+            --admin-token-file or HONGBAO_ADMIN_TOKEN (docs/status-and-dashboard.md).
 
             Example:
               DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -46,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     var reconcile = ProcessInfo.processInfo.environment["HONGBAO_RECONCILE"] != "off"
     @OptionGroup var reconciler: ReconcilerOptions
     @OptionGroup var webhooks: WebhookServeOptions
+    @OptionGroup var admin: AdminOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -59,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.serve")
+        let dashboard = try admin.settings()
         let migrator = try migrations.migrator()
         let loader = merchants.loader()
         let registry: MerchantRegistry
@@ -88,10 +91,13 @@ struct ServeCommand: AsyncParsableCommand {
         if targets.allowPrivate { logger.warning("webhooks may reach loopback and private addresses (--webhook-allow-private): development only") }
         let dispatcher = WebhookDispatcher(pool: pool, transport: webhookTransport, targets: targets, settings: webhooks.settings,
                                            logger: Logger(label: "hongbao.webhooks"))
+        var dependencies = GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
+                                               reconciler: reconciling, metrics: metrics, webhookTargets: targets,
+                                               webhookDispatcher: dispatcher, logger: logger)
+        dependencies.admin = dashboard
+        logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
-                                       dependencies: GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
-                                                                         reconciler: reconciling, metrics: metrics, webhookTargets: targets,
-                                                                         webhookDispatcher: dispatcher, logger: logger))
+                                       dependencies: dependencies)
         try await app.runService()
     }
 

@@ -54,13 +54,7 @@ struct MerchantView: Encodable {
 
     /// `state` nil: the database was not consulted, so enablement and cool-downs are unknown.
     init(_ m: any MerchantConfig, state: MerchantRuntimeState?, usage: MerchantUsage?, today: BusinessDay, now: Date) {
-        let q = m.qualificationFacts.evaluate(on: today)
-        var reasons = q.reasons
-        if !m.appIDs.contains(where: { $0.type != .app }) {
-            reasons.append("only mobile-app appids (\(m.appIDs.map(\.id).joined(separator: ", "))): WeChat refuses red packets for them (ILLEGAL_APPID)")
-        }
-        if let state, !state.enabled { reasons.insert("disabled by an operator" + (state.reason.map { ": \($0)" } ?? ""), at: 0) }
-        if let until = state?.cooldownUntil, until > now { reasons.append("cooling down after \(state?.cooldownCode ?? "a failure") until \(until.formatted(.iso8601))") }
+        let standing = MerchantStanding(m, state: state, today: today, now: now)
         name = m.name
         kind = m.kind
         mode = m.mode.rawValue
@@ -68,9 +62,9 @@ struct MerchantView: Encodable {
         mchId = m.merchantID
         appids = m.appIDs
         enabled = state?.enabled
-        eligible = reasons.isEmpty
-        eligibleFrom = q.eligibleFrom?.description
-        self.reasons = reasons
+        eligible = standing.eligible
+        eligibleFrom = standing.eligibleFrom?.description
+        reasons = standing.reasons
         limits = m.limits
         tenants = m.tenants.names
         priority = m.priority

@@ -1,0 +1,255 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import Logging
+import Merchants
+import Mustache
+import Postgres
+import Transport
+
+/// The operator dashboard's settings; `nil` in `GatewayDependencies` keeps /admin off (404).
+public struct AdminSettings: Sendable {
+    public let access: AdminAccess
+    /// How often the status page reloads itself (`<meta http-equiv="refresh">`).
+    public let refreshSeconds: Int
+
+    /// Tokens shorter than this are refused: the token is the only thing guarding /admin.
+    public static let minimumTokenLength = 16
+
+    public init(token: Secret, refreshSeconds: Int = 10) throws {
+        guard token.reveal().count >= Self.minimumTokenLength else {
+            throw AdminTokenTooShort()
+        }
+        access = AdminAccess(token: token)
+        self.refreshSeconds = refreshSeconds
+    }
+}
+
+public struct AdminTokenTooShort: Error, CustomStringConvertible {
+    public var description: String { "the admin token must be at least \(AdminSettings.minimumTokenLength) characters (e.g. `openssl rand -hex 32`)" }
+}
+
+/// `/admin`: read-only, server-rendered pages for operators — the status report, a payout
+/// search with each payout's billnos and upstream calls, and the audit trail's latest
+/// records with their hash links. Not part of the tenant API (openapi.yaml): operators only,
+/// behind `AdminAccess`.
+struct AdminController: Sendable {
+    let pool: PostgresPool
+    let registry: MerchantRegistry
+    let settings: AdminSettings
+    let logger: Logger
+
+    var access: AdminAccess { settings.access }
+
+    func addRoutes(to router: Router<APIRequestContext>) {
+        let open = router.group("admin")
+        open.get("login", use: loginPage)
+        open.post("login", use: login)
+        open.post("logout") { request, _ in
+            var response = Response(status: .seeOther, headers: [.location: "/admin/login"])
+            response.setCookie(AdminAccess.expiredCookie(secure: Self.overHTTPS(request)))
+            return response
+        }
+        let guarded = router.group("admin").add(middleware: AdminAuthMiddleware(access: access))
+        guarded.get(use: statusPage)
+        guarded.get("payouts", use: payoutsPage)
+        guarded.get("payouts/:id", use: payoutPage)
+        guarded.get("audit", use: auditPage)
+        guarded.post("login-link") { _, _ in
+            let body = #"{"path":"/admin/login?code=\#(access.loginCode(now: Date()))","expires_in_seconds":\#(Int(AdminAccess.linkLifetime))}"#
+            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
+
+    static func overHTTPS(_ request: Request) -> Bool {
+        request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+    }
+
+    static func now() -> String { Date().formatted(.iso8601) }
+
+    // MARK: sign-in
+
+    @Sendable func loginPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        if let code = Self.fields(request.uri.query ?? "")["code"] {
+            guard access.redeem(code, now: Date()) else {
+                return Self.loginResponse("That sign-in link has expired or was used already.", status: .unauthorized)
+            }
+            return signedIn(request)
+        }
+        return Self.loginResponse(nil, status: .ok)
+    }
+
+    @Sendable func login(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 4096)
+        guard let token = Self.fields(String(buffer: body))["token"], access.tokenMatches(token) else {
+            context.logger.notice("admin sign-in refused")
+            return Self.loginResponse("That token is not valid.", status: .unauthorized)
+        }
+        return signedIn(request)
+    }
+
+    func signedIn(_ request: Request) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: "/admin", .cacheControl: "no-store"])
+        response.setCookie(access.sessionCookie(now: Date(), secure: Self.overHTTPS(request)))
+        return response
+    }
+
+    static func loginResponse(_ error: String?, status: HTTPResponse.Status) -> Response {
+        var response = page("login", AdminViews.Login(generatedAt: now(), error: error), status: status)
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = #"Bearer realm="hongbao admin""# }
+        return response
+    }
+
+    // MARK: pages
+
+    @Sendable func statusPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let report = try await StatusReport.read(pool, merchants: registry.snapshot.merchants)
+        let recent = try await PayoutSearch.find(pool, PayoutSearch.Filter(limit: 20))
+        return Self.page("status", AdminViews.status(report, recent: recent, refreshSeconds: settings.refreshSeconds))
+    }
+
+    @Sendable func payoutsPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let q = Self.fields(request.uri.query ?? "")
+        func value(_ name: String) -> String? { q[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+        var filter = PayoutSearch.Filter(limit: 100)
+        var error: String? = nil
+        var results: [PayoutSearch.Found] = []
+        if let status = value("status") {
+            if let parsed = PayoutStatus(rawValue: status) { filter.status = parsed } else { error = "Unknown status \(status)." }
+        }
+        if let tenant = value("tenant") {
+            if let found = try await pool.query("SELECT id FROM tenants WHERE name = $1 OR id::text = $1", [tenant]).first {
+                filter.tenantID = try found.decode(column: 0, as: UUID.self)
+            } else { error = "No tenant named \(tenant)." }
+        }
+        filter.openID = value("openid")
+        filter.billno = value("billno")
+        if let id = value("payout") {
+            if let uuid = UUID(uuidString: id) {
+                if error == nil { results = try await PayoutSearch.one(pool, uuid.uuidString).map { [$0] } ?? [] }
+            } else { error = "A payout id is a UUID, like 0b9c6a8e-…." }
+        } else if error == nil {
+            results = try await PayoutSearch.find(pool, filter)
+        }
+        let searched = ["billno", "payout", "openid", "tenant", "status"].contains { value($0) != nil }
+        let view = AdminViews.Payouts(
+            generatedAt: Self.now(), billno: q["billno"] ?? "", payout: q["payout"] ?? "", openid: q["openid"] ?? "", tenant: q["tenant"] ?? "",
+            statuses: PayoutStatus.allCases.map { AdminViews.StatusOption(value: $0.rawValue, selected: $0.rawValue == q["status"]) },
+            error: error, resultTitle: searched ? "\(results.count) payouts found" + (results.count == filter.limit ? " (the newest \(filter.limit))" : "") : "Latest payouts",
+            results: results.map(AdminViews.payoutRow))
+        return Self.page("payouts", view, status: error == nil ? .ok : .badRequest)
+    }
+
+    @Sendable func payoutPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text), let found = try await PayoutSearch.one(pool, id.uuidString) else {
+            let view = AdminViews.Payouts(generatedAt: Self.now(), billno: "", payout: text, openid: "", tenant: "",
+                                          statuses: PayoutStatus.allCases.map { AdminViews.StatusOption(value: $0.rawValue, selected: false) },
+                                          error: "No payout \(text).", resultTitle: "Not found", results: [])
+            return Self.page("payouts", view, status: .notFound)
+        }
+        let p = found.payout
+        let history = try await PayoutSearch.history(pool, p.id)
+        let audit = try await pool.query("""
+            SELECT id, chain, seq, occurred_at, actor, action, coalesce(merchant, ''), payout_id::text, prev_hash, hash, detail::text
+            FROM audit_log WHERE payout_id = $1 ORDER BY id
+            """, [p.id]).rows.map(Self.auditRow)
+        var fields: [(String, String?)] = [
+            ("status", p.status.rawValue), ("tenant", found.tenantName), ("kind", p.kind.rawValue), ("mode", p.mode.rawValue),
+            ("merchant", p.merchant), ("mch_id", p.mchID), ("billno", p.billno), ("appid", p.appID), ("openid", p.openID),
+            ("amount_fen", String(p.amountFen)), ("day", p.day), ("created_at", p.createdAt.formatted(.iso8601)),
+            ("sent_at", p.sentAt?.formatted(.iso8601)), ("final_at", p.finalAt?.formatted(.iso8601)), ("send_listid", p.sendListID),
+            ("refund_amount_fen", p.refundAmountFen.map(String.init)),
+        ]
+        if let failure = p.failure { fields.append(("last error", "\(failure.code) (\(failure.retryClass)): \(failure.message)")) }
+        let view = AdminViews.Payout(
+            generatedAt: Self.now(), id: p.id.uuidString.lowercased(),
+            fields: fields.map { AdminViews.Field(name: $0.0, value: $0.1 ?? "-") },
+            sends: history.sends.map { AdminViews.Send(mchID: $0.mchID, billno: $0.billno, merchant: $0.merchant, state: $0.state, createdAt: $0.createdAt.formatted(.iso8601)) },
+            attempts: history.attempts.map {
+                AdminViews.Attempt(startedAt: $0.startedAt.formatted(.iso8601), api: $0.api, billno: $0.billno, milliseconds: $0.milliseconds,
+                                   outcome: $0.outcome, errCode: $0.errCode ?? "", errMessage: $0.errMessage ?? "")
+            },
+            audit: audit)
+        return Self.page("payout", view)
+    }
+
+    @Sendable func auditPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let limit = Self.fields(request.uri.query ?? "")["limit"].flatMap(Int.init).map { min(max($0, 1), 500) } ?? 50
+        let state = try await AuditVerifier(pool: pool).state(.default)
+        var rows = try await pool.query("""
+            SELECT id, chain, seq, occurred_at, actor, action, coalesce(merchant, ''), payout_id::text, prev_hash, hash, detail::text
+            FROM audit_log ORDER BY id DESC LIMIT $1
+            """, [Int64(limit)]).rows.map(Self.auditRow)
+        // Each record's link to the one before it in its chain, where that one is on the page.
+        var hashes: [String: String] = [:]
+        for row in rows { hashes["\(row.chain)#\(row.seq)"] = row.hash }
+        rows = rows.map { r in
+            let link: String
+            if r.seq == 1 {
+                link = r.prevHash == String(repeating: "0", count: 64) ? "genesis ✓" : "✗ first record without the zero prev_hash"
+            } else if let previous = hashes["\(r.chain)#\(r.seq - 1)"] {
+                link = previous == r.prevHash ? "→ #\(r.seq - 1) ✓" : "✗ prev_hash is not #\(r.seq - 1)'s hash"
+            } else {
+                link = "→ #\(r.seq - 1) (older)"
+            }
+            return AdminViews.AuditRow(id: r.id, occurredAt: r.occurredAt, chain: r.chain, seq: r.seq, actor: r.actor, action: r.action, merchant: r.merchant,
+                                       payout: r.payout, prevHash: r.prevHash, prevShort: r.prevShort, hash: r.hash, hashShort: r.hashShort, link: link,
+                                       detail: r.detail)
+        }
+        return Self.page("audit", AdminViews.Audit(generatedAt: Self.now(), refreshSeconds: settings.refreshSeconds, auditOK: state.ok,
+                                                   auditSummary: AdminViews.auditSummary(state), count: rows.count, records: rows))
+    }
+
+    static func auditRow(_ row: PostgresRow) throws -> AdminViews.AuditRow {
+        let (id, chain, seq, at, actor, action, merchant, payout, prev, hash, detail) =
+            try row.decode((Int64, String, Int64, Date, String, String, String, String?, [UInt8], [UInt8], String).self)
+        let prevHex = AdminAccess.hex(prev), hashHex = AdminAccess.hex(hash)
+        return AdminViews.AuditRow(id: id, occurredAt: at.formatted(.iso8601), chain: chain, seq: seq, actor: actor, action: action, merchant: merchant,
+                                   payout: payout, prevHash: prevHex, prevShort: String(prevHex.prefix(12)), hash: hashHex,
+                                   hashShort: String(hashHex.prefix(12)), link: "", detail: detail)
+    }
+
+    // MARK: rendering
+
+    /// An HTML page with headers that keep it private and inert: no scripts may run
+    /// (CSP), nothing is cached, and no referrer leaves it.
+    static func page(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = AdminTemplates.library.render(view, withTemplate: template) ?? ""
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// `application/x-www-form-urlencoded` (a query string or a form body): `+` is a space.
+    static func fields(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            let key = decode(parts[0])
+            if out[key] == nil { out[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return out
+    }
+}
+
+/// Lets a request through to the dashboard's pages only with the admin token or a session
+/// it signed; anything else gets the sign-in page with 401.
+struct AdminAuthMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let access: AdminAccess
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard access.allows(request) else {
+            return AdminController.loginResponse(request.headers[.authorization] == nil ? nil : "That token is not valid.", status: .unauthorized)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Merchants
+import WeChatPay
+
+/// One entity in the status report: eligible or why not, and today's use of each limit.
+public struct MerchantStatus: Sendable, Encodable {
+    public let name: String
+    public let mode: String
+    public let mchID: String
+    public let enabled: Bool
+    public let eligible: Bool
+    public let eligibleFrom: String?
+    public let reasons: [String]
+    /// Set while the entity is routed around after a configuration failure.
+    public let cooldownUntil: String?
+    public let cooldownCode: String?
+    public let usage: Usage
+
+    /// Today's figures of the merchant number (entities sharing a mch_id share them).
+    public struct Usage: Sendable, Encodable {
+        /// Sends in the last 60 seconds against `per_minute`.
+        public let perMinute: LimitUse
+        /// Fen sent or reserved today against `daily_fen`.
+        public let dailyAmountFen: LimitUse
+        /// Packets sent or reserved today (WeChat sets no daily count per merchant: limit null).
+        public let dailyCount: LimitUse
+
+        enum CodingKeys: String, CodingKey { case perMinute = "per_minute", dailyAmountFen = "daily_amount_fen", dailyCount = "daily_count" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, mode, enabled, eligible, reasons, usage
+        case mchID = "mch_id", eligibleFrom = "eligible_from", cooldownUntil = "cooldown_until", cooldownCode = "cooldown_code"
+    }
+
+    init(_ m: any MerchantConfig, state: MerchantRuntimeState, day: (fen: Int64, count: Int)?, lastMinute: Int, today: BusinessDay, now: Date) {
+        let standing = MerchantStanding(m, state: state, today: today, now: now)
+        name = m.name
+        mode = m.mode.rawValue
+        mchID = m.merchantID
+        enabled = state.enabled
+        eligible = standing.eligible
+        eligibleFrom = standing.eligibleFrom?.description
+        reasons = standing.reasons
+        let cooling = state.cooldownUntil.map { $0 > now } ?? false
+        cooldownUntil = cooling ? state.cooldownUntil.map(StatusReport.iso) : nil
+        cooldownCode = cooling ? state.cooldownCode : nil
+        usage = Usage(perMinute: LimitUse(used: Int64(lastMinute), limit: Int64(m.limits.perMinute)),
+                      dailyAmountFen: LimitUse(used: day?.fen ?? 0, limit: m.limits.dailyFen),
+                      dailyCount: LimitUse(used: Int64(day?.count ?? 0), limit: nil))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(mchID, forKey: .mchID)
+        try c.encode(enabled, forKey: .enabled)
+        try c.encode(eligible, forKey: .eligible)
+        try c.encode(eligibleFrom, forKey: .eligibleFrom)
+        try c.encode(reasons, forKey: .reasons)
+        try c.encode(cooldownUntil, forKey: .cooldownUntil)
+        try c.encode(cooldownCode, forKey: .cooldownCode)
+        try c.encode(usage, forKey: .usage)
+    }
+}
+
+/// How much of a limit is used; `limit` null when there is none.
+public struct LimitUse: Sendable, Encodable, Equatable {
+    public let used: Int64
+    public let limit: Int64?
+
+    public init(used: Int64, limit: Int64?) {
+        self.used = used
+        self.limit = limit
+    }
+
+    /// Used as a whole percentage of the limit (nil without one).
+    public var percent: Int? { limit.map { $0 > 0 ? Int(used * 100 / $0) : 0 } }
+
+    enum CodingKeys: String, CodingKey { case used, limit }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(used, forKey: .used)
+        try c.encode(limit, forKey: .limit)
+    }
+}
+
+/// One tenant's day against its budget.
+public struct TenantStatus: Sendable, Encodable {
+    public let name: String
+    public let enabled: Bool
+    /// Fen sent or reserved today against `daily_budget_fen` (null: no budget).
+    public let budgetFen: LimitUse
+    /// Payouts counted against today.
+    public let count: Int64
+
+    enum CodingKeys: String, CodingKey { case name, enabled, count, budgetFen = "budget_fen" }
+}

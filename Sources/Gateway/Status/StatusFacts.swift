@@ -1,0 +1,113 @@
+import Foundation
+import Merchants
+import Postgres
+import WeChatPay
+
+extension StatusReport {
+    /// The report's rows, read on one connection. Each statement is an index lookup
+    /// (merchant_usage, tenant_usage and webhook_endpoints by key, the needs_attention and
+    /// due partial indexes) or bounded by today's payouts or the open backlog.
+    struct Facts: Sendable {
+        let states: [String: MerchantRuntimeState]
+        let merchantDays: [String: (fen: Int64, count: Int)]
+        let lastMinute: [String: Int]
+        let tenants: [TenantStatus]
+        let sends: [(merchant: String, status: String, count: Int64, fen: Int64)]
+        let backlog: Backlog
+        let oldestPayout: PendingItem?
+        let webhooks: WebhookBacklog
+
+        init(_ c: PostgresConnection, merchants: [any MerchantConfig], today: BusinessDay, now: Date) throws {
+            let day = today.description
+            var states: [String: MerchantRuntimeState] = [:]
+            for row in try c.query("SELECT name, enabled, reason, cooldown_until, cooldown_code FROM merchant_state").rows {
+                let (name, enabled, reason, until, code) = try row.decode((String, Bool, String?, Date?, String?).self)
+                states[name] = MerchantRuntimeState(enabled: enabled, reason: reason, cooldownUntil: until, cooldownCode: code)
+            }
+            self.states = states
+            let mchIDs = PostgresTextArray(Array(Set(merchants.map(\.merchantID))).sorted())
+            var days: [String: (fen: Int64, count: Int)] = [:]
+            for row in try c.query("SELECT mch_id, amount_fen, count FROM merchant_usage WHERE mch_id = ANY($1) AND day = $2::date", [mchIDs, day]).rows {
+                let (mch, fen, count) = try row.decode((String, Int64, Int32).self)
+                days[mch] = (fen, Int(count))
+            }
+            merchantDays = days
+            // clock_timestamp(): the same window the rate limiter uses when it reserves a slot.
+            var minute: [String: Int] = [:]
+            for row in try c.query("""
+                SELECT mch_id, count(*) FROM rate_slots WHERE mch_id = ANY($1) AND used_at >= clock_timestamp() - interval '60 seconds' GROUP BY mch_id
+                """, [mchIDs]).rows {
+                let (mch, count) = try row.decode((String, Int64).self)
+                minute[mch] = Int(count)
+            }
+            lastMinute = minute
+            tenants = try c.query("""
+                SELECT t.name, t.disabled_at IS NULL, t.daily_budget_fen, coalesce(sum(u.amount_fen), 0)::int8, coalesce(sum(u.count), 0)::int8
+                FROM tenants t LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.day = $1::date
+                GROUP BY t.id ORDER BY t.name
+                """, [day]).rows.map { row in
+                    let (name, enabled, budget, fen, count) = try row.decode((String, Bool, Int64?, Int64, Int64).self)
+                    return TenantStatus(name: name, enabled: enabled, budgetFen: LimitUse(used: fen, limit: budget), count: count)
+                }
+            // Through payouts_tenant_day_status: one index range per tenant.
+            sends = try c.query("""
+                SELECT merchant, status, count(*), coalesce(sum(amount_fen), 0)::int8 FROM payouts
+                WHERE tenant_id = ANY(ARRAY(SELECT id FROM tenants)) AND day = $1::date GROUP BY merchant, status
+                """, [day]).rows.map { row in
+                    let (merchant, status, count, fen) = try row.decode((String, String, Int64, Int64).self)
+                    return (merchant, status, count, fen)
+                }
+            // Open payouts (the payouts_due partial index) and needs_attention (its own).
+            var open: [String: Backlog.Open] = [:]
+            var due: Int64 = 0
+            for row in try c.query("""
+                SELECT status, count(*), count(*) FILTER (WHERE next_check_at <= $1), min(created_at) FROM payouts
+                WHERE next_check_at IS NOT NULL AND status <> 'needs_attention' GROUP BY status
+                UNION ALL
+                SELECT 'needs_attention', count(*), 0, min(created_at) FROM payouts WHERE status = 'needs_attention'
+                """, [now]).rows {
+                let (status, count, dueCount, oldest) = try row.decode((String, Int64, Int64, Date?).self)
+                open[status] = Backlog.Open(count: count, due: dueCount, oldestAt: oldest.map(StatusReport.iso),
+                                            oldestAgeSeconds: oldest.map { StatusReport.age($0, now: now) })
+                due += dueCount
+            }
+            let stuck = try c.query("""
+                SELECT p.id::text, t.name, p.merchant, p.billno, p.amount_fen, p.created_at, p.error_code, p.error_message
+                FROM payouts p JOIN tenants t ON t.id = p.tenant_id WHERE p.status = 'needs_attention' ORDER BY p.created_at LIMIT 20
+                """).rows.map { row in
+                    let (id, tenant, merchant, billno, fen, created, code, message) = try row.decode((String, String, String, String, Int64, Date, String?, String?).self)
+                    return Backlog.Stuck(id: id, tenant: tenant, merchant: merchant, billno: billno, amountFen: fen, createdAt: StatusReport.iso(created),
+                                         errorCode: code, errorMessage: message)
+                }
+            backlog = Backlog(byStatus: Dictionary(uniqueKeysWithValues: Backlog.openStatuses.map {
+                ($0, open[$0] ?? Backlog.Open(count: 0, due: 0, oldestAt: nil, oldestAgeSeconds: nil))
+            }), due: due, needsAttention: stuck)
+            oldestPayout = try c.query("""
+                SELECT id::text, status, created_at FROM payouts
+                WHERE next_check_at IS NOT NULL AND status IN ('accepted', 'sending', 'unknown') ORDER BY created_at LIMIT 1
+                """).first.map { row in
+                    let (id, status, created) = try row.decode((String, String, Date).self)
+                    return PendingItem(kind: "payout", id: id, status: status, since: created, now: now)
+                }
+            // Pending deliveries through webhook_deliveries_due; endpoints are few per tenant.
+            let counts = try c.query("""
+                SELECT (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'),
+                       (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL AND removed_at IS NULL)
+                """).first!.decode((Int64, Int64).self)
+            let oldestDelivery = try c.query("""
+                SELECT id::text, created_at FROM webhook_deliveries WHERE state = 'pending' ORDER BY created_at LIMIT 1
+                """).first.map { row in
+                    let (id, created) = try row.decode((String, Date).self)
+                    return PendingItem(kind: "webhook_delivery", id: id, status: "pending", since: created, now: now)
+                }
+            let disabled = try c.query("""
+                SELECT e.id::text, t.name, e.url, e.disabled_reason, e.disabled_at FROM webhook_endpoints e JOIN tenants t ON t.id = e.tenant_id
+                WHERE e.disabled_at IS NOT NULL AND e.removed_at IS NULL ORDER BY e.disabled_at DESC LIMIT 20
+                """).rows.map { row in
+                    let (id, tenant, url, reason, at) = try row.decode((String, String, String, String, Date).self)
+                    return WebhookBacklog.DisabledEndpoint(id: id, tenant: tenant, url: url, reason: reason, disabledAt: StatusReport.iso(at))
+                }
+            webhooks = WebhookBacklog(pending: counts.0, oldestPending: oldestDelivery, disabledEndpoints: counts.1, disabled: disabled)
+        }
+    }
+}
