@@ -14,7 +14,8 @@ run: deps
 	@bash scripts/run.sh
 
 # The whole test suite against a throwaway cluster (stopped afterwards, even on failure).
-test: deps
+test:
+	@bash scripts/deps.sh --test
 	@bash scripts/test.sh
 
 # Benchmarks, printed as ratios against baselines measured in the same run.

@@ -109,8 +109,10 @@ struct MerchantCLITests {
         let text = fields.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: "\n") + "\n"
         let file = source.appendingPathComponent("newco.toml")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let run = try await hongbao(["merchant", "add", "--from", file.path, "--merchants", fixture.directory.path, "--actor", "test:carol"], database: url)
+        let run = try await hongbao(["merchant", "add", "--from", file.path, "--merchants", fixture.directory.path, "--actor", "test:carol", "--json"], database: url)
         #expect(run.status == 0, "\(run.err)")
+        let added = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: String]
+        #expect(added == ["name": "newco", "mch_id": "1900000555", "file": fixture.directory.appendingPathComponent("newco.toml").path])
         #expect(try String(contentsOf: fixture.directory.appendingPathComponent("newco.toml"), encoding: .utf8) == text)
         let audit = try await auditActions(pool)
         #expect(audit.count == 1 && audit.first?.action == "merchant.add" && audit.first?.merchant == "newco" && audit.first?.actor == "test:carol")
@@ -237,8 +239,10 @@ struct MerchantCLITests {
         make.waitUntilExit()
         try #require(make.terminationStatus == 0)
         let out = work.appendingPathComponent("out").path
-        let run = try await hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000109", "--out", out])
+        let run = try await hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000109", "--out", out, "--json"])
         #expect(run.status == 0, "\(run.err)")
+        let written = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: String]
+        #expect(written == ["certificate": out + "/apiclient_cert.pem", "private_key": out + "/apiclient_key.pem"])
         let key = out + "/apiclient_key.pem"
         let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
         #expect(mode == 0o600)

@@ -43,6 +43,14 @@ struct MerchantAddCommand: AsyncParsableCommand {
     @Option(help: "Lower is tried first.") var priority = 10
     @Option(help: "Share among equal priority.") var weight = 1
     @Option(help: "Whitelisted calling IP; repeatable.") var egressIP: [String] = []
+    @Flag(help: "Print JSON: {\"name\", \"mch_id\", \"file\"}.") var json = false
+
+    struct Added: Encodable {
+        let name: String
+        let mchID: String
+        let file: String
+        enum CodingKeys: String, CodingKey { case name, mchID = "mch_id", file }
+    }
 
     func validate() throws {
         if from == nil {
@@ -93,6 +101,7 @@ struct MerchantAddCommand: AsyncParsableCommand {
             throw CLIError("audit recorded merchant.add, but \(target.path) could not be created (\(reason)); the validated file is \(temporary.path) — move it there")
         }
         try? FileManager.default.removeItem(at: temporary)
+        if json { return try Output.printJSON(Added(name: merchant.name, mchID: merchant.merchantID, file: target.path)) }
         print("added \(merchant.name) (mch_id \(merchant.merchantID)) as \(target.path); run `hongbao merchant check \(merchant.name)` next")
     }
 

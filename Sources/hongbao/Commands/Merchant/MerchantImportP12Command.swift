@@ -20,6 +20,13 @@ struct MerchantImportP12Command: AsyncParsableCommand {
     @Option(help: "Directory for the PEM files (created if missing).") var out: String
     @Option(help: "The merchant id (the p12's default password).") var mchId: String?
     @Option(help: "Environment variable holding the password, when it is not the merchant id.") var passwordEnv: String?
+    @Flag(help: "Print JSON: {\"certificate\", \"private_key\"} (the files written).") var json = false
+
+    struct Written: Encodable {
+        let certificate: String
+        let privateKey: String
+        enum CodingKeys: String, CodingKey { case certificate, privateKey = "private_key" }
+    }
 
     func validate() throws {
         if mchId == nil && passwordEnv == nil { throw ValidationError("give --mch-id (the default password) or --password-env") }
@@ -42,6 +49,7 @@ struct MerchantImportP12Command: AsyncParsableCommand {
         FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600])
         try extract(["-nocerts", "-nodes", "-out", keyPath], password: password)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        if json { return try Output.printJSON(Written(certificate: certPath, privateKey: keyPath)) }
         print("wrote \(certPath) and \(keyPath) (0600)")
     }
 
