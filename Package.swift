@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 // hongbao — a multi-merchant gateway for WeChat Pay cash red packets.
 // Layout and dependency direction: ../shared/DESIGN.md §2.
 import PackageDescription
@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         // Server-rendered operator dashboard at /admin (templates in Sources/API/AdminTemplates.swift).
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // Tracing: spans from the API request to the WeChat call; exported over OTLP/HTTP by
+        // swift-otel only when OTEL_EXPORTER_OTLP_*ENDPOINT is set (no gRPC: less to build).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -45,6 +49,7 @@ let package = Package(
         .target(name: "WeChatPay", dependencies: [
             "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         .target(name: "Merchants", dependencies: [
             "WeChatPay", "Transport", "Postgres",
@@ -72,6 +77,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         .target(name: "Simulator", dependencies: [
             "WeChatPay",
@@ -94,6 +100,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "OTel", package: "swift-otel"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TestSupport", dependencies: [
             "Postgres", "Simulator", "Transport", "WeChatPay", "Merchants", "Gateway", .product(name: "Logging", package: "swift-log"),

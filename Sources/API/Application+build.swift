@@ -63,10 +63,12 @@ public struct GatewayDependencies: Sendable {
 /// ops routes (/healthz, /readyz, /metrics), the merchant reload service, the reconciler
 /// and the webhook dispatcher (when given), and the engine's drain at shutdown. Tests call
 /// this same function with their own dependencies.
-public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies) throws -> some ApplicationProtocol {
+public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies,
+                             additionalServices: [any Service] = []) throws -> some ApplicationProtocol {
     let router = try buildRouter(dependencies: d, bodyLimit: settings.bodyLimit)
     var services: [any Service] = [MerchantReloadService(registry: d.registry, pool: d.pool, pollInterval: settings.reloadPollInterval, logger: d.logger),
                                    EngineDrainService(engine: d.engine)]
+    services.append(contentsOf: additionalServices)
     if let reconciler = d.reconciler { services.append(ReconcilerService(reconciler: reconciler)) }
     if let dispatcher = d.webhookDispatcher {
         services.append(WebhookDispatchService(dispatcher: dispatcher, database: d.pool.configuration, logger: d.logger))

@@ -39,6 +39,8 @@ func buildTenantRouter(api: RedpackAPI, keys: any APIKeyVerifier, bodyLimit: Int
                        metrics: PrometheusCollectorRegistry? = nil) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    // A server span per request (a no-op unless `serve` bootstrapped a tracer, see OTEL_*).
+    router.add(middleware: TracingMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(metrics: metrics))
     try TenantAPIController(api: api, keys: keys, bodyLimit: bodyLimit).addRoutes(to: router)

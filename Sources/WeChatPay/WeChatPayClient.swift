@@ -1,3 +1,4 @@
+import Tracing
 import Transport
 
 /// What the client needs to act as one merchant: where WeChat is, the APIv2 key, and
@@ -37,19 +38,28 @@ public struct WeChatPayClient: Sendable {
         let key = merchant.apiKey.reveal()
         let body = try request.body(key: key)
         let url = merchant.baseURL.trimmingSuffix("/") + R.path
-        let started = ContinuousClock.now
-        let outcome: CallOutcome<R.Response>
-        switch await transport.post(url, body: Array(body.utf8), identity: merchant.identity) {
-        case .notSent(let reason):
-            outcome = .notSent(reason)
-        case .unknown(let reason):
-            outcome = .failure(WeChatPayFailure(code: ErrorCatalog.Synthetic.transportUnknown, message: reason, rule: ErrorCatalog.unknownCode))
-        case .response(let status, let answer):
-            outcome = ResponseInterpreter.interpret(request, status: status, body: answer, key: key)
+        let api = String(R.path.split(separator: "/").last ?? "")
+        // A client span per call (a no-op unless `serve` bootstrapped a tracer): which API,
+        // which merchant, how it ended. Never the body, the key or the user.
+        return await withSpan("wechatpay \(api)", ofKind: .client) { span in
+            span.attributes["wechatpay.api"] = api
+            span.attributes["wechatpay.mch_id"] = merchant.merchantID
+            let started = ContinuousClock.now
+            let outcome: CallOutcome<R.Response>
+            switch await transport.post(url, body: Array(body.utf8), identity: merchant.identity) {
+            case .notSent(let reason):
+                outcome = .notSent(reason)
+            case .unknown(let reason):
+                outcome = .failure(WeChatPayFailure(code: ErrorCatalog.Synthetic.transportUnknown, message: reason, rule: ErrorCatalog.unknownCode))
+            case .response(let status, let answer):
+                outcome = ResponseInterpreter.interpret(request, status: status, body: answer, key: key)
+            }
+            let call = UpstreamCall(api: api, merchantID: merchant.merchantID, duration: ContinuousClock.now - started, outcome: outcome)
+            span.attributes["wechatpay.outcome"] = call.outcome
+            if let code = call.errCode { span.attributes["wechatpay.err_code"] = code }
+            observer?(call)
+            return outcome
         }
-        observer?(UpstreamCall(api: String(R.path.split(separator: "/").last ?? ""), merchantID: merchant.merchantID,
-                               duration: ContinuousClock.now - started, outcome: outcome))
-        return outcome
     }
 }
 

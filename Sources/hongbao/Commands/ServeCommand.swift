@@ -8,6 +8,7 @@ import Merchants
 import NIOPosix
 import Postgres
 import Prometheus
+import ServiceLifecycle
 import Transport
 import WeChatPay
 
@@ -26,7 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
             Delivers tenants' webhook events (docs/webhooks.md); --webhook-allow-private \
             (or HONGBAO_WEBHOOK_ALLOW_PRIVATE=1) lets endpoints reach loopback and private \
             addresses, for development only. The operator dashboard at /admin is on only with \
-            --admin-token-file or HONGBAO_ADMIN_TOKEN (docs/status-and-dashboard.md).
+            --admin-token-file or HONGBAO_ADMIN_TOKEN (docs/status-and-dashboard.md). \
+            OpenTelemetry tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT (or \
+            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) names a collector: then each API request and \
+            each WeChat call inside it is a span, exported over OTLP/HTTP (docs/operations.md).
 
             Example:
               DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -62,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.serve")
         let dashboard = try admin.settings()
+        let tracing: (any Service)?
+        do { tracing = try TracingBootstrap.service() } catch { throw CLIError("tracing is configured (OTEL_*) but cannot start: \(error)") }
+        if tracing != nil { logger.info("tracing: spans are exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_*ENDPOINT)") }
         let migrator = try migrations.migrator()
         let loader = merchants.loader()
         let registry: MerchantRegistry
@@ -97,7 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         dependencies.admin = dashboard
         logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
-                                       dependencies: dependencies)
+                                       dependencies: dependencies, additionalServices: tracing.map { [$0] } ?? [])
         try await app.runService()
     }
 
