@@ -46,9 +46,9 @@ enum AdminViews {
             hasAttention: !r.attention.isEmpty,
             merchants: r.merchants.map { m in
                 Merchant(name: m.name, mode: m.mode, mchID: m.mchID, enabled: m.enabled ? "yes" : "no", eligible: m.eligible,
-                         perMinute: use(m.usage.perMinute), dailyFen: use(m.usage.dailyAmountFen), dailyCount: m.usage.dailyCount.used, reasons: m.reasons)
+                         perMinute: StatusText.use(m.usage.perMinute), dailyFen: StatusText.use(m.usage.dailyAmountFen), dailyCount: m.usage.dailyCount.used, reasons: m.reasons)
             },
-            tenants: r.tenants.map { Tenant(name: $0.name, enabled: $0.enabled ? "yes" : "no", budget: use($0.budgetFen), count: $0.count) },
+            tenants: r.tenants.map { Tenant(name: $0.name, enabled: $0.enabled ? "yes" : "no", budget: StatusText.use($0.budgetFen), count: $0.count) },
             sendsCount: r.sendsToday.count, sendsFen: r.sendsToday.amountFen, sendStatuses: statuses,
             sendsByMerchant: r.sendsToday.byMerchant.map { m in
                 SendRow(merchant: m.merchant, count: m.count, fen: m.amountFen, cells: statuses.map { m.byStatus[$0] ?? 0 })
@@ -57,7 +57,7 @@ enum AdminViews {
             backlog: Backlog.openStatuses.map { status in
                 let open = r.backlog.byStatus[status]
                 return BacklogRow(status: status, count: open?.count ?? 0, due: open?.due ?? 0,
-                                  oldest: open?.oldestAt.map { "\($0) (\(age(open?.oldestAgeSeconds ?? 0)) ago)" } ?? "-")
+                                  oldest: open?.oldestAt.map { "\($0) (\(StatusText.age(open?.oldestAgeSeconds ?? 0)) ago)" } ?? "-")
             },
             stuck: r.backlog.needsAttention.map { p in
                 Stuck(id: p.id, tenant: p.tenant, merchant: p.merchant, billno: p.billno, amountFen: p.amountFen, createdAt: p.createdAt,
@@ -65,9 +65,9 @@ enum AdminViews {
             },
             hasStuck: !r.backlog.needsAttention.isEmpty,
             webhookPending: r.webhooks.pending,
-            webhookOldest: r.webhooks.oldestPending.map { "\($0.sinceAt) (\(age($0.ageSeconds)) ago)" },
+            webhookOldest: r.webhooks.oldestPending.map { "\($0.sinceAt) (\(StatusText.age($0.ageSeconds)) ago)" },
             webhookDisabled: r.webhooks.disabledEndpoints, disabledEndpoints: r.webhooks.disabled, hasDisabled: !r.webhooks.disabled.isEmpty,
-            oldestPending: r.oldestPending.map { "\($0.kind) \($0.id) (\($0.status)) since \($0.sinceAt), \(age($0.ageSeconds)) ago" } ?? "Nothing pending.",
+            oldestPending: r.oldestPending.map { "\($0.kind) \($0.id) (\($0.status)) since \($0.sinceAt), \(StatusText.age($0.ageSeconds)) ago" } ?? "Nothing pending.",
             auditOK: r.audit.ok, auditSummary: auditSummary(r.audit),
             recent: recent.map(payoutRow))
     }
@@ -86,19 +86,6 @@ enum AdminViews {
         return "broken at chain \(broken.chain) seq \(broken.seq)\(broken.id.map { " (audit_log id \($0))" } ?? ""): \(broken.reason); checked \(scope)"
     }
 
-    static func use(_ use: LimitUse) -> String {
-        guard let limit = use.limit else { return "\(use.used) / none" }
-        return "\(use.used) / \(limit) (\(use.percent ?? 0)%)"
-    }
-
-    static func age(_ seconds: Int) -> String {
-        switch seconds {
-        case ..<60: "\(seconds)s"
-        case ..<3600: "\(seconds / 60)m\(seconds % 60)s"
-        case ..<86_400: "\(seconds / 3600)h\(seconds % 3600 / 60)m"
-        default: "\(seconds / 86_400)d\(seconds % 86_400 / 3600)h"
-        }
-    }
 
     struct StatusOption { let value: String; let selected: Bool }
 

@@ -20,15 +20,15 @@ struct StatusScreen {
         if report.merchants.isEmpty { line("no merchant entities loaded") } else {
             out += Self.table(["NAME", "MODE", "MCH_ID", "ENABLED", "ELIGIBLE", "LAST MINUTE", "TODAY FEN", "TODAY SENDS", "WHY NOT"],
                               report.merchants.map { m in
-                [m.name, m.mode, m.mchID, m.enabled ? "yes" : "no", m.eligible ? "yes" : "no", Self.use(m.usage.perMinute),
-                 Self.use(m.usage.dailyAmountFen), String(m.usage.dailyCount.used), m.reasons.isEmpty ? "-" : m.reasons.joined(separator: "; ")]
+                [m.name, m.mode, m.mchID, m.enabled ? "yes" : "no", m.eligible ? "yes" : "no", StatusText.use(m.usage.perMinute, compact: true),
+                 StatusText.use(m.usage.dailyAmountFen, compact: true), String(m.usage.dailyCount.used), m.reasons.isEmpty ? "-" : m.reasons.joined(separator: "; ")]
             })
         }
 
         section("TENANTS (today)")
         if report.tenants.isEmpty { line("no tenants") } else {
             out += Self.table(["TENANT", "ENABLED", "BUDGET FEN", "PAYOUTS"], report.tenants.map { t in
-                [t.name, t.enabled ? "yes" : "no", Self.use(t.budgetFen), String(t.count)]
+                [t.name, t.enabled ? "yes" : "no", StatusText.use(t.budgetFen, compact: true), String(t.count)]
             })
         }
 
@@ -45,7 +45,7 @@ struct StatusScreen {
         out += Self.table(["STATUS", "OPEN", "DUE", "OLDEST"], Backlog.openStatuses.map { status in
             let open = report.backlog.byStatus[status]
             return [status, String(open?.count ?? 0), String(open?.due ?? 0),
-                    open?.oldestAt.map { "\($0) (\(Self.age(open?.oldestAgeSeconds ?? 0)) ago)" } ?? "-"]
+                    open?.oldestAt.map { "\($0) (\(StatusText.age(open?.oldestAgeSeconds ?? 0)) ago)" } ?? "-"]
         })
         if !report.backlog.needsAttention.isEmpty {
             line()
@@ -58,7 +58,7 @@ struct StatusScreen {
 
         let hooks = report.webhooks
         section("WEBHOOKS")
-        line("\(hooks.pending) deliveries pending" + (hooks.oldestPending.map { ", oldest since \($0.sinceAt) (\(Self.age($0.ageSeconds)) ago)" } ?? "")
+        line("\(hooks.pending) deliveries pending" + (hooks.oldestPending.map { ", oldest since \($0.sinceAt) (\(StatusText.age($0.ageSeconds)) ago)" } ?? "")
              + "; \(hooks.disabledEndpoints) endpoints disabled")
         if !hooks.disabled.isEmpty {
             out += Self.table(["ENDPOINT", "TENANT", "URL", "DISABLED AT", "REASON"], hooks.disabled.map { [$0.id, $0.tenant, $0.url, $0.disabledAt, $0.reason] })
@@ -66,7 +66,7 @@ struct StatusScreen {
 
         section("OLDEST PENDING")
         if let item = report.oldestPending {
-            line("\(item.kind) \(item.id) (\(item.status)) since \(item.sinceAt), \(Self.age(item.ageSeconds)) ago")
+            line("\(item.kind) \(item.id) (\(item.status)) since \(item.sinceAt), \(StatusText.age(item.ageSeconds)) ago")
         } else {
             line("nothing pending")
         }
@@ -86,19 +86,6 @@ struct StatusScreen {
 
     func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
-    static func use(_ use: LimitUse) -> String {
-        guard let limit = use.limit else { return "\(use.used)/none" }
-        return "\(use.used)/\(limit) (\(use.percent ?? 0)%)"
-    }
-
-    static func age(_ seconds: Int) -> String {
-        switch seconds {
-        case ..<60: "\(seconds)s"
-        case ..<3600: "\(seconds / 60)m\(seconds % 60)s"
-        case ..<86_400: "\(seconds / 3600)h\(seconds % 3600 / 60)m"
-        default: "\(seconds / 86_400)d\(seconds % 86_400 / 3600)h"
-        }
-    }
 
     /// Aligned columns, two spaces apart; the last column is not padded.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
