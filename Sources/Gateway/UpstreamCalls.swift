@@ -77,15 +77,11 @@ enum UpstreamCalls {
     }
 
     static func attempt<R>(_ api: String, _ started: Date, _ outcome: CallOutcome<R>) -> PayoutLedger.Attempt {
-        switch outcome {
-        case .success:
-            return .init(api: api, startedAt: started, finishedAt: Date(), outcome: "success", failure: nil)
-        case .notSent(let reason):
-            return .init(api: api, startedAt: started, finishedAt: Date(), outcome: "not_sent",
-                         failure: Payout.Failure(code: SendVerdict.Codes.notSent, message: reason, retryClass: "C"))
-        case .failure(let f):
-            return .init(api: api, startedAt: started, finishedAt: Date(), outcome: f.outcomeUnknown ? "unknown" : "failure",
-                         failure: Payout.Failure(code: f.code, message: f.message, retryClass: f.rule.retryClass.rawValue))
+        let failure: Payout.Failure? = switch outcome {
+        case .success: nil
+        case .notSent(let reason): Payout.Failure(code: SendVerdict.Codes.notSent, message: reason, retryClass: "C")
+        case .failure(let f): Payout.Failure(code: f.code, message: f.message, retryClass: f.rule.retryClass.rawValue)
         }
+        return .init(api: api, startedAt: started, finishedAt: Date(), outcome: outcome.name, failure: failure)
     }
 }

@@ -7,6 +7,25 @@ public enum CallOutcome<Response: Sendable>: Sendable {
     case failure(WeChatPayFailure)
     /// Nothing reached WeChat (DNS, refused connection, TLS handshake): safe to retry anywhere.
     case notSent(String)
+
+    /// The outcome table's word for it, as `payout_attempts.outcome` and the metrics say it:
+    /// success, not_sent, unknown (money may have moved) or failure.
+    public var name: String {
+        switch self {
+        case .success: "success"
+        case .notSent: "not_sent"
+        case .failure(let failure): failure.outcomeUnknown ? "unknown" : "failure"
+        }
+    }
+
+    /// WeChat's err_code (or a synthetic one, NOT_SENT when nothing was sent); nil on success.
+    public var errCode: String? {
+        switch self {
+        case .success: nil
+        case .notSent: ErrorCatalog.Synthetic.notSent
+        case .failure(let failure): failure.code
+        }
+    }
 }
 
 /// An error answer (or an unreadable one) with the catalogue's verdict.

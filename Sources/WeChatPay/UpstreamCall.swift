@@ -14,16 +14,7 @@ public struct UpstreamCall: Sendable {
         self.api = api
         self.merchantID = merchantID
         self.duration = duration
-        switch outcome {
-        case .success:
-            self.outcome = "success"
-            errCode = nil
-        case .notSent:
-            self.outcome = "not_sent"
-            errCode = ErrorCatalog.Synthetic.notSent
-        case .failure(let failure):
-            self.outcome = failure.outcomeUnknown ? "unknown" : "failure"
-            errCode = failure.code
-        }
+        self.outcome = outcome.name
+        errCode = outcome.errCode
     }
 }
