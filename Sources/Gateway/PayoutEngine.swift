@@ -67,10 +67,11 @@ public final class PayoutEngine: Sendable {
         let problems = PayoutOrderRules.problems(order)
         guard problems.isEmpty else { return .invalid(problems) }
         let hash = order.canonicalHash
+        let flightKey = Self.inFlightKey(caller.tenantID, idempotencyKey)
         // A duplicate of a send running in this process waits for it without touching the
         // database: a burst of retries must not crowd out the connection the first needs.
-        if let flight = inFlight.flight(key: Self.inFlightKey(caller.tenantID, idempotencyKey)) {
-            return try await existing(flight.record, hash: hash, caller: caller, key: idempotencyKey, render: render)
+        if let record = inFlight.flight(key: flightKey)?.record {
+            return try await existing(record, hash: hash, caller: caller, key: idempotencyKey, render: render)
         }
         // Otherwise no lookup first: transaction 1 claims the key as its first statement, and
         // a key already taken comes back as `.duplicate` (a replay costs one refused pipeline).
@@ -83,10 +84,10 @@ public final class PayoutEngine: Sendable {
         case .refused(let refusal):
             return .refused(refusal)
         case .duplicate:
-            if let flight = inFlight.flight(key: Self.inFlightKey(caller.tenantID, idempotencyKey)) {
-                return try await existing(flight.record, hash: hash, caller: caller, key: idempotencyKey, render: render)
-            }
-            guard let record = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) else {
+            // The key's record: the send in flight here (registered since), else the committed row.
+            var known = inFlight.flight(key: flightKey)?.record
+            if known == nil { known = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) }
+            guard let record = known else {
                 throw PostgresError(.server, "idempotency key \(idempotencyKey) vanished")
             }
             return try await existing(record, hash: hash, caller: caller, key: idempotencyKey, render: render)
@@ -95,7 +96,7 @@ public final class PayoutEngine: Sendable {
                                                       "tenant": "\(caller.tenantName)", "request_id": "\(requestID)"])
             let claim = ResponseClaim()
             let record = IdempotencyRecords.Record(requestHash: hash, payoutID: payout.id, response: nil)
-            let task = inFlight.start(key: Self.inFlightKey(caller.tenantID, idempotencyKey), record: record) { [self] in
+            let task = inFlight.start(key: flightKey, record: record) { [self] in
                 try await deliver(payout, placement: placement, caller: caller, claim: claim, render: render, requestID: requestID)
             }
             return .answered(try await answer(task, claim: claim, accepted: payout, render: render))
