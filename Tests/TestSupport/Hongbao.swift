@@ -119,14 +119,19 @@ public final class GatewayProcess: @unchecked Sendable {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
-/// Starts processes one at a time: Foundation's `Process.run()` crashed in memcpy while
-/// parallel suites launched processes at the same moment (a SIGSEGV seen in `make test`).
+/// Starts processes one at a time, Foundation's and ours (`Shell.spawn`) alike:
+/// `Process.run()` crashed in memcpy while parallel suites launched processes at the same
+/// moment (a SIGSEGV seen in `make test`, again in CI once CLI runs spawned outside this lock).
 public enum ProcessLaunch {
     private static let lock = NSLock()
 
     public static func run(_ process: Process) throws {
+        try serialized { try process.run() }
+    }
+
+    static func serialized<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
-        try process.run()
+        return try body()
     }
 }
