@@ -119,19 +119,14 @@ public final class GatewayProcess: @unchecked Sendable {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
-/// Starts processes one at a time, Foundation's and ours (`Shell.spawn`) alike:
-/// `Process.run()` crashed in memcpy while parallel suites launched processes at the same
-/// moment (a SIGSEGV seen in `make test`, again in CI once CLI runs spawned outside this lock).
+/// Starts processes one at a time: Foundation's `Process.run()` crashed in memcpy while
+/// parallel suites launched processes at the same moment (a SIGSEGV seen in `make test`).
 public enum ProcessLaunch {
     private static let lock = NSLock()
 
     public static func run(_ process: Process) throws {
-        try serialized { try process.run() }
-    }
-
-    static func serialized<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
-        return try body()
+        try process.run()
     }
 }

@@ -67,7 +67,7 @@ public enum Shell {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = ProcessLaunch.serialized { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp) }
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw TestSetupError("cannot run \(arguments[0]): errno \(spawned)") }
         return pid
     }
