@@ -22,20 +22,25 @@ public enum Hongbao {
         try await Blocking.run { try runToCompletion(arguments, environment: environment, directory: directory) }
     }
 
-    /// Output goes to files, read after the exit: no pipes to drain, and no Foundation
-    /// read that a signal to this process (EINTR) can turn into a crash (seen in CI).
     static func runToCompletion(_ arguments: [String], environment: [String: String?], directory: URL?) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("hb-run-\(UUID())").path
-        let (outPath, errPath) = (base + ".out", base + ".err")
-        defer { unlink(outPath); unlink(errPath) }
-        var command = [binary.path] + arguments
-        // posix_spawn has no working directory of its own: sh changes into it, then becomes the command.
-        if let directory { command = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path] + command }
-        let pid = try Shell.spawn(command, environment: Self.environment(environment), stdout: outPath, stderr: errPath)
-        let status = Shell.wait(pid)
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Run(status: status, out: read(outPath), err: read(errPath))
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = Self.environment(environment)
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try ProcessLaunch.run(process)
+        // Read both pipes concurrently so a chatty stderr cannot block the child.
+        let errData = LockedData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errData.done { usleep(1000) }
+        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData.value, as: UTF8.self))
     }
 
     public static func environment(_ overrides: [String: String?]) -> [String: String] {
@@ -129,4 +134,15 @@ public enum ProcessLaunch {
         defer { lock.unlock() }
         try process.run()
     }
+}
+
+/// Data handed from a reader thread.
+final class LockedData: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+    private var finished = false
+    func set(_ value: Data) { lock.lock(); data = value; finished = true; lock.unlock() }
+    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
 }

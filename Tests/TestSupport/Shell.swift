@@ -19,9 +19,11 @@ public enum Shell {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sh-\(UUID()).out").path
         defer { unlink(outputPath) }
         let pid = try spawn(arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, stdout: outputPath)
-        let status = wait(pid)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return (status, output.trimmingCharacters(in: .whitespacesAndNewlines))
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : -1, output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Starts `arguments` (looked up in PATH) with exactly `environment`, stdout into the file
@@ -29,26 +31,14 @@ public enum Shell {
     /// `ownProcessGroup` puts it in a new group (signal it all with kill(-pid, …)) with SIGINT
     /// and SIGTERM at their defaults: a test runner may ignore them, and a non-interactive
     /// shell cannot trap a signal ignored at entry.
-    /// Waits for `pid` (through EINTR); its exit status, or -1 when a signal ended it.
-    public static func wait(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
-    }
-
-    /// `stderr` names a file of its own for standard error; else `mergeStderr` sends it with stdout.
-    public static func spawn(_ arguments: [String], environment: [String: String], stdout: String, stderr: String? = nil,
-                             mergeStderr: Bool = false, ownProcessGroup: Bool = false) throws -> pid_t {
+    public static func spawn(_ arguments: [String], environment: [String: String], stdout: String, mergeStderr: Bool = false,
+                             ownProcessGroup: Bool = false) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        if let stderr {
-            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        } else if mergeStderr {
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        }
+        if mergeStderr { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
