@@ -111,7 +111,7 @@ struct QuickStartCopy {
 
     /// Runs a bash script in the copy; its standard output (stderr passes through).
     func shell(_ script: String) async throws -> String {
-        let run = try await Shell.run(["bash", "-c", "cd '\(root.path)' && " + script])
+        let run = try await Blocking.run { try Shell.run(["bash", "-c", "cd '\(root.path)' && " + script]) }
         guard run.status == 0 else { throw TestSetupError("script failed (\(run.status)): \(script)\n\(run.output)") }
         return run.output
     }
@@ -131,14 +131,15 @@ struct QuickStartCopy {
 
     /// Stops and deletes the copy's cluster, then the copy.
     func destroy() {
-        _ = try? Shell.runNow(["bash", root.appendingPathComponent("scripts/pg.sh").path, "destroy"])
+        _ = try? Shell.run(["bash", root.appendingPathComponent("scripts/pg.sh").path, "destroy"])
         try? FileManager.default.removeItem(at: root)
     }
 }
 
-/// A `make run` in progress: bash and everything it started, in one process group
-/// (`Shell.spawn`), waited on with waitpid (Foundation's Process can miss the exit of a
-/// script that leaves daemons).
+/// A `make run` in progress: bash and everything it started, in one process group.
+/// Spawned with SIGINT and SIGTERM at their defaults (a test runner may ignore them, and
+/// a non-interactive shell cannot trap a signal ignored at entry) and waited on with
+/// waitpid (Foundation's Process can miss the exit of a script that leaves daemons).
 final class RunningStack: Sendable {
     let pid: pid_t
     let log: URL
@@ -146,7 +147,32 @@ final class RunningStack: Sendable {
 
     init(script: String, environment: [String: String], log: URL) throws {
         self.log = log
-        pid = try Shell.spawn(["/bin/bash", "-c", script], environment: environment, stdout: log.path, mergeStderr: true, ownProcessGroup: true)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), empty = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        let arguments: [String] = ["/bin/bash", "-c", script]
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, argv, envp)
+        guard spawned == 0 else { throw TestSetupError("cannot start make run: errno \(spawned)") }
+        self.pid = pid
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
