@@ -82,7 +82,7 @@ start)
         cat >> "$DATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$SOCK'
-max_connections = 300
+max_connections = 600
 shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
