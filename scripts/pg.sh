@@ -128,6 +128,8 @@ restart)
 destroy)
     if [ -f "$DATA/PG_VERSION" ]; then as_owner "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true; fi
     rm -rf "$PGDIR"
+    # The per-project parent of the /var/tmp layout goes with its last cluster.
+    if [ -z "${HONGBAO_PG_DIR:-}" ] && as_root; then rmdir "$(dirname "$PGDIR")" 2>/dev/null || true; fi
     ;;
 url) url ;;
 app-url) url hongbao_gateway ;;

@@ -335,7 +335,7 @@ final class GatewayPool: Sendable {
     }
 
     var urls: [String] { processes.withLock { $0.map(\.baseURL) } }
-    var pids: [Int32] { processes.withLock { $0.map(\.process.processIdentifier) } }
+    var pids: [Int32] { processes.withLock { $0.map(\.process.pid) } }
     var first: GatewayProcess { processes.withLock { $0[0] } }
 
     /// SIGKILL, then a new instance in its place.

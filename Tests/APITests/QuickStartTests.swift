@@ -136,73 +136,34 @@ struct QuickStartCopy {
     }
 }
 
-/// A `make run` in progress: bash and everything it started, in one process group.
-/// Spawned with SIGINT and SIGTERM at their defaults (a test runner may ignore them, and
-/// a non-interactive shell cannot trap a signal ignored at entry) and waited on with
-/// waitpid (Foundation's Process can miss the exit of a script that leaves daemons).
+/// A `make run` in progress: bash and everything it started, in one process group,
+/// with SIGINT and SIGTERM at their defaults (see `ChildProcess`).
 final class RunningStack: Sendable {
-    let pid: pid_t
+    let child: ChildProcess
     let log: URL
-    private let status = Mutex<Int32?>(nil)
 
     init(script: String, environment: [String: String], log: URL) throws {
         self.log = log
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t(), empty = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        let arguments: [String] = ["/bin/bash", "-c", script]
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, argv, envp)
-        guard spawned == 0 else { throw TestSetupError("cannot start make run: errno \(spawned)") }
-        self.pid = pid
+        child = try ChildProcess(["/bin/bash", "-c", script], environment: environment, stdout: .file(log.path), stderr: .standardOutput,
+                                 processGroup: true, defaultSignals: true)
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// The exit status (128 + signal when killed) once it has ended; nil while it runs.
-    func exitStatus() -> Int32? {
-        status.withLock { known in
-            if let known { return known }
-            var raw: Int32 = 0
-            guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
-            known = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-            return known
-        }
-    }
+    func exitStatus() -> Int32? { child.exitStatus() }
 
     /// Ctrl-C: SIGINT to the whole group, as a terminal sends it; waits up to 60 s.
     func interrupt() async throws -> Int32 {
-        Glibc.kill(-pid, SIGINT)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let status = exitStatus() { return status }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        child.signalGroup(SIGINT)
+        if let status = try await child.exit(within: .seconds(60)) { return status }
         kill()
         throw TestSetupError("make run ignored Ctrl-C for 60 s:\n\(output)")
     }
 
     /// SIGKILL to the group (a test that failed half-way leaves nothing running).
     func kill() {
-        Glibc.kill(-pid, SIGKILL)
+        child.signalGroup(SIGKILL)
         _ = exitStatus()
     }
 }

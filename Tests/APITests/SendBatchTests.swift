@@ -403,27 +403,18 @@ enum CSVLine {
 }
 
 /// A running `hongbao` child whose output goes to files, so the test can signal it.
-final class BatchChild: @unchecked Sendable {
-    // Immutable after init; `process` is only signalled and waited on.
-    let process: Process
+final class BatchChild: Sendable {
+    let process: ChildProcess
     let out: URL
     let err: URL
 
     init(_ arguments: [String], environment: [String: String], directory: URL) throws {
         out = directory.appendingPathComponent("child-\(UUID()).out")
         err = directory.appendingPathComponent("child-\(UUID()).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process = Process()
-        process.executableURL = Hongbao.binary
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try ProcessLaunch.run(process)
+        process = try ChildProcess([Hongbao.binary.path] + arguments, environment: environment, stdout: .file(out.path), stderr: .file(err.path))
     }
 
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { process.signal(signal) }
 
     struct Ended {
         let status: Int32
@@ -431,17 +422,13 @@ final class BatchChild: @unchecked Sendable {
         let err: String
     }
 
-    /// Waits (up to 60 s, then SIGKILL) on a thread of its own.
+    /// Waits up to 60 s, then SIGKILL.
     func wait() async throws -> Ended {
-        let process = self.process
-        try await Blocking.run {
-            let deadline = Date().addingTimeInterval(60)
-            while process.isRunning, Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+        var status = try await process.exit(within: .seconds(60))
+        if status == nil {
+            process.signal(SIGKILL)
+            status = try await process.exit(within: .seconds(10))
         }
-        return Ended(status: process.terminationStatus, out: try String(contentsOf: out, encoding: .utf8), err: try String(contentsOf: err, encoding: .utf8))
+        return Ended(status: status ?? -1, out: try String(contentsOf: out, encoding: .utf8), err: try String(contentsOf: err, encoding: .utf8))
     }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }

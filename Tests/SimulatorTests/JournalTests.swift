@@ -37,7 +37,10 @@ struct JournalTests {
         let first = try Self.ledger(directory)
         _ = try Self.register(first)
         var answers: [Int: String] = [:]
-        for n in 1...40 { answers[n] = try #require(try Self.send(first, n)["send_listid"]) }
+        for n in 1...40 {
+            let listid: String = try #require(try Self.send(first, n)["send_listid"])
+            answers[n] = listid
+        }
         _ = first.transfer(["mch_appid": "wx8888888888888888", "mchid": Self.mchId, "partner_trade_no": "T1", "openid": "oT",
                             "check_name": "NO_CHECK", "amount": "1000", "desc": "d", "spbill_create_ip": "10.0.0.1", "nonce_str": "n", "sign": "S"],
                            try #require(first.book(Self.mchId)), try #require(first.book(Self.mchId)).account)

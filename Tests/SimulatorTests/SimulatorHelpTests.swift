@@ -9,18 +9,10 @@ struct SimulatorHelpTests {
     func help() throws {
         let binary = Repository.root.appendingPathComponent(".build/debug/hongbao")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["simulator", "--help"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try ProcessLaunch.run(process)
+        let run = try Shell.run([binary.path, "simulator", "--help"])
+        #expect(run.status == 0)
         // Help text is wrapped to the terminal: compare with whitespace runs folded to one space.
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let text = run.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for promise in ["loses at most", "the last batch", "--strict-durability", "--journal-batch-ms", "/_sim/ledger?kind=packets|transfers",
                         "next_cursor", "/_sim/ledger/summary", "transfer_refunded_fen", "/_sim/transfers/{mch_id}/{partner_trade_no}/fail",
                         "/_sim/users/{openid}", "30-day"] {

@@ -24,23 +24,15 @@ public enum Hongbao {
 
     static func runToCompletion(_ arguments: [String], environment: [String: String?], directory: URL?) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = Self.environment(environment)
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try ProcessLaunch.run(process)
-        // Read both pipes concurrently so a chatty stderr cannot block the child.
-        let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errData.done { usleep(1000) }
-        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData.value, as: UTF8.self))
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("hb-run-\(UUID())").path
+        let (outPath, errPath) = (base + ".out", base + ".err")
+        defer { unlink(outPath); unlink(errPath) }
+        let child = try ChildProcess([binary.path] + arguments, environment: Self.environment(environment), directory: directory?.path,
+                                     stdout: .file(outPath), stderr: .file(errPath))
+        let status = child.waitUntilExit()
+        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return Run(status: status, out: out, err: err)
     }
 
     public static func environment(_ overrides: [String: String?]) -> [String: String] {
@@ -68,9 +60,8 @@ public enum Hongbao {
 }
 
 /// A running `hongbao serve` on a free port; its stderr (JSON logs) goes to a file.
-public final class GatewayProcess: @unchecked Sendable {
-    // Immutable after init; `process` is only signalled and waited on.
-    public let process: Process
+public final class GatewayProcess: Sendable {
+    public let process: ChildProcess
     public let port: Int
     public let logFile: URL
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -79,14 +70,8 @@ public final class GatewayProcess: @unchecked Sendable {
     public init(arguments: [String] = [], environment: [String: String?]) async throws {
         port = try Hongbao.freePort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-serve-\(UUID()).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process = Process()
-        process.executableURL = Hongbao.binary
-        process.arguments = ["serve", "--port", String(port)] + arguments
-        process.environment = Hongbao.environment(environment)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: logFile)
-        try ProcessLaunch.run(process)
+        process = try ChildProcess([Hongbao.binary.path, "serve", "--port", String(port)] + arguments, environment: Hongbao.environment(environment),
+                                   stdout: .discard, stderr: .file(logFile.path))
         // Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
         for _ in 0..<600 {
             if case .response(200, _) = await http.get(baseURL + "/healthz") { return }
@@ -105,44 +90,19 @@ public final class GatewayProcess: @unchecked Sendable {
         return (status, body)
     }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) { process.signal(signal) }
 
     /// SIGTERM, then SIGKILL if it has not exited within 30 s: a gateway that cannot shut
     /// down fails its test instead of hanging the run (its log says where it was).
     public func stop() {
-        if process.isRunning { signal(SIGTERM) }
+        process.signal(SIGTERM)
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            FileHandle.standardError.write(Data("gateway pid \(process.processIdentifier) ignored SIGTERM for 30 s; killed. Log: \(log.suffix(2000))\n".utf8))
-            signal(SIGKILL)
+            FileHandle.standardError.write(Data("gateway pid \(process.pid) ignored SIGTERM for 30 s; killed. Log: \(log.suffix(2000))\n".utf8))
+            process.signal(SIGKILL)
         }
         process.waitUntilExit()
         http.shutdown()
     }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}
-
-/// Starts processes one at a time: Foundation's `Process.run()` crashed in memcpy while
-/// parallel suites launched processes at the same moment (a SIGSEGV seen in `make test`).
-public enum ProcessLaunch {
-    private static let lock = NSLock()
-
-    public static func run(_ process: Process) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try process.run()
-    }
-}
-
-/// Data handed from a reader thread.
-final class LockedData: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-    private var finished = false
-    func set(_ value: Data) { lock.lock(); data = value; finished = true; lock.unlock() }
-    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
 }
