@@ -94,7 +94,17 @@ CONF
         port="$(cat "$PGDIR/port" 2>/dev/null || true)"
         [ -n "$port" ] || port="$(free_port)"
         echo "$port" > "$PGDIR/port"
-        as_owner "$PGBIN/pg_ctl" -D "$DATA" -o "-p $port" -l "$DATA/server.log" -w -t 60 start >/dev/null
+        for attempt in 1 2 3; do
+            as_owner "$PGBIN/pg_ctl" -D "$DATA" -o "-p $port" -l "$DATA/server.log" -w -t 60 start >/dev/null && break
+            if [ "$attempt" -eq 3 ]; then
+                echo "PostgreSQL did not start; the end of $DATA/server.log:" >&2
+                tail -n 5 "$DATA/server.log" >&2 || true
+                exit 1
+            fi
+            # Most likely the port was taken between free_port's check and the bind: another one.
+            port="$(free_port)"
+            echo "$port" > "$PGDIR/port"
+        done
     fi
     port="$(cat "$PGDIR/port")"
     # Roles: hongbao (superuser: tests and benchmarks create databases with it),

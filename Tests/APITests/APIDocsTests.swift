@@ -8,7 +8,7 @@ struct APIDocsTests {
     @Test("docs/api.md is what scripts/api-docs.py renders from openapi.yaml, every operation in it")
     func upToDate() async throws {
         let script = Repository.root.appendingPathComponent("scripts/api-docs.py").path
-        let check = try await Blocking.run { try Shell.run(["python3", script, "--check"]) }
+        let check = try await Shell.run(["python3", script, "--check"])
         #expect(check.status == 0, "run python3 scripts/api-docs.py")
         let page = try String(contentsOf: Repository.root.appendingPathComponent("docs/api.md"), encoding: .utf8)
         for operation in ["createRedpack", "listRedpacks", "getRedpack", "refreshRedpack", "createGroupRedpack", "createTransfer", "getTransfer",

@@ -19,10 +19,8 @@ struct AdminBrowserTests {
         }
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-chromium-\(UUID())")
         defer { try? FileManager.default.removeItem(at: profile) }
-        return try await Blocking.run {
-            try Shell.run(["timeout", "-k", "5", "60", browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
-                           "--user-data-dir=\(profile.path)"] + arguments)
-        }
+        return try await Shell.run(["timeout", "-k", "5", "60", browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+                                    "--user-data-dir=\(profile.path)"] + arguments)
     }
 
     @Test("headless Chromium signs in with a one-time link, renders every section and a known payout's billno, and saves a screenshot")

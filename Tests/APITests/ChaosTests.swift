@@ -51,7 +51,7 @@ struct ChaosTests {
     func databaseRestart() async throws {
         let sends = Self.setting("HONGBAO_CHAOS_PG_SENDS", 60)
         let restarts = Self.setting("HONGBAO_CHAOS_PG_RESTARTS", 1)
-        let cluster = try ChaosCluster.start()
+        let cluster = try await ChaosCluster.start()
         defer { ChaosCluster.destroy() }
         let world = try await ChaosWorld.start("chaospg", cluster: cluster)
         defer { Task { await world.stop() } }
@@ -61,7 +61,7 @@ struct ChaosTests {
         let restarter = Task {
             for k in 1...restarts {
                 await load.waitUntilAnswered(k * sends / (restarts + 1))
-                try ChaosCluster.restart()
+                try await ChaosCluster.restart()
             }
         }
         try await load.run(urls: { gateways.urls })
@@ -258,17 +258,21 @@ final class ChaosLoad: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<concurrency {
                 group.addTask {
-                    while true {
-                        let n = self.state.withLock { s -> Int in
-                            defer { s.nextSend += 1 }
-                            return s.nextSend
-                        }
-                        guard n < self.sends else { return }
+                    while let n = self.claimNextSend() {
                         try await self.send(n, worker: worker, http: http, urls: urls)
                     }
                 }
             }
             try await group.waitForAll()
+        }
+    }
+
+    /// The next send number for a worker, nil once all `sends` are taken.
+    func claimNextSend() -> Int? {
+        state.withLock { s -> Int? in
+            guard s.nextSend < sends else { return nil }
+            defer { s.nextSend += 1 }
+            return s.nextSend
         }
     }
 
@@ -355,13 +359,20 @@ final class GatewayPool: Sendable {
 /// A cluster of the chaos run's own (`scripts/pg.sh`, named `chaos`), so restarting it
 /// disturbs no other suite.
 enum ChaosCluster {
-    static func pg(_ command: String) throws -> String {
-        let run = try Shell.run(["bash", Repository.root.appendingPathComponent("scripts/pg.sh").path, command], environment: ["HONGBAO_PG_NAME": "chaos"])
+    static let arguments = ["bash", Repository.root.appendingPathComponent("scripts/pg.sh").path]
+    static let environment = ["HONGBAO_PG_NAME": "chaos"]
+
+    static func pg(_ command: String) async throws -> String {
+        try checked(command, try await Shell.run(arguments + [command], environment: environment))
+    }
+
+    static func checked(_ command: String, _ run: (status: Int32, output: String)) throws -> String {
         guard run.status == 0 else { throw TestSetupError("pg.sh \(command) failed (\(run.status)): \(run.output)") }
         return run.output
     }
 
-    static func start() throws -> String { try pg("start") }
-    static func restart() throws { _ = try pg("restart") }
-    static func destroy() { _ = try? pg("destroy") }
+    static func start() async throws -> String { try await pg("start") }
+    static func restart() async throws { _ = try await pg("restart") }
+    /// For the cleanup in a `defer` (no await there).
+    static func destroy() { _ = try? checked("destroy", try Shell.runNow(arguments + ["destroy"], environment: environment)) }
 }

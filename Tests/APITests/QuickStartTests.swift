@@ -111,7 +111,7 @@ struct QuickStartCopy {
 
     /// Runs a bash script in the copy; its standard output (stderr passes through).
     func shell(_ script: String) async throws -> String {
-        let run = try await Blocking.run { try Shell.run(["bash", "-c", "cd '\(root.path)' && " + script]) }
+        let run = try await Shell.run(["bash", "-c", "cd '\(root.path)' && " + script])
         guard run.status == 0 else { throw TestSetupError("script failed (\(run.status)): \(script)\n\(run.output)") }
         return run.output
     }
@@ -131,7 +131,7 @@ struct QuickStartCopy {
 
     /// Stops and deletes the copy's cluster, then the copy.
     func destroy() {
-        _ = try? Shell.run(["bash", root.appendingPathComponent("scripts/pg.sh").path, "destroy"])
+        _ = try? Shell.runNow(["bash", root.appendingPathComponent("scripts/pg.sh").path, "destroy"])
         try? FileManager.default.removeItem(at: root)
     }
 }
@@ -145,7 +145,7 @@ final class RunningStack: Sendable {
     init(script: String, environment: [String: String], log: URL) throws {
         self.log = log
         child = try ChildProcess(["/bin/bash", "-c", script], environment: environment, stdout: .file(log.path), stderr: .standardOutput,
-                                 processGroup: true, defaultSignals: true)
+                                 processGroup: true)
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

@@ -86,7 +86,7 @@ struct SendBatchTests {
             #expect(summary["valid"] as? Int == 11 && summary["started"] as? Int == 11 && summary["not_started"] as? Int == 0)
             #expect(summary["interrupted"] as? Bool == false && summary["exit_code"] as? Int == 1)
 
-            let sha = try rig.sha256(file)
+            let sha = try await rig.sha256(file)
             #expect(summary["sha256"] as? String == sha && summary["batch"] as? String == "batch-" + sha.prefix(16))
             let results = try rig.results(file + ".results.csv")
             #expect(results.header == ["line", "openid", "idempotency_key", "payout_id", "status", "error_code", "error_message"])
@@ -146,10 +146,8 @@ struct SendBatchTests {
             // script(1) gives the command a pseudo-terminal and copies what it shows.
             let command = ([Hongbao.binary.path, "send-batch", file, "--amount", "100", "--concurrency", "2"] + Self.options)
                 .map { "'" + $0 + "'" }.joined(separator: " ")
-            let (status, screen) = try await Blocking.run {
-                try Shell.run(["script", "-qec", command, "/dev/null"],
-                              environment: ["HONGBAO_API_KEY": rig.apiKey, "HONGBAO_GATEWAY_URL": rig.gateway.baseURL, "NO_COLOR": ""])
-            }
+            let (status, screen) = try await Shell.run(["script", "-qec", command, "/dev/null"],
+                                                       environment: ["HONGBAO_API_KEY": rig.apiKey, "HONGBAO_GATEWAY_URL": rig.gateway.baseURL, "NO_COLOR": ""])
             #expect(status == 0, "\(screen)")
             let redraws = screen.components(separatedBy: "\r\u{1B}[2K[")
             #expect(redraws.count >= 3, "the bar is redrawn in place: \(screen)")
@@ -371,8 +369,8 @@ struct SendBatchRig {
     }
 
     /// The SHA-256 of a file as coreutils computes it.
-    func sha256(_ path: String) throws -> String {
-        let (status, output) = try Shell.run(["sha256sum", path])
+    func sha256(_ path: String) async throws -> String {
+        let (status, output) = try await Shell.run(["sha256sum", path])
         guard status == 0, let hash = output.split(separator: " ").first else { throw TestSetupError("sha256sum failed: \(output)") }
         return String(hash)
     }

@@ -78,10 +78,8 @@ struct StatusCLITests {
         let gw = try await GatewayHarness.start("statuswatch")
         defer { Task { await gw.stop() } }
         let url = try await TestDatabase.appURL(gw.databaseURL)
-        let run = try await Blocking.run {
-            try Shell.run(["timeout", "-s", "INT", "4", Hongbao.binary.path, "status", "--watch", "1", "--merchants", gw.fixture.directory.path],
-                          environment: ["DATABASE_URL": url])
-        }
+        let run = try await Shell.run(["timeout", "-s", "INT", "4", Hongbao.binary.path, "status", "--watch", "1", "--merchants", gw.fixture.directory.path],
+                                      environment: ["DATABASE_URL": url])
         let screens = run.output.components(separatedBy: "hongbao status ").count - 1
         #expect(screens >= 2, "refreshed at least once in 4 s:\n\(run.output)")
         #expect(!run.output.contains("\u{1B}[2J"))

@@ -232,7 +232,7 @@ struct MerchantCLITests {
             cd \(work.path) && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 2 -subj /CN=1900000109 2>/dev/null \
             && openssl pkcs12 -export -legacy -in c.pem -inkey k.pem -out \(p12) -passout pass:1900000109
             """
-        let made = try Shell.run(["/bin/sh", "-c", shell])
+        let made = try await Shell.run(["/bin/sh", "-c", shell])
         try #require(made.status == 0)
         let out = work.appendingPathComponent("out").path
         let run = try await hongbao(["merchant", "import-p12", p12, "--mch-id", "1900000109", "--out", out, "--json"])

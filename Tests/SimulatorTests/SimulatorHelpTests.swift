@@ -6,10 +6,10 @@ import TestSupport
 @Suite("Simulator help")
 struct SimulatorHelpTests {
     @Test("--help states what a crash can lose, the durability flags, and the paginated ledger and its summary")
-    func help() throws {
+    func help() async throws {
         let binary = Repository.root.appendingPathComponent(".build/debug/hongbao")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
-        let run = try Shell.run([binary.path, "simulator", "--help"])
+        let run = try await Shell.run([binary.path, "simulator", "--help"])
         #expect(run.status == 0)
         // Help text is wrapped to the terminal: compare with whitespace runs folded to one space.
         let text = run.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")

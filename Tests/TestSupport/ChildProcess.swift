@@ -32,12 +32,12 @@ public final class ChildProcess: Sendable {
     ///   - environment: the child's whole environment (nothing is inherited implicitly).
     ///   - processGroup: a process group of its own, as a terminal job has, so the test
     ///     can signal everything it starts.
-    ///   - defaultSignals: SIGINT and SIGTERM at their defaults and nothing blocked (a test
-    ///     runner may ignore them, and a non-interactive shell cannot trap a signal ignored
-    ///     at entry).
+    ///
+    /// Every signal starts at its default and none is blocked, as from a shell: the spawning
+    /// thread may be one that blocks signals (NIO's and Dispatch's do), a test runner may
+    /// ignore SIGINT, and a non-interactive shell cannot trap a signal ignored at entry.
     public init(_ arguments: [String], environment: [String: String], directory: String? = nil,
-                stdout: Output = .discard, stderr: Output = .discard,
-                processGroup: Bool = false, defaultSignals: Bool = false) throws {
+                stdout: Output = .discard, stderr: Output = .discard, processGroup: Bool = false) throws {
         precondition(!arguments.isEmpty, "a child needs a program")
         // Swift's Glibc does not import posix_spawn_file_actions_addchdir_np: a shell changes
         // directory and then becomes the program.
@@ -52,20 +52,15 @@ public final class ChildProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var flags: Int32 = 0
+        var defaults = sigset_t(), empty = sigset_t()
+        sigfillset(&defaults)
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
         if processGroup {
             posix_spawnattr_setpgroup(&attributes, 0)
             flags |= POSIX_SPAWN_SETPGROUP
-        }
-        if defaultSignals {
-            var defaults = sigset_t(), empty = sigset_t()
-            sigemptyset(&defaults)
-            sigaddset(&defaults, SIGINT)
-            sigaddset(&defaults, SIGTERM)
-            sigemptyset(&empty)
-            posix_spawnattr_setsigdefault(&attributes, &defaults)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            flags |= POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 

@@ -75,7 +75,7 @@ public final class GatewayProcess: Sendable {
         // Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
         for _ in 0..<600 {
             if case .response(200, _) = await http.get(baseURL + "/healthz") { return }
-            guard process.isRunning else { throw TestSetupError("serve exited: \(log)") }
+            if let status = process.exitStatus() { throw TestSetupError("serve exited with status \(status): \(log)") }
             try await Task.sleep(for: .milliseconds(50))
         }
         stop()
