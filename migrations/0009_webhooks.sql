@@ -13,10 +13,11 @@ CREATE TABLE webhook_endpoints (
     mode                 text NOT NULL CHECK (mode IN ('live', 'test')),
     url                  text NOT NULL CHECK (length(url) BETWEEN 1 AND 2048),
     description          text CHECK (description IS NULL OR length(description) <= 256),
-    -- The HMAC-SHA256 key deliveries are signed with. Kept in clear because signing needs
-    -- it (unlike API keys, it cannot be stored as a hash); shown to the tenant once, at
-    -- creation, and never returned or logged after that.
-    secret               text NOT NULL CHECK (secret LIKE 'whsec\_%'),
+    -- The HMAC-SHA256 key deliveries are signed with, sealed with AES-256-GCM under the
+    -- key-encryption key in HONGBAO_KEK (Gateway/SecretSealer.swift): signing needs the
+    -- secret itself, so unlike an API key it cannot be a hash, and it is never in clear
+    -- here. Shown to the tenant once, at creation, and never returned or logged after that.
+    secret_sealed        bytea NOT NULL CHECK (length(secret_sealed) > 33),
     -- Event types subscribed to; NULL means every type, including ones added later.
     events               text[] CHECK (events IS NULL OR cardinality(events) >= 1),
     -- Set by the dispatcher when deliveries keep failing (or by an operator); the reason is

@@ -52,6 +52,14 @@ ADMIN_TOKEN_FILE="$STATE/admin-token"
 [ -s "$ADMIN_TOKEN_FILE" ] || (umask 077; openssl rand -hex 32 >"$ADMIN_TOKEN_FILE")
 chmod 600 "$ADMIN_TOKEN_FILE"
 
+# The key-encryption key webhook signing secrets are sealed with: made once, kept, reused
+# (a new one would leave the secrets already sealed unreadable).
+KEK_FILE="$STATE/kek"
+[ -s "$KEK_FILE" ] || (umask 077; openssl rand -base64 32 >"$KEK_FILE")
+chmod 600 "$KEK_FILE"
+HONGBAO_KEK="$(cat "$KEK_FILE")"
+export HONGBAO_KEK
+
 "$BIN" serve --host 127.0.0.1 --port "$PORT" --admin-token-file "$ADMIN_TOKEN_FILE" &
 pids+=($!)
 wait_for "$GW/healthz" "the gateway"

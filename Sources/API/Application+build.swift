@@ -37,6 +37,8 @@ public struct GatewayDependencies: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Where tenants' webhook URLs may point (the operator's SSRF setting).
     public let webhookTargets: WebhookTargetGuard
+    /// Seals new endpoints' signing secrets (HONGBAO_KEK); nil: webhooks cannot be registered (503).
+    public let webhookSealer: SecretSealer?
     /// Delivers webhook events while the server runs; nil: this instance delivers none.
     public let webhookDispatcher: WebhookDispatcher?
     public let logger: Logger
@@ -45,8 +47,8 @@ public struct GatewayDependencies: Sendable {
 
     public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil,
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                webhookTargets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: false), webhookDispatcher: WebhookDispatcher? = nil,
-                logger: Logger) {
+                webhookTargets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: false), webhookSealer: SecretSealer? = nil,
+                webhookDispatcher: WebhookDispatcher? = nil, logger: Logger) {
         self.pool = pool
         self.migrator = migrator
         self.registry = registry
@@ -54,8 +56,17 @@ public struct GatewayDependencies: Sendable {
         self.reconciler = reconciler
         self.metrics = metrics
         self.webhookTargets = webhookTargets
+        self.webhookSealer = webhookSealer
         self.webhookDispatcher = webhookDispatcher
         self.logger = logger
+    }
+}
+
+extension GatewayDependencies {
+    /// /readyz's `webhooks` check.
+    var webhooksCheck: String {
+        guard let webhookSealer else { return "off: \(SecretSealer.environmentVariable) is not set (registering answers 503; events wait)" }
+        return (webhookDispatcher == nil ? "registering only, delivered by other instances" : "on") + " (key-encryption key \(webhookSealer.keyID))"
     }
 }
 
@@ -83,10 +94,10 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 
 /// Registers routes only.
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
-    let webhooks = StoredWebhookService(store: WebhookStore(pool: d.pool), targets: d.webhookTargets)
+    let webhooks = StoredWebhookService(store: WebhookStore(pool: d.pool), targets: d.webhookTargets, sealer: d.webhookSealer)
     let router = try buildTenantRouter(api: RedpackAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
                                        bodyLimit: bodyLimit, metrics: d.metrics)
-    HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, logger: d.logger).addRoutes(to: router)
+    HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, webhooks: d.webhooksCheck, logger: d.logger).addRoutes(to: router)
     MetricsController(pool: d.pool, registry: d.metrics, merchants: d.registry, logger: d.logger).addRoutes(to: router)
     // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).
     if let admin = d.admin { AdminController(pool: d.pool, registry: d.registry, settings: admin, logger: d.logger).addRoutes(to: router) }

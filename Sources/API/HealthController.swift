@@ -6,19 +6,23 @@ import Postgres
 
 /// `/healthz`: the process is up. `/readyz`: the database answers and every migration
 /// is applied, so this instance may take traffic; it also says whether the last merchant
-/// reload failed (the previous snapshot keeps serving, so that alone is not "unready").
+/// reload failed (the previous snapshot keeps serving, so that alone is not "unready"),
+/// and whether webhooks are on (off without HONGBAO_KEK: events wait, so not "unready").
 /// Answers name the check that failed, never the error itself (host names, users and
 /// libpq texts stay in the log).
 public struct HealthController: Sendable {
     let pool: PostgresPool
     let migrator: Migrator
     let registry: MerchantRegistry
+    /// What the `webhooks` check says; it never changes while the process runs.
+    let webhooks: String
     let logger: Logger
 
-    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, logger: Logger) {
+    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, webhooks: String, logger: Logger) {
         self.pool = pool
         self.migrator = migrator
         self.registry = registry
+        self.webhooks = webhooks
         self.logger = logger
     }
 
@@ -53,6 +57,7 @@ public struct HealthController: Sendable {
         } else {
             checks["merchants"] = "ok (generation \(snapshot.generation), \(snapshot.merchants.count) entities)"
         }
+        checks["webhooks"] = webhooks
         return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: Status(status: ready ? "ok" : "unavailable", checks: checks))
     }
 }

@@ -42,6 +42,8 @@ extension RedpackAPI {
         case "webhook_target_refused": return Problem(.webhookTargetRefused, detail: error.message + ".")
         case "too_many_webhooks": return Problem(.tooManyWebhooks, detail: error.message + ".")
         case "tenant_disabled": return Problem(.tenantDisabled, detail: "This API key's tenant is disabled.")
+        // An operator's setting, not a passing state: no Retry-After.
+        case "webhooks_unavailable": return Problem(.unavailable, detail: "Webhooks are not available on this gateway yet; ask its operator.")
         default: return Problem(.internalError, detail: "The request could not be handled.")
         }
     }

@@ -11,19 +11,25 @@ public protocol WebhookService: Sendable {
     func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool
 }
 
-/// `WebhookService` on PostgreSQL, checking targets with the operator's SSRF setting.
+/// `WebhookService` on PostgreSQL, checking targets with the operator's SSRF setting and
+/// sealing secrets with the operator's key-encryption key (none: nothing can be registered).
 public struct StoredWebhookService: WebhookService {
     let store: WebhookStore
     let targets: WebhookTargetGuard
+    let sealer: SecretSealer?
 
-    public init(store: WebhookStore, targets: WebhookTargetGuard) {
+    public init(store: WebhookStore, targets: WebhookTargetGuard, sealer: SecretSealer?) {
         self.store = store
         self.targets = targets
+        self.sealer = sealer
     }
 
     public func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint {
-        try await store.add(tenant: caller.tenantID, mode: caller.mode, url: url, events: events, description: description, targets: targets,
-                            actor: caller.actor, requestID: requestID)
+        guard let sealer else {
+            throw GatewayError("webhooks_unavailable", "webhooks are not configured on this gateway (its operator has not set \(SecretSealer.environmentVariable))")
+        }
+        return try await store.add(tenant: caller.tenantID, mode: caller.mode, url: url, events: events, description: description, targets: targets,
+                                   sealer: sealer, actor: caller.actor, requestID: requestID)
     }
 
     public func list(caller: Caller) async throws -> [WebhookEndpoint] { try await store.list(tenant: caller.tenantID) }

@@ -20,6 +20,8 @@ import Transport
 ///   ends, then the delivery is `failed`. An endpoint failing long enough is disabled, with
 ///   the reason for its tenant, in the transaction of the attempt that tipped it.
 /// - Workers wake on `wakeUp()` (NOTIFY on `channel`) and also poll.
+/// - The signing secret is opened with `sealer` for each attempt; one that does not open
+///   (another HONGBAO_KEK) is a failed attempt with that reason: nothing goes out unsigned.
 public final class WebhookDispatcher: Sendable {
     /// The NOTIFY channel the outbox trigger (migration 0009) and redeliveries signal.
     public static let channel = "hongbao_webhooks"
@@ -30,15 +32,18 @@ public final class WebhookDispatcher: Sendable {
     let transport: HTTPSClient
     let targets: WebhookTargetGuard
     let settings: WebhookSettings
+    let sealer: SecretSealer
     let logger: Logger
     private let wake = WakeSignal()
     private let stopping = Atomic<Bool>(false)
 
-    public init(pool: PostgresPool, transport: HTTPSClient, targets: WebhookTargetGuard, settings: WebhookSettings, logger: Logger) {
+    public init(pool: PostgresPool, transport: HTTPSClient, targets: WebhookTargetGuard, settings: WebhookSettings, sealer: SecretSealer,
+                logger: Logger) {
         self.pool = pool
         self.transport = transport
         self.targets = targets
         self.settings = settings
+        self.sealer = sealer
         self.logger = logger
     }
 
@@ -89,7 +94,7 @@ public final class WebhookDispatcher: Sendable {
         let attempt: Int
         let url: String
         let mode: MerchantMode
-        let secret: WebhookSecret
+        let sealedSecret: [UInt8]
         let payload: PostgresJSON
         let eventAt: Date
     }
@@ -110,13 +115,13 @@ public final class WebhookDispatcher: Sendable {
             UPDATE webhook_deliveries d SET attempts = d.attempts + 1, lease = $1, next_attempt_at = now() + make_interval(secs => $2)
             FROM next, webhook_endpoints e, outbox o
             WHERE d.id = next.id AND e.id = d.endpoint_id AND o.id = d.outbox_id
-            RETURNING d.id, d.endpoint_id, d.tenant_id, d.event, d.event_id, d.attempts, e.url, e.mode, e.secret, o.payload, o.created_at
+            RETURNING d.id, d.endpoint_id, d.tenant_id, d.event, d.event_id, d.attempts, e.url, e.mode, e.secret_sealed, o.payload, o.created_at
             """, [lease, settings.lease.seconds]).first
         guard let row else { return nil }
-        let (id, endpointID, tenantID, event, eventID, attempt, url, mode, secret, payload, eventAt) =
-            try row.decode((UUID, UUID, UUID, String, UUID, Int, String, String, String, PostgresJSON, Date).self)
+        let (id, endpointID, tenantID, event, eventID, attempt, url, mode, sealedSecret, payload, eventAt) =
+            try row.decode((UUID, UUID, UUID, String, UUID, Int, String, String, [UInt8], PostgresJSON, Date).self)
         return Claimed(id: id, lease: lease, endpointID: endpointID, tenantID: tenantID, event: event, eventID: eventID, attempt: attempt,
-                       url: url, mode: MerchantMode(rawValue: mode) ?? .live, secret: WebhookSecret(text: secret), payload: payload, eventAt: eventAt)
+                       url: url, mode: MerchantMode(rawValue: mode) ?? .live, sealedSecret: sealedSecret, payload: payload, eventAt: eventAt)
     }
 
     /// What one attempt came to.
@@ -140,11 +145,18 @@ public final class WebhookDispatcher: Sendable {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
             return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(reason)")
         }
+        let secret: WebhookSecret
+        do {
+            secret = WebhookSecret(text: try sealer.open(claimed.sealedSecret, context: WebhookStore.sealingContext(claimed.endpointID)))
+        } catch {
+            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            return Outcome(startedAt: startedAt, finishedAt: Date(), address: pin.address, httpStatus: nil, error: "not signed: \(reason)")
+        }
         let body = WebhookPayload.body(eventID: claimed.eventID, type: claimed.event, createdAt: claimed.eventAt, mode: claimed.mode.rawValue,
                                        payload: claimed.payload)
         let timestamp = Int64(Date().timeIntervalSince1970)
         let headers = [
-            "\(WebhookSignature.headerName): \(WebhookSignature.header(secret: claimed.secret, timestamp: timestamp, body: body))",
+            "\(WebhookSignature.headerName): \(WebhookSignature.header(secret: secret, timestamp: timestamp, body: body))",
             "Hongbao-Event: \(claimed.event)",
             "Hongbao-Delivery: \(claimed.id.uuidString.lowercased())",
             "Hongbao-Attempt: \(claimed.attempt)",

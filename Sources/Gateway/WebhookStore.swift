@@ -15,15 +15,17 @@ public struct WebhookStore: Sendable {
     public init(pool: PostgresPool) { self.pool = pool }
 
     /// Registers `url` for `tenant`'s events of `mode` (nil `events`: every event), after
-    /// checking its shape and where it points. The answer carries the secret, once.
+    /// checking its shape and where it points. The answer carries the secret, once; the
+    /// database holds it sealed by `sealer`.
     public func add(tenant: UUID, mode: MerchantMode, url: String, events: [WebhookEventType]?, description: String?,
-                    targets: WebhookTargetGuard, actor: String, requestID: String? = nil) async throws -> CreatedWebhookEndpoint {
+                    targets: WebhookTargetGuard, sealer: SecretSealer, actor: String, requestID: String? = nil) async throws -> CreatedWebhookEndpoint {
         let target = try WebhookTarget(parsing: url, mode: mode)
         if let description, description.count > 256 { throw GatewayError("invalid_description", "the description must be at most 256 characters") }
         if let events, events.isEmpty { throw GatewayError("invalid_events", "give at least one event, or none for every event") }
         _ = try await targets.check(target)
         let secret = WebhookSecret.generate()
         let id = UUID()
+        let sealed = try sealer.seal(secret.text, context: Self.sealingContext(id))
         let names = events.map { PostgresTextArray(Array(Set($0.map(\.rawValue))).sorted()) }
         let endpoint = try await pool.transaction { c in
             // Serialises adds of one tenant so the limit holds; payouts' FOR KEY SHARE does not wait on it.
@@ -34,8 +36,8 @@ public struct WebhookStore: Sendable {
             guard count < Self.maximumEndpointsPerTenant else {
                 throw GatewayError("too_many_webhooks", "a tenant may have at most \(Self.maximumEndpointsPerTenant) webhook endpoints; remove one first")
             }
-            try c.query("INSERT INTO webhook_endpoints (id, tenant_id, mode, url, description, secret, events) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        [id, tenant, mode.rawValue, target.url, description, secret.text, names])
+            try c.query("INSERT INTO webhook_endpoints (id, tenant_id, mode, url, description, secret_sealed, events) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        [id, tenant, mode.rawValue, target.url, description, sealed, names])
             try Self.audit(c, actor: actor, action: "webhook.add", tenant: tenant, requestID: requestID,
                            detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(target.url), "mode": mode.rawValue,
                                     "events": names?.values.joined(separator: ",") ?? WebhookEventType.all])
@@ -43,6 +45,9 @@ public struct WebhookStore: Sendable {
         }
         return CreatedWebhookEndpoint(endpoint: endpoint, secret: secret)
     }
+
+    /// What an endpoint's sealed secret is bound to: it opens only on its own row.
+    static func sealingContext(_ endpoint: UUID) -> String { "webhook_endpoints.secret_sealed:" + endpoint.uuidString.lowercased() }
 
     /// Endpoints not removed, oldest first: one tenant's, or everyone's (operators).
     public func list(tenant: UUID?) async throws -> [WebhookEndpoint] {

@@ -56,6 +56,7 @@ struct HealthTests {
             let status = try JSONDecoder().decode(Status.self, from: Data(buffer: response.body))
             #expect(status.checks["database"] == "ok" && status.checks["migrations"] == "ok")
             #expect(status.checks["merchants"] == "ok (generation 1, 1 entities)")
+            #expect(status.checks["webhooks"] == "off: HONGBAO_KEK is not set (registering answers 503; events wait)", "not ready-failing: events wait")
         }
     }
 

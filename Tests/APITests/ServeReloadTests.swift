@@ -49,6 +49,9 @@ struct ServeReloadTests {
         let gateway = try await start(url, fixture, pollSeconds: 3600)
         defer { gateway.stop() }
         _ = try await waitForEntities(gateway, 1)
+        let (_, body) = try await gateway.get("/readyz")
+        #expect(try JSONDecoder().decode(Status.self, from: Data(body)).checks["webhooks"] == "on (key-encryption key \(TestKEK.sealer.keyID))",
+                "serve with HONGBAO_KEK delivers webhooks")
         try fixture.add("b", mchId: "1900000102")
         gateway.signal(SIGHUP)
         _ = try await waitForEntities(gateway, 2)

@@ -24,17 +24,35 @@ struct WebhookAPITests {
         }
     }
 
-    func app(_ gw: GatewayHarness, logs: CapturedLogs, allowPrivate: Bool = false) throws -> some ApplicationProtocol {
+    func app(_ gw: GatewayHarness, logs: CapturedLogs, allowPrivate: Bool = false, sealer: SecretSealer? = TestKEK.sealer) throws -> some ApplicationProtocol {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
         let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
                                                                        webhookTargets: WebhookTargetGuard(resolver: LiteralOrFake(), allowPrivate: allowPrivate),
-                                                                       logger: logs.logger))
+                                                                       webhookSealer: sealer, logger: logs.logger))
         return Application(router: router, logger: logs.logger)
     }
 
     func create(_ client: some TestClientProtocol, key: String, _ body: [String: Any]) async throws -> TestResponse {
         let data = try JSONSerialization.data(withJSONObject: body)
         return try await client.send(.post, "/v1/webhooks", body: String(decoding: data, as: UTF8.self), key: key, idempotencyKey: nil)
+    }
+
+    @Test("without HONGBAO_KEK no endpoint can be registered: POST answers 503 (no Retry-After: it is a setting) and nothing is written")
+    func withoutKEK() async throws {
+        let logs = CapturedLogs()
+        let gw = try await GatewayHarness.start("whnokek", logger: logs.logger)
+        defer { Task { await gw.stop() } }
+        try await app(gw, logs: logs, sealer: nil).test(.router) { client in
+            let refused = try await create(client, key: gw.apiKey, ["url": "https://hooks.shop.example/events"])
+            #expect(refused.status == .serviceUnavailable && refused.headers[.retryAfter] == nil)
+            let problem = try refused.problem()
+            #expect(problem.code == "unavailable" && problem.detail == "Webhooks are not available on this gateway yet; ask its operator.")
+            let listed = try await client.send(.get, "/v1/webhooks", key: gw.apiKey, idempotencyKey: nil)
+            #expect(try listed.status == .ok && (listed.jsonObject()["data"] as? [Any])?.isEmpty == true)
+        }
+        let written = try await gw.pool.query("SELECT (SELECT count(*) FROM webhook_endpoints) + (SELECT count(*) FROM audit_log WHERE action LIKE 'webhook.%')")
+            .first!.decode(column: 0, as: Int64.self)
+        #expect(written == 0)
     }
 
     @Test("POST answers 201 with the secret once; GET lists the endpoint without it; DELETE is 204, then 404; each change audited")
@@ -174,7 +192,8 @@ struct WebhookAPITests {
             let gateway = try buildApplication(
                 settings: ServeSettings(host: "127.0.0.1", port: 0),
                 dependencies: GatewayDependencies(pool: rig.gw.appPool, migrator: migrator, registry: rig.gw.registry, engine: rig.gw.engine,
-                                                  webhookTargets: WebhookTargetGuard(allowPrivate: true), webhookDispatcher: dispatcher, logger: logs.logger))
+                                                  webhookTargets: WebhookTargetGuard(allowPrivate: true), webhookSealer: TestKEK.sealer,
+                                                  webhookDispatcher: dispatcher, logger: logs.logger))
             try await gateway.test(.live) { client in
                 // Let the dispatcher's workers reach their first long wait.
                 try await Task.sleep(for: .milliseconds(500))

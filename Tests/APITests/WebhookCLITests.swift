@@ -16,6 +16,23 @@ struct WebhookCLITests {
         try JSONSerialization.jsonObject(with: Data(run.out.utf8))
     }
 
+    @Test("add without HONGBAO_KEK (or with a malformed one) refuses, says how to make one, and writes nothing")
+    func addWithoutKEK() async throws {
+        let (url, pool) = try await TestDatabase.migratedDatabase("whclikek")
+        defer { pool.close() }
+        let app = try await TestDatabase.appURL(url)
+        _ = try await TenantStore(pool: pool).add(name: "shop-a", dailyBudgetFen: nil, actor: "test")
+        let arguments = ["webhook", "add", "--tenant", "shop-a", "--url", "http://127.0.0.1:9/hook", "--mode", "test", "--allow-private"]
+        let missing = try await hongbao(arguments, app, environment: ["HONGBAO_KEK": nil])
+        #expect(missing.status != 0 && missing.err.contains("HONGBAO_KEK is not set") && missing.err.contains("openssl rand -base64 32"), "\(missing.err)")
+        let malformed = try await hongbao(arguments, app, environment: ["HONGBAO_KEK": "c2hvcnQ="])
+        #expect(malformed.status != 0 && malformed.err.contains("32 random bytes in base64") && !malformed.err.contains("c2hvcnQ="), "\(malformed.err)")
+        #expect(missing.out.isEmpty && malformed.out.isEmpty)
+        let written = try await pool.query("SELECT (SELECT count(*) FROM webhook_endpoints) + (SELECT count(*) FROM audit_log WHERE action LIKE 'webhook.%')")
+            .first!.decode(column: 0, as: Int64.self)
+        #expect(written == 0)
+    }
+
     @Test("add shows the secret once (--json), list shows the endpoint without it, remove removes it; each audited")
     func addListRemove() async throws {
         let (url, pool) = try await TestDatabase.migratedDatabase("whcli")
@@ -70,7 +87,7 @@ struct WebhookCLITests {
         defer { Task { await gw.stop() } }
         let app = try await TestDatabase.appURL(gw.databaseURL)
         let endpoint = try await WebhookStore(pool: gw.appPool).add(tenant: gw.tenant.id, mode: .test, url: "http://127.0.0.1:9/hook", events: nil,
-                                                                    description: nil, targets: WebhookTargetGuard(allowPrivate: true), actor: "test").endpoint
+                                                                    description: nil, targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test").endpoint
         _ = try gw.payoutID(try await gw.submit(GatewayHarness.order()))
         // As if retries had run out and the gateway had given up on the endpoint.
         try await gw.pool.query("UPDATE webhook_deliveries SET state = 'failed', attempts = 30, last_error = 'the receiver answered HTTP 500'")

@@ -39,6 +39,37 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("the signing secret is in the database only sealed; a dispatcher with another HONGBAO_KEK sends nothing and records why, and the event waits for the right key")
+    func sealedSecret() async throws {
+        try await WebhookRig.with("whsealed") { rig in
+            let endpoint = try await rig.register("shop")
+            let secret = rig.receiver.secretFor("shop")
+            let sealed = try #require(try await rig.gw.pool.query("SELECT secret_sealed FROM webhook_endpoints WHERE id = $1", [endpoint.id]).first)
+                .decode(column: 0, as: [UInt8].self)
+            let row = try #require(try await rig.gw.pool.query("SELECT row_to_json(e)::text FROM webhook_endpoints e WHERE id = $1", [endpoint.id]).first)
+                .decode(column: 0, as: String.self)
+            let randomPart = String(secret.dropFirst(WebhookSecret.prefix.count))
+            #expect(randomPart.count == 32)
+            #expect(sealed.firstRange(of: Array(randomPart.utf8)) == nil && !row.contains(randomPart), "no clear secret in the row")
+            #expect(!row.contains(randomPart.utf8.map { String(format: "%02x", $0) }.joined()), "nor its bytes in hex")
+
+            let otherKEK = try SecretSealer(base64: Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString())
+            _ = try await rig.sendPayout()
+            let refused = try await rig.delivering(sealer: otherKEK) {
+                try await rig.waitForDeliveries(endpoint, "an attempt refused for the key") { $0.first.map { $0.attempts >= 1 && $0.lastError != nil } == true }
+            }
+            let delivery = try #require(refused.first)
+            #expect(delivery.state == .pending && delivery.lastError?.hasPrefix("not signed: the secret was sealed under another key-encryption key") == true,
+                    "\(delivery.lastError ?? "")")
+            #expect(delivery.lastError?.contains(otherKEK.keyID) == true && delivery.lastError?.contains(TestKEK.sealer.keyID) == true)
+            #expect(rig.receiver.received("shop").isEmpty, "nothing went out unsigned")
+            let delivered = try await rig.delivering {
+                try await rig.waitForDeliveries(endpoint, "delivered with the right key") { $0.first?.state == .delivered }
+            }
+            #expect(delivered.count == 1 && rig.receiver.received("shop").count == 1 && rig.receiver.received("shop").first?.verified == true)
+        }
+    }
+
     @Test("HTTP 500 is retried with growing waits until the receiver answers 2xx; every attempt is recorded")
     func retriesOn500() async throws {
         try await WebhookRig.with("wh500") { rig in
@@ -241,7 +272,7 @@ struct WebhookDeliveryTests {
             _ = try await TenantStore(pool: rig.gw.pool).add(name: "neighbour", dailyBudgetFen: nil, actor: "test")
             let neighbour = try await TenantStore(pool: rig.gw.pool).find("neighbour")
             let theirs = try await WebhookStore(pool: rig.gw.appPool).add(tenant: neighbour.id, mode: .test, url: rig.url("theirs"), events: nil,
-                                                                          description: nil, targets: WebhookTargetGuard(allowPrivate: true), actor: "test")
+                                                                          description: nil, targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test")
             let payout = try await rig.sendPayout()
             let later = try await rig.register("later")
             #expect(try await rig.deliveries(all).map(\.event) == ["redpack.sent"])

@@ -34,21 +34,22 @@ struct WebhookRig {
     func register(_ name: String, events: [WebhookEventType]? = nil, mode: MerchantMode = .test, url: String? = nil,
                   targets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: true)) async throws -> WebhookEndpoint {
         let created = try await WebhookStore(pool: gw.appPool).add(tenant: gw.tenant.id, mode: mode, url: url ?? self.url(name), events: events,
-                                                                   description: "test \(name)", targets: targets, actor: "test")
+                                                                   description: "test \(name)", targets: targets, sealer: TestKEK.sealer, actor: "test")
         receiver.secret(name, created.secret.text)
         return created.endpoint
     }
 
-    func dispatcher(_ settings: WebhookSettings = quick, resolver: any HostResolver = SystemResolver()) -> (WebhookDispatcher, HTTPSClient) {
+    func dispatcher(_ settings: WebhookSettings = quick, resolver: any HostResolver = SystemResolver(),
+                    sealer: SecretSealer = TestKEK.sealer) -> (WebhookDispatcher, HTTPSClient) {
         let transport = HTTPSClient(settings: TransportSettings(totalTimeout: settings.timeout))
         let targets = WebhookTargetGuard(resolver: resolver, allowPrivate: settings.allowPrivateTargets)
-        return (WebhookDispatcher(pool: gw.appPool, transport: transport, targets: targets, settings: settings, logger: Self.quiet), transport)
+        return (WebhookDispatcher(pool: gw.appPool, transport: transport, targets: targets, settings: settings, sealer: sealer, logger: Self.quiet), transport)
     }
 
     /// Runs `body` while dispatchers deliver; stops them (letting attempts in flight finish) after.
     func delivering<T: Sendable>(_ settings: [WebhookSettings] = [quick], resolver: any HostResolver = SystemResolver(),
-                                 _ body: () async throws -> T) async throws -> T {
-        let running = settings.map { dispatcher($0, resolver: resolver) }
+                                 sealer: SecretSealer = TestKEK.sealer, _ body: () async throws -> T) async throws -> T {
+        let running = settings.map { dispatcher($0, resolver: resolver, sealer: sealer) }
         let tasks = running.map { dispatcher, _ in Task { await dispatcher.run() } }
         defer {
             for (dispatcher, _) in running { dispatcher.stop() }

@@ -18,7 +18,7 @@ struct StatusReportTests {
         defer { Task { await gw.stop() } }
         try await MerchantStateStore(pool: gw.appPool).setEnabled("beta", false, reason: "paused for a certificate renewal", actor: "test")
         _ = try await WebhookStore(pool: gw.appPool).add(tenant: gw.tenant.id, mode: .test, url: "http://127.0.0.1:9/hook", events: nil, description: nil,
-                                                         targets: WebhookTargetGuard(allowPrivate: true), actor: "test")
+                                                         targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test")
         var ids: [UUID] = []
         for (openID, fen) in [("oStatus1", Int64(100)), ("oStatus2", 150), ("oStatus3", 200)] {
             ids.append(try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: openID, amountFen: fen))))

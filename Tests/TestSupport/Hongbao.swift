@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Transport
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,8 @@ public enum Hongbao {
     }
 
     /// Runs a command to completion. `environment` is merged over this process's, minus
-    /// the database variables (tests say which database, or none); nil values remove.
+    /// the database variables (tests say which database, or none), plus the test run's
+    /// HONGBAO_KEK; nil values remove.
     /// The wait happens on a thread of its own (`Blocking`): the child may be talking to a
     /// server in this process (the simulator), which needs the cooperative pool.
     public static func run(_ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil) async throws -> Run {
@@ -40,6 +42,7 @@ public enum Hongbao {
         for key in ["DATABASE_URL", "MIGRATE_DATABASE_URL", "HONGBAO_MERCHANTS_DIR"] + ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE"] {
             environment[key] = nil
         }
+        environment[SecretSealer.environmentVariable] = TestKEK.base64
         for (key, value) in overrides { environment[key] = value }
         return environment
     }

@@ -24,7 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
             that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \
             lines on stderr; LOG_LEVEL sets the level. The reconciler runs inside serve \
             (--no-reconcile or HONGBAO_RECONCILE=off to leave it to other instances). \
-            Delivers tenants' webhook events (docs/webhooks.md); --webhook-allow-private \
+            Delivers tenants' webhook events (docs/webhooks.md) when HONGBAO_KEK holds the \
+            key-encryption key their signing secrets are sealed with (32 random bytes in \
+            base64; without it webhooks are off: registering answers 503 and events wait); \
+            --webhook-allow-private \
             (or HONGBAO_WEBHOOK_ALLOW_PRIVATE=1) lets endpoints reach loopback and private \
             addresses, for development only. The operator dashboard at /admin is on only with \
             --admin-token-file or HONGBAO_ADMIN_TOKEN (docs/status-and-dashboard.md). \
@@ -96,10 +99,18 @@ struct ServeCommand: AsyncParsableCommand {
         defer { webhookTransport.shutdown() }
         let targets = WebhookTargetGuard(allowPrivate: webhooks.settings.allowPrivateTargets)
         if targets.allowPrivate { logger.warning("webhooks may reach loopback and private addresses (--webhook-allow-private): development only") }
-        let dispatcher = WebhookDispatcher(pool: pool, transport: webhookTransport, targets: targets, settings: webhooks.settings,
-                                           logger: Logger(label: "hongbao.webhooks"))
+        let sealer = try WebhookServeOptions.sealer()
+        if let sealer {
+            logger.info("webhooks on: signing secrets sealed under key-encryption key \(sealer.keyID)")
+        } else {
+            logger.warning("webhooks off: \(WebhookServeOptions.sealerMissing). Registering an endpoint answers 503; events wait until a gateway with the key delivers them")
+        }
+        let dispatcher = sealer.map {
+            WebhookDispatcher(pool: pool, transport: webhookTransport, targets: targets, settings: webhooks.settings, sealer: $0,
+                              logger: Logger(label: "hongbao.webhooks"))
+        }
         var dependencies = GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
-                                               reconciler: reconciling, metrics: metrics, webhookTargets: targets,
+                                               reconciler: reconciling, metrics: metrics, webhookTargets: targets, webhookSealer: sealer,
                                                webhookDispatcher: dispatcher, logger: logger)
         dependencies.admin = dashboard
         logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")

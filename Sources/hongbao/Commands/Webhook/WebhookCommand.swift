@@ -138,13 +138,14 @@ struct WebhookAddCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard let sealer = try WebhookServeOptions.sealer() else { throw CLIError(WebhookServeOptions.sealerMissing) }
         let pool = try await database.connect()
         defer { pool.close() }
         let found = try await gateway { try await TenantStore(pool: pool).find(tenant) }
         let created = try await gateway {
             try await WebhookStore(pool: pool).add(tenant: found.id, mode: MerchantMode(rawValue: mode)!, url: url, events: try eventTypes,
                                                    description: description, targets: WebhookTargetGuard(allowPrivate: allowPrivate || WebhookServeOptions.allowPrivateFromEnvironment),
-                                                   actor: actor.actor)
+                                                   sealer: sealer, actor: actor.actor)
         }
         let view = Created(endpoint: WebhookView(created.endpoint), secret: created.secret.text)
         if json { return try Output.printJSON(view) }

@@ -19,6 +19,16 @@ struct WebhookServeOptions: ParsableArguments {
     @Flag(help: "Let webhook endpoints reach loopback, private and other non-public addresses (development only; also HONGBAO_WEBHOOK_ALLOW_PRIVATE=1).")
     var webhookAllowPrivate = false
 
+    /// The key-encryption key webhook signing secrets are sealed with in the database
+    /// (HONGBAO_KEK, 32 bytes in base64); nil when it is not set.
+    static func sealer() throws -> SecretSealer? {
+        do { return try SecretSealer.fromEnvironment(environment) } catch let error as GatewayError { throw CLIError(error.message) }
+    }
+
+    /// What to do when HONGBAO_KEK is missing, for the commands that need it.
+    static let sealerMissing = "\(SecretSealer.environmentVariable) is not set: webhook signing secrets are sealed in the database with this key-encryption key "
+        + "(32 random bytes in base64, e.g. `openssl rand -base64 32`; the same value every `hongbao serve` has; make run keeps one in .hongbao/kek)"
+
     /// HONGBAO_WEBHOOK_ALLOW_PRIVATE=1 (or true/yes).
     static var allowPrivateFromEnvironment: Bool { ["1", "true", "yes"].contains(environment["HONGBAO_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "") }
 
