@@ -60,11 +60,15 @@ enum AdminTemplates {
           <span class="muted">{{day}} (Asia/Shanghai) · refreshes every {{refreshSeconds}} s</span></h1>
         {{#hasAttention}}<ul class="attention" id="attention">{{#attention}}<li>{{.}}</li>{{/attention}}</ul>{{/hasAttention}}
         <section id="merchants"><h2>Merchants</h2>
-        <table><tr><th>Name</th><th>Mode</th><th>mch_id</th><th>Enabled</th><th>Eligible</th><th>Last minute</th><th>Today (fen)</th><th class="num">Today (sends)</th><th>Why not</th></tr>
+        <table><tr><th>Name</th><th>Mode</th><th>mch_id</th><th>Enabled</th><th>Eligible</th><th>Last minute</th><th>Today (fen)</th><th class="num">Today (sends)</th><th>Per user today</th><th>Why not</th></tr>
         {{#merchants}}<tr><td>{{name}}</td><td>{{mode}}</td><td class="mono">{{mchID}}</td><td>{{enabled}}</td>
         <td>{{#eligible}}<span class="ok">yes</span>{{/eligible}}{{^eligible}}<span class="bad">no</span>{{/eligible}}</td>
-        <td>{{perMinute}}</td><td>{{dailyFen}}</td><td class="num">{{dailyCount}}</td><td>{{#reasons}}<div>{{.}}</div>{{/reasons}}</td></tr>{{/merchants}}
+        <td>{{perMinute}}</td><td>{{dailyFen}}</td><td class="num">{{dailyCount}}</td><td>{{perUser}}</td><td>{{#reasons}}<div>{{.}}</div>{{/reasons}}</td></tr>{{/merchants}}
         </table>{{^merchants}}<p class="muted">No merchant entities loaded.</p>{{/merchants}}</section>
+        {{#hasTransfers}}<section id="transfers"><h2>Transfers (enterprise payment, counted apart)</h2>
+        <table><tr><th>Name</th><th>mch_id</th><th>Last minute</th><th>Today (fen)</th><th class="num">Today (sends)</th><th>Per user today</th></tr>
+        {{#transfers}}<tr><td>{{name}}</td><td class="mono">{{mchID}}</td><td>{{perMinute}}</td><td>{{dailyFen}}</td><td class="num">{{dailyCount}}</td><td>{{perUser}}</td></tr>{{/transfers}}
+        </table></section>{{/hasTransfers}}
         <section id="tenants"><h2>Tenants (today)</h2>
         <table><tr><th>Tenant</th><th>Enabled</th><th>Budget (fen)</th><th class="num">Payouts</th></tr>
         {{#tenants}}<tr><td><a href="/admin/payouts?tenant={{name}}">{{name}}</a></td><td>{{enabled}}</td><td>{{budget}}</td><td class="num">{{count}}</td></tr>{{/tenants}}

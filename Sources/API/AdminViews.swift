@@ -4,7 +4,8 @@ import Gateway
 /// What the dashboard's templates render: plain strings, numbers, flags and lists (the
 /// templates read them by name through reflection). Values are raw; the templates escape.
 enum AdminViews {
-    struct Merchant { let name, mode, mchID, enabled: String; let eligible: Bool; let perMinute, dailyFen: String; let dailyCount: Int64; let reasons: [String] }
+    struct Merchant { let name, mode, mchID, enabled: String; let eligible: Bool; let perMinute, dailyFen: String; let dailyCount: Int64; let perUser: String; let reasons: [String] }
+    struct Transfers { let name, mchID, perMinute, dailyFen: String; let dailyCount: Int64; let perUser: String }
     struct Tenant { let name, enabled, budget: String; let count: Int64 }
     struct SendRow { let merchant: String; let count, fen: Int64; let cells: [Int64] }
     struct BacklogRow { let status: String; let count, due: Int64; let oldest: String }
@@ -20,6 +21,8 @@ enum AdminViews {
         let attention: [String]
         let hasAttention: Bool
         let merchants: [Merchant]
+        let transfers: [Transfers]
+        let hasTransfers: Bool
         let tenants: [Tenant]
         let sendsCount, sendsFen: Int64
         let sendStatuses: [String]
@@ -46,8 +49,16 @@ enum AdminViews {
             hasAttention: !r.attention.isEmpty,
             merchants: r.merchants.map { m in
                 Merchant(name: m.name, mode: m.mode, mchID: m.mchID, enabled: m.enabled ? "yes" : "no", eligible: m.eligible,
-                         perMinute: StatusText.use(m.usage.perMinute), dailyFen: StatusText.use(m.usage.dailyAmountFen), dailyCount: m.usage.dailyCount.used, reasons: m.reasons)
+                         perMinute: StatusText.use(m.usage.perMinute), dailyFen: StatusText.use(m.usage.dailyAmountFen), dailyCount: m.usage.dailyCount.used,
+                         perUser: StatusText.perUser(m.usage), reasons: m.reasons)
             },
+            transfers: r.merchants.compactMap { m in
+                m.transfers.map { t in
+                    Transfers(name: m.name, mchID: m.mchID, perMinute: StatusText.use(t.perMinute), dailyFen: StatusText.use(t.dailyAmountFen),
+                              dailyCount: t.dailyCount.used, perUser: StatusText.perUser(t))
+                }
+            },
+            hasTransfers: r.merchants.contains { $0.transfers != nil },
             tenants: r.tenants.map { Tenant(name: $0.name, enabled: $0.enabled ? "yes" : "no", budget: StatusText.use($0.budgetFen), count: $0.count) },
             sendsCount: r.sendsToday.count, sendsFen: r.sendsToday.amountFen, sendStatuses: statuses,
             sendsByMerchant: r.sendsToday.byMerchant.map { m in

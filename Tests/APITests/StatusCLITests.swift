@@ -11,7 +11,7 @@ struct StatusCLITests {
     static let topKeys: Set<String> = ["generated_at", "day", "healthy", "attention", "merchants", "tenants", "sends_today", "backlog", "webhooks",
                                        "oldest_pending", "audit"]
     static let merchantKeys: Set<String> = ["name", "mode", "mch_id", "enabled", "eligible", "eligible_from", "reasons", "cooldown_until",
-                                            "cooldown_code", "usage"]
+                                            "cooldown_code", "usage", "transfers"]
 
     func status(_ gw: GatewayHarness, _ arguments: [String] = []) async throws -> Hongbao.Run {
         try await Hongbao.run(["status", "--merchants", gw.fixture.directory.path] + arguments,
@@ -34,9 +34,13 @@ struct StatusCLITests {
         let merchants = try #require(object["merchants"] as? [[String: Any]])
         #expect(merchants.count == 1 && Set(merchants[0].keys) == Self.merchantKeys)
         #expect(merchants[0]["name"] as? String == "acme" && merchants[0]["eligible"] as? Bool == true && merchants[0]["cooldown_until"] is NSNull)
-        let usage = try #require(merchants[0]["usage"] as? [String: [String: Any]])
-        #expect(Set(usage.keys) == ["per_minute", "daily_amount_fen", "daily_count"])
-        #expect(usage["daily_amount_fen"]?["used"] as? Int == 250 && usage["daily_count"]?["used"] as? Int == 2 && usage["daily_count"]?["limit"] is NSNull)
+        let usage = try #require(merchants[0]["usage"] as? [String: Any])
+        #expect(Set(usage.keys) == ["per_minute", "daily_amount_fen", "daily_count", "per_user_day", "users_today", "users_at_limit"])
+        func limit(_ name: String) -> [String: Any]? { usage[name] as? [String: Any] }
+        #expect(limit("daily_amount_fen")?["used"] as? Int == 250 && limit("daily_count")?["used"] as? Int == 2 && limit("daily_count")?["limit"] is NSNull)
+        #expect(limit("per_user_day")?["used"] as? Int == 1 && usage["users_today"] as? Int == 2 && usage["users_at_limit"] as? Int == 0)
+        let transfers = try #require(merchants[0]["transfers"] as? [String: Any])
+        #expect((transfers["daily_count"] as? [String: Any])?["used"] as? Int == 0, "no transfers: counted apart from the packets")
         let sends = try #require(object["sends_today"] as? [String: Any])
         #expect(sends["count"] as? Int == 2 && sends["amount_fen"] as? Int == 250)
         let byStatus = try #require(sends["by_status"] as? [String: Int])

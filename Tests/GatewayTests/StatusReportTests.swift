@@ -9,6 +9,34 @@ import TestSupport
 /// and the simulator. Expected figures come from what the test did, not from the report's code.
 @Suite("Status report")
 struct StatusReportTests {
+    @Test("per user: the busiest user against per_user_per_day and how many are at it; transfers counted apart, with their own limits")
+    func perUserAndTransfers() async throws {
+        let gw = try await GatewayHarness.start("statususers", entities: [
+            .init("acme", mchId: "1900000109", limits: "{ per_minute = 50, per_user_per_day = 2, min_fen = 100, max_fen = 20000, daily_fen = 90000 }"),
+            .init("packets-only", mchId: "1900000110", priority: 20, transfers: false),
+        ])
+        defer { Task { await gw.stop() } }
+        for (openID, fen) in [("oBusy", Int64(100)), ("oBusy", 110), ("oQuiet", 120)] {
+            #expect(try await gw.payout(try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: openID, amountFen: fen)))).status == .sent)
+        }
+        let transfer = try gw.payoutID(try await gw.submit(.transfer(appID: GatewayHarness.appID, openID: "oBusy", amountFen: 1500, description: "理赔",
+                                                                     checkName: "NO_CHECK", userName: nil)))
+        #expect(try await gw.payout(transfer).status == .sent)
+
+        let report = try await StatusReport.read(gw.appPool, merchants: gw.registry.snapshot.merchants)
+        let acme = try #require(report.merchants.first { $0.name == "acme" })
+        #expect(acme.usage.perUserDay == LimitUse(used: 2, limit: 2), "oBusy has both of its packets")
+        #expect(acme.usage.usersToday == 2 && acme.usage.usersAtLimit == 1)
+        #expect(acme.usage.dailyAmountFen.used == 330 && acme.usage.dailyCount.used == 3, "the transfer is not a red packet")
+        let transfers = try #require(acme.transfers)
+        #expect(transfers.dailyAmountFen == LimitUse(used: 1500, limit: 10_000_000) && transfers.dailyCount.used == 1)
+        #expect(transfers.perUserDay == LimitUse(used: 1, limit: 10) && transfers.usersToday == 1 && transfers.usersAtLimit == 0)
+        #expect(transfers.perMinute == LimitUse(used: 1, limit: 1800))
+        let packetsOnly = try #require(report.merchants.first { $0.name == "packets-only" })
+        #expect(packetsOnly.transfers == nil && packetsOnly.usage.usersToday == 0 && packetsOnly.usage.perUserDay.used == 0)
+        #expect(StatusText.perUser(acme.usage) == "busiest 2/2, 1 of 2 users at limit")
+    }
+
     @Test("after three sends: counts by status and merchant, usage against each limit, the budget, a needs_attention payout, webhooks, the audit chain")
     func content() async throws {
         let gw = try await GatewayHarness.start("status", entities: [
@@ -41,6 +69,7 @@ struct StatusReportTests {
         #expect(acme.usage.dailyAmountFen == LimitUse(used: 450, limit: 90_000))
         #expect(acme.usage.dailyCount == LimitUse(used: 3, limit: nil))
         #expect(acme.usage.perMinute == LimitUse(used: 3, limit: 50), "the three sends were within the last minute")
+        #expect(acme.usage.perUserDay == LimitUse(used: 1, limit: 10) && acme.usage.usersToday == 3 && acme.usage.usersAtLimit == 0)
         let beta = try #require(report.merchants.first { $0.name == "beta" })
         #expect(!beta.eligible && !beta.enabled && beta.reasons == ["disabled by an operator: paused for a certificate renewal"])
         #expect(beta.usage.dailyAmountFen.used == 0)

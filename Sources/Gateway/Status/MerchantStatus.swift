@@ -14,7 +14,10 @@ public struct MerchantStatus: Sendable, Encodable {
     /// Set while the entity is routed around after a configuration failure.
     public let cooldownUntil: String?
     public let cooldownCode: String?
+    /// Red packets.
     public let usage: Usage
+    /// Enterprise payment (企业付款), counted apart; nil when the entity does not make them.
+    public let transfers: Usage?
 
     /// Today's figures of the merchant number (entities sharing a mch_id share them).
     public struct Usage: Sendable, Encodable {
@@ -24,16 +27,33 @@ public struct MerchantStatus: Sendable, Encodable {
         public let dailyAmountFen: LimitUse
         /// Packets sent or reserved today (WeChat sets no daily count per merchant: limit null).
         public let dailyCount: LimitUse
+        /// The busiest user's packets today against `per_user_per_day`.
+        public let perUserDay: LimitUse
+        /// Users who received (or have reserved) at least one today, and those at the limit.
+        public let usersToday: Int64
+        public let usersAtLimit: Int64
 
-        enum CodingKeys: String, CodingKey { case perMinute = "per_minute", dailyAmountFen = "daily_amount_fen", dailyCount = "daily_count" }
+        init(_ facts: StatusReport.KeyUsage, limits: MerchantLimits) {
+            perMinute = LimitUse(used: facts.lastMinute, limit: Int64(limits.perMinute))
+            dailyAmountFen = LimitUse(used: facts.amountFen, limit: limits.dailyFen)
+            dailyCount = LimitUse(used: facts.count, limit: nil)
+            perUserDay = LimitUse(used: facts.usersByCount.keys.max() ?? 0, limit: Int64(limits.perUserPerDay))
+            usersToday = facts.usersByCount.values.reduce(0, +)
+            usersAtLimit = facts.usersByCount.filter { $0.key >= Int64(limits.perUserPerDay) }.values.reduce(0, +)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case perMinute = "per_minute", dailyAmountFen = "daily_amount_fen", dailyCount = "daily_count", perUserDay = "per_user_day"
+            case usersToday = "users_today", usersAtLimit = "users_at_limit"
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, mode, enabled, eligible, reasons, usage
+        case name, mode, enabled, eligible, reasons, usage, transfers
         case mchID = "mch_id", eligibleFrom = "eligible_from", cooldownUntil = "cooldown_until", cooldownCode = "cooldown_code"
     }
 
-    init(_ m: any MerchantConfig, state: MerchantRuntimeState, day: (fen: Int64, count: Int)?, lastMinute: Int, today: BusinessDay, now: Date) {
+    init(_ m: any MerchantConfig, state: MerchantRuntimeState, usage facts: [String: StatusReport.KeyUsage], today: BusinessDay, now: Date) {
         let standing = MerchantStanding(m, state: state, today: today, now: now)
         name = m.name
         mode = m.mode.rawValue
@@ -45,9 +65,9 @@ public struct MerchantStatus: Sendable, Encodable {
         let cooling = state.cooldownUntil.map { $0 > now } ?? false
         cooldownUntil = cooling ? state.cooldownUntil.map(StatusReport.iso) : nil
         cooldownCode = cooling ? state.cooldownCode : nil
-        usage = Usage(perMinute: LimitUse(used: Int64(lastMinute), limit: Int64(m.limits.perMinute)),
-                      dailyAmountFen: LimitUse(used: day?.fen ?? 0, limit: m.limits.dailyFen),
-                      dailyCount: LimitUse(used: Int64(day?.count ?? 0), limit: nil))
+        usage = Usage(facts[m.merchantID] ?? .init(), limits: m.limits)
+        let transferKey = Payout.Kind.transfer.usageKey(m.merchantID)
+        transfers = m.qualificationFacts.transferEnabled ? Usage(facts[transferKey] ?? .init(), limits: m.transferLimits) : nil
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -62,6 +82,7 @@ public struct MerchantStatus: Sendable, Encodable {
         try c.encode(cooldownUntil, forKey: .cooldownUntil)
         try c.encode(cooldownCode, forKey: .cooldownCode)
         try c.encode(usage, forKey: .usage)
+        try c.encode(transfers, forKey: .transfers)
     }
 }
 

@@ -9,8 +9,8 @@ extension StatusReport {
     /// due partial indexes) or bounded by today's payouts or the open backlog.
     struct Facts: Sendable {
         let states: [String: MerchantRuntimeState]
-        let merchantDays: [String: (fen: Int64, count: Int)]
-        let lastMinute: [String: Int]
+        /// By usage key (`mch_id`, or `mch_id:transfer` for enterprise payment).
+        let usage: [String: KeyUsage]
         let tenants: [TenantStatus]
         let sends: [(merchant: String, status: String, count: Int64, fen: Int64)]
         let backlog: Backlog
@@ -25,22 +25,32 @@ extension StatusReport {
                 states[name] = MerchantRuntimeState(enabled: enabled, reason: reason, cooldownUntil: until, cooldownCode: code)
             }
             self.states = states
-            let mchIDs = PostgresTextArray(Array(Set(merchants.map(\.merchantID))).sorted())
-            var days: [String: (fen: Int64, count: Int)] = [:]
-            for row in try c.query("SELECT mch_id, amount_fen, count FROM merchant_usage WHERE mch_id = ANY($1) AND day = $2::date", [mchIDs, day]).rows {
-                let (mch, fen, count) = try row.decode((String, Int64, Int32).self)
-                days[mch] = (fen, Int(count))
+            let keys = Set(merchants.flatMap { m in
+                [m.merchantID] + (m.qualificationFacts.transferEnabled ? [Payout.Kind.transfer.usageKey(m.merchantID)] : [])
+            })
+            let usageKeys = PostgresTextArray(keys.sorted())
+            var usage: [String: KeyUsage] = [:]
+            for row in try c.query("SELECT mch_id, amount_fen, count FROM merchant_usage WHERE mch_id = ANY($1) AND day = $2::date", [usageKeys, day]).rows {
+                let (key, fen, count) = try row.decode((String, Int64, Int32).self)
+                usage[key, default: KeyUsage()].amountFen = fen
+                usage[key, default: KeyUsage()].count = Int64(count)
             }
-            merchantDays = days
             // clock_timestamp(): the same window the rate limiter uses when it reserves a slot.
-            var minute: [String: Int] = [:]
             for row in try c.query("""
                 SELECT mch_id, count(*) FROM rate_slots WHERE mch_id = ANY($1) AND used_at >= clock_timestamp() - interval '60 seconds' GROUP BY mch_id
-                """, [mchIDs]).rows {
-                let (mch, count) = try row.decode((String, Int64).self)
-                minute[mch] = Int(count)
+                """, [usageKeys]).rows {
+                let (key, count) = try row.decode((String, Int64).self)
+                usage[key, default: KeyUsage()].lastMinute = count
             }
-            lastMinute = minute
+            // Today's users by how many packets each has (user_usage_day, migration 0010):
+            // a few rows per key, however many users.
+            for row in try c.query("""
+                SELECT mch_id, count, count(*) FROM user_usage WHERE mch_id = ANY($1) AND day = $2::date AND count > 0 GROUP BY mch_id, count
+                """, [usageKeys, day]).rows {
+                let (key, packets, users) = try row.decode((String, Int32, Int64).self)
+                usage[key, default: KeyUsage()].usersByCount[Int64(packets)] = users
+            }
+            self.usage = usage
             tenants = try c.query("""
                 SELECT t.name, t.disabled_at IS NULL, t.daily_budget_fen, coalesce(sum(u.amount_fen), 0)::int8, coalesce(sum(u.count), 0)::int8
                 FROM tenants t LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.day = $1::date
@@ -109,5 +119,16 @@ extension StatusReport {
                 }
             webhooks = WebhookBacklog(pending: counts.0, oldestPending: oldestDelivery, disabledEndpoints: counts.1, disabled: disabled)
         }
+    }
+}
+
+extension StatusReport {
+    /// Today's counters under one usage key.
+    struct KeyUsage: Sendable {
+        var amountFen: Int64 = 0
+        var count: Int64 = 0
+        var lastMinute: Int64 = 0
+        /// Packets per user today → how many users have that many.
+        var usersByCount: [Int64: Int64] = [:]
     }
 }

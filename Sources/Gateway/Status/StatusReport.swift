@@ -71,8 +71,7 @@ public struct StatusReport: Sendable, Encodable {
         generatedAt = Self.iso(now)
         day = today.description
         self.merchants = merchants.map { m in
-            MerchantStatus(m, state: facts.states[m.name] ?? .default, day: facts.merchantDays[m.merchantID],
-                           lastMinute: facts.lastMinute[m.merchantID] ?? 0, today: today, now: now)
+            MerchantStatus(m, state: facts.states[m.name] ?? .default, usage: facts.usage, today: today, now: now)
         }
         tenants = facts.tenants
         sendsToday = SendsToday(facts.sends)

@@ -7,6 +7,11 @@ public enum StatusText {
         return "\(use.used)\(slash)\(limit) (\(use.percent ?? 0)%)"
     }
 
+    /// The per-user-per-day limit: "busiest 3/10, 2 of 57 users at limit".
+    public static func perUser(_ usage: MerchantStatus.Usage) -> String {
+        "busiest \(use(usage.perUserDay, compact: true).split(separator: " ").first ?? ""), \(usage.usersAtLimit) of \(usage.usersToday) users at limit"
+    }
+
     /// "45s", "3m20s", "2h5m", "4d3h".
     public static func age(_ seconds: Int) -> String {
         switch seconds {

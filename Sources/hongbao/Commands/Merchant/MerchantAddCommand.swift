@@ -66,7 +66,7 @@ struct MerchantAddCommand: AsyncParsableCommand {
 
     func run() async throws {
         let text = try from.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? tomlFromFlags()
-        let entityName = try from.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? name!
+        let entityName = from.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? name!
         let target = merchants.url.appendingPathComponent(entityName + ".toml")
         guard !FileManager.default.fileExists(atPath: target.path) else { throw CLIError("\(target.path) already exists") }
         let loader = merchants.loader()

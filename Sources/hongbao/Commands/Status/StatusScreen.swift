@@ -18,10 +18,19 @@ struct StatusScreen {
 
         section("MERCHANTS")
         if report.merchants.isEmpty { line("no merchant entities loaded") } else {
-            out += Self.table(["NAME", "MODE", "MCH_ID", "ENABLED", "ELIGIBLE", "LAST MINUTE", "TODAY FEN", "TODAY SENDS", "WHY NOT"],
+            out += Self.table(["NAME", "MODE", "MCH_ID", "ENABLED", "ELIGIBLE", "LAST MINUTE", "TODAY FEN", "TODAY SENDS", "PER USER TODAY", "WHY NOT"],
                               report.merchants.map { m in
                 [m.name, m.mode, m.mchID, m.enabled ? "yes" : "no", m.eligible ? "yes" : "no", StatusText.use(m.usage.perMinute, compact: true),
-                 StatusText.use(m.usage.dailyAmountFen, compact: true), String(m.usage.dailyCount.used), m.reasons.isEmpty ? "-" : m.reasons.joined(separator: "; ")]
+                 StatusText.use(m.usage.dailyAmountFen, compact: true), String(m.usage.dailyCount.used), StatusText.perUser(m.usage),
+                 m.reasons.isEmpty ? "-" : m.reasons.joined(separator: "; ")]
+            })
+        }
+        let transferring = report.merchants.compactMap { m in m.transfers.map { (m, $0) } }
+        if !transferring.isEmpty {
+            section("TRANSFERS (enterprise payment, counted apart)")
+            out += Self.table(["NAME", "MCH_ID", "LAST MINUTE", "TODAY FEN", "TODAY SENDS", "PER USER TODAY"], transferring.map { m, t in
+                [m.name, m.mchID, StatusText.use(t.perMinute, compact: true), StatusText.use(t.dailyAmountFen, compact: true), String(t.dailyCount.used),
+                 StatusText.perUser(t)]
             })
         }
 
