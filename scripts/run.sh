@@ -57,7 +57,8 @@ chmod 600 "$ADMIN_TOKEN_FILE"
 KEK_FILE="$STATE/kek"
 [ -s "$KEK_FILE" ] || (umask 077; openssl rand -base64 32 >"$KEK_FILE")
 chmod 600 "$KEK_FILE"
-HONGBAO_KEK="$(cat "$KEK_FILE")"
+# An HONGBAO_KEK you exported yourself wins (the demo's secrets are then sealed under it).
+HONGBAO_KEK="${HONGBAO_KEK:-$(cat "$KEK_FILE")}"
 export HONGBAO_KEK
 
 "$BIN" serve --host 127.0.0.1 --port "$PORT" --admin-token-file "$ADMIN_TOKEN_FILE" &

@@ -131,26 +131,30 @@ public final class WebhookDispatcher: Sendable {
         let address: String?
         let httpStatus: Int?
         let error: String?
+        /// The secret did not open under this instance's HONGBAO_KEK: the operator's fault,
+        /// not the receiver's, so it neither counts against the endpoint nor ends the delivery.
+        var notSigned = false
         var succeeded: Bool { error == nil && httpStatus.map { (200..<300).contains($0) } == true }
         var durationMs: Int { max(0, Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded())) }
     }
 
-    /// Checks the target again (DNS may have changed since registration), signs and POSTs.
+    /// Opens the signing secret, checks the target again (DNS may have changed since
+    /// registration), signs and POSTs.
     func attempt(_ claimed: Claimed) async -> Outcome {
         let startedAt = Date()
+        let secret: WebhookSecret
+        do {
+            secret = WebhookSecret(text: try sealer.open(claimed.sealedSecret, context: WebhookStore.sealingContext(claimed.endpointID)))
+        } catch {
+            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "not signed: \(reason)", notSigned: true)
+        }
         let pin: AddressPin
         do {
             pin = try await targets.check(try WebhookTarget(parsing: claimed.url, mode: claimed.mode))
         } catch {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
             return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(reason)")
-        }
-        let secret: WebhookSecret
-        do {
-            secret = WebhookSecret(text: try sealer.open(claimed.sealedSecret, context: WebhookStore.sealingContext(claimed.endpointID)))
-        } catch {
-            let reason = (error as? GatewayError)?.message ?? "\(error)"
-            return Outcome(startedAt: startedAt, finishedAt: Date(), address: pin.address, httpStatus: nil, error: "not signed: \(reason)")
         }
         let body = WebhookPayload.body(eventID: claimed.eventID, type: claimed.event, createdAt: claimed.eventAt, mode: claimed.mode.rawValue,
                                        payload: claimed.payload)
@@ -178,6 +182,10 @@ public final class WebhookDispatcher: Sendable {
     func record(_ outcome: Outcome, of claimed: Claimed) async throws {
         let settings = self.settings
         let delay = settings.delay(afterAttempt: claimed.attempt).seconds
+        if outcome.notSigned {
+            try await recordNotSigned(outcome, of: claimed, delay: delay)
+            return
+        }
         let disabled = try await pool.transaction { c -> String? in
             try c.query("""
                 INSERT INTO webhook_attempts (delivery_id, endpoint_id, tenant_id, number, started_at, finished_at, duration_ms, address, http_status, error)
@@ -223,6 +231,27 @@ public final class WebhookDispatcher: Sendable {
             logger.info("webhook attempt failed", metadata: ["endpoint": "\(claimed.endpointID)", "delivery": "\(claimed.id)",
                                                              "attempt": "\(claimed.attempt)", "error": "\(outcome.error ?? "")"])
         }
+    }
+
+    /// A delivery this instance cannot sign waits, whatever its age, for an instance whose
+    /// key opens the secret: the attempt is recorded, the endpoint's failure count and the
+    /// retry window are left alone (an operator's key must not cost a tenant its events or
+    /// its endpoint).
+    func recordNotSigned(_ outcome: Outcome, of claimed: Claimed, delay: Double) async throws {
+        try await pool.transaction { c in
+            try c.query("""
+                INSERT INTO webhook_attempts (delivery_id, endpoint_id, tenant_id, number, started_at, finished_at, duration_ms, address, http_status, error)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8)
+                """, [claimed.id, claimed.endpointID, claimed.tenantID, claimed.attempt, outcome.startedAt, outcome.finishedAt, outcome.durationMs,
+                      outcome.error])
+            try c.query("""
+                UPDATE webhook_deliveries SET lease = NULL, last_status = NULL, last_error = $3, next_attempt_at = now() + make_interval(secs => $4)
+                WHERE id = $1 AND lease = $2
+                """, [claimed.id, claimed.lease, outcome.error, delay])
+        }
+        logger.error("webhook delivery not signed: this instance's HONGBAO_KEK does not open the endpoint's secret; it waits for the right key",
+                     metadata: ["endpoint": "\(claimed.endpointID)", "delivery": "\(claimed.id)", "key": "\(sealer.keyID)",
+                                "error": "\(outcome.error ?? "")"])
     }
 
     /// "3 s", "2 h 5 min" — for the disabled reason.

@@ -46,8 +46,46 @@ public struct WebhookStore: Sendable {
         return CreatedWebhookEndpoint(endpoint: endpoint, secret: secret)
     }
 
+    /// What `reseal` did.
+    public struct Resealed: Sendable, Equatable {
+        /// Moved to the current key.
+        public var resealed = 0
+        /// Already under it.
+        public var current = 0
+        /// Under a key this sealer does not have (left as they are, named in `unreadable`).
+        public var unreadable: [UUID] = []
+
+        public init() {}
+    }
+
+    /// Seals every endpoint's secret (removed ones too) under `sealer`'s current key, opening
+    /// the others with its previous keys: the step that lets an old HONGBAO_KEK be dropped.
+    /// One transaction; each endpoint moved is audited (which key to which), never the secret.
+    public func reseal(sealer: SecretSealer, actor: String) async throws -> Resealed {
+        try await pool.transaction { c in
+            var done = Resealed()
+            for row in try c.query("SELECT id, tenant_id, secret_sealed FROM webhook_endpoints ORDER BY created_at FOR UPDATE").rows {
+                let (id, tenant, sealed) = try row.decode((UUID, UUID, [UInt8]).self)
+                if sealer.isCurrent(sealed) {
+                    done.current += 1
+                    continue
+                }
+                guard let secret = try? sealer.open(sealed, context: Self.sealingContext(id)) else {
+                    done.unreadable.append(id)
+                    continue
+                }
+                try c.query("UPDATE webhook_endpoints SET secret_sealed = $2 WHERE id = $1", [id, try sealer.seal(secret, context: Self.sealingContext(id))])
+                try Self.audit(c, actor: actor, action: "webhook.reseal", tenant: tenant, requestID: nil,
+                               detail: ["endpoint": id.uuidString.lowercased(), "from_key": SecretSealer.hex(Array(sealed[1..<SecretSealer.headerLength])),
+                                        "to_key": sealer.keyID])
+                done.resealed += 1
+            }
+            return done
+        }
+    }
+
     /// What an endpoint's sealed secret is bound to: it opens only on its own row.
-    static func sealingContext(_ endpoint: UUID) -> String { "webhook_endpoints.secret_sealed:" + endpoint.uuidString.lowercased() }
+    public static func sealingContext(_ endpoint: UUID) -> String { "webhook_endpoints.secret_sealed:" + endpoint.uuidString.lowercased() }
 
     /// Endpoints not removed, oldest first: one tenant's, or everyone's (operators).
     public func list(tenant: UUID?) async throws -> [WebhookEndpoint] {

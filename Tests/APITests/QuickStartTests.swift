@@ -150,7 +150,7 @@ final class RunningStack: Sendable {
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// The exit status (128 + signal when killed) once it has ended; nil while it runs.
+    /// The exit status (minus the signal when killed) once it has ended; nil while it runs.
     func exitStatus() -> Int32? { child.exitStatus() }
 
     /// Ctrl-C: SIGINT to the whole group, as a terminal sends it; waits up to 60 s.

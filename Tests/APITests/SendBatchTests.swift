@@ -427,6 +427,6 @@ final class BatchChild: Sendable {
             process.signal(SIGKILL)
             status = try await process.exit(within: .seconds(10))
         }
-        return Ended(status: status ?? -1, out: try String(contentsOf: out, encoding: .utf8), err: try String(contentsOf: err, encoding: .utf8))
+        return Ended(status: status ?? ChildProcess.statusLost, out: try String(contentsOf: out, encoding: .utf8), err: try String(contentsOf: err, encoding: .utf8))
     }
 }

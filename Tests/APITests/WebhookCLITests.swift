@@ -33,6 +33,49 @@ struct WebhookCLITests {
         #expect(written == 0)
     }
 
+    @Test("reseal moves secrets to the new HONGBAO_KEK with the old one in HONGBAO_KEK_PREVIOUS, audited; without the old key it exits 3 and changes nothing")
+    func reseal() async throws {
+        let (url, pool) = try await TestDatabase.migratedDatabase("whreseal")
+        defer { pool.close() }
+        let app = try await TestDatabase.appURL(url)
+        _ = try await TenantStore(pool: pool).add(name: "shop-a", dailyBudgetFen: nil, actor: "test")
+        let key = { Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString() }
+        let (old, new) = (key(), key())
+        let added = try await hongbao(["webhook", "add", "--tenant", "shop-a", "--url", "http://127.0.0.1:9/hook", "--mode", "test", "--allow-private", "--json"],
+                                      app, environment: ["HONGBAO_KEK": old])
+        #expect(added.status == 0, "\(added.err)")
+        let created = try #require(try json(added) as? [String: Any])
+        let secret = try #require(created["secret"] as? String)
+        let id = try #require((created["endpoint"] as? [String: Any])?["id"] as? String)
+        func sealed() async throws -> [UInt8] {
+            try #require(try await pool.query("SELECT secret_sealed FROM webhook_endpoints WHERE id = $1::uuid", [id]).first).decode(column: 0, as: [UInt8].self)
+        }
+        let before = try await sealed()
+
+        let withoutOld = try await hongbao(["webhook", "reseal", "--json"], app, environment: ["HONGBAO_KEK": new])
+        #expect(withoutOld.status == 3, "\(withoutOld.err)")
+        let refused = try #require(try json(withoutOld) as? [String: Any])
+        #expect(refused["resealed"] as? Int == 0 && refused["unreadable"] as? [String] == [id])
+        #expect(try await sealed() == before, "nothing changed")
+
+        let moved = try await hongbao(["webhook", "reseal", "--json", "--actor", "test:ops"], app, environment: ["HONGBAO_KEK": new, "HONGBAO_KEK_PREVIOUS": old])
+        #expect(moved.status == 0, "\(moved.err)")
+        let counts = try #require(try json(moved) as? [String: Any])
+        #expect(counts["resealed"] as? Int == 1 && counts["current"] as? Int == 0 && (counts["unreadable"] as? [String])?.isEmpty == true)
+        let after = try await sealed()
+        let endpoint = try #require(UUID(uuidString: id))
+        #expect(try SecretSealer(base64: new).open(after, context: WebhookStore.sealingContext(endpoint)) == secret, "the same secret, under the new key alone")
+        #expect(throws: GatewayError.self) { try SecretSealer(base64: old).open(after, context: WebhookStore.sealingContext(endpoint)) }
+
+        let again = try await hongbao(["webhook", "reseal", "--json"], app, environment: ["HONGBAO_KEK": new])
+        let againCounts = try json(again) as? [String: Any]
+        #expect(again.status == 0 && againCounts?["current"] as? Int == 1)
+        let audit = try await pool.query("SELECT actor, detail::text FROM audit_log WHERE action = 'webhook.reseal'").rows.map { try $0.decode((String, String).self) }
+        let newKeyID = try SecretSealer(base64: new).keyID
+        #expect(audit.count == 1 && audit.first?.0 == "test:ops" && audit.first?.1.contains(newKeyID) == true)
+        #expect(audit.allSatisfy { !$0.1.contains(secret) })
+    }
+
     @Test("add shows the secret once (--json), list shows the endpoint without it, remove removes it; each audited")
     func addListRemove() async throws {
         let (url, pool) = try await TestDatabase.migratedDatabase("whcli")

@@ -39,7 +39,7 @@ struct WebhookDeliveryTests {
         }
     }
 
-    @Test("the signing secret is in the database only sealed; a dispatcher with another HONGBAO_KEK sends nothing and records why, and the event waits for the right key")
+    @Test("the signing secret is in the database only sealed; a dispatcher with another HONGBAO_KEK sends nothing and records why, without failing the delivery or the endpoint; the event waits for the right key")
     func sealedSecret() async throws {
         try await WebhookRig.with("whsealed") { rig in
             let endpoint = try await rig.register("shop")
@@ -55,12 +55,18 @@ struct WebhookDeliveryTests {
 
             let otherKEK = try SecretSealer(base64: Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString())
             _ = try await rig.sendPayout()
-            let refused = try await rig.delivering(sealer: otherKEK) {
-                try await rig.waitForDeliveries(endpoint, "an attempt refused for the key") { $0.first.map { $0.attempts >= 1 && $0.lastError != nil } == true }
+            // Settings under which any receiver failure would fail the delivery and disable the endpoint at once.
+            let unforgiving = WebhookSettings(pollInterval: .milliseconds(100), concurrency: 1, timeout: .seconds(3), allowPrivateTargets: true,
+                                              retryBase: .milliseconds(50), retryCap: .milliseconds(100), retryWindow: .zero,
+                                              disableAfterFailures: 1, disableAfterFailingFor: .zero)
+            let refused = try await rig.delivering([unforgiving], sealer: otherKEK) {
+                try await rig.waitForDeliveries(endpoint, "two attempts refused for the key") { $0.first.map { $0.attempts >= 2 && $0.lastError != nil } == true }
             }
             let delivery = try #require(refused.first)
             #expect(delivery.state == .pending && delivery.lastError?.hasPrefix("not signed: the secret was sealed under another key-encryption key") == true,
                     "\(delivery.lastError ?? "")")
+            let standing = try #require(try await WebhookStore(pool: rig.gw.pool).find(endpoint.id))
+            #expect(standing.enabled && standing.consecutiveFailures == 0, "the operator's key is not the endpoint's failure")
             #expect(delivery.lastError?.contains(otherKEK.keyID) == true && delivery.lastError?.contains(TestKEK.sealer.keyID) == true)
             #expect(rig.receiver.received("shop").isEmpty, "nothing went out unsigned")
             let delivered = try await rig.delivering {

@@ -52,4 +52,39 @@ struct SecretSealerTests {
         #expect(sealer.keyID.count == 8)
         #expect(try sealer.open(try SecretSealer(base64: key).seal("x", context: "c"), context: "c") == "x")
     }
+
+    @Test("known answer: a value sealed by an independent AES-256-GCM (Python's cryptography) under a fixed test key opens; the key id is SHA-256's first 4 bytes")
+    func knownAnswer() throws {
+        // A key made for this test only (bytes 0…31), never one of a real deployment.
+        let sealer = try SecretSealer(base64: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        #expect(sealer.keyID == "630dcd29")
+        let hex = "01630dcd296465666768696a6b6c6d6e6f3f73ad031ab63df0511531b7bb0b198a27b018db2890c4d6f1a95a46db7fdeadb5c4"
+        let sealed = stride(from: 0, to: hex.count, by: 2).map { i in
+            UInt8(hex[hex.index(hex.startIndex, offsetBy: i)..<hex.index(hex.startIndex, offsetBy: i + 2)], radix: 16)!
+        }
+        #expect(try sealer.open(sealed, context: "webhook_endpoints.secret_sealed:00000000-0000-0000-0000-000000000001") == "whsec_known_answer")
+        #expect(sealer.isCurrent(sealed))
+    }
+
+    @Test("HONGBAO_KEK_PREVIOUS opens what earlier keys sealed; new values are sealed under HONGBAO_KEK only; a changed header does not open")
+    func previousKeys() throws {
+        let (old, new) = (Self.randomKey(), Self.randomKey())
+        let before = try SecretSealer(base64: old)
+        let sealed = try before.seal("whsec_rotated", context: "webhook:9")
+        let after = try #require(try SecretSealer.fromEnvironment(["HONGBAO_KEK": new, "HONGBAO_KEK_PREVIOUS": Self.randomKey() + "," + old]))
+        #expect(try after.open(sealed, context: "webhook:9") == "whsec_rotated")
+        #expect(!after.isCurrent(sealed) && before.isCurrent(sealed))
+        let resealed = try after.seal("whsec_rotated", context: "webhook:9")
+        #expect(after.isCurrent(resealed))
+        #expect(throws: GatewayError.self, "the old key alone cannot open what the new one sealed") { try before.open(resealed, context: "webhook:9") }
+        let onlyPrevious = #expect(throws: GatewayError.self) { try SecretSealer.fromEnvironment(["HONGBAO_KEK_PREVIOUS": old]) }
+        #expect(onlyPrevious?.message == "HONGBAO_KEK_PREVIOUS is set without HONGBAO_KEK")
+        // The key id is covered by the tag: pointing it at another key the sealer has fails to open.
+        let other = try SecretSealer(base64: new, previous: [old])
+        var relabelled = try SecretSealer(base64: new).seal("x", context: "c")
+        let oldID = try SecretSealer(base64: old).seal("x", context: "c")[1..<5]
+        relabelled.replaceSubrange(1..<5, with: oldID)
+        let refused = #expect(throws: GatewayError.self) { try other.open(relabelled, context: "c") }
+        #expect(refused?.code == "sealed_secret_unreadable")
+    }
 }

@@ -15,8 +15,10 @@ import Glibc
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     private let leadsGroup: Bool
-    /// Exit code, or 128 + signal number; set once the child has been reaped.
+    /// `exitStatus()`'s answer once the child has been reaped.
     private let status = Mutex<Int32?>(nil)
+    /// The status of a child someone else reaped (waitpid said ECHILD): unknown.
+    public static let statusLost = Int32.min
 
     public enum Output: Sendable {
         /// This process's own (the test log).
@@ -83,23 +85,22 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// The exit status (128 + signal when killed) once it has ended; nil while it runs.
+    /// Once it has ended: its exit code, or minus the signal that killed it (as Python's
+    /// subprocess says it), so `exit(130)` after a handled SIGINT and death by SIGINT (-2)
+    /// differ; `statusLost` if something else reaped it. nil while it runs.
     public func exitStatus() -> Int32? {
         status.withLock { known in
             if let known { return known }
             var raw: Int32 = 0
             var reaped = waitpid(pid, &raw, WNOHANG)
             while reaped == -1 && errno == EINTR { reaped = waitpid(pid, &raw, WNOHANG) }
-            guard reaped == pid else { return nil }
-            known = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            if reaped == 0 { return nil }
+            known = reaped == pid ? ((raw & 0x7f) == 0 ? (raw >> 8) & 0xff : -(raw & 0x7f)) : Self.statusLost
             return known
         }
     }
 
     public var isRunning: Bool { exitStatus() == nil }
-
-    /// Whether it ended by a signal rather than by exiting.
-    public var killedBySignal: Bool { (exitStatus() ?? 0) > 128 }
 
     public func signal(_ signal: Int32) {
         guard isRunning else { return }

@@ -5,7 +5,7 @@ import Glibc
 
 /// Runs a command (scripts/pg.sh, chromium, openssl…) to completion.
 public enum Shell {
-    /// Exit status and standard output (via a file, which a daemon may keep open harmlessly);
+    /// Exit status (minus the signal when killed: `ChildProcess.exitStatus`) and standard output (via a file, which a daemon may keep open harmlessly);
     /// `environment` is merged over this process's. Waits on a thread of its own
     /// (`Blocking`): a command may take seconds (chromium, a database restart), and two such
     /// waits on the cooperative pool (two threads here) stall every in-process server of
@@ -22,6 +22,6 @@ public enum Shell {
         let child = try ChildProcess(arguments, environment: merged, stdout: .file(outputPath), stderr: .inherit)
         let status = child.waitUntilExit()
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return (status > 128 ? -1 : status, output.trimmingCharacters(in: .whitespacesAndNewlines))
+        return (status, output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -20,7 +20,7 @@ struct WebhookCommand: AsyncParsableCommand {
               hongbao webhook deliveries <endpoint id>
             """,
         subcommands: [WebhookAddCommand.self, WebhookListCommand.self, WebhookRemoveCommand.self, WebhookEnableCommand.self,
-                      WebhookRedeliverCommand.self, WebhookDeliveriesCommand.self]
+                      WebhookRedeliverCommand.self, WebhookDeliveriesCommand.self, WebhookResealCommand.self]
     )
 }
 
@@ -339,5 +339,40 @@ struct WebhookDeliveriesCommand: AsyncParsableCommand {
             let last = view.attempts.last.map { $0.error ?? "HTTP \($0.httpStatus ?? 0)" } ?? "-"
             return [view.id, view.event, view.payoutID, view.state, String(view.attempts.count), last]
         })
+    }
+}
+
+struct WebhookResealCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reseal", abstract: "Seal every endpoint's signing secret under the current HONGBAO_KEK (audited).",
+        discussion: """
+            The step that lets an old key-encryption key go: with the new key in HONGBAO_KEK \
+            and the old one in HONGBAO_KEK_PREVIOUS (on this command and on every serve), \
+            reseal, then drop HONGBAO_KEK_PREVIOUS. Secrets stay the same for the tenants. \
+            Exits 3 when a secret is under a key it was not given (listed; left as it is).
+
+            Example:
+              HONGBAO_KEK="$(cat new.kek)" HONGBAO_KEK_PREVIOUS="$(cat old.kek)" hongbao webhook reseal
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOption
+    @Flag(help: "Print JSON: {\"resealed\": N, \"current\": N, \"unreadable\": [ids]}.") var json = false
+
+    func run() async throws {
+        guard let sealer = try WebhookServeOptions.sealer() else { throw CLIError(WebhookServeOptions.sealerMissing) }
+        let pool = try await database.connect()
+        defer { pool.close() }
+        let done = try await gateway { try await WebhookStore(pool: pool).reseal(sealer: sealer, actor: actor.actor) }
+        if json {
+            struct View: Encodable { let resealed: Int; let current: Int; let unreadable: [String] }
+            try Output.printJSON(View(resealed: done.resealed, current: done.current, unreadable: done.unreadable.map { $0.uuidString.lowercased() }))
+        } else {
+            print("resealed \(done.resealed) endpoint secret\(done.resealed == 1 ? "" : "s") under key \(sealer.keyID); \(done.current) already were")
+            for id in done.unreadable {
+                FileHandle.standardError.write(Data("not resealed: \(id.uuidString.lowercased()) is under a key this run was not given (HONGBAO_KEK_PREVIOUS)\n".utf8))
+            }
+        }
+        if !done.unreadable.isEmpty { throw ExitCode(3) }
     }
 }
