@@ -39,6 +39,9 @@ public struct GatewayDependencies: Sendable {
     public let webhookTargets: WebhookTargetGuard
     /// Seals new endpoints' signing secrets (HONGBAO_KEK); nil: webhooks cannot be registered (503).
     public let webhookSealer: SecretSealer?
+    /// Said in /readyz's `webhooks` check when something is wrong with the key (e.g.
+    /// endpoints sealed under a key this instance lacks).
+    public var webhookKeyProblem: String? = nil
     /// Delivers webhook events while the server runs; nil: this instance delivers none.
     public let webhookDispatcher: WebhookDispatcher?
     public let logger: Logger
@@ -67,6 +70,7 @@ extension GatewayDependencies {
     var webhooksCheck: String {
         guard let webhookSealer else { return "off: \(SecretSealer.environmentVariable) is not set (registering answers 503; events wait)" }
         return (webhookDispatcher == nil ? "registering only, delivered by other instances" : "on") + " (key-encryption key \(webhookSealer.keyID))"
+            + (webhookKeyProblem.map { "; " + $0 } ?? "")
     }
 }
 

@@ -93,6 +93,9 @@ public struct SecretSealer: Sendable {
         }
     }
 
+    /// The ids (hex) of every key this sealer opens with: the current one first.
+    public var knownKeyIDs: [String] { ([current] + previous).map { Self.hex($0.id) } }
+
     /// Whether `sealed` is under the key this sealer seals with (false: reseal it).
     public func isCurrent(_ sealed: [UInt8]) -> Bool {
         sealed.count > Self.headerLength && Array(sealed[1..<Self.headerLength]) == current.id

@@ -84,6 +84,19 @@ public struct WebhookStore: Sendable {
         }
     }
 
+    /// Endpoints (not removed) by the id (hex) of the key their secret is sealed under.
+    public func sealingKeys() async throws -> [String: Int] {
+        var keys: [String: Int] = [:]
+        for row in try await pool.query("""
+            SELECT encode(substring(secret_sealed FROM 2 FOR \(SecretSealer.keyIDLength)), 'hex'), count(*) FROM webhook_endpoints
+            WHERE removed_at IS NULL GROUP BY 1
+            """).rows {
+            let (key, count) = try row.decode((String, Int64).self)
+            keys[key] = Int(count)
+        }
+        return keys
+    }
+
     /// What an endpoint's sealed secret is bound to: it opens only on its own row.
     public static func sealingContext(_ endpoint: UUID) -> String { "webhook_endpoints.secret_sealed:" + endpoint.uuidString.lowercased() }
 

@@ -158,7 +158,7 @@ struct WebhookCLITests {
 
     @Test("every webhook command's --help has an example")
     func help() async throws {
-        for command in ["add", "list", "remove", "enable", "redeliver", "deliveries"] {
+        for command in ["add", "list", "remove", "enable", "redeliver", "deliveries", "reseal"] {
             let run = try await Hongbao.run(["webhook", command, "--help"])
             #expect(run.status == 0 && run.out.contains("hongbao webhook \(command)"), "\(command): \(run.out)")
         }
@@ -172,6 +172,31 @@ struct WebhookCLITests {
 /// `hongbao serve` as a process, with its webhook flags and the environment switch.
 @Suite("Webhook serve")
 struct WebhookServeTests {
+    struct Ready: Decodable { let status: String; let checks: [String: String] }
+
+    @Test("serve with a HONGBAO_KEK that does not open the stored secrets says so in /readyz (still ready: events wait) and in its log")
+    func foreignKey() async throws {
+        let (url, pool) = try await TestDatabase.migratedDatabase("whforeign")
+        defer { pool.close() }
+        let tenant = try await TenantStore(pool: pool).add(name: "shop-a", dailyBudgetFen: nil, actor: "test")
+        _ = try await WebhookStore(pool: pool).add(tenant: tenant.id, mode: .test, url: "http://127.0.0.1:9/hook", events: nil, description: nil,
+                                                   targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test")
+        let fixture = try MerchantFixture()
+        try fixture.add("a", mchId: "1900000101")
+        let other = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
+        let gateway = try await GatewayProcess(arguments: ["--merchants", fixture.directory.path],
+                                               environment: ["DATABASE_URL": try await TestDatabase.appURL(url), "HONGBAO_KEK": other])
+        defer { gateway.stop() }
+        let (status, body) = try await gateway.get("/readyz")
+        let ready = try JSONDecoder().decode(Ready.self, from: Data(body))
+        #expect(status == 200 && ready.status == "ok")
+        let expected = "on (key-encryption key \(try SecretSealer(base64: other).keyID)); 1 endpoint sealed under key \(TestKEK.sealer.keyID) "
+            + "this instance lacks: their deliveries wait (set HONGBAO_KEK_PREVIOUS, then hongbao webhook reseal)"
+        #expect(ready.checks["webhooks"] == expected)
+        #expect(gateway.log.contains("webhook secrets this instance cannot open"))
+        #expect(!gateway.log.contains(other) && !gateway.log.contains(TestKEK.base64), "no key in the log")
+    }
+
     @Test("hongbao serve delivers a signed event to an endpoint registered over its API (HONGBAO_WEBHOOK_ALLOW_PRIVATE=1, --webhook-timeout-ms)")
     func serveDelivers() async throws {
         try await WebhookRig.with("whserve") { rig in

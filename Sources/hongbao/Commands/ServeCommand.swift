@@ -113,10 +113,24 @@ struct ServeCommand: AsyncParsableCommand {
                                                reconciler: reconciling, metrics: metrics, webhookTargets: targets, webhookSealer: sealer,
                                                webhookDispatcher: dispatcher, logger: logger)
         dependencies.admin = dashboard
+        if let sealer { dependencies.webhookKeyProblem = await Self.unopenedSecrets(pool, sealer: sealer, logger: logger) }
         logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
                                        dependencies: dependencies, additionalServices: tracing.map { [$0] } ?? [])
         try await app.runService()
+    }
+
+    /// Endpoints whose secret this instance's keys cannot open (their deliveries will wait):
+    /// said once at start, in the log and in /readyz.
+    static func unopenedSecrets(_ pool: PostgresPool, sealer: SecretSealer, logger: Logger) async -> String? {
+        guard let keys = try? await WebhookStore(pool: pool).sealingKeys() else { return nil }
+        let foreign = keys.filter { !sealer.knownKeyIDs.contains($0.key) }
+        guard !foreign.isEmpty else { return nil }
+        let count = foreign.values.reduce(0, +)
+        let problem = "\(count) endpoint\(count == 1 ? "" : "s") sealed under key\(foreign.count == 1 ? "" : "s") \(foreign.keys.sorted().joined(separator: ", ")) "
+            + "this instance lacks: their deliveries wait (set HONGBAO_KEK_PREVIOUS, then hongbao webhook reseal)"
+        logger.error("webhook secrets this instance cannot open: \(problem)")
+        return problem
     }
 
     /// Least privilege: say so when the gateway's role could rewrite history.
