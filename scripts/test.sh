@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds once, starts a throwaway cluster of its own (named "test", so a running
+# Builds once, starts a fresh throwaway cluster of its own (named "test", so a running
 # `make run` keeps its cluster), runs every test target in parallel, runs the transport
 # lifecycle under AddressSanitizer, and stops the cluster on the way out whatever happened.
 set -euo pipefail
@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 export HONGBAO_PG_NAME=test
 swift build --build-tests
 trap 'bash scripts/pg.sh stop' EXIT
+# A fresh cluster every run: each test makes databases of its own, and a cluster kept from
+# run to run grows until connecting to it is slow (seen as connect timeouts). The last
+# run's cluster stays until the next run, for a look at what a failed test left.
+bash scripts/pg.sh destroy
 DATABASE_URL="$(bash scripts/pg.sh start)"
 export DATABASE_URL
 swift test --skip-build --parallel
