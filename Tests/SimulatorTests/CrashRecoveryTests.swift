@@ -37,7 +37,7 @@ struct CrashRecoveryTests {
 
     /// A port nothing listens on right now (bound to 0, read, closed).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestSetupError("socket failed") }
         defer { close(fd) }
         var address = sockaddr_in()

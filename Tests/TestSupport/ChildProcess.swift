@@ -11,7 +11,10 @@ import Glibc
 ///
 /// Standard input is /dev/null; standard output and error go to files (or /dev/null), never
 /// pipes, so a chatty child cannot block on a full pipe and a daemon holding the file open
-/// cannot keep a reader waiting.
+/// cannot keep a reader waiting. Every other descriptor is closed in the child, as
+/// Foundation did: a socket the test process had open at that moment (a port just probed
+/// by `freePort`) once stayed bound for good in a PostgreSQL daemon started through
+/// pg.sh, and the next gateway on that port failed with EADDRINUSE.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     private let leadsGroup: Bool
@@ -50,6 +53,7 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         Self.redirect(&actions, 1, stdout)
         Self.redirect(&actions, 2, stderr)
+        if let closeFrom = Self.closeFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -75,6 +79,11 @@ public final class ChildProcess: Sendable {
         self.pid = pid
         leadsGroup = processGroup
     }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module
+    /// does not import: looked up once; nil where the C library lacks it.
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let closeFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: CloseFrom.self) }
 
     private static func redirect(_ actions: inout posix_spawn_file_actions_t, _ fd: Int32, _ output: Output) {
         switch output {

@@ -49,7 +49,7 @@ public enum Hongbao {
 
     /// A port that was free a moment ago.
     public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -74,11 +74,14 @@ public final class GatewayProcess: Sendable {
         port = try Hongbao.freePort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-serve-\(UUID()).log")
         process = try ChildProcess([Hongbao.binary.path, "serve", "--port", String(port)] + arguments, environment: Hongbao.environment(environment),
-                                   stdout: .discard, stderr: .file(logFile.path))
+                                   stdout: .file(logFile.path + ".out"), stderr: .file(logFile.path))
         // Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
         for _ in 0..<600 {
             if case .response(200, _) = await http.get(baseURL + "/healthz") { return }
-            if let status = process.exitStatus() { throw TestSetupError("serve exited with status \(status): \(log)") }
+            if let status = process.exitStatus() {
+                let out = (try? String(contentsOfFile: logFile.path + ".out", encoding: .utf8)) ?? ""
+                throw TestSetupError("serve exited with status \(status): \(log)\nstdout: \(out)")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         stop()
