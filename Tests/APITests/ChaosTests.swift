@@ -346,13 +346,13 @@ final class GatewayPool: Sendable {
     func kill(index: Int) async throws {
         let victim = processes.withLock { $0[index % $0.count] }
         victim.signal(SIGKILL)
-        victim.process.waitUntilExit()
+        _ = try await victim.process.exit(within: .seconds(30))
         let replacement = try await Self.launch(world)
         processes.withLock { $0[index % $0.count] = replacement }
     }
 
     func stopAll() async {
-        for process in processes.withLock({ $0 }) { process.stop() }
+        for process in processes.withLock({ $0 }) { await process.stopped() }
     }
 }
 

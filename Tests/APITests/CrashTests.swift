@@ -42,7 +42,7 @@ struct CrashTests {
         }
         #expect(committed, "transaction 1 committed before the upstream answer")
         gateway.signal(SIGKILL)
-        gateway.process.waitUntilExit()
+        _ = try await gateway.process.exit(within: .seconds(30))
         guard case .unknown = await request.value else { throw TestSetupError("the client should lose its connection") }
         let (status, billno, due) = try #require(try await pool.query("SELECT status, billno, next_check_at IS NOT NULL FROM payouts").first?
             .decode((String, String, Bool).self))

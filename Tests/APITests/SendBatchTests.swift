@@ -330,11 +330,11 @@ struct SendBatchRig {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let rig = SendBatchRig(gw: gw, gateway: gateway, directory: directory)
         do { try await body(rig) } catch {
-            gateway.stop()
+            await gateway.stopped()
             await gw.stop()
             throw error
         }
-        gateway.stop()
+        await gateway.stopped()
         await gw.stop()
         try? FileManager.default.removeItem(at: directory)
     }

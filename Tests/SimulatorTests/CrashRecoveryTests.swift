@@ -21,7 +21,7 @@ struct CrashRecoveryTests {
     static func start(_ directory: URL) async throws -> Running {
         let binary = Repository.root.appendingPathComponent(".build/debug/hongbao")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestSetupError("build the hongbao binary first (make test does)") }
-        let (https, control) = (try freePort(), try freePort())
+        let (https, control) = (try Hongbao.freePort(), try Hongbao.freePort())
         let process = try ChildProcess([binary.path, "simulator", "serve", "--listen", "127.0.0.1:\(https)", "--control", "127.0.0.1:\(control)",
                                         "--state-dir", directory.path, "--strict-durability"], environment: ProcessInfo.processInfo.environment)
         let transport = HTTPSClient()
@@ -33,23 +33,6 @@ struct CrashRecoveryTests {
         }
         process.signal(SIGTERM)
         throw TestSetupError("the simulator did not come up on \(control)")
-    }
-
-    /// A port nothing listens on right now (bound to 0, read, closed).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestSetupError("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestSetupError("bind failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func summary(_ transport: HTTPSClient, _ running: Running) async throws -> LedgerBody.Account {

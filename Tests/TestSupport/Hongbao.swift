@@ -47,7 +47,8 @@ public enum Hongbao {
         return environment
     }
 
-    /// A port that was free a moment ago.
+    /// A port that was free a moment ago (bound to 0, read, closed). Another process may
+    /// take it before it is used: `GatewayProcess` tries another when that happens.
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
@@ -70,22 +71,47 @@ public final class GatewayProcess: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     private let http = HTTPSClient()
 
+    /// Starts serve and waits for /healthz. A port taken between the probe and serve's bind
+    /// (another test's process got it) is not the test's failure: another port, up to 3 times.
     public init(arguments: [String] = [], environment: [String: String?]) async throws {
-        port = try Hongbao.freePort()
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-serve-\(UUID()).log")
-        process = try ChildProcess([Hongbao.binary.path, "serve", "--port", String(port)] + arguments, environment: Hongbao.environment(environment),
-                                   stdout: .file(logFile.path + ".out"), stderr: .file(logFile.path))
-        // Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
-        for _ in 0..<600 {
-            if case .response(200, _) = await http.get(baseURL + "/healthz") { return }
-            if let status = process.exitStatus() {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try Hongbao.freePort()
+            let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-serve-\(UUID()).log")
+            let process = try ChildProcess([Hongbao.binary.path, "serve", "--port", String(port)] + arguments, environment: Hongbao.environment(environment),
+                                           stdout: .file(logFile.path + ".out"), stderr: .file(logFile.path))
+            switch try await Self.health(of: process, port: port, log: logFile, http: http) {
+            case .up:
+                (self.port, self.logFile, self.process) = (port, logFile, process)
+                return
+            case .portTaken where attempt < 3:
+                continue
+            case .portTaken, .exited:
+                let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
                 let out = (try? String(contentsOfFile: logFile.path + ".out", encoding: .utf8)) ?? ""
-                throw TestSetupError("serve exited with status \(status): \(log)\nstdout: \(out)")
+                throw TestSetupError("serve exited with status \(process.exitStatus() ?? 0): \(log)\nstdout: \(out)")
+            case .silent:
+                process.signal(SIGKILL)
+                http.shutdown()
+                throw TestSetupError("serve did not come up in 30 s: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+            }
+        }
+    }
+
+    enum Health { case up, portTaken, exited, silent }
+
+    /// Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
+    static func health(of process: ChildProcess, port: Int, log: URL, http: HTTPSClient) async throws -> Health {
+        for _ in 0..<600 {
+            if case .response(200, _) = await http.get("http://127.0.0.1:\(port)/healthz") { return .up }
+            if process.exitStatus() != nil {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                return text.contains("Address already in use") ? .portTaken : .exited
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        stop()
-        throw TestSetupError("serve did not come up: \(log)")
+        return .silent
     }
 
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
@@ -104,11 +130,22 @@ public final class GatewayProcess: Sendable {
         process.signal(SIGTERM)
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            FileHandle.standardError.write(Data("gateway pid \(process.pid) ignored SIGTERM for 30 s; killed. Log: \(log.suffix(2000))\n".utf8))
-            process.signal(SIGKILL)
-        }
-        process.waitUntilExit()
+        Self.kill(process, logFile: logFile)
         http.shutdown()
+    }
+
+    /// The same, for callers that go on only once it has ended.
+    public func stopped() async {
+        process.signal(SIGTERM)
+        if (try? await process.exit(within: .seconds(30))) == nil { Self.kill(process, logFile: logFile) }
+        http.shutdown()
+    }
+
+    private static func kill(_ process: ChildProcess, logFile: URL) {
+        guard process.isRunning else { return }
+        let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        FileHandle.standardError.write(Data("gateway pid \(process.pid) ignored SIGTERM for 30 s; killed. Log: \(log.suffix(2000))\n".utf8))
+        process.signal(SIGKILL)
+        process.waitUntilExit()
     }
 }
