@@ -97,8 +97,11 @@ public struct SecretSealer: Sendable {
     public var knownKeyIDs: [String] { ([current] + previous).map { Self.hex($0.id) } }
 
     /// Whether `sealed` is under the key this sealer seals with (false: reseal it).
-    public func isCurrent(_ sealed: [UInt8]) -> Bool {
-        sealed.count > Self.headerLength && Array(sealed[1..<Self.headerLength]) == current.id
+    public func isCurrent(_ sealed: [UInt8]) -> Bool { Self.keyID(of: sealed) == keyID }
+
+    /// The id (hex) of the key that sealed `sealed`; nil when it is too short to say.
+    public static func keyID(of sealed: [UInt8]) -> String? {
+        sealed.count > headerLength ? hex(Array(sealed[1..<headerLength])) : nil
     }
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

@@ -187,11 +187,7 @@ public final class WebhookDispatcher: Sendable {
             return
         }
         let disabled = try await pool.transaction { c -> String? in
-            try c.query("""
-                INSERT INTO webhook_attempts (delivery_id, endpoint_id, tenant_id, number, started_at, finished_at, duration_ms, address, http_status, error)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                """, [claimed.id, claimed.endpointID, claimed.tenantID, claimed.attempt, outcome.startedAt, outcome.finishedAt, outcome.durationMs, outcome.address,
-                      outcome.httpStatus, outcome.error])
+            try Self.recordAttempt(c, outcome, of: claimed)
             if outcome.succeeded {
                 try c.query("""
                     UPDATE webhook_deliveries SET state = 'delivered', delivered_at = now(), lease = NULL, last_status = $3, last_error = NULL
@@ -233,17 +229,22 @@ public final class WebhookDispatcher: Sendable {
         }
     }
 
+    /// Every attempt's row in webhook_attempts, whatever came of it.
+    static func recordAttempt(_ c: PostgresConnection, _ outcome: Outcome, of claimed: Claimed) throws {
+        try c.query("""
+            INSERT INTO webhook_attempts (delivery_id, endpoint_id, tenant_id, number, started_at, finished_at, duration_ms, address, http_status, error)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """, [claimed.id, claimed.endpointID, claimed.tenantID, claimed.attempt, outcome.startedAt, outcome.finishedAt, outcome.durationMs, outcome.address,
+                  outcome.httpStatus, outcome.error])
+    }
+
     /// A delivery this instance cannot sign waits, whatever its age, for an instance whose
     /// key opens the secret: the attempt is recorded, the endpoint's failure count and the
     /// retry window are left alone (an operator's key must not cost a tenant its events or
     /// its endpoint).
     func recordNotSigned(_ outcome: Outcome, of claimed: Claimed, delay: Double) async throws {
         try await pool.transaction { c in
-            try c.query("""
-                INSERT INTO webhook_attempts (delivery_id, endpoint_id, tenant_id, number, started_at, finished_at, duration_ms, address, http_status, error)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8)
-                """, [claimed.id, claimed.endpointID, claimed.tenantID, claimed.attempt, outcome.startedAt, outcome.finishedAt, outcome.durationMs,
-                      outcome.error])
+            try Self.recordAttempt(c, outcome, of: claimed)
             try c.query("""
                 UPDATE webhook_deliveries SET lease = NULL, last_status = NULL, last_error = $3, next_attempt_at = now() + make_interval(secs => $4)
                 WHERE id = $1 AND lease = $2

@@ -76,7 +76,7 @@ public struct WebhookStore: Sendable {
                 }
                 try c.query("UPDATE webhook_endpoints SET secret_sealed = $2 WHERE id = $1", [id, try sealer.seal(secret, context: Self.sealingContext(id))])
                 try Self.audit(c, actor: actor, action: "webhook.reseal", tenant: tenant, requestID: nil,
-                               detail: ["endpoint": id.uuidString.lowercased(), "from_key": SecretSealer.hex(Array(sealed[1..<SecretSealer.headerLength])),
+                               detail: ["endpoint": id.uuidString.lowercased(), "from_key": SecretSealer.keyID(of: sealed) ?? "none",
                                         "to_key": sealer.keyID])
                 done.resealed += 1
             }

@@ -39,8 +39,7 @@ struct WebhookCLITests {
         defer { pool.close() }
         let app = try await TestDatabase.appURL(url)
         _ = try await TenantStore(pool: pool).add(name: "shop-a", dailyBudgetFen: nil, actor: "test")
-        let key = { Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString() }
-        let (old, new) = (key(), key())
+        let (old, new) = (TestKEK.random(), TestKEK.random())
         let added = try await hongbao(["webhook", "add", "--tenant", "shop-a", "--url", "http://127.0.0.1:9/hook", "--mode", "test", "--allow-private", "--json"],
                                       app, environment: ["HONGBAO_KEK": old])
         #expect(added.status == 0, "\(added.err)")
@@ -183,7 +182,7 @@ struct WebhookServeTests {
                                                    targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test")
         let fixture = try MerchantFixture()
         try fixture.add("a", mchId: "1900000101")
-        let other = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
+        let other = TestKEK.random()
         let gateway = try await GatewayProcess(arguments: ["--merchants", fixture.directory.path],
                                                environment: ["DATABASE_URL": try await TestDatabase.appURL(url), "HONGBAO_KEK": other])
         defer { gateway.stop() }

@@ -53,7 +53,7 @@ struct WebhookDeliveryTests {
             #expect(sealed.firstRange(of: Array(randomPart.utf8)) == nil && !row.contains(randomPart), "no clear secret in the row")
             #expect(!row.contains(randomPart.utf8.map { String(format: "%02x", $0) }.joined()), "nor its bytes in hex")
 
-            let otherKEK = try SecretSealer(base64: Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString())
+            let otherKEK = try SecretSealer(base64: TestKEK.random())
             _ = try await rig.sendPayout()
             // Settings under which any receiver failure would fail the delivery and disable the endpoint at once.
             let unforgiving = WebhookSettings(pollInterval: .milliseconds(100), concurrency: 1, timeout: .seconds(3), allowPrivateTargets: true,

@@ -1,15 +1,14 @@
 import Foundation
 @testable import Gateway
 import Testing
+import TestSupport
 
 /// Sealing what the database holds under HONGBAO_KEK (AES-256-GCM, bound to its record).
 @Suite("Secret sealer")
 struct SecretSealerTests {
-    static func randomKey() -> String { Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString() }
-
     @Test("a sealed secret opens under its key for its record, and nowhere holds the plaintext")
     func roundTrip() throws {
-        let sealer = try SecretSealer(base64: Self.randomKey())
+        let sealer = try SecretSealer(base64: TestKEK.random())
         let secret = "whsec_" + String(repeating: "Ab3", count: 10) + "xy"
         let sealed = try sealer.seal(secret, context: "webhook:1")
         #expect(try sealer.open(sealed, context: "webhook:1") == secret)
@@ -20,8 +19,8 @@ struct SecretSealerTests {
 
     @Test("another key is named as such; another record, a changed byte or a cut value do not open")
     func refusals() throws {
-        let sealer = try SecretSealer(base64: Self.randomKey())
-        let other = try SecretSealer(base64: Self.randomKey())
+        let sealer = try SecretSealer(base64: TestKEK.random())
+        let other = try SecretSealer(base64: TestKEK.random())
         let sealed = try sealer.seal("whsec_secret", context: "webhook:1")
         let wrongKey = #expect(throws: GatewayError.self) { try other.open(sealed, context: "webhook:1") }
         #expect(wrongKey?.code == "sealed_secret_other_key" && wrongKey?.message.contains(sealer.keyID) == true && wrongKey?.message.contains(other.keyID) == true)
@@ -47,7 +46,7 @@ struct SecretSealerTests {
             #expect(error?.message.contains("32 random bytes in base64") == true)
             #expect(error?.message.contains(bad) == false, "the value is not echoed")
         }
-        let key = Self.randomKey()
+        let key = TestKEK.random()
         let sealer = try #require(try SecretSealer.fromEnvironment(["HONGBAO_KEK": key + "\n"]))
         #expect(sealer.keyID.count == 8)
         #expect(try sealer.open(try SecretSealer(base64: key).seal("x", context: "c"), context: "c") == "x")
@@ -68,10 +67,10 @@ struct SecretSealerTests {
 
     @Test("HONGBAO_KEK_PREVIOUS opens what earlier keys sealed; new values are sealed under HONGBAO_KEK only; a changed header does not open")
     func previousKeys() throws {
-        let (old, new) = (Self.randomKey(), Self.randomKey())
+        let (old, new) = (TestKEK.random(), TestKEK.random())
         let before = try SecretSealer(base64: old)
         let sealed = try before.seal("whsec_rotated", context: "webhook:9")
-        let after = try #require(try SecretSealer.fromEnvironment(["HONGBAO_KEK": new, "HONGBAO_KEK_PREVIOUS": Self.randomKey() + "," + old]))
+        let after = try #require(try SecretSealer.fromEnvironment(["HONGBAO_KEK": new, "HONGBAO_KEK_PREVIOUS": TestKEK.random() + "," + old]))
         #expect(try after.open(sealed, context: "webhook:9") == "whsec_rotated")
         #expect(!after.isCurrent(sealed) && before.isCurrent(sealed))
         let resealed = try after.seal("whsec_rotated", context: "webhook:9")
