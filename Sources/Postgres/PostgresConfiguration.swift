@@ -14,10 +14,13 @@ public struct PostgresConfiguration: Sendable {
     /// not keep sessions, such as PgBouncer before 1.21 in transaction mode.
     public var preparedStatements: Bool
 
+    /// How long a caller waits for a connection unless told otherwise.
+    public static let defaultAcquireTimeout: Duration = .seconds(5)
+
     public init(
         connectionString: String,
         maxConnections: Int = 8,
-        acquireTimeout: Duration = .seconds(5),
+        acquireTimeout: Duration = defaultAcquireTimeout,
         connectTimeoutSeconds: Int = 5,
         applicationName: String = "hongbao",
         preparedStatements: Bool = true

@@ -15,6 +15,8 @@ public final class PostgresConnection: @unchecked Sendable {
     private var prepared: [PreparedKey: String] = [:]
     /// Names are never reused within a session (a forgotten statement still exists there).
     private var preparedSerial = 0
+    /// Savepoints open now, innermost last: each gets a name of its own (`savepoint`).
+    private var savepointDepth = 0
 
     struct PreparedKey: Hashable {
         let sql: String
@@ -170,15 +172,21 @@ public final class PostgresConnection: @unchecked Sendable {
     func simple(_ sql: String) throws { try execute(script: sql) }
 
     /// Runs `body` inside a savepoint of the current transaction: kept when it returns,
-    /// undone (and the transaction still usable) when it throws.
+    /// undone (and the transaction still usable) when it throws. Nested savepoints each get
+    /// a name of their own, and a rolled-back one is released too: `ROLLBACK TO` keeps the
+    /// savepoint, so an outer one of the same name would later rewind only to it (keeping
+    /// what the outer body did before it).
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try simple("SAVEPOINT hongbao_sp")
+        savepointDepth += 1
+        defer { savepointDepth -= 1 }
+        let name = "hongbao_sp_\(savepointDepth)"
+        try simple("SAVEPOINT \(name)")
         do {
             let value = try body()
-            try simple("RELEASE SAVEPOINT hongbao_sp")
+            try simple("RELEASE SAVEPOINT \(name)")
             return value
         } catch {
-            try simple("ROLLBACK TO SAVEPOINT hongbao_sp")
+            try simple("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
             throw error
         }
     }

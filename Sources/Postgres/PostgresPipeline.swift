@@ -18,6 +18,7 @@ extension PostgresConnection {
     /// server skips the rest and, in a transaction, everything is rolled back).
     /// `awaitFlush: false` lets the commit return before its WAL is on disk (a server crash
     /// may then lose the transaction, never half of it): only for what can be re-derived.
+    /// `true` waits for the flush whatever the server's or the role's default says.
     public func pipeline(_ statements: [PipelineStatement], transaction: Bool, awaitFlush: Bool = true) throws -> [PostgresResult] {
         trimPrepared()
         guard let handle = connectionHandle else { throw PostgresError(.connection, "connection is closed") }
@@ -27,7 +28,7 @@ extension PostgresConnection {
         var results: [PostgresResult] = []
         do {
             if transaction { try send(handle, "BEGIN", [], as: .control, into: &expected) }
-            if transaction, !awaitFlush { try send(handle, "SET LOCAL synchronous_commit TO off", [], as: .control, into: &expected) }
+            if transaction { try send(handle, Durability(awaitFlush).setting, [], as: .control, into: &expected) }
             for (index, statement) in statements.enumerated() {
                 try send(handle, statement.sql, statement.parameters, as: .statement(index), into: &expected)
             }

@@ -48,17 +48,19 @@ public final class PostgresPool: Sendable {
 
     /// Runs `body` inside BEGIN … COMMIT; throws → ROLLBACK. Serialization failures and
     /// deadlocks (40001/40P01) run the whole body again, at most `retries` more times,
-    /// so `body` must have no effects outside the database.
+    /// so `body` must have no effects outside the database. The commit waits for its WAL
+    /// to be on disk whatever the server's default (`awaitFlush`, as for a pipeline).
     public func transaction<T: Sendable>(
         _ isolation: IsolationLevel = .readCommitted,
         retries: Int = 3,
+        awaitFlush: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         var attempt = 0
         while true {
             do {
                 return try await withConnection { connection in
-                    try connection.simple("BEGIN ISOLATION LEVEL \(isolation.sql)")
+                    try connection.simple("BEGIN ISOLATION LEVEL \(isolation.sql); \(Durability(awaitFlush).setting)")
                     do {
                         let value = try body(connection)
                         try connection.simple("COMMIT")
