@@ -20,8 +20,15 @@ struct ControlAPI: Sendable {
         sim.get("ca.pem") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: ByteBuffer(string: ca.certificatePEM)))
         }
-        sim.get("ledger") { request, _ in ledgerPage(request) }
-        sim.get("ledger/summary") { _, _ in json(SummaryView(accounts: ledger.summary())) }
+        // Orders whose late commit is due are committed before the books are read.
+        sim.get("ledger") { request, _ in
+            ledger.commitDueOrders()
+            return ledgerPage(request)
+        }
+        sim.get("ledger/summary") { _, _ in
+            ledger.commitDueOrders()
+            return json(SummaryView(accounts: ledger.summary()))
+        }
         sim.get("clock") { _, _ in json(ClockView(now: ledger.now, frozen: ledger.clockFrozen)) }
         sim.post("clock") { request, _ in
             let body = try await decode(ClockChange.self, request)
@@ -32,6 +39,7 @@ struct ControlAPI: Sendable {
             if let freeze = body.freeze { ledger.freezeClock(freeze) }
             if let seconds = body.advanceSeconds {
                 _ = ledger.advanceClock(by: seconds)
+                ledger.commitDueOrders()
                 await ledger.durable()
             }
             return json(ClockView(now: ledger.now, frozen: ledger.clockFrozen))

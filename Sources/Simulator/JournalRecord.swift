@@ -99,27 +99,35 @@ extension MerchantEvent.AccountUpdate {
     }
 }
 
-/// What WeChat knows about a user that transfers check (control API `/_sim/users/{openid}`).
+/// What WeChat knows about a user that sends check (control API `/_sim/users/{openid}`).
 public struct SimUser: Codable, Sendable, Equatable {
     /// The real name a FORCE_CHECK transfer's re_user_name must match (none registered: no check possible, it passes).
     public var realName: String?
     /// False: the user has not completed real-name verification (V2_ACCOUNT_SIMPLE_BAN).
     public var realNameVerified: Bool?
+    /// True: WeChat's risk control flagged the account; every merchant's red packets and
+    /// transfers to it are refused with NO_AUTH (reference §5.1 (a)) — a refusal about the
+    /// user, not the merchant.
+    public var riskFlagged: Bool?
 
-    public init(realName: String? = nil, realNameVerified: Bool? = nil) {
+    public init(realName: String? = nil, realNameVerified: Bool? = nil, riskFlagged: Bool? = nil) {
         self.realName = realName
         self.realNameVerified = realNameVerified
+        self.riskFlagged = riskFlagged
     }
 
+    /// One byte holds both flags: verified as 0 (false), 1 (true) or 2 (unknown) in the low
+    /// bits, risk-flagged as bit 2 — records written before the flag existed read the same.
     func encode(_ w: inout BinaryWriter) {
         w.bool(realName != nil)
         w.string(realName ?? "")
-        w.u8(realNameVerified.map { $0 ? 1 : 0 } ?? 2)
+        w.u8((realNameVerified.map { $0 ? 1 : 0 } ?? 2) | (riskFlagged == true ? 4 : 0))
     }
 
     static func decode(_ r: inout BinaryReader) throws(MalformedRecord) -> SimUser {
         let hasName = try r.bool(), name = try r.string()
-        let verified = try r.u8()
-        return SimUser(realName: hasName ? name : nil, realNameVerified: verified == 2 ? nil : verified == 1)
+        let flags = try r.u8()
+        let verified = flags & 3
+        return SimUser(realName: hasName ? name : nil, realNameVerified: verified == 2 ? nil : verified == 1, riskFlagged: flags & 4 != 0 ? true : nil)
     }
 }

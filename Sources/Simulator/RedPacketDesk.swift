@@ -23,6 +23,7 @@ extension SimLedger {
         }
         let appid = f["wxappid"]!
         if let refusal = Self.appidRefusal(api, account.appType(appid)) { return refusal }
+        if user(f["re_openid"]!)?.riskFlagged == true { return SimAnswer.riskRefusal }
         let kind: PacketRecord.Kind = switch api {
         case .sendGroupRedPack: .group
         case .sendMiniProgramRedPack: .miniProgram

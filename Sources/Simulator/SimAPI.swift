@@ -32,6 +32,7 @@ extension SimLedger {
             return SimReply(SimAnswer.error("NO_AUTH", "此IP地址不允许调用接口，如有需要请登录微信支付商户平台更改配置 (\(callerIP))"))
         }
         if let refusal = SimRules.fieldRefusal(fields, SimRules.table(for: api)) { return SimReply(refusal) }
+        if let late = lateAnswer(api, fields, mchId: mchId) { return late }
         switch api {
         case .sendRedPack, .sendGroupRedPack, .sendMiniProgramRedPack: return SimReply(send(api, fields, book, account))
         case .queryRedPack: return query(fields, book, account)

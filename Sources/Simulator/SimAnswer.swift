@@ -5,6 +5,9 @@ enum SimAnswer {
         ["return_code": "SUCCESS", "return_msg": "OK", "result_code": "FAIL", "err_code": code, "err_code_des": description]
     }
 
+    /// A user flagged by risk control (NO_AUTH, reference §5.1 (a)): the same for every merchant.
+    static let riskRefusal = error("NO_AUTH", "用户账号异常，已被风控拦截 (the user's account is flagged by risk control)")
+
     /// A refusal at the communication/validation level: return_code FAIL as well.
     static func refusal(_ code: String, _ description: String) -> [String: String] {
         ["return_code": "FAIL", "return_msg": description, "result_code": "FAIL", "err_code": code, "err_code_des": description]

@@ -10,6 +10,7 @@ public final class SimLedger: Sendable {
     let clock = SimClock()
     let sequence = SimSequence()
     let journal: Journal
+    let lateCommits = LateCommits()
     private let registry = Mutex(Registry())
     private let users = Mutex<[String: SimUser]>([:])
     /// One compaction at a time (the background one and the one at shutdown).

@@ -25,6 +25,7 @@ extension SimLedger {
             return SimAnswer.refusal("PARAM_ERROR", "参数错误: mch_appid 商户号和appid没有绑定关系 (not bound to this mchid)")
         }
         let openid = f["openid"]!
+        if user(openid)?.riskFlagged == true { return SimAnswer.riskRefusal }
         let request = TransferRequest(
             key: OrderKey(f["partner_trade_no"]!)!, openid: openid, appid: appid, amountFen: Int64(f["amount"]!) ?? .max,
             forceCheck: forceCheck, userName: f["re_user_name"] ?? "", desc: f["desc"]!, fingerprint: Self.fingerprint(f), user: user(openid))

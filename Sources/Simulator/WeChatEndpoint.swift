@@ -33,7 +33,8 @@ struct WeChatEndpoint: Sendable {
     }
 
     func handle(_ api: SimAPI, _ request: Request, _ context: SimRequestContext) async throws -> Response {
-        let (latency, fault) = faults.current?.draw() ?? (0, nil)
+        let plan = faults.current
+        let (latency, fault) = plan?.draw(sends: api.sends) ?? (0, nil)
         if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
         if fault == .dropBeforeCommit { return drop(context) }
         let body = try await request.body.collect(upTo: WeChatXML.maximumSize)
@@ -42,6 +43,12 @@ struct WeChatEndpoint: Sendable {
             let document = try WeChatXML.decode(Array(body.readableBytesView))
             let certificate = try await context.channel.nioSSL_peerCertificate().get()?.toDERBytes()
             let callerIP = context.channel.remoteAddress?.ipAddress ?? ""
+            ledger.commitDueOrders()
+            if fault == .commitLate, let plan, let seconds = plan.commitLateSeconds {
+                ledger.commitLate(api, document, certificate: certificate, callerIP: callerIP, seconds: seconds,
+                                  resendCode: plan.lateResendCode ?? FaultPlan.defaultLateResendCode)
+                return drop(context)
+            }
             reply = ledger.handle(api, document, certificate: certificate, callerIP: callerIP)
             // Strict durability: nothing this answer depends on may be lost by a crash after it.
             await ledger.durable()
@@ -53,7 +60,7 @@ struct WeChatEndpoint: Sendable {
         case .systemerror: return xml(SimReply(SimAnswer.error("SYSTEMERROR", "系统繁忙,请稍后再试.")).xml)
         case .http500: return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "<html><body>502 Bad Gateway</body></html>")))
         case .garbage: return xml("<xml><return_code><![CDATA[SUCC")
-        case .dropBeforeCommit, nil: return xml(reply.xml)
+        case .dropBeforeCommit, .commitLate, nil: return xml(reply.xml)
         }
     }
 

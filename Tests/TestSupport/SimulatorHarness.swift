@@ -131,9 +131,10 @@ public final class SimulatorHarness: Sendable {
         return try await control("POST", "/_sim/transfers/\(mchId)/\(tradeNo)/succeed", body: [String: String]())
     }
 
-    /// Registers what WeChat knows about a user (real name, real-name verification).
-    public func setUser(_ openid: String, realName: String? = nil, verified: Bool? = nil) async throws {
-        let _: SimUser = try await control("POST", "/_sim/users/\(openid)", body: SimUser(realName: realName, realNameVerified: verified))
+    /// Registers what WeChat knows about a user (real name, real-name verification, risk control).
+    public func setUser(_ openid: String, realName: String? = nil, verified: Bool? = nil, riskFlagged: Bool? = nil) async throws {
+        let _: SimUser = try await control("POST", "/_sim/users/\(openid)",
+                                           body: SimUser(realName: realName, realNameVerified: verified, riskFlagged: riskFlagged))
     }
 
     public func advanceClock(seconds: Double) async throws {
