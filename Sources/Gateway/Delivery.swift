@@ -1,13 +1,15 @@
 import Foundation
 import Logging
 import Merchants
+import Postgres
 import WeChatPay
 
 /// A payout's sends (DESIGN.md §4, steps 3–4): the upstream call on the payout's entity
-/// with its billno, what the answer means (`SendVerdict`), and its settlement — then, only
-/// while each entity definitely paid nothing, the next entity under a new billno. The
-/// engine runs it for a tenant's request; the reconciler for a send it takes over, which
-/// always starts with the payout's own billno, resent identically.
+/// with its billno — only while the lease (`SendLease`) allows it — what the answer means
+/// for that billno given its history (`SendVerdict`), its settlement, the cool-down the
+/// answer asks for (`Cooldowns`), and then, only while each entity definitely paid nothing,
+/// the next entity under a new billno. The engine runs it for a tenant's request (a fresh
+/// billno); the reconciler for a billno that may have been sent, resent identically.
 struct Delivery {
     let client: WeChatPayClient
     let placement: Placement
@@ -15,40 +17,73 @@ struct Delivery {
     let settlement: Settlement
     let states: MerchantStateCache
     let maximumEntities: Int
+    let sendingGrace: TimeInterval
     let logger: Logger
 
+    /// How a delivery ended.
+    enum Outcome: Sendable {
+        /// The last send's verdict is recorded.
+        case settled(Settlement.Result)
+        /// No call was started for `payout` as it stands: the lease did not allow it.
+        case notStarted(Payout, SendLease.Permit)
+    }
+
     /// `tried`: entities that already definitely failed this payout.
-    func run(_ start: Payout, tried earlier: Set<String> = []) async throws -> Settlement.Result {
+    func run(_ start: Payout, history: BillnoHistory, lease: SendLease, tried earlier: Set<String> = []) async throws -> Outcome {
         var payout = start
+        var history = history
+        var lease = lease
         var tried = earlier
         while true {
             guard let merchant = placement.snapshot.merchant(named: payout.merchant) else {
                 throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is not in the merchants snapshot; payout \(payout.id) cannot be sent")
             }
+            let permit = try await lease.permitSend(payout, history: history, merchant: merchant)
+            guard permit == .go else {
+                logger.info("send not started", metadata: ["payout_id": "\(payout.id)", "billno": "\(payout.billno)", "why": "\(permit)"])
+                return .notStarted(payout, permit)
+            }
             let (outcome, attempt) = await UpstreamCalls.send(payout, as: merchant, client: client)
             let current = payout
-            let verdict = await SendVerdict.from(outcome) { [client] in
-                let (answer, _) = await UpstreamCalls.query(current, as: merchant, client: client)
-                if case .success(let status) = answer { return status.target }
+            let answer = await SendVerdict.answer(outcome, stopping: Task.isCancelled || client.isShutDown) { [client] in
+                guard (try? await lease.permitQuery()) == .go else { return nil }
+                let (status, _) = await UpstreamCalls.query(current, as: merchant, client: client)
+                if case .success(let info) = status { return info.target }
                 return nil
             }
+            let verdict = SendVerdict.decide(answer, history: history, kind: payout.kind)
+            let movingSince = ContinuousClock.now
             let result: Settlement.Result
             switch verdict {
             case .paid(let sendListID):
                 result = try await settlement.paid(payout, attempt, sendListID: sendListID)
-            case .unknown(let failure):
-                logger.warning("payout outcome unknown; keeping its billno", metadata: ["payout_id": "\(payout.id)", "code": "\(failure.code)"])
-                result = try await settlement.unknown(payout, attempt, failure)
-            case .nothingPaid(let failure, let coolDown, let failover):
+            case .open(let failure):
+                logger.warning("payout's billno stays open", metadata: ["payout_id": "\(payout.id)", "code": "\(failure.code)"])
+                result = try await settlement.open(payout, attempt, failure)
+            case .nothingPaid(let failure, let next):
                 tried.insert(payout.merchant)
-                let mayMove = failover && tried.count < maximumEntities
-                result = try await settlement.nothingPaid(payout, attempt, failure, coolDown: coolDown, failover: mayMove,
-                                                          placement: mayMove ? placement : nil, tried: tried, owner: owner)
-                if coolDown != nil { states.invalidate() }
+                let mayMove = next != .fail && tried.count < maximumEntities
+                let failover = mayMove ? Settlement.Failover(placement: placement, tried: tried, owner: owner, sendingGrace: sendingGrace) : nil
+                result = try await settlement.nothingPaid(payout, attempt, failure, next: next, wechatSaidFailed: answer.wechatSaidFailed,
+                                                          failover: failover)
             }
-            guard result.resend else { return result }
+            if let coolDown = answer.coolDown {
+                await Cooldowns.apply(coolDown, merchant: payout.merchant, openID: payout.openID, pool: settlement.pool, states: states,
+                                      clock: settlement.clock, logger: logger)
+            }
+            guard result.resend else { return .settled(result) }
             logger.info("payout moved to another entity", metadata: ["payout_id": "\(payout.id)", "from": "\(payout.merchant)", "to": "\(result.payout.merchant)"])
             payout = result.payout
+            history = .fresh
+            lease = lease.afterMove(since: movingSince)
         }
+    }
+}
+
+extension SendVerdict.Answer {
+    /// WeChat's own FAILED for the billno (not a refusal of one request): nothing to query again.
+    var wechatSaidFailed: Bool {
+        if case .failedNumber(_, confirmed: true) = self { return true }
+        return false
     }
 }

@@ -13,11 +13,32 @@ public struct EngineSettings: Sendable {
     public var schedule: ReconcileSchedule
     /// Most entities one payout is tried on (each after a definite failure of the last).
     public var maximumEntities: Int
+    /// The longest one upstream call can take (the transport's total timeout).
+    public var upstreamTimeout: Duration
+    /// The longest wait for a database connection (the pool's acquire timeout).
+    public var poolWait: Duration
 
-    public init(deadline: Duration = .seconds(5), schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5) {
+    public init(deadline: Duration = .seconds(5), schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5,
+                upstreamTimeout: Duration = .seconds(10), poolWait: Duration = .seconds(5)) {
         self.deadline = deadline
         self.schedule = schedule
         self.maximumEntities = maximumEntities
+        self.upstreamTimeout = upstreamTimeout
+        self.poolWait = poolWait
+    }
+
+    /// Why the sending grace would not cover what an engine may do between transaction 1
+    /// and transaction 2 — the send, a confirming query after SEND_FAILED, a wait for a
+    /// database connection — if it would not. Past the grace the reconciler may take the
+    /// payout over; an engine still inside a call then would work it beside the reconciler.
+    public func problems() -> [String] {
+        let needed = 2 * upstreamTimeout.seconds + poolWait.seconds
+        guard schedule.sendingGrace > needed else {
+            return ["the sending grace (\(Int(schedule.sendingGrace)) s) must be longer than a send, a confirming query and a wait for a database "
+                    + "connection (2 × \(Int(upstreamTimeout.seconds)) s + \(Int(poolWait.seconds)) s = \(Int(needed)) s), or the reconciler could "
+                    + "take over a payout while its first send is still in flight"]
+        }
+        return []
     }
 }
 
@@ -80,6 +101,8 @@ public final class PayoutEngine: Sendable {
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: idempotencyKey, requestHash: hash, requestID: requestID,
                                     placement: placement, rings: rings, day: BusinessCalendar.day(of: now), sendingGrace: settings.schedule.sendingGrace)
+        // The lease is counted from before transaction 1: the database's, from inside it, ends no sooner.
+        let leaseStart = ContinuousClock.now
         switch try await acceptance.run(pool) {
         case .refused(let refusal):
             return .refused(refusal)
@@ -94,44 +117,38 @@ public final class PayoutEngine: Sendable {
         case .accepted(let payout):
             logger.info("payout accepted", metadata: ["payout_id": "\(payout.id)", "merchant": "\(payout.merchant)", "billno": "\(payout.billno)",
                                                       "tenant": "\(caller.tenantName)", "request_id": "\(requestID)"])
-            let claim = ResponseClaim()
             let record = IdempotencyRecords.Record(requestHash: hash, payoutID: payout.id, response: nil)
             let task = inFlight.start(key: flightKey, record: record) { [self] in
-                try await deliver(payout, placement: placement, caller: caller, claim: claim, render: render, requestID: requestID)
+                try await deliver(payout, placement: placement, caller: caller, leaseStart: leaseStart, render: render, requestID: requestID)
             }
-            return .answered(try await answer(task, claim: claim, accepted: payout, render: render))
+            return .answered(try await answer(task, accepted: payout, render: render))
         }
     }
 
-    /// Sends the payout and records each outcome (`Delivery`). Runs to the end whatever
-    /// happens to the tenant's request.
-    func deliver(_ accepted: Payout, placement: Placement, caller: Caller, claim: ResponseClaim, render: @escaping PayoutRenderer,
-                 requestID: String) async throws -> Settlement.Result {
-        let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, claim: claim, render: render,
-                                    schedule: settings.schedule, checks: 0)
+    /// Sends the payout and records each outcome (`Delivery`), within this instance's
+    /// sending grace. Runs to the end whatever happens to the tenant's request.
+    func deliver(_ accepted: Payout, placement: Placement, caller: Caller, leaseStart: ContinuousClock.Instant, render: @escaping PayoutRenderer,
+                 requestID: String) async throws -> Delivery.Outcome {
+        let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.schedule, checks: 0,
+                                    clock: .database, now: { Date() })
+        let lease = SendLease.grace(since: leaseStart, grace: .seconds(settings.schedule.sendingGrace), callBudget: settings.upstreamTimeout)
         return try await Delivery(client: client, placement: placement, owner: caller.owner, settlement: settlement, states: states,
-                                  maximumEntities: settings.maximumEntities, logger: logger).run(accepted)
+                                  maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
+            .run(accepted, history: .fresh, lease: lease)
     }
 
-    /// The tenant's answer: the send's own, if it settles within the deadline; else 202
-    /// with the payout as accepted (stored, so replays match it).
-    func answer(_ task: Task<Settlement.Result, Error>, claim: ResponseClaim, accepted: Payout, render: @escaping PayoutRenderer) async throws -> StoredResponse {
+    /// The tenant's answer: the send's own, if it settles within the deadline and stored
+    /// it first; else the payout as accepted (202) — stored unless an answer already is, in
+    /// which case that one. Either way the answer given is the one stored.
+    func answer(_ task: Task<Delivery.Outcome, Error>, accepted: Payout, render: @escaping PayoutRenderer) async throws -> StoredResponse {
         let finished = await Deadline.value(of: task, before: ContinuousClock.now + settings.deadline)
-        if case .success(let result)? = finished, let response = result.response { return response }
-        if claim.take(.request) {
-            let response = try render(accepted)
-            let tenant = accepted.tenantID, id = accepted.id
-            _ = try? await pool.withConnection { try $0.run(IdempotencyRecords.store(tenant: tenant, payout: id, response)) }
-            return response
-        }
-        // The send took the claim: its answer is being committed now.
-        if let result = try? await task.value, let response = result.response { return response }
-        return try render(try await load(accepted.id, tenant: accepted.tenantID) ?? accepted)
+        if case .success(.settled(let result))? = finished, let response = result.response { return response }
+        return try await IdempotencyRecords.answer(pool, tenant: accepted.tenantID, payout: accepted.id, try render(accepted))
     }
 
     /// A key seen before: another body is a conflict; the same one gets the stored answer,
     /// or — while the first is still sending — waits for it up to the deadline, then the
-    /// payout as it stands.
+    /// payout as it stands, stored as the key's answer unless one was stored meanwhile.
     func existing(_ record: IdempotencyRecords.Record, hash: [UInt8], caller: Caller, key: String,
                   render: @escaping PayoutRenderer) async throws -> Submission {
         guard APIKeyStore.constantTimeEqual(record.requestHash, hash) else { return .conflict }
@@ -143,17 +160,14 @@ public final class PayoutEngine: Sendable {
         var pause = 25
         while ContinuousClock.now < deadline {
             if let task = inFlight.flight(key: Self.inFlightKey(caller.tenantID, key))?.task {
-                if case .success(let settled)? = await Deadline.value(of: task, before: deadline), let response = settled.response {
-                    return .answered(response)
-                }
+                _ = await Deadline.value(of: task, before: deadline)
             }
             if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
             try await Task.sleep(for: .milliseconds(min(pause, max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1))))))
             pause = min(pause * 2, 250)
         }
-        if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
         guard let payout = try await load(record.payoutID, tenant: caller.tenantID) else { throw GatewayError.notFound("payout \(record.payoutID)") }
-        return .answered(try render(payout))
+        return .answered(try await IdempotencyRecords.answer(pool, tenant: caller.tenantID, payout: payout.id, try render(payout)))
     }
 
     static func inFlightKey(_ tenant: UUID, _ key: String) -> String { "\(tenant)/\(key)" }
@@ -169,7 +183,7 @@ public final class PayoutEngine: Sendable {
     // MARK: reading
 
     func load(_ id: UUID, tenant: UUID) async throws -> Payout? {
-        try await pool.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 AND tenant_id = $2", [id, tenant]).first.map(Payout.init(row:))
+        try await pool.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 AND tenant_id = $2", [id, tenant]).first.map { try Payout(row: $0) }
     }
 
     /// One of the caller's payouts; nil for anybody else's (the API says 404, never 403).
@@ -182,6 +196,8 @@ public final class PayoutEngine: Sendable {
     }
 
     /// Asks WeChat now about any tenant's payout (an operator: `hongbao payouts refresh`).
+    /// The answer is applied to the payout as it stands when it arrives — and if the payout
+    /// moved to another billno meanwhile, it is about the old one (`QueryApplication`).
     public func refresh(_ payout: Payout, actor: String, requestID: String?) async throws -> Payout {
         let id = payout.id
         guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
@@ -190,12 +206,9 @@ public final class PayoutEngine: Sendable {
         let (outcome, attempt) = await UpstreamCalls.query(payout, as: merchant, client: client)
         let schedule = settings.schedule
         return try await pool.transaction { c in
-            guard let fresh = try c.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 FOR UPDATE", [id]).first.map(Payout.init(row:)) else {
-                return payout
-            }
-            // Another writer may have moved the payout to a new billno meanwhile: the answer is about the old one.
-            guard fresh.billno == payout.billno, fresh.mchID == payout.mchID else { return fresh }
-            return try QueryApplication.apply(c, fresh, outcome, attempt, actor: actor, requestID: requestID, schedule: schedule, checks: 0)
+            let fresh = try Settlement.lock(c, id)
+            return try QueryApplication.apply(c, fresh, about: SendRef(payout), outcome, attempt, actor: actor, requestID: requestID,
+                                              schedule: schedule, checks: 0)
         }
     }
 
@@ -213,14 +226,14 @@ public final class PayoutEngine: Sendable {
 /// for them all.
 final class InFlightSends: Sendable {
     struct Flight: Sendable {
-        let task: Task<Settlement.Result, Error>
+        let task: Task<Delivery.Outcome, Error>
         let record: IdempotencyRecords.Record
     }
 
     private let flights = Mutex<[String: Flight]>([:])
 
     func start(key: String, record: IdempotencyRecords.Record,
-               _ body: @escaping @Sendable () async throws -> Settlement.Result) -> Task<Settlement.Result, Error> {
+               _ body: @escaping @Sendable () async throws -> Delivery.Outcome) -> Task<Delivery.Outcome, Error> {
         let task = Task { try await body() }
         flights.withLock { $0[key] = Flight(task: task, record: record) }
         Task { [weak self] in

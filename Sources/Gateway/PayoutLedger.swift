@@ -33,8 +33,11 @@ enum PayoutLedger {
         }
     }
 
-    /// One upstream call, as recorded in `payout_attempts`.
+    /// One upstream call, as recorded in `payout_attempts`: about one billno (the payout's
+    /// current one, or an earlier one queried again).
     struct Attempt: Sendable {
+        let mchID: String
+        let billno: String
         let api: String
         let startedAt: Date
         let finishedAt: Date
@@ -51,40 +54,79 @@ enum PayoutLedger {
         PipelineStatement("WITH changed AS (\(change)) SELECT hb_require(EXISTS (SELECT 1 FROM changed), '\(refusal)')", parameters)
     }
 
-    static func insertSend(_ payout: Payout) -> PipelineStatement {
-        PipelineStatement("INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state) VALUES ($1, $2, $3, $4, $5, $6, 'open')",
-                          [payout.mchID, payout.billno, payout.id, payout.merchant, payout.sendName, payout.clientIP])
+    /// A new billno of the payout, open. `sendingGrace`: how long the instance that made it
+    /// may still send it — the first `may_send_until` (migration 0011), on the database's clock.
+    static func insertSend(_ payout: Payout, sendingGrace: TimeInterval, clock: DatabaseClock) -> PipelineStatement {
+        PipelineStatement("""
+            INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state, created_at, may_send_until)
+            VALUES ($1, $2, $3, $4, $5, $6, 'open', \(clock.now), \(clock.plus(seconds: 7)))
+            """, [payout.mchID, payout.billno, payout.id, payout.merchant, payout.sendName, payout.clientIP, sendingGrace])
     }
 
-    /// Closes the payout's current billno: `paid` or `failed` (definitely nothing paid).
-    static func closeSend(_ payout: Payout, state: String) -> PipelineStatement {
-        required("UPDATE payout_sends SET state = $3, closed_at = now() WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1",
-                 "billno_not_open", [payout.mchID, payout.billno, state])
+    /// Closes the payout's current billno as paid.
+    static func closeSendPaid(_ payout: Payout) -> PipelineStatement {
+        required("UPDATE payout_sends SET state = 'paid', closed_at = now() WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1",
+                 Refusals.billnoNotOpen, [payout.mchID, payout.billno])
+    }
+
+    /// Closes the payout's current billno as failed (nothing paid under it). `recheckAfter`:
+    /// when the closing rests on anything but WeChat's FAILED for it, the billno is queried
+    /// once more that long after (a late commit is found, not missed; `ClosedBillnoRecheck`).
+    static func closeSendFailed(_ payout: Payout, recheckAfter: TimeInterval?, clock: DatabaseClock) -> PipelineStatement {
+        required("""
+            UPDATE payout_sends SET state = 'failed', closed_at = now(),
+                recheck_at = CASE WHEN $3::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 3)) END
+            WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1
+            """, Refusals.billnoNotOpen, [payout.mchID, payout.billno, recheckAfter])
     }
 
     static func recordAttempt(_ payout: Payout, _ attempt: Attempt) -> PipelineStatement {
         PipelineStatement("""
             INSERT INTO payout_attempts (payout_id, mch_id, billno, api, started_at, finished_at, outcome, err_code, err_message, retry_class)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            """, [payout.id, payout.mchID, payout.billno, attempt.api, attempt.startedAt, attempt.finishedAt, attempt.outcome,
+            """, [payout.id, attempt.mchID, attempt.billno, attempt.api, attempt.startedAt, attempt.finishedAt, attempt.outcome,
                   attempt.failure?.code, attempt.failure?.message, attempt.failure?.retryClass])
+    }
+
+    /// What a status change does to the payout's lease (`lease_until`, migration 0011).
+    enum Lease {
+        /// The writer's look or send is over: anyone may claim the payout when it is due.
+        case release
+        /// The writer goes on working on it (a reconciler taking over an accepted payout).
+        case keep
     }
 
     /// Writes `next`, a change of `previous` made in Swift (`Payout.changed`), if the row
     /// is still `previous` (same updated_at): else `payout_changed` (another writer got
     /// there first). The trigger refuses a transition the status table does not allow. A
-    /// new status restarts the reconciler's backoff (`checks`).
-    static func update(from previous: Payout, to next: Payout) throws -> PipelineStatement {
-        required("""
+    /// new status restarts the reconciler's backoff (`checks`). The next look is written on
+    /// `clock`: as far after the database's now as `next` put it after its own change time.
+    static func update(from previous: Payout, to next: Payout, clock: DatabaseClock = .database, lease: Lease = .release) throws -> PipelineStatement {
+        let nextLook = next.nextCheckAt.map { $0.timeIntervalSince(next.updatedAt) }
+        return required("""
             UPDATE payouts SET checks = CASE WHEN status = $2 THEN checks ELSE 0 END, status = $2, updated_at = $3, error_code = $4, error_message = $5, error_class = $6, send_listid = $7,
-                detail_id = $8, refund_amount_fen = $9, receivers = $10, sent_at = $11, final_at = $12, next_check_at = $13,
-                merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18
+                detail_id = $8, refund_amount_fen = $9, receivers = $10, sent_at = $11, final_at = $12,
+                next_check_at = CASE WHEN $13::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 13)) END,
+                merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18,
+                lease_until = CASE WHEN $20 THEN NULL ELSE lease_until END, lease_owner = CASE WHEN $20 THEN NULL ELSE lease_owner END
             WHERE id = $1 AND updated_at = $19
             RETURNING 1
-            """, "payout_changed",
+            """, Refusals.payoutChanged,
             [next.id, next.status.rawValue, next.updatedAt, next.failure?.code, next.failure?.message, next.failure?.retryClass, next.sendListID,
-             next.detailID, next.refundAmountFen, try PostgresJSON(encoding: next.receivers), next.sentAt, next.finalAt, next.nextCheckAt,
-             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt])
+             next.detailID, next.refundAmountFen, try PostgresJSON(encoding: next.receivers), next.sentAt, next.finalAt, nextLook,
+             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt, lease == .release])
+    }
+
+    /// The refusals the payout's statements raise (`required`).
+    enum Refusals {
+        static let payoutChanged = "payout_changed"
+        static let billnoNotOpen = "billno_not_open"
+
+        /// True when `error` is one of `codes`.
+        static func match(_ error: Error, _ codes: String...) -> Bool {
+            guard let error = error as? PostgresError, error.sqlState == refusalState else { return false }
+            return codes.contains(error.message)
+        }
     }
 
     static func audit(_ payout: Payout, action: String, actor: String, requestID: String?, extra: [String: String] = [:]) throws -> PipelineStatement {

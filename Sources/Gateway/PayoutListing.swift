@@ -50,7 +50,7 @@ enum PayoutListing {
             LIMIT $9
             """, [tenant, filter.status?.rawValue, filter.openID, filter.merchant, filter.createdFrom, filter.createdBefore,
                   after?.0, after?.1, limit + 1]).rows
-        let payouts = try rows.prefix(limit).map(Payout.init(row:))
+        let payouts = try rows.prefix(limit).map { try Payout(row: $0) }
         let next = rows.count > limit ? payouts.last.map { encode($0.createdAt, $0.id) } : nil
         return PayoutPage(payouts: payouts, nextCursor: next)
     }

@@ -27,13 +27,11 @@ public enum PayoutStatus: String, Sendable, Codable, CaseIterable {
         .sent: [.received, .refunding, .refunded, .needsAttention],
         .refunding: [.refunded, .received, .needsAttention],
         .needsAttention: [.sent, .received, .refunding, .refunded, .failed],
-        .received: [], .refunded: [], .failed: [],
+        // Final for WeChat; a person's only if a billno it closed turns out paid (a double payment).
+        .received: [.needsAttention], .refunded: [.needsAttention], .failed: [.needsAttention],
     ]
 
     public func canMove(to next: PayoutStatus) -> Bool { Self.transitions[self]?.contains(next) ?? false }
-
-    /// Nothing will change any more.
-    public var isFinal: Bool { Self.transitions[self]?.isEmpty ?? true }
 
     /// The send itself is settled (paid, or definitely not): the API answers 201.
     public var sendSettled: Bool { self != .accepted && self != .sending && self != .unknown }

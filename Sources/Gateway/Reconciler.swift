@@ -12,39 +12,65 @@ public struct ReconcilerSettings: Sendable {
     public var batchSize: Int
     /// Payouts worked at once within a pass.
     public var concurrency: Int
-    /// How long a claim keeps other instances off a payout (longer than one look takes).
+    /// How long a claim (and each renewal before an upstream call) keeps other instances off
+    /// a payout: longer than one call and the writes around it (`problems`).
     public var lease: TimeInterval
     /// Pause when nothing was due.
     public var idlePause: Duration
     public var schedule: ReconcileSchedule
     /// Most entities one payout is tried on (as in the engine).
     public var maximumEntities: Int
+    /// The longest one upstream call can take (the transport's total timeout).
+    public var upstreamTimeout: TimeInterval
+    /// How soon a resend refused a per-minute slot is tried again.
+    public var rateLimitedPause: TimeInterval
 
     public init(batchSize: Int = 32, concurrency: Int = 8, lease: TimeInterval = 300, idlePause: Duration = .seconds(1),
-                schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5) {
+                schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5, upstreamTimeout: TimeInterval = 10,
+                rateLimitedPause: TimeInterval = 5) {
         self.batchSize = batchSize
         self.concurrency = concurrency
         self.lease = lease
         self.idlePause = idlePause
         self.schedule = schedule
         self.maximumEntities = maximumEntities
+        self.upstreamTimeout = upstreamTimeout
+        self.rateLimitedPause = rateLimitedPause
+    }
+
+    /// Why these settings would let a look outlast its lease, if they would: each renewal
+    /// must cover a query and a resend (two calls) and a wait for a database connection.
+    public func problems(poolWait: TimeInterval) -> [String] {
+        let needed = 2 * upstreamTimeout + poolWait
+        guard lease > needed else {
+            return ["the reconcile lease (\(Int(lease)) s) must be longer than two upstream calls and a wait for a database connection "
+                    + "(\(Int(needed)) s): a look that outlasts its lease could send while another instance looks at the same payout"]
+        }
+        return []
     }
 }
 
 /// Takes every payout to its final state (DESIGN.md §4.4–4.5, reference §3.5 and §5),
 /// claiming due payouts (`DuePayouts`) so several instances share the work and never look
-/// at one payout at the same time:
+/// at one payout at the same time (the lease is renewed right before every upstream call,
+/// and a look whose lease was lost stops). Every due, lease and grace comparison is on the
+/// database's clock.
 /// - an open send — `unknown`, or `accepted`/`sending` past its grace (the instance
-///   crashed before or after the upstream call) — is queried first. A status settles it;
-///   NOT_FOUND long enough after the last send (or with none) means WeChat never kept
-///   the billno, so the **same** billno is sent again with the **same** fields (re-entrant),
-///   and that answer is settled as the engine settles a first send; NOT_FOUND right after
-///   a send is not a failure, only a reason to look again later. A new billno is made
-///   only after a definite "nothing paid" — never by guesswork.
+///   crashed before or after the upstream call) — is queried first. A status settles it.
+///   NOT_FOUND is WeChat's word about the billno only once the not-found grace has passed
+///   since the last moment a request for it may have left a gateway (`may_send_until`: its
+///   creation plus the sending grace when no send is on record); before that it may mean
+///   "still processing", and the payout is looked at again. Past the grace the **same**
+///   billno is sent again with the **same** fields (re-entrant) — unless its last send was
+///   refused by WeChat, in which case the billno is closed as having paid nothing and the
+///   payout goes to another entity (or fails). A resend's own refusal never closes it
+///   (`SendVerdict`): a verdict about one attempt is not a verdict about another.
 /// - `sent` and `refunding` are queried until RECEIVED or REFUND; a refund gives back what
 ///   WeChat gives back.
 /// - a payout WeChat can no longer answer for (its billno older than the 30-day query
 ///   window, less a day) goes to `needs_attention` for a person: never failed silently.
+/// - billnos closed as failed on anything but WeChat's FAILED are queried once more after
+///   the not-found grace (`ClosedBillnoRecheck`): one paid late is a double payment.
 /// Every change is one transaction with its attempt, audit record and outbox event.
 public final class Reconciler: Sendable {
     let pool: PostgresPool
@@ -53,7 +79,7 @@ public final class Reconciler: Sendable {
     let states: MerchantStateCache
     let router: MerchantRouter
     let settings: ReconcilerSettings
-    let clock: @Sendable () -> Date
+    let clock: DatabaseClock
     let logger: Logger
     /// Where `hongbao_reconciler_looks_total{outcome}` is counted (nil: nowhere).
     let metrics: (any MetricsFactory)?
@@ -76,7 +102,10 @@ public final class Reconciler: Sendable {
         public var outcomes: [Outcome: Int] = [:]
         /// Every payout looked at, in the order the looks finished.
         public var payouts: [UUID] = []
+        /// Closed billnos queried once more, by what was found.
+        public var rechecks: [ClosedBillnoRecheck.Finding: Int] = [:]
         public var claimed: Int { payouts.count }
+        public var rechecked: Int { rechecks.values.reduce(0, +) }
 
         mutating func add(_ id: UUID, _ outcome: Outcome) {
             payouts.append(id)
@@ -86,14 +115,16 @@ public final class Reconciler: Sendable {
         mutating func merge(_ other: Pass) {
             payouts += other.payouts
             for (outcome, count) in other.outcomes { outcomes[outcome, default: 0] += count }
+            for (finding, count) in other.rechecks { rechecks[finding, default: 0] += count }
         }
     }
 
     public static let actor = "reconciler"
 
+    /// `clock`: the database's, or one that reads ahead of it (tests and drills).
     public init(pool: PostgresPool, registry: MerchantRegistry, client: WeChatPayClient, states: MerchantStateCache,
                 router: MerchantRouter = MerchantRouter(), settings: ReconcilerSettings = ReconcilerSettings(),
-                clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "hongbao.reconciler"),
+                clock: DatabaseClock = .database, logger: Logger = Logger(label: "hongbao.reconciler"),
                 metrics: (any MetricsFactory)? = nil) {
         self.pool = pool
         self.registry = registry
@@ -106,11 +137,18 @@ public final class Reconciler: Sendable {
         self.metrics = metrics
     }
 
+    var rechecker: ClosedBillnoRecheck {
+        ClosedBillnoRecheck(pool: pool, registry: registry, client: client, clock: clock, lease: settings.lease, schedule: settings.schedule,
+                            logger: logger)
+    }
+
     // MARK: passes
 
-    /// Claims up to a batch of due payouts and looks at each, several at once.
+    /// Claims up to a batch of due payouts and looks at each, several at once; then the
+    /// closed billnos due for their one more query.
     public func pass() async throws -> Pass {
-        let claimed = try await DuePayouts.claim(pool, now: clock(), lease: settings.lease, limit: settings.batchSize)
+        let claimed = try await DuePayouts.claim(pool, clock: clock, lease: settings.lease, callBudget: settings.upstreamTimeout,
+                                                 limit: settings.batchSize)
         var pass = Pass()
         await withTaskGroup(of: (UUID, Outcome).self) { group in
             var next = claimed.makeIterator()
@@ -124,6 +162,16 @@ public final class Reconciler: Sendable {
                 if let item = next.next() { group.addTask { (item.payout.id, await self.look(at: item)) } }
             }
         }
+        let rechecker = self.rechecker
+        for due in try await rechecker.claim(limit: settings.batchSize) {
+            let finding: ClosedBillnoRecheck.Finding
+            do { finding = try await rechecker.look(at: due) } catch {
+                logger.error("could not query a closed billno again", metadata: ["billno": "\(due.send.billno)", "error": "\(error)"])
+                continue
+            }
+            pass.rechecks[finding, default: 0] += 1
+            if let metrics { Counter(label: "hongbao_reconciler_rechecks_total", dimensions: [("finding", finding.rawValue)], factory: metrics).increment() }
+        }
         return pass
     }
 
@@ -133,7 +181,7 @@ public final class Reconciler: Sendable {
         for _ in 0..<maximumPasses {
             let pass = try await self.pass()
             total.merge(pass)
-            if pass.claimed == 0 { break }
+            if pass.claimed == 0, pass.rechecked == 0 { break }
         }
         return total
     }
@@ -147,8 +195,10 @@ public final class Reconciler: Sendable {
         while !stopping(), !Task.isCancelled {
             do {
                 let pass = try await self.pass()
-                if pass.claimed > 0 {
-                    logger.info("reconciler pass", metadata: Dictionary(uniqueKeysWithValues: pass.outcomes.map { ($0.key.rawValue, "\($0.value)") }))
+                if pass.claimed > 0 || pass.rechecked > 0 {
+                    var metadata = Logger.Metadata(uniqueKeysWithValues: pass.outcomes.map { ($0.key.rawValue, "\($0.value)") })
+                    if pass.rechecked > 0 { metadata["rechecked"] = "\(pass.rechecked)" }
+                    logger.info("reconciler pass", metadata: metadata)
                 }
                 if pass.claimed == settings.batchSize { continue }
             } catch {
@@ -162,31 +212,38 @@ public final class Reconciler: Sendable {
     }
 
     /// Makes every open payout due now (`hongbao reconcile --all`); returns how many moved.
-    public func makeAllDue() async throws -> Int { try await DuePayouts.makeAllDue(pool, now: clock()) }
+    /// Sends in their grace and payouts under another instance's lease stay theirs.
+    public func makeAllDue() async throws -> Int { try await DuePayouts.makeAllDue(pool, clock: clock) }
 
     /// Open payouts by status and how many are due now.
-    public func backlog() async throws -> (open: [String: Int], due: Int) { try await DuePayouts.backlog(pool, now: clock()) }
+    public func backlog() async throws -> (open: [String: Int], due: Int) { try await DuePayouts.backlog(pool, clock: clock) }
 
     /// The same without a reconciler (for /metrics and `status`).
-    public static func backlog(_ pool: PostgresPool, now: Date = Date()) async throws -> (open: [String: Int], due: Int) {
-        try await DuePayouts.backlog(pool, now: now)
+    public static func backlog(_ pool: PostgresPool) async throws -> (open: [String: Int], due: Int) {
+        try await DuePayouts.backlog(pool, clock: .database)
     }
 
     // MARK: one payout
 
     func look(at item: DuePayouts.Claimed) async -> Outcome {
+        let outcome: Outcome
         do {
             switch item.payout.status {
-            case .accepted, .sending, .unknown: return try await resolveOpenSend(item)
-            case .sent, .refunding: return try await follow(item)
+            case .accepted, .sending, .unknown: outcome = try await resolveOpenSend(item)
+            case .sent, .refunding: outcome = try await follow(item)
             case .received, .refunded, .failed, .needsAttention:
                 try await pool.query("UPDATE payouts SET next_check_at = NULL WHERE id = $1 AND updated_at = $2", [item.payout.id, item.payout.updatedAt])
-                return .waiting
+                outcome = .waiting
             }
         } catch {
             logger.error("reconciler could not look at a payout", metadata: ["payout_id": "\(item.payout.id)", "error": "\(error)"])
-            return .error
+            outcome = .error
         }
+        // Whatever happened, the look is over: the payout is anyone's when it is next due.
+        do { try await item.lease.release() } catch {
+            logger.warning("could not release a payout's lease (it runs out by itself)", metadata: ["payout_id": "\(item.payout.id)"])
+        }
+        return outcome
     }
 
     /// A send whose outcome nobody recorded, or that WeChat left in doubt.
@@ -194,20 +251,25 @@ public final class Reconciler: Sendable {
         var item = claimed
         if item.payout.status == .accepted { item.payout = try await takeOver(item.payout) }
         let payout = item.payout
-        let now = clock()
         guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
             return try await unanswered(item, attempt: nil, reason: "entity \(payout.merchant) is not in merchants.d")
         }
+        guard try await item.lease.renew() == .go else { return .waiting }
         let (answer, attempt) = await UpstreamCalls.query(payout, as: merchant, client: client)
         switch answer {
         case .success:
             return try await applyQuery(item, answer, attempt)
         case .failure(let failure) where failure.code == Self.notFound:
+            let now = item.time.now
             if now.timeIntervalSince(item.billnoCreatedAt) >= settings.schedule.attentionAge {
                 return try await needsAttention(item, attempt, Self.pastWindow(item, now: now))
             }
-            if let last = item.lastSendAt, now.timeIntervalSince(last) < settings.schedule.notFoundGrace {
-                return try await wait(item, attempt) // possibly still processing (reference §3.5)
+            // NOT_FOUND may mean "still processing" (reference §3.5) until the grace has
+            // passed since the last moment the billno may have been sent.
+            let settled = item.maySendUntil.addingTimeInterval(settings.schedule.notFoundGrace)
+            if now < settled { return try await wait(item, attempt, notBefore: settled) }
+            if let last = item.lastSend, last.outcome == "failure", let refusal = last.failure {
+                return try await closeNeverKept(item, attempt, refusal: refusal)
             }
             _ = try await pool.pipeline([PayoutLedger.recordAttempt(payout, attempt)])
             return try await resend(item)
@@ -221,6 +283,7 @@ public final class Reconciler: Sendable {
         guard let merchant = registry.snapshot.merchant(named: item.payout.merchant) else {
             return try await unanswered(item, attempt: nil, reason: "entity \(item.payout.merchant) is not in merchants.d")
         }
+        guard try await item.lease.renew() == .go else { return .waiting }
         let (answer, attempt) = await UpstreamCalls.query(item.payout, as: merchant, client: client)
         if case .success = answer { return try await applyQuery(item, answer, attempt) }
         return try await unanswered(item, attempt: attempt, reason: nil)
@@ -229,49 +292,73 @@ public final class Reconciler: Sendable {
     /// The same billno again, identically, through the engine's own delivery.
     func resend(_ item: DuePayouts.Claimed) async throws -> Outcome {
         let payout = item.payout
-        let placement = Placement(router: router, snapshot: registry.snapshot, runtime: try await states.current(), now: clock())
-        let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, claim: nil, render: nil, schedule: settings.schedule,
-                                    checks: item.checks, clock: clock)
-        let result = try await Delivery(client: client, placement: placement, owner: item.owner, settlement: settlement, states: states,
-                                        maximumEntities: settings.maximumEntities, logger: logger).run(payout, tried: item.failedOn)
-        logger.info("reconciler resent a billno", metadata: ["payout_id": "\(payout.id)", "billno": "\(payout.billno)", "status": "\(result.payout.status.rawValue)"])
-        return .resent
+        switch try await delivery(item).run(payout, history: .mayHaveBeenSent, lease: .claim(item.lease), tried: item.failedOn) {
+        case .notStarted(_, .rateLimited):
+            return try await wait(item, nil, notBefore: item.time.now.addingTimeInterval(settings.rateLimitedPause))
+        case .notStarted:
+            return .waiting
+        case .settled(let result):
+            logger.info("reconciler resent a billno", metadata: ["payout_id": "\(payout.id)", "billno": "\(payout.billno)", "status": "\(result.payout.status.rawValue)"])
+            return .resent
+        }
+    }
+
+    /// NOT_FOUND past the grace for a billno whose last send WeChat refused: WeChat never
+    /// kept it, so it paid nothing. Close it (it is queried once more later) and place the
+    /// payout on another entity — unless the refusal would repeat anywhere, or it is a
+    /// transfer (a new number only after FAILED, reference §5.3): then it fails.
+    func closeNeverKept(_ item: DuePayouts.Claimed, _ attempt: PayoutLedger.Attempt, refusal: Payout.Failure) async throws -> Outcome {
+        let payout = item.payout
+        let failure = Payout.Failure(code: refusal.code,
+                                     message: "WeChat has no order for billno \(payout.billno) past the not-found grace; its last send was refused: \(refusal.message)",
+                                     retryClass: refusal.retryClass)
+        let never: SendVerdict.AfterNothingPaid =
+            refusal.retryClass == ErrorCatalog.RetryClass.caller.rawValue || payout.kind == .transfer ? .fail : .anotherEntityElseFail
+        let tried = item.failedOn.union([payout.merchant])
+        let sender = try await delivery(item)
+        let failover = tried.count < settings.maximumEntities && never != .fail
+            ? Settlement.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.schedule.sendingGrace) : nil
+        let result = try await sender.settlement.nothingPaid(payout, attempt, failure, next: never, wechatSaidFailed: false, failover: failover)
+        guard result.resend else { return .settled }
+        _ = try await sender.run(result.payout, history: .fresh, lease: .claim(item.lease), tried: tried)
+        return .settled
+    }
+
+    func delivery(_ item: DuePayouts.Claimed) async throws -> Delivery {
+        let placement = Placement(router: router, snapshot: registry.snapshot, runtime: try await states.current(), now: Date())
+        let time = item.time
+        let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.schedule, checks: item.checks,
+                                    clock: clock, now: { time.now })
+        return Delivery(client: client, placement: placement, owner: item.owner, settlement: settlement, states: states,
+                        maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
     }
 
     /// An `accepted` payout nobody sent: this instance is now sending it.
     func takeOver(_ payout: Payout) async throws -> Payout {
         let sending = payout.changed(.init(status: .sending))
-        _ = try await pool.pipeline([try PayoutLedger.update(from: payout, to: sending),
+        _ = try await pool.pipeline([try PayoutLedger.update(from: payout, to: sending, clock: clock, lease: .keep),
                                      try PayoutLedger.audit(sending, action: "payout.sending", actor: Self.actor, requestID: nil)])
         return sending
     }
 
-    /// gethbinfo answered with a status: record it (`QueryApplication`), unless the payout
-    /// moved to another billno meanwhile.
+    /// gethbinfo answered with a status: record it (`QueryApplication`) — about the billno
+    /// asked, whether or not the payout moved to another one meanwhile.
     func applyQuery(_ item: DuePayouts.Claimed, _ answer: CallOutcome<StatusAnswer>, _ attempt: PayoutLedger.Attempt) async throws -> Outcome {
         let claimed = item.payout
-        let schedule = settings.schedule
-        let checks = item.checks
-        let now = clock()
+        let schedule = settings.schedule, checks = item.checks, now = item.time.now, clock = self.clock
         let after = try await pool.transaction { c -> Payout in
-            guard let fresh = try c.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 FOR UPDATE", [claimed.id]).first.map(Payout.init(row:)) else {
-                throw GatewayError.notFound("payout \(claimed.id)")
-            }
-            guard fresh.billno == claimed.billno, fresh.mchID == claimed.mchID else {
-                try c.run(PayoutLedger.recordAttempt(claimed, attempt))
-                return fresh
-            }
-            return try QueryApplication.apply(c, fresh, answer, attempt, actor: Self.actor, requestID: nil, schedule: schedule,
-                                              checks: fresh.status == claimed.status ? checks : 0, now: now)
+            let fresh = try Settlement.lock(c, claimed.id)
+            return try QueryApplication.apply(c, fresh, about: SendRef(claimed), answer, attempt, actor: Self.actor, requestID: nil, schedule: schedule,
+                                              checks: fresh.status == claimed.status ? checks : 0, now: now, clock: clock)
         }
-        if after.status == .needsAttention { return .needsAttention }
+        if after.status == .needsAttention, claimed.status != .needsAttention { return .needsAttention }
         return after.status != claimed.status ? .settled : .waiting
     }
 
     /// No status came back (an error, or NOT_FOUND for a sent packet): look again later —
     /// or, once WeChat can no longer answer for the billno, hand it to a person.
     func unanswered(_ item: DuePayouts.Claimed, attempt: PayoutLedger.Attempt?, reason: String?) async throws -> Outcome {
-        let now = clock()
+        let now = item.time.now
         if now.timeIntervalSince(item.billnoCreatedAt) >= settings.schedule.attentionAge {
             return try await needsAttention(item, attempt, Self.pastWindow(item, now: now))
         }
@@ -279,14 +366,17 @@ public final class Reconciler: Sendable {
         return try await wait(item, attempt)
     }
 
-    /// Records the look and sets the next one by the status's backoff.
-    func wait(_ item: DuePayouts.Claimed, _ attempt: PayoutLedger.Attempt?) async throws -> Outcome {
+    /// Records the look and sets the next one by the status's backoff (not before `notBefore`).
+    func wait(_ item: DuePayouts.Claimed, _ attempt: PayoutLedger.Attempt?, notBefore: Date? = nil) async throws -> Outcome {
         let payout = item.payout
-        let next = settings.schedule.next(payout.status, checks: item.checks, sentAt: payout.sentAt, now: clock())
+        let now = item.time.now
+        var next = settings.schedule.next(payout.status, checks: item.checks, sentAt: payout.sentAt, now: now) ?? now
+        if let notBefore { next = max(next, notBefore) }
         var statements: [PipelineStatement] = []
         if let attempt { statements.append(PayoutLedger.recordAttempt(payout, attempt)) }
         // Only if nobody changed the payout meanwhile: their change set its own next look.
-        statements.append(PipelineStatement("UPDATE payouts SET next_check_at = $2 WHERE id = $1 AND updated_at = $3", [payout.id, next, payout.updatedAt]))
+        statements.append(PipelineStatement("UPDATE payouts SET next_check_at = \(clock.plus(seconds: 2)) WHERE id = $1 AND updated_at = $3",
+                                            [payout.id, next.timeIntervalSince(now), payout.updatedAt]))
         _ = try await pool.pipeline(statements)
         return .waiting
     }
@@ -295,15 +385,15 @@ public final class Reconciler: Sendable {
     /// and outbox event. Reservations stay: the money may have moved.
     func needsAttention(_ item: DuePayouts.Claimed, _ attempt: PayoutLedger.Attempt?, _ failure: Payout.Failure) async throws -> Outcome {
         let payout = item.payout
-        let next = payout.changed(.init(status: .needsAttention, failure: .some(failure), nextCheckAt: .some(nil)))
+        let next = payout.changed(.init(status: .needsAttention, failure: .some(failure), nextCheckAt: .some(nil)), at: item.time.now)
         var statements: [PipelineStatement] = []
         if let attempt { statements.append(PayoutLedger.recordAttempt(payout, attempt)) }
-        statements.append(try PayoutLedger.update(from: payout, to: next))
+        statements.append(try PayoutLedger.update(from: payout, to: next, clock: clock))
         statements.append(try PayoutLedger.audit(next, action: "payout.needs_attention", actor: Self.actor, requestID: nil))
         if let event = try PayoutLedger.emit(next) { statements.append(event) }
         do {
             _ = try await pool.pipeline(statements)
-        } catch let error as PostgresError where error.sqlState == PayoutLedger.refusalState && error.message == "payout_changed" {
+        } catch where PayoutLedger.Refusals.match(error, PayoutLedger.Refusals.payoutChanged) {
             return .waiting // someone settled it meanwhile; their change stands
         }
         logger.error("payout needs attention", metadata: ["payout_id": "\(payout.id)", "billno": "\(payout.billno)", "reason": "\(failure.message)"])

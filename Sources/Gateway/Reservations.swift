@@ -41,14 +41,7 @@ enum Reservations {
                     WHERE user_usage.count < $5
                 RETURNING 1
                 """, Refusal.userDailyCount.rawValue, [mchID, openID, day, amountFen, limits.perUserPerDay]),
-            // A slot last used more than 60 s ago, on the database's clock (shared by every instance).
-            PayoutLedger.required("""
-                UPDATE rate_slots SET used_at = clock_timestamp()
-                WHERE (mch_id, slot) = (SELECT mch_id, slot FROM rate_slots
-                                        WHERE mch_id = $1 AND slot < $2 AND used_at < clock_timestamp() - interval '60 seconds'
-                                        ORDER BY used_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-                RETURNING 1
-                """, Refusal.perMinute.rawValue, [mchID, limits.perMinute]),
+            rateSlot(mchID: mchID, limit: limits.perMinute),
             PayoutLedger.required("""
                 INSERT INTO merchant_usage (mch_id, day, amount_fen, count) SELECT $1, $2::date, $3, 1 WHERE $3 <= $4
                 ON CONFLICT (mch_id, day) DO UPDATE
@@ -56,6 +49,40 @@ enum Reservations {
                     WHERE merchant_usage.amount_fen + EXCLUDED.amount_fen <= $4
                 RETURNING 1
                 """, Refusal.dailyAmount.rawValue, [mchID, day, amountFen, limits.dailyFen]),
+        ]
+    }
+
+    /// A slot in the entity's sliding 60-second window: one last used more than 60 s ago, on
+    /// the database's clock (shared by every instance). First sends take it with their other
+    /// reservations; the reconciler's resends take one of their own (`ReconcilerClaim`).
+    static func rateSlot(mchID: String, limit: Int) -> PipelineStatement {
+        PayoutLedger.required("""
+            UPDATE rate_slots SET used_at = clock_timestamp()
+            WHERE (mch_id, slot) = (SELECT mch_id, slot FROM rate_slots
+                                    WHERE mch_id = $1 AND slot < $2 AND used_at < clock_timestamp() - interval '60 seconds'
+                                    ORDER BY used_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """, Refusal.perMinute.rawValue, [mchID, limit])
+    }
+
+    /// A payment that happened although its reservations had been given back (a billno
+    /// closed as failed, later found paid: `DoublePayment`): counted again on the merchant
+    /// number that paid it and for the tenant, without any limit check — WeChat counted it.
+    static func countAgain(_ payout: Payout, mchID: String) -> [PipelineStatement] {
+        let key = payout.kind.usageKey(mchID)
+        return [
+            PipelineStatement("""
+                INSERT INTO user_usage (mch_id, openid, day, count, amount_fen) VALUES ($1, $2, $3::date, 1, $4)
+                ON CONFLICT (mch_id, openid, day) DO UPDATE SET count = user_usage.count + 1, amount_fen = user_usage.amount_fen + EXCLUDED.amount_fen
+                """, [key, payout.openID, payout.day, payout.amountFen]),
+            PipelineStatement("""
+                INSERT INTO merchant_usage (mch_id, day, amount_fen, count) VALUES ($1, $2::date, $3, 1)
+                ON CONFLICT (mch_id, day) DO UPDATE SET amount_fen = merchant_usage.amount_fen + EXCLUDED.amount_fen, count = merchant_usage.count + 1
+                """, [key, payout.day, payout.amountFen]),
+            PipelineStatement("""
+                INSERT INTO tenant_usage (tenant_id, day, stripe, amount_fen, count) VALUES ($1, $2::date, $3, $4, 1)
+                ON CONFLICT (tenant_id, day, stripe) DO UPDATE SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
+                """, [payout.tenantID, payout.day, payout.usageStripe, payout.amountFen]),
         ]
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Postgres
-import Synchronization
 
 /// An HTTP answer as first given to a tenant, kept with its idempotency key and replayed
 /// byte for byte. The API renders it; the gateway only stores and replays it.
@@ -23,25 +22,6 @@ public struct StoredResponse: Sendable, Equatable {
 /// Renders a payout as the API answers for it (201 once the send is settled, else 202).
 public typealias PayoutRenderer = @Sendable (Payout) throws -> StoredResponse
 
-/// Who answers the tenant: the send, if it finishes within the deadline (its outcome
-/// transaction then stores the final answer), or the waiting request, which answers 202
-/// when the deadline passes. Whoever takes the claim first gives the one answer that is
-/// stored, so a replay returns exactly what the tenant saw.
-final class ResponseClaim: Sendable {
-    enum Holder { case open, send, request }
-    private let holder = Mutex(Holder.open)
-
-    /// True for the first taker, and again for it alone (a retried transaction asks twice).
-    func take(_ by: Holder) -> Bool {
-        holder.withLock { current in
-            if current == by { return true }
-            guard current == .open else { return false }
-            current = by
-            return true
-        }
-    }
-}
-
 enum IdempotencyRecords {
     struct Record: Sendable {
         let requestHash: [UInt8]
@@ -57,7 +37,23 @@ enum IdempotencyRecords {
         return Record(requestHash: hash, payoutID: payout, response: status.map { StoredResponse(status: Int($0), body: body ?? []) })
     }
 
-    /// Stores the first answer given; a later one never replaces it.
+    /// The answer for the key of `payout`: `response`, if it is the first to be stored —
+    /// else the one stored before it. Never returns an answer that is not the stored one.
+    static func answer(_ pool: PostgresPool, tenant: UUID, payout: UUID, _ response: StoredResponse) async throws -> StoredResponse {
+        let stored = try await pool.transaction { c -> StoredResponse? in
+            if try c.run(store(tenant: tenant, payout: payout, response)).affectedRows == 1 { return response }
+            let row = try c.query("SELECT response_status, response_body FROM idempotency_keys WHERE tenant_id = $1 AND payout_id = $2",
+                                  [tenant, payout]).first
+            return try row.map { row in
+                let (status, body) = try row.decode((Int32, [UInt8]).self)
+                return StoredResponse(status: Int(status), body: body)
+            }
+        }
+        guard let stored else { throw PostgresError(.server, "the idempotency key of payout \(payout) has no stored answer") }
+        return stored
+    }
+
+    /// Stores the first answer given; a later one never replaces it (0 rows: one was stored).
     static func store(tenant: UUID, payout: UUID, _ response: StoredResponse) -> PipelineStatement {
         PipelineStatement("""
             UPDATE idempotency_keys SET response_status = $3, response_body = $4

@@ -20,6 +20,9 @@ struct StatusAnswer: Sendable {
     let refundAmountFen: Int64?
     let receivers: [Payout.Receiver]
     let reason: String?
+    /// WeChat kept an order under the billno and money left the merchant for it (even if it
+    /// came back since): what makes a billno the payout had closed a double payment.
+    let movedMoney: Bool
 
     /// gethbinfo (reference §3.5).
     init(_ info: RedPacketInfo) {
@@ -36,6 +39,7 @@ struct StatusAnswer: Sendable {
         refundAmountFen = info.refundAmountFen
         receivers = info.receivers.map { Payout.Receiver(openid: $0.openID, amountFen: $0.amountFen, receivedAt: $0.receivedAt) }
         reason = info.reason
+        movedMoney = info.status != .sending && info.status != .failed
     }
 
     /// gettransferinfo (reference §3.7). A transfer WeChat took is debited at once:
@@ -56,6 +60,7 @@ struct StatusAnswer: Sendable {
             ? [Payout.Receiver(openid: info.openID ?? payout.openID, amountFen: info.amountFen ?? payout.amountFen, receivedAt: info.paymentTime ?? "")]
             : []
         reason = info.reason
+        movedMoney = info.status != .failed
     }
 }
 

@@ -30,29 +30,36 @@ enum UpstreamCalls {
             let family: ErrorCatalog.Family = payout.kind == .transfer ? .transfer : .redPacket
             let refused = CallOutcome<SendAnswer>.failure(WeChatPayFailure(code: "PARAM_ERROR", message: error.description,
                                                                             rule: ErrorCatalog.rule(for: "PARAM_ERROR", family: family)))
-            return (refused, attempt(api, started, refused))
+            return (refused, attempt(payout.mchID, payout.billno, api, started, refused))
         }
-        return (outcome, attempt(api, started, outcome))
+        return (outcome, attempt(payout.mchID, payout.billno, api, started, outcome))
     }
 
     /// gethbinfo or gettransferinfo for the payout's current billno.
     static func query(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<StatusAnswer>, PayoutLedger.Attempt) {
+        await query(payout, billno: SendRef(payout), as: merchant, client: client)
+    }
+
+    /// gethbinfo or gettransferinfo for one of the payout's billnos (its current one, or
+    /// an earlier one closed as failed and queried again).
+    static func query(_ payout: Payout, billno send: SendRef, as merchant: any MerchantConfig,
+                      client: WeChatPayClient) async -> (CallOutcome<StatusAnswer>, PayoutLedger.Attempt) {
         let started = Date()
         let outcome: CallOutcome<StatusAnswer>
         let api = payout.kind == .transfer ? "gettransferinfo" : "gethbinfo"
         do {
             if payout.kind == .transfer {
-                outcome = try await client.call(QueryTransfer(tradeNumber: payout.billno, merchantID: payout.mchID, appID: payout.appID), as: merchant.credentials)
+                outcome = try await client.call(QueryTransfer(tradeNumber: send.billno, merchantID: send.mchID, appID: payout.appID), as: merchant.credentials)
                     .map { StatusAnswer($0, payout: payout) }
             } else {
-                outcome = try await client.call(QueryRedPack(billno: payout.billno, merchantID: payout.mchID, appID: payout.appID), as: merchant.credentials)
+                outcome = try await client.call(QueryRedPack(billno: send.billno, merchantID: send.mchID, appID: payout.appID), as: merchant.credentials)
                     .map { StatusAnswer($0) }
             }
         } catch {
             let family: ErrorCatalog.Family = payout.kind == .transfer ? .transferQuery : .redPacketQuery
             outcome = .failure(WeChatPayFailure(code: "PARAM_ERROR", message: error.description, rule: ErrorCatalog.rule(for: "PARAM_ERROR", family: family)))
         }
-        return (outcome, attempt(api, started, outcome))
+        return (outcome, attempt(send.mchID, send.billno, api, started, outcome))
     }
 
     static func sendAPI(_ kind: Payout.Kind) -> String {
@@ -76,12 +83,28 @@ enum UpstreamCalls {
                  amountFen: payout.amountFen, description: payout.description ?? "", clientIP: payout.clientIP ?? "127.0.0.1")
     }
 
-    static func attempt<R>(_ api: String, _ started: Date, _ outcome: CallOutcome<R>) -> PayoutLedger.Attempt {
+    static func attempt<R>(_ mchID: String, _ billno: String, _ api: String, _ started: Date, _ outcome: CallOutcome<R>) -> PayoutLedger.Attempt {
         let failure: Payout.Failure? = switch outcome {
         case .success: nil
-        case .notSent(let reason): Payout.Failure(code: SendVerdict.Codes.notSent, message: reason, retryClass: "C")
+        case .notSent(let reason): Payout.Failure(code: ErrorCatalog.Synthetic.notSent, message: reason, retryClass: "C")
         case .failure(let f): Payout.Failure(code: f.code, message: f.message, retryClass: f.rule.retryClass.rawValue)
         }
-        return .init(api: api, startedAt: started, finishedAt: Date(), outcome: outcome.name, failure: failure)
+        return .init(mchID: mchID, billno: billno, api: api, startedAt: started, finishedAt: Date(), outcome: outcome.name, failure: failure)
+    }
+}
+
+/// One billno of a payout, on the merchant number it was made for.
+struct SendRef: Sendable, Equatable {
+    let mchID: String
+    let billno: String
+
+    init(mchID: String, billno: String) {
+        self.mchID = mchID
+        self.billno = billno
+    }
+
+    /// The payout's current billno.
+    init(_ payout: Payout) {
+        self.init(mchID: payout.mchID, billno: payout.billno)
     }
 }

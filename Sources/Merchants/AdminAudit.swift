@@ -9,6 +9,9 @@ public enum AuditLog {
     /// The chain of operator and credential actions.
     public static let adminChain = "admin"
 
+    /// The chain of what the gateway itself records about one entity (cool-downs).
+    public static func merchantChain(_ name: String) -> String { "merchant:\(name)" }
+
     public static func append(_ connection: PostgresConnection, chain: String, actor: String, action: String, tenant: UUID? = nil,
                               merchant: String? = nil, payout: UUID? = nil, requestID: String? = nil,
                               detail: PostgresJSON, at: Date = Date()) throws {

@@ -30,21 +30,27 @@ public struct MerchantStateStore: Sendable {
         }
     }
 
-    /// Routes around an entity until `until` after a configuration failure (engine use).
+    /// Routes around an entity until `until` (operators and tests; the engine uses the
+    /// database's clock, below).
     public func coolDown(_ name: String, until: Date, code: String, actor: String) async throws {
         try await pool.transaction { connection in
-            try Self.coolDown(connection, name, until: until, code: code, actor: actor)
+            let row = try connection.query("SELECT extract(epoch FROM $1::timestamptz - now())::float8", [until]).first!
+            try Self.coolDown(connection, name, seconds: try row.decode(column: 0, as: Double.self), code: code, actor: actor)
         }
     }
 
-    /// The same, on the caller's transaction (the engine's outcome transaction).
-    public static func coolDown(_ connection: PostgresConnection, _ name: String, until: Date, code: String, actor: String) throws {
-        try connection.query("""
-            INSERT INTO merchant_state (name, cooldown_until, cooldown_code, updated_at) VALUES ($1, $2, $3, now())
+    /// Routes around an entity for `seconds` from the database's now (so every instance
+    /// compares the same clock), on the caller's transaction, with an audit record on the
+    /// entity's own chain: cool-downs come from settlements of every instance, and one
+    /// shared chain would queue them all on one row.
+    public static func coolDown(_ connection: PostgresConnection, _ name: String, seconds: Double, code: String, actor: String) throws {
+        let until = try connection.query("""
+            INSERT INTO merchant_state (name, cooldown_until, cooldown_code, updated_at) VALUES ($1, now() + make_interval(secs => $2::float8), $3, now())
             ON CONFLICT (name) DO UPDATE SET cooldown_until = greatest(merchant_state.cooldown_until, EXCLUDED.cooldown_until),
                                              cooldown_code = EXCLUDED.cooldown_code, updated_at = now()
-            """, [name, until, code])
-        try AdminAudit.record(connection, actor: actor, action: "merchant.cooldown", merchant: name,
-                              detail: ["code": code, "until": until.formatted(.iso8601)])
+            RETURNING cooldown_until
+            """, [name, seconds, code]).first!.decode(column: 0, as: Date.self)
+        try AuditLog.append(connection, chain: AuditLog.merchantChain(name), actor: actor, action: "merchant.cooldown", merchant: name,
+                            detail: try PostgresJSON(encoding: ["code": code, "until": until.formatted(.iso8601)]))
     }
 }

@@ -58,6 +58,9 @@ final class CurlLoop: @unchecked Sendable {
         if !accepted { call.finish(.notSent(reason: "HTTPS client is shut down")) }
     }
 
+    /// True once shutdown began: a call refused now says nothing about its server.
+    var stopping: Bool { inbox.withLock { $0.stopping } }
+
     func cancel(_ call: CurlCall) {
         call.cancelled.store(true, ordering: .relaxed)
         inbox.withLock { inbox in

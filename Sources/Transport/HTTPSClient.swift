@@ -11,6 +11,9 @@ public final class HTTPSClient: Sendable {
         self.loop = CurlLoop(settings: settings)
     }
 
+    /// True once `shutdown` began (its calls end `notSent` for this process's reason, not the server's).
+    public var isShutDown: Bool { loop.stopping }
+
     /// POSTs `body` to `url` presenting `identity`. Never throws: every ending is an outcome.
     public func post(_ url: String, body: [UInt8], contentType: String = "text/xml; charset=utf-8", identity: ClientIdentity?) async -> TransportOutcome {
         await perform(CurlCall(url: url, method: .post, body: body, contentType: contentType, identity: identity))

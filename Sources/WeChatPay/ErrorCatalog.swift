@@ -17,11 +17,23 @@ public enum ErrorCatalog {
         case mustQuery = "must_query"
     }
 
+    /// Whether an answer says something about the merchant entity (route around it for a
+    /// while) or may be about the one user it was for.
+    public enum CoolDown: String, Sendable, Codable {
+        /// Not about the entity: no cool-down.
+        case none
+        /// The entity's own configuration or account (certificate, key, balance, rate): cool it down.
+        case entity
+        /// Either the entity or the user (NO_AUTH "user flagged by risk control", a
+        /// transfer's per-user MONEY_LIMIT): one user's refusal must not cool the entity down
+        /// for every tenant, so only several distinct users refused within a window do.
+        case ifSeveralUsers = "if_several_users"
+    }
+
     public struct Rule: Sendable, Equatable {
         public let retryClass: RetryClass
         public let settlement: Settlement
-        /// A configuration failure of the merchant itself: route around it for a while.
-        public let coolsDownMerchant: Bool
+        public let coolDown: CoolDown
         public let action: String
     }
 
@@ -41,11 +53,13 @@ public enum ErrorCatalog {
         public static let notSent = "NOT_SENT"
     }
 
-    private static func u(_ action: String) -> Rule { Rule(retryClass: .unknown, settlement: .mustQuery, coolsDownMerchant: false, action: action) }
-    private static func f(_ action: String) -> Rule { Rule(retryClass: .failed, settlement: .mustQuery, coolsDownMerchant: false, action: action) }
-    private static func c(_ action: String, cool: Bool = true) -> Rule { Rule(retryClass: .configuration, settlement: .nothingPaid, coolsDownMerchant: cool, action: action) }
-    private static func r(_ action: String) -> Rule { Rule(retryClass: .recipient, settlement: .nothingPaid, coolsDownMerchant: false, action: action) }
-    private static func p(_ action: String) -> Rule { Rule(retryClass: .caller, settlement: .nothingPaid, coolsDownMerchant: false, action: action) }
+    private static func u(_ action: String) -> Rule { Rule(retryClass: .unknown, settlement: .mustQuery, coolDown: .none, action: action) }
+    private static func f(_ action: String) -> Rule { Rule(retryClass: .failed, settlement: .mustQuery, coolDown: .none, action: action) }
+    private static func c(_ action: String, coolDown: CoolDown = .entity) -> Rule {
+        Rule(retryClass: .configuration, settlement: .nothingPaid, coolDown: coolDown, action: action)
+    }
+    private static func r(_ action: String) -> Rule { Rule(retryClass: .recipient, settlement: .nothingPaid, coolDown: .none, action: action) }
+    private static func p(_ action: String) -> Rule { Rule(retryClass: .caller, settlement: .nothingPaid, coolDown: .none, action: action) }
 
     /// Anything not in a table: outcome unknown (reference §5: never change the number).
     public static let unknownCode = u("unknown code: keep the number; query, or resend identically")
@@ -56,8 +70,10 @@ public enum ErrorCatalog {
         "SIGN_ERROR": c("check the merchant's APIv2 key"),
         "XML_ERROR": p("bug: malformed request body"),
         "PARAM_ERROR": p("fix the field named in err_code_des (or the mch_id/appid binding)"),
-        "FREQ_LIMIT": c("back off, then the same number", cool: true),
-        "NO_AUTH": c("product not enabled, IP not whitelisted or account frozen: an operator must fix it (C/R: kept as C)"),
+        "FREQ_LIMIT": c("back off, then the same number"),
+        // R/C: the user flagged by risk control, or the entity's product or IP (reference §5.1).
+        "NO_AUTH": c("user flagged by risk control, product not enabled, IP not whitelisted or account frozen (C/R: kept as C)",
+                     coolDown: .ifSeveralUsers),
         "NOTENOUGH": c("top up the merchant's balance, then the same number"),
     ]
 
@@ -87,7 +103,8 @@ public enum ErrorCatalog {
         "OPENID_ERROR": p("openid does not belong to mch_appid"),
         "NAME_MISMATCH": r("real-name check failed"),
         "FATAL_ERROR": u("same number with different fields: the original stands — query it"),
-        "MONEY_LIMIT": c("merchant daily total or per-user quota reached"),
+        // R/C: the merchant's daily total or this user's quota (reference §5.3).
+        "MONEY_LIMIT": c("merchant daily total or per-user quota reached", coolDown: .ifSeveralUsers),
         "V2_ACCOUNT_SIMPLE_BAN": r("user is not real-name verified"),
         "PARAM_IS_NOT_UTF8": p("non-UTF-8 characters in the request"),
         "SENDNUM_LIMIT": r("the user reached today's count"),

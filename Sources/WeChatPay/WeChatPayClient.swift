@@ -30,6 +30,10 @@ public struct WeChatPayClient: Sendable {
         self.observer = observer
     }
 
+    /// True once the transport is shutting down: a call that was not sent failed for this
+    /// process's reason, not the merchant's.
+    public var isShutDown: Bool { transport.isShutDown }
+
     /// Invalid requests throw before anything is sent; every other ending is an outcome.
     public func call<R: WeChatPayRequest>(_ request: R, as merchant: MerchantCredentials) async throws(RequestInvalid) -> CallOutcome<R.Response> {
         guard request.merchantID == merchant.merchantID else {

@@ -121,9 +121,10 @@ final class ChaosWorld: Sendable {
     }
 
     /// The gateway's flags for a chaos run: short deadlines and graces so recovery happens
-    /// within the test.
+    /// within the test (the sending grace as short as serve allows: two 2 s calls and a 5 s
+    /// wait for a connection).
     var serveArguments: [String] {
-        ["--merchants", fixture.directory.path, "--send-deadline-ms", "1500", "--upstream-timeout-ms", "2000", "--sending-grace-seconds", "5",
+        ["--merchants", fixture.directory.path, "--send-deadline-ms", "1500", "--upstream-timeout-ms", "2000", "--sending-grace-seconds", "10",
          "--not-found-grace-seconds", "2", "--reconcile-lease-seconds", "15"]
     }
 
@@ -139,8 +140,10 @@ final class ChaosWorld: Sendable {
     }
 
     func reconcile(until done: ([String: Int]) -> Bool) async throws {
-        for _ in 0..<30 {
-            let run = try await Hongbao.run(["reconcile", "--all", "--json", "--not-found-grace-seconds", "1"] + ["--merchants", fixture.directory.path],
+        // Sends in a killed gateway's grace or lease wait for it to run out (10 s, 15 s).
+        for _ in 0..<60 {
+            let run = try await Hongbao.run(["reconcile", "--all", "--json", "--not-found-grace-seconds", "1", "--upstream-timeout-ms", "2000",
+                                             "--reconcile-lease-seconds", "15"] + ["--merchants", fixture.directory.path],
                                       environment: ["DATABASE_URL": appURL])
             guard run.status == 0 || run.status == 3,
                   let report = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any],

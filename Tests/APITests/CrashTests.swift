@@ -23,7 +23,9 @@ struct CrashTests {
         defer { pool.close() }
         _ = try await TenantStore(pool: pool).add(name: "shop", dailyBudgetFen: nil, actor: "test")
         let key = try await APIKeyStore(pool: pool).issue(tenant: "shop", mode: .test, actor: "test").key.text
-        let gateway = try await GatewayProcess(arguments: ["--merchants", fixture.directory.path, "--send-deadline-ms", "30000"],
+        // The shortest sending grace serve allows with 4 s upstream calls (2 × 4 s + 5 s < 14 s).
+        let gateway = try await GatewayProcess(arguments: ["--merchants", fixture.directory.path, "--send-deadline-ms", "30000",
+                                                           "--upstream-timeout-ms", "4000", "--sending-grace-seconds", "14"],
                                                environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
         // WeChat takes 3 s to answer: the gateway is killed while it waits.
         try await sim.setFaults(FaultPlan(latencyMs: 3000, rate: 1))
@@ -40,6 +42,7 @@ struct CrashTests {
             try await Task.sleep(for: .milliseconds(50))
             committed = try await pool.query("SELECT count(*) FROM payouts").first!.decode(column: 0, as: Int64.self) == 1
         }
+        let graceEnds = ContinuousClock.now + .seconds(15)
         #expect(committed, "transaction 1 committed before the upstream answer")
         gateway.signal(SIGKILL)
         _ = try await gateway.process.exit(within: .seconds(30))
@@ -54,13 +57,18 @@ struct CrashTests {
         let reserved = try await pool.query("SELECT coalesce(sum(amount_fen), 0)::int8 FROM merchant_usage").first!.decode(column: 0, as: Int64.self)
         #expect(reserved == 100, "its reservations stay until the outcome is known")
 
-        // `hongbao reconcile --all` settles it from WeChat's own record: the billno the killed
-        // gateway sent was paid once, and is neither paid again nor replaced.
+        // Within the killed gateway's sending grace, `hongbao reconcile --all` leaves the send alone.
         try await sim.setFaults(nil)
-        try await Task.sleep(for: .seconds(3)) // the simulator finishes the killed send's 3-second answer
+        let arguments = ["reconcile", "--all", "--json", "--not-found-grace-seconds", "1", "--merchants", fixture.directory.path]
+        let early = try await Hongbao.run(arguments, environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
+        #expect(early.status == 0, "\(early.err)")
+        #expect((try JSONSerialization.jsonObject(with: Data(early.out.utf8)) as? [String: Any])?["looked"] as? Int == 0, "\(early.out)")
+
+        // After it, `reconcile --all` settles it from WeChat's own record: the billno the killed
+        // gateway sent was paid once, and is neither paid again nor replaced.
+        try await Task.sleep(until: graceEnds, clock: .continuous) // the simulator also finished the killed send's 3-second answer
         try await sim.advanceClock(seconds: 5)
-        let reconcile = try await Hongbao.run(["reconcile", "--all", "--json", "--merchants", fixture.directory.path],
-                                        environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
+        let reconcile = try await Hongbao.run(arguments, environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
         #expect(reconcile.status == 0, "\(reconcile.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(reconcile.out.utf8)) as? [String: Any])
         // Settled from gethbinfo, or — if the simulator had not yet kept the killed send — resent

@@ -20,7 +20,7 @@ struct MetricsTests {
         let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
         try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL WHERE id = $1", [stuck])
         let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
-                                    states: .init(store: .init(pool: gw.appPool)), clock: { Date().addingTimeInterval(120) },
+                                    states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
                                     metrics: PrometheusMetricsFactory(registry: registry))
         #expect(try await reconciler.pass().payouts == [sent])
 
@@ -47,7 +47,7 @@ struct MetricsTests {
         let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
         let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
         let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
-                                    states: .init(store: .init(pool: gw.appPool)), clock: { Date().addingTimeInterval(120) })
+                                    states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120))
         #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
         let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
         try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)

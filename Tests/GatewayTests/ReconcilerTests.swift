@@ -14,7 +14,7 @@ struct ReconcilerTests {
     static let minute: TimeInterval = 60
     static let day: TimeInterval = 86_400
 
-    @Test("crash before the send (sending past its grace, nothing upstream): the same billno is sent, one debit")
+    @Test("crash before the send (sending past its grace, nothing upstream): NOT_FOUND is waited out from its creation plus the grace, then the same billno is sent, one debit")
     func crashBeforeSend() async throws {
         let gw = try await GatewayHarness.start("rc-before")
         defer { Task { await gw.stop() } }
@@ -22,12 +22,16 @@ struct ReconcilerTests {
         #expect(accepted.status == .sending)
         let within = try await gw.reconciler().pass()
         #expect(within.claimed == 0, "a send within its grace belongs to the instance that accepted it")
+        // Nothing on record: the billno may have been sent until the end of its sending grace
+        // (60 s), and NOT_FOUND means "never kept" only 300 s after that.
+        let early = try await gw.reconciler(offset: 2 * Self.minute).pass()
+        #expect(early.payouts == [accepted.id] && early.outcomes[.waiting] == 1)
 
-        let pass = try await gw.reconciler(offset: 2 * Self.minute).pass()
+        let pass = try await gw.reconciler(offset: 7 * Self.minute).pass()
         #expect(pass.payouts == [accepted.id] && pass.outcomes[.resent] == 1)
         let payout = try await gw.payout(accepted.id)
         #expect(payout.status == .sent && payout.billno == accepted.billno)
-        #expect(try await gw.attempts(accepted.id).map(\.api) == ["gethbinfo", "sendredpack"])
+        #expect(try await gw.attempts(accepted.id).map(\.api) == ["gethbinfo", "gethbinfo", "sendredpack"])
         #expect(try await gw.sends(accepted.id).map(\.state) == ["paid"])
         let ledger = try await gw.sim.ledger()
         #expect(ledger.packets.map(\.billno) == [accepted.billno] && ledger.accounts.first?.sentFen == 120)
@@ -156,8 +160,8 @@ struct ReconcilerTests {
         var ids: Set<UUID> = []
         for n in 0..<24 { ids.insert(try await gw.acceptOnly(GatewayHarness.order(openID: "oTwo\(n)", amountFen: 100)).id) }
         let settings = ReconcilerSettings(batchSize: 3, concurrency: 2)
-        async let a = gw.reconciler(offset: 2 * Self.minute, settings: settings).untilIdle()
-        async let b = gw.reconciler(offset: 2 * Self.minute, settings: settings).untilIdle()
+        async let a = gw.reconciler(offset: 7 * Self.minute, settings: settings).untilIdle()
+        async let b = gw.reconciler(offset: 7 * Self.minute, settings: settings).untilIdle()
         let (first, second) = try await (a, b)
         #expect(Set(first.payouts).isDisjoint(with: second.payouts))
         #expect(Set(first.payouts).union(second.payouts) == ids)

@@ -38,9 +38,11 @@ public final class GatewayHarness: Sendable {
         public var simulatorLimits: SimAccountSpec.Limits?
         /// Enterprise payment switched on (merchants.d `transfer_enabled`).
         public var transfers: Bool
+        /// Where the gateway calls this entity, if not the simulator (an address nothing listens on).
+        public var baseURL: String?
 
         public init(_ name: String, mchId: String, balanceFen: Int64 = 100_000_000, priority: Int = 10, limits: String? = nil,
-                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true) {
+                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true, baseURL: String? = nil) {
             self.name = name
             self.mchId = mchId
             self.balanceFen = balanceFen
@@ -48,6 +50,7 @@ public final class GatewayHarness: Sendable {
             self.limits = limits
             self.simulatorLimits = simulatorLimits
             self.transfers = transfers
+            self.baseURL = baseURL
         }
     }
 
@@ -67,6 +70,7 @@ public final class GatewayHarness: Sendable {
                 fields["priority"] = String(entity.priority)
                 fields["transfer_enabled"] = String(entity.transfers)
                 if let limits = entity.limits { fields["limits"] = limits }
+                if let baseURL = entity.baseURL { fields["base_url"] = "\"\(baseURL)\"" }
             }
         }
         let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 8)
@@ -83,6 +87,22 @@ public final class GatewayHarness: Sendable {
         }
         return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, appPool: appPool, registry: registry, engine: engine, tenant: tenant,
                               caller: caller, apiKey: issued.key.text, transport: transport, accounts: accounts)
+    }
+
+    /// A gateway for the length of `body`, stopped after it whatever it did.
+    public static func with<T: Sendable>(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], dailyBudgetFen: Int64? = nil,
+                                         settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
+                                         transportSettings: TransportSettings = TransportSettings(),
+                                         _ body: (GatewayHarness) async throws -> T) async throws -> T {
+        let gw = try await start(label, entities: entities, dailyBudgetFen: dailyBudgetFen, settings: settings, transportSettings: transportSettings)
+        do {
+            let value = try await body(gw)
+            await gw.stop()
+            return value
+        } catch {
+            await gw.stop()
+            throw error
+        }
     }
 
     private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, appPool: PostgresPool, registry: MerchantRegistry,
@@ -106,7 +126,7 @@ public final class GatewayHarness: Sendable {
     public func reconciler(offset: TimeInterval = 0, settings: ReconcilerSettings = ReconcilerSettings()) -> Reconciler {
         Reconciler(pool: appPool, registry: registry, client: WeChatPayClient(transport: transport),
                    states: MerchantStateCache(store: MerchantStateStore(pool: appPool), maxAge: .milliseconds(1)),
-                   settings: settings, clock: { Date().addingTimeInterval(offset) }, logger: Self.quiet)
+                   settings: settings, clock: DatabaseClock(ahead: Int(offset)), logger: Self.quiet)
     }
 
     /// Attempts recorded for a payout, oldest first: (api, outcome, err_code).

@@ -60,9 +60,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...3600).contains(reloadPollSeconds) else { throw ValidationError("--reload-poll-seconds must be between 1 and 3600") }
         guard (1...120_000).contains(sendDeadlineMs) else { throw ValidationError("--send-deadline-ms must be between 1 and 120000") }
-        guard reconciler.sendingGraceSeconds * 1000 > upstream.upstreamTimeoutMs else {
-            throw ValidationError("--sending-grace-seconds must be longer than --upstream-timeout-ms, or the reconciler would take over sends still in flight")
+        if let problem = engineSettings.problems().first {
+            throw ValidationError("--sending-grace-seconds is too short for --upstream-timeout-ms: \(problem)")
         }
+        try reconciler.check(upstream: upstream)
+    }
+
+    /// The engine's settings from the flags (the pool waits its default 5 s for a connection).
+    var engineSettings: EngineSettings {
+        EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule,
+                       upstreamTimeout: .milliseconds(upstream.upstreamTimeoutMs), poolWait: PostgresConfiguration.defaultAcquireTimeout)
     }
 
     func run() async throws {
@@ -88,10 +95,10 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = PrometheusCollectorRegistry()
         let client = WeChatPayClient(transport: transport, observer: UpstreamMetrics(registry: metrics).record)
         let states = MerchantStateCache(store: MerchantStateStore(pool: pool))
-        let engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states,
-                                  settings: EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule),
+        let engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states, settings: engineSettings,
                                   logger: Logger(label: "hongbao.engine"))
-        let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states, settings: reconciler.settings,
+        let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states,
+                                                 settings: reconciler.settings(upstream: upstream),
                                                  metrics: PrometheusMetricsFactory(registry: metrics)) : nil
         // Webhooks have a transport of their own: their pinned addresses and connections
         // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.

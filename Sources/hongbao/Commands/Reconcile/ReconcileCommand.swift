@@ -36,6 +36,7 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard maxPasses >= 1 else { throw ValidationError("--max-passes must be at least 1") }
+        try reconciler.check(upstream: upstream)
     }
 
     struct Report: Encodable {
@@ -61,7 +62,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         let transport = upstream.client()
         defer { transport.shutdown() }
         let worker = Reconciler(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
-                                states: MerchantStateCache(store: MerchantStateStore(pool: pool)), settings: reconciler.settings, logger: logger)
+                                states: MerchantStateCache(store: MerchantStateStore(pool: pool)), settings: reconciler.settings(upstream: upstream), logger: logger)
         let madeDue = all ? try await worker.makeAllDue() : 0
         let pass = try await worker.untilIdle(maximumPasses: maxPasses)
         let backlog = try await worker.backlog()

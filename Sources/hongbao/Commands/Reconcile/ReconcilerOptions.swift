@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import Postgres
 
 /// How the reconciler works: the same flags in `serve` (which runs it continuously) and
 /// `reconcile` (one run until nothing is due), each also settable by environment.
@@ -30,7 +31,17 @@ struct ReconcilerOptions: ParsableArguments {
         ReconcileSchedule(sendingGrace: TimeInterval(sendingGraceSeconds), notFoundGrace: TimeInterval(notFoundGraceSeconds))
     }
 
-    var settings: ReconcilerSettings {
-        ReconcilerSettings(batchSize: reconcileBatch, concurrency: reconcileConcurrency, lease: TimeInterval(reconcileLeaseSeconds), schedule: schedule)
+    func settings(upstream: UpstreamOptions) -> ReconcilerSettings {
+        ReconcilerSettings(batchSize: reconcileBatch, concurrency: reconcileConcurrency, lease: TimeInterval(reconcileLeaseSeconds), schedule: schedule,
+                           upstreamTimeout: TimeInterval(upstream.upstreamTimeoutMs) / 1000)
+    }
+
+    /// Refuses a lease that one look could outlast (two upstream calls and a wait for a
+    /// database connection), saying why.
+    func check(upstream: UpstreamOptions) throws {
+        let poolWait = Double(PostgresConfiguration.defaultAcquireTimeout.components.seconds)
+        if let problem = settings(upstream: upstream).problems(poolWait: poolWait).first {
+            throw ValidationError("--reconcile-lease-seconds is too short for --upstream-timeout-ms: \(problem)")
+        }
     }
 }

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Merchants
+import Postgres
+import WeChatPay
+
+/// The one more query of a billno closed as failed on anything but WeChat's FAILED for it
+/// (a refusal, NOT_FOUND past the grace): WeChat may have committed an order late, after
+/// the payout moved to another billno or failed. Claimed like due payouts (`recheck_at`
+/// pushed on by the lease, SKIP LOCKED), queried once the not-found grace has passed:
+/// money moved under it is a double payment (`DoublePayment`); NOT_FOUND or FAILED ends
+/// the recheck; SENDING or no answer looks again later.
+public struct ClosedBillnoRecheck: Sendable {
+    let pool: PostgresPool
+    let registry: MerchantRegistry
+    let client: WeChatPayClient
+    let clock: DatabaseClock
+    let lease: TimeInterval
+    let schedule: ReconcileSchedule
+    let logger: Logger
+
+    /// When a billno WeChat is still sending, or that could not be queried, is looked at again.
+    var again: TimeInterval { schedule.notFoundGrace }
+
+    struct Due: Sendable {
+        let send: SendRef
+        let merchant: String
+        let payout: Payout
+    }
+
+    /// What one recheck found.
+    public enum Finding: String, Sendable, Equatable {
+        /// Nothing was paid under the billno (NOT_FOUND, FAILED): it is done.
+        case nothingPaid = "nothing_paid"
+        /// Money moved under it: the payout went to needs_attention.
+        case paidTwice = "paid_twice"
+        /// Looked at again later (SENDING, an error, the entity gone).
+        case later
+    }
+
+    func claim(limit: Int) async throws -> [Due] {
+        let rows = try await pool.query("""
+            WITH due AS (
+                SELECT mch_id, billno FROM payout_sends WHERE recheck_at <= \(clock.now) ORDER BY recheck_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+            claimed AS (
+                UPDATE payout_sends s SET recheck_at = \(clock.plus(seconds: 2)) FROM due
+                WHERE s.mch_id = due.mch_id AND s.billno = due.billno RETURNING s.mch_id, s.billno, s.merchant, s.payout_id)
+            SELECT claimed.mch_id, claimed.billno, claimed.merchant, \(Payout.columns(of: "p"))
+            FROM claimed JOIN payouts p ON p.id = claimed.payout_id
+            """, [Int64(limit), lease])
+        return try rows.rows.map { row in
+            let (mchID, billno, merchant) = try row.decode((String, String, String).self)
+            return Due(send: SendRef(mchID: mchID, billno: billno), merchant: merchant, payout: try Payout(row: row, offset: 3))
+        }
+    }
+
+    func look(at due: Due) async throws -> Finding {
+        guard let merchant = registry.snapshot.merchant(named: due.merchant) else {
+            logger.warning("cannot query a closed billno again: its entity is not in merchants.d",
+                           metadata: ["payout_id": "\(due.payout.id)", "billno": "\(due.send.billno)", "merchant": "\(due.merchant)"])
+            try await recheck(due.send, after: again)
+            return .later
+        }
+        let (answer, attempt) = await UpstreamCalls.query(due.payout, billno: due.send, as: merchant, client: client)
+        let finding: Finding = switch answer {
+        case .success(let info) where info.movedMoney: .paidTwice
+        case .success(let info) where info.target == nil: .later // SENDING
+        case .success: .nothingPaid
+        case .failure(let failure) where failure.code == Reconciler.notFound: .nothingPaid
+        case .failure, .notSent: .later
+        }
+        if finding == .paidTwice {
+            let send = due.send, id = due.payout.id
+            _ = try await pool.transaction { c in
+                let fresh = try Settlement.lock(c, id)
+                return try QueryApplication.apply(c, fresh, about: send, answer, attempt, actor: Reconciler.actor, requestID: nil,
+                                                  schedule: schedule, checks: 0, clock: clock)
+            }
+            logger.error("a billno closed as failed was paid: payout needs attention",
+                         metadata: ["payout_id": "\(due.payout.id)", "billno": "\(due.send.billno)"])
+            return .paidTwice
+        }
+        _ = try await pool.pipeline([PayoutLedger.recordAttempt(due.payout, attempt)])
+        try await recheck(due.send, after: finding == .later ? again : nil)
+        return finding
+    }
+
+    /// The next recheck of `send` (nil: none).
+    func recheck(_ send: SendRef, after seconds: TimeInterval?) async throws {
+        try await pool.query("""
+            UPDATE payout_sends SET recheck_at = CASE WHEN $3::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 3)) END
+            WHERE mch_id = $1 AND billno = $2
+            """, [send.mchID, send.billno, seconds])
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Postgres
+
+/// A paid answer about a billno the payout had closed as failed: the clearest sign of a
+/// double payment (or of a payment the tenant was told failed). It arrives from a send
+/// whose billno was closed meanwhile, a refresh or a reconciler look that raced a move to
+/// a new billno, or the one more query of a closed billno (`ClosedBillnoRecheck`). It is
+/// kept, never dropped: the billno is marked `late_paid`, the usage it was released from is
+/// counted again (WeChat counted it), and the payout goes to `needs_attention` with the
+/// reason — both billnos and amounts — an audit record and a `…needs_attention` event.
+/// `hongbao status`, `/admin` and `/metrics` count such payouts; a person settles them with
+/// WeChat and the user. Nothing resends a payout in this state.
+enum DoublePayment {
+    static let code = "PAID_ON_MORE_THAN_ONE_BILLNO"
+
+    /// In the caller's transaction, with `payout` locked as it stands. Returns the payout as
+    /// it now is; a billno already recorded as late-paid changes nothing more.
+    static func record(_ c: PostgresConnection, _ payout: Payout, late send: SendRef, wechatStatus: String,
+                       actor: String, requestID: String?) throws -> Payout {
+        let marked = try c.query("""
+            UPDATE payout_sends SET state = 'late_paid', recheck_at = NULL WHERE mch_id = $1 AND billno = $2 AND state = 'failed' RETURNING 1
+            """, [send.mchID, send.billno])
+        guard marked.affectedRows == 1 else { return payout }
+        try c.run(Reservations.countAgain(payout, mchID: send.mchID))
+        let failure = Payout.Failure(code: code, message: message(payout, late: send, wechatStatus: wechatStatus), retryClass: "U")
+        let next = payout.changed(.init(status: .needsAttention, failure: .some(failure), nextCheckAt: .some(nil)))
+        try c.run(PayoutLedger.update(from: payout, to: next))
+        try c.run(PayoutLedger.audit(next, action: "payout.needs_attention", actor: actor, requestID: requestID,
+                                     extra: ["reason": "paid_on_more_than_one_billno", "late_mch_id": send.mchID, "late_billno": send.billno,
+                                             "wechat_status": wechatStatus]))
+        if let event = try PayoutLedger.emit(next) { try c.run(event) }
+        return next
+    }
+
+    /// Both billnos with their amounts, and where each stands.
+    static func message(_ payout: Payout, late send: SendRef, wechatStatus: String) -> String {
+        "paid on more than one billno: \(send.billno) (mch_id \(send.mchID), \(payout.amountFen) fen) was closed as failed but WeChat says "
+            + "\(wechatStatus); the payout's billno \(payout.billno) (mch_id \(payout.mchID), \(payout.amountFen) fen) is \(payout.status.rawValue)"
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+@testable import Gateway
+import Merchants
+import Postgres
+import Simulator
+import Testing
+import TestSupport
+import Transport
+import WeChatPay
+
+/// Who may call WeChat about a payout: the instance in its sending grace, or the one
+/// reconciler holding its lease — checked on the database's clock, again right before
+/// every call; and resends count against the entity's per-minute limit like first sends.
+@Suite("Leases and graces: one payout, one caller at a time")
+struct ReconcilerLeaseTests {
+    static let minute: TimeInterval = 60
+
+    @Test("reconcile --all never takes a send inside its sending grace")
+    func allRespectsTheGrace() async throws {
+        try await GatewayHarness.with("lease-grace") { gw in
+            let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
+            let reconciler = gw.reconciler()
+            #expect(try await reconciler.makeAllDue() == 1, "its next look is brought forward…")
+            #expect(try await reconciler.pass().claimed == 0, "…but the send is still the accepting instance's")
+            #expect(try await gw.attempts(accepted.id).isEmpty)
+        }
+    }
+
+    @Test("reconcile --all never takes a payout under another instance's lease")
+    func allRespectsAnotherLease() async throws {
+        try await GatewayHarness.with("lease-other") { gw in
+            let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
+            let ahead = DatabaseClock(ahead: Int(7 * Self.minute))
+            let held = try await DuePayouts.claim(gw.appPool, clock: ahead, lease: 300, callBudget: 10, limit: 10)
+            #expect(held.map(\.payout.id) == [accepted.id])
+            let other = gw.reconciler(offset: 7 * Self.minute)
+            _ = try await other.makeAllDue()
+            #expect(try await other.pass().claimed == 0, "another instance holds it")
+            #expect(try await gw.attempts(accepted.id).isEmpty)
+        }
+    }
+
+    @Test("a lease is checked right before the upstream call: a look whose lease ran out and was taken calls nothing")
+    func lostLeaseCallsNothing() async throws {
+        try await GatewayHarness.with("lease-lost") { gw in
+            let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
+            let ahead = DatabaseClock(ahead: Int(7 * Self.minute))
+            let stalled = try #require(try await DuePayouts.claim(gw.appPool, clock: ahead, lease: 300, callBudget: 10, limit: 10).first)
+            // The stalled instance's lease runs out; another claims the payout and settles it.
+            try await gw.pool.query("UPDATE payouts SET lease_until = now() - interval '1 second' WHERE id = $1", [accepted.id])
+            let other = try await gw.reconciler(offset: 7 * Self.minute).pass()
+            #expect(other.outcomes[.resent] == 1)
+            let before = try await gw.attempts(accepted.id).count
+            let outcome = await gw.reconciler(offset: 7 * Self.minute).look(at: stalled)
+            #expect(outcome == .waiting)
+            #expect(try await gw.attempts(accepted.id).count == before, "no query, no resend from the instance that lost its lease")
+            #expect(try await gw.sim.ledger().packets.count == 1)
+        }
+    }
+
+    @Test("the sending grace must cover a send, a confirming query and a wait for a connection; serve refuses settings where it does not, saying why")
+    func graceCoversTheEngine() async throws {
+        let short = EngineSettings(schedule: ReconcileSchedule(sendingGrace: 20), upstreamTimeout: .seconds(10), poolWait: .seconds(5))
+        let problem = try #require(short.problems().first)
+        #expect(problem.contains("2 × 10 s + 5 s = 25 s"), "\(problem)")
+        #expect(EngineSettings(schedule: ReconcileSchedule(sendingGrace: 60), upstreamTimeout: .seconds(10), poolWait: .seconds(5)).problems().isEmpty)
+        #expect(!ReconcilerSettings(lease: 20, upstreamTimeout: 10).problems(poolWait: 5).isEmpty)
+
+        let serve = try await Hongbao.run(["serve", "--sending-grace-seconds", "20", "--upstream-timeout-ms", "10000", "--merchants", "/nonexistent"],
+                                          environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/none"])
+        #expect(serve.status == 64, "a usage error, before anything starts")
+        #expect(serve.err.contains("sending grace (20 s) must be longer than a send, a confirming query and a wait for a database connection"),
+                "\(serve.err)")
+        let reconcile = try await Hongbao.run(["reconcile", "--reconcile-lease-seconds", "20", "--upstream-timeout-ms", "10000"],
+                                              environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/none"])
+        #expect(reconcile.status == 64 && reconcile.err.contains("reconcile lease (20 s) must be longer"), "\(reconcile.err)")
+    }
+
+    @Test("an engine never starts a call that could end past its sending grace: the payout is left to the reconciler, untouched")
+    func engineStopsAtItsGrace() async throws {
+        let settings = EngineSettings(deadline: .seconds(2), schedule: ReconcileSchedule(sendingGrace: 2), upstreamTimeout: .seconds(3))
+        try await GatewayHarness.with("lease-engine", settings: settings) { gw in
+            let submission = try await gw.submit(GatewayHarness.order(amountFen: 100))
+            guard case .answered(let response) = submission else { throw TestSetupError("not answered: \(submission)") }
+            #expect(response.status == 202)
+            let id = try gw.payoutID(submission)
+            #expect(try await gw.payout(id).status == .sending)
+            #expect(try await gw.attempts(id).isEmpty, "nothing was sent")
+            #expect(try await gw.sim.ledger().packets.isEmpty)
+        }
+    }
+
+    @Test("the reconciler's resends take per-minute slots like first sends: after an outage, resends plus new traffic stay within the entity's limit")
+    func resendsTakeSlots() async throws {
+        let entity = GatewayHarness.Entity("acme", mchId: "1900000621", limits: "{ per_minute = 3 }")
+        try await GatewayHarness.with("lease-slots", entities: [entity]) { gw in
+            var crashed: [UUID] = []
+            for n in 0..<3 { crashed.append(try await gw.acceptOnly(GatewayHarness.order(openID: "oCrash\(n)", amountFen: 100)).id) }
+            // A minute later, in wall-clock terms for the ring: new traffic takes the three slots.
+            try await gw.pool.query("UPDATE rate_slots SET used_at = '-infinity'")
+            for n in 0..<3 { _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oNew\(n)", amountFen: 100))) }
+
+            let pass = try await gw.reconciler(offset: 7 * Self.minute).pass()
+            #expect(pass.outcomes[.resent] == nil, "\(pass.outcomes)")
+            let sends = try await gw.pool.query("SELECT count(*) FROM payout_attempts WHERE api = 'sendredpack'").first!.decode(column: 0, as: Int64.self)
+            #expect(sends == 3, "only the three first sends went out within the minute")
+            for id in crashed { #expect(try await gw.sends(id).map(\.state) == ["open"]) }
+
+            try await gw.pool.query("UPDATE rate_slots SET used_at = '-infinity'") // the next minute
+            let later = try await gw.reconciler(offset: 8 * Self.minute).pass()
+            #expect(later.outcomes[.resent] == 3, "\(later.outcomes)")
+            #expect(try await gw.sim.ledger().packets.count == 6)
+        }
+    }
+}
