@@ -6,6 +6,10 @@ import Postgres
 /// row: hash = SHA-256(prev_hash ‖ canonical record), prev_hash = the previous record's
 /// hash (32 zero bytes before the first), sequence numbers without gaps, and the chain's
 /// head equal to its last record. Names the first broken record.
+///
+/// The heads and every page of records are read in one REPEATABLE READ, READ ONLY
+/// snapshot: records appended while the walk runs are not seen at all, so a busy trail
+/// never looks broken (a head read before later pages would be behind their records).
 public struct AuditVerifier: Sendable {
     public struct Broken: Sendable, Equatable, Codable {
         public let chain: String
@@ -39,13 +43,21 @@ public struct AuditVerifier: Sendable {
         return Array(SHA256.hash(data: Data(previous + Array(canonical.utf8))))
     }
 
+    /// Every chain, walked in one snapshot.
     public func verify() async throws -> Report {
+        let pageSize = self.pageSize
+        return try await pool.transaction(.repeatableRead, readOnly: true) { try Self.walk($0, pageSize: pageSize) }
+    }
+
+    /// The walk, on a connection inside the caller's snapshot: pages of `pageSize` records
+    /// in (chain, seq) order.
+    static func walk(_ c: PostgresConnection, pageSize: Int) throws -> Report {
         var chains = 0, records = 0
         var chain: String? = nil
         var expectedSeq: Int64 = 1
-        var previous = Self.genesis
+        var previous = genesis
         var after: (String, Int64) = ("", 0)
-        let heads = try await pool.query("SELECT chain, seq, hash FROM audit_heads").rows.reduce(into: [String: (Int64, [UInt8])]()) { map, row in
+        let heads = try c.query("SELECT chain, seq, hash FROM audit_heads").rows.reduce(into: [String: (Int64, [UInt8])]()) { map, row in
             let (name, seq, hash) = try row.decode((String, Int64, [UInt8]).self)
             map[name] = (seq, hash)
         }
@@ -60,9 +72,8 @@ public struct AuditVerifier: Sendable {
             return nil
         }
         while true {
-            let rows = try await pool.query("""
-                SELECT id, chain, seq, prev_hash, hash, (floor(extract(epoch FROM occurred_at) * 1000000))::int8, actor, action,
-                       tenant_id::text, merchant, payout_id::text, request_id, detail::text
+            let rows = try c.query("""
+                SELECT \(recordColumns)
                 FROM audit_log WHERE (chain, seq) > ($1, $2) ORDER BY chain, seq LIMIT $3
                 """, [after.0, after.1, pageSize]).rows
             if rows.isEmpty { break }
@@ -75,7 +86,7 @@ public struct AuditVerifier: Sendable {
                     chains += 1
                     seen.insert(name)
                     expectedSeq = 1
-                    previous = Self.genesis
+                    previous = genesis
                 }
                 records += 1
                 guard seq == expectedSeq else {
@@ -84,8 +95,8 @@ public struct AuditVerifier: Sendable {
                 guard prevHash == previous else {
                     return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "prev_hash is not the previous record's hash"))
                 }
-                let computed = Self.link(previous: previous, chain: name, seq: seq, micros: micros, actor: actor, action: action, tenant: tenant,
-                                         merchant: merchant, payout: payout, requestID: requestID, detail: detail)
+                let computed = link(previous: previous, chain: name, seq: seq, micros: micros, actor: actor, action: action, tenant: tenant,
+                                    merchant: merchant, payout: payout, requestID: requestID, detail: detail)
                 guard computed == hash else {
                     return Report(chains: chains, records: records, broken: Broken(chain: name, seq: seq, id: id, reason: "the record does not hash to its stored hash (changed after it was written)"))
                 }

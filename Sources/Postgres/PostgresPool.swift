@@ -48,9 +48,12 @@ public final class PostgresPool: Sendable {
 
     /// Runs `body` inside BEGIN … COMMIT; throws → ROLLBACK. Serialization failures and
     /// deadlocks (40001/40P01) run the whole body again, at most `retries` more times,
-    /// so `body` must have no effects outside the database.
+    /// so `body` must have no effects outside the database. `readOnly` with
+    /// `.repeatableRead` is one consistent snapshot for every statement of the body that
+    /// writes nothing (what a reader of several tables or pages needs).
     public func transaction<T: Sendable>(
         _ isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
         retries: Int = 3,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
@@ -58,7 +61,7 @@ public final class PostgresPool: Sendable {
         while true {
             do {
                 return try await withConnection { connection in
-                    try connection.simple("BEGIN ISOLATION LEVEL \(isolation.sql)")
+                    try connection.simple("BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
                     do {
                         let value = try body(connection)
                         try connection.simple("COMMIT")

@@ -30,6 +30,43 @@ struct AuditTests {
         #expect(report.records == 43 && report.chains == 4, "2 tenants + 1 key on the admin chain, 40 probes on 3 chains")
     }
 
+    @Test("records appended while verify walks the chains never make it report a break: it reads one snapshot")
+    func concurrentAppendsAreNoFalseBreak() async throws {
+        let (_, pool) = try await history("auditbusy")
+        defer { pool.close() }
+        // Appends to every probe chain, one small transaction after another, until cancelled.
+        let appender = Task {
+            var transactions = 0
+            while !Task.isCancelled {
+                try await pool.transaction { c in
+                    for chain in 0..<3 { try AuditLog.append(c, chain: "tenant:test:\(chain)", actor: "test", action: "busy", detail: PostgresJSON(encoding: [String: String]())) }
+                }
+                transactions += 1
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return transactions
+        }
+        func appended() async throws -> Int64 {
+            try await pool.query("SELECT count(*) FROM audit_log WHERE action = 'busy'").first!.decode(column: 0, as: Int64.self)
+        }
+        for _ in 0..<2_000 where try await appended() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        // Walks until five of them saw appends commit while they ran (bounded).
+        var walks = 0, overlapped = 0
+        while overlapped < 5 && walks < 200 {
+            walks += 1
+            let before = try await appended()
+            // A small page: many statements per walk, so appends land between them.
+            let report = try await AuditVerifier(pool: pool, pageSize: 3).verify()
+            #expect(report.broken == nil, "false break while appends ran: \(String(describing: report.broken))")
+            if try await appended() > before { overlapped += 1 }
+        }
+        appender.cancel()
+        let transactions = try await appender.value
+        #expect(overlapped == 5, "appends committed while verify walked (\(overlapped) of \(walks) walks)")
+        let settled = try await AuditVerifier(pool: pool).verify()
+        #expect(settled.broken == nil && settled.records == 43 + transactions * 3)
+    }
+
     @Test("one row changed by the owner with the trigger disabled is detected at that row")
     func changedRow() async throws {
         let (_, pool) = try await history("auditchanged")

@@ -62,7 +62,8 @@ extension AuditVerifier {
             let report = try await verify()
             return State(mode: "full", chains: report.chains, records: report.records, fromID: nil, throughID: nil, broken: report.broken)
         case .recent(let records):
-            return try await pool.withConnection { try Self.recent($0, records: records) }
+            // One snapshot, like the full walk: a head read after the window moved on is no break.
+            return try await pool.transaction(.repeatableRead, readOnly: true) { try Self.recent($0, records: records) }
         }
     }
 
@@ -82,7 +83,7 @@ extension AuditVerifier {
         }
     }
 
-    /// The bounded check on one connection (three statements).
+    /// The bounded check on one connection (three statements, in the caller's snapshot).
     public static func recent(_ c: PostgresConnection, records limit: Int) throws -> State {
         let window = try c.query("SELECT \(recordColumns) FROM audit_log ORDER BY id DESC LIMIT $1", [Int64(limit)]).rows.map(Record.init)
         let byChain = Dictionary(grouping: window, by: \.chain).mapValues { $0.sorted { $0.seq < $1.seq } }
