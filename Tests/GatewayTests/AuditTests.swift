@@ -125,6 +125,35 @@ struct AuditTests {
         #expect(try await AuditVerifier(pool: app).verify().broken == nil)
     }
 
+    @Test("the app role appends only through audit_append (SECURITY DEFINER, fixed search_path): it cannot insert a record or a head, nor move one")
+    func appRoleAppendsOnlyThroughTheFunction() async throws {
+        let (url, pool) = try await history("auditdefiner")
+        defer { pool.close() }
+        let app = PostgresPool(configuration: PostgresConfiguration(connectionString: try await TestDatabase.appURL(url), maxConnections: 1))
+        defer { app.close() }
+        func head() async throws -> Int64 {
+            try await app.query("SELECT seq FROM audit_heads WHERE chain = 'tenant:test:0'").first!.decode(column: 0, as: Int64.self)
+        }
+        let before = try await head()
+        for statement in [
+            "INSERT INTO audit_log (chain, seq, prev_hash, hash, occurred_at, actor, action) VALUES ('tenant:test:0', \(before + 1), sha256(''), sha256('x'), now(), 'forger', 'forged')",
+            "INSERT INTO audit_heads (chain, seq, hash) VALUES ('forged', 1, sha256('x'))",
+            "UPDATE audit_heads SET seq = seq - 1 WHERE chain = 'tenant:test:0'",
+        ] {
+            let error = await #expect(throws: PostgresError.self, "\(statement)") { try await app.query(statement) }
+            #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")
+        }
+        try await app.transaction { c in try AuditLog.append(c, chain: "tenant:test:0", actor: "app", action: "probe.app", detail: PostgresJSON(encoding: ["by": "app"])) }
+        #expect(try await head() == before + 1)
+        #expect(try await app.query("SELECT count(*) FROM audit_log WHERE actor = 'forger'").first!.decode(column: 0, as: Int64.self) == 0)
+        #expect(try await AuditVerifier(pool: app).verify().broken == nil)
+        let (definer, settings, publicMayCall) = try await pool.query("""
+            SELECT prosecdef, array_to_string(proconfig, ';'), has_function_privilege('public', p.oid, 'EXECUTE')
+            FROM pg_proc p WHERE proname = 'audit_append'
+            """).first!.decode((Bool, String, Bool).self)
+        #expect(definer && settings == "search_path=pg_catalog, public, pg_temp" && !publicMayCall)
+    }
+
     @Test("the first trail (audit_events) is carried into the admin chain, in order, and verifies")
     func carriedOver() async throws {
         let pool = try await TestDatabase.pool("auditcarry")
