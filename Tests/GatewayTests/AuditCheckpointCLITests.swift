@@ -140,6 +140,8 @@ struct AuditCheckpointCLITests {
         let (_, otherPublicKey) = try await keygen(in: directory, name: "other")
         let wrongKey = try await hongbao(["audit", "verify", "--checkpoint", file, "--public-key", otherPublicKey])
         #expect(wrongKey.status == 2 && wrongKey.err.contains("is not trusted") && wrongKey.err.contains("not by the given public key"), "\(wrongKey.err)")
+        let gone = try await hongbao(["audit", "verify", "--checkpoint", directory.appendingPathComponent("gone.json").path, "--public-key", publicKey])
+        #expect(gone.status == 2 && gone.err.contains("cannot be checked: cannot read the checkpoint file"), "\(gone.err)")
         let alone = try await hongbao(["audit", "verify", "--checkpoint", file])
         #expect(alone.status == 64 && alone.err.contains("--checkpoint and --public-key go together"))
 

@@ -39,8 +39,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             Exit codes: 0 every chain verifies (and holds to the checkpoint); 1 a record is \
             broken (changed, missing, a chain's head does not match its last record, or the \
             chains no longer reach what the checkpoint signed); 2 the checkpoint cannot be \
-            trusted (its signature does not verify with the public key, or it is not a \
-            checkpoint); other codes: could not check.
+            trusted or read (its signature does not verify with the public key, it or the key \
+            cannot be read, or it is not a checkpoint): nothing was verified; other codes: could \
+            not check.
 
             Examples:
               hongbao audit verify
