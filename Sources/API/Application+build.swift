@@ -47,6 +47,8 @@ public struct GatewayDependencies: Sendable {
     public let logger: Logger
     /// The operator dashboard at /admin; nil: off (404), the default.
     public var admin: AdminSettings? = nil
+    /// Signed audit checkpoints written on an interval; nil: none from this instance, the default.
+    public var auditCheckpoints: AuditCheckpointSchedule? = nil
 
     public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil,
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -75,9 +77,9 @@ extension GatewayDependencies {
 }
 
 /// Builds the gateway's HTTP application: the tenant API (/v1, /openapi.yaml) and the
-/// ops routes (/healthz, /readyz, /metrics), the merchant reload service, the reconciler
-/// and the webhook dispatcher (when given), and the engine's drain at shutdown. Tests call
-/// this same function with their own dependencies.
+/// ops routes (/healthz, /readyz, /metrics), the merchant reload service, the reconciler,
+/// the webhook dispatcher and the audit checkpoints (when given), and the engine's drain at
+/// shutdown. Tests call this same function with their own dependencies.
 public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies,
                              additionalServices: [any Service] = []) throws -> some ApplicationProtocol {
     let router = try buildRouter(dependencies: d, bodyLimit: settings.bodyLimit)
@@ -88,6 +90,7 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
     if let dispatcher = d.webhookDispatcher {
         services.append(WebhookDispatchService(dispatcher: dispatcher, database: d.pool.configuration, logger: d.logger))
     }
+    if let schedule = d.auditCheckpoints { services.append(AuditCheckpointService(pool: d.pool, schedule: schedule, logger: d.logger)) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),

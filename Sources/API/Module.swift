@@ -16,5 +16,6 @@
 // - `FieldRules`: the spec's value limits, which the generated code does not enforce
 //   (WeChat's business rules are Gateway's `PayoutOrderRules`).
 // - Services run with the server: `MerchantReloadService`, `EngineDrainService`,
-//   `WebhookDispatchService` (Gateway's `WebhookDispatcher`, woken by LISTEN).
+//   `WebhookDispatchService` (Gateway's `WebhookDispatcher`, woken by LISTEN),
+//   `AuditCheckpointService` (a signed `AuditCheckpoint` into a directory on an interval).
 // Nothing below this module imports Hummingbird.

@@ -48,10 +48,13 @@ public final class PostgresPool: Sendable {
 
     /// Runs `body` inside BEGIN … COMMIT; throws → ROLLBACK. Serialization failures and
     /// deadlocks (40001/40P01) run the whole body again, at most `retries` more times,
-    /// so `body` must have no effects outside the database. The commit waits for its WAL
-    /// to be on disk whatever the server's default (`awaitFlush`, as for a pipeline).
+    /// so `body` must have no effects outside the database. `readOnly` with
+    /// `.repeatableRead` is one consistent snapshot for every statement of the body that
+    /// writes nothing (what a reader of several tables or pages needs). The commit waits
+    /// for its WAL to be on disk whatever the server's default (`awaitFlush`, as for a pipeline).
     public func transaction<T: Sendable>(
         _ isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
         retries: Int = 3,
         awaitFlush: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
@@ -60,7 +63,7 @@ public final class PostgresPool: Sendable {
         while true {
             do {
                 return try await withConnection { connection in
-                    try connection.simple("BEGIN ISOLATION LEVEL \(isolation.sql); \(Durability(awaitFlush).setting)")
+                    try connection.simple("BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : ""); \(Durability(awaitFlush).setting)")
                     do {
                         let value = try body(connection)
                         try connection.simple("COMMIT")

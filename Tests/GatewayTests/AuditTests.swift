@@ -30,6 +30,43 @@ struct AuditTests {
         #expect(report.records == 43 && report.chains == 4, "2 tenants + 1 key on the admin chain, 40 probes on 3 chains")
     }
 
+    @Test("records appended while verify walks the chains never make it report a break: it reads one snapshot")
+    func concurrentAppendsAreNoFalseBreak() async throws {
+        let (_, pool) = try await history("auditbusy")
+        defer { pool.close() }
+        // Appends to every probe chain, one small transaction after another, until cancelled.
+        let appender = Task {
+            var transactions = 0
+            while !Task.isCancelled {
+                try await pool.transaction { c in
+                    for chain in 0..<3 { try AuditLog.append(c, chain: "tenant:test:\(chain)", actor: "test", action: "busy", detail: PostgresJSON(encoding: [String: String]())) }
+                }
+                transactions += 1
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return transactions
+        }
+        func appended() async throws -> Int64 {
+            try await pool.query("SELECT count(*) FROM audit_log WHERE action = 'busy'").first!.decode(column: 0, as: Int64.self)
+        }
+        for _ in 0..<2_000 where try await appended() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        // Walks until five of them saw appends commit while they ran (bounded).
+        var walks = 0, overlapped = 0
+        while overlapped < 5 && walks < 200 {
+            walks += 1
+            let before = try await appended()
+            // A small page: many statements per walk, so appends land between them.
+            let report = try await AuditVerifier(pool: pool, pageSize: 3).verify()
+            #expect(report.broken == nil, "false break while appends ran: \(String(describing: report.broken))")
+            if try await appended() > before { overlapped += 1 }
+        }
+        appender.cancel()
+        let transactions = try await appender.value
+        #expect(overlapped == 5, "appends committed while verify walked (\(overlapped) of \(walks) walks)")
+        let settled = try await AuditVerifier(pool: pool).verify()
+        #expect(settled.broken == nil && settled.records == 43 + transactions * 3)
+    }
+
     @Test("one row changed by the owner with the trigger disabled is detected at that row")
     func changedRow() async throws {
         let (_, pool) = try await history("auditchanged")
@@ -86,6 +123,35 @@ struct AuditTests {
             #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")
         }
         #expect(try await AuditVerifier(pool: app).verify().broken == nil)
+    }
+
+    @Test("the app role appends only through audit_append (SECURITY DEFINER, fixed search_path): it cannot insert a record or a head, nor move one")
+    func appRoleAppendsOnlyThroughTheFunction() async throws {
+        let (url, pool) = try await history("auditdefiner")
+        defer { pool.close() }
+        let app = PostgresPool(configuration: PostgresConfiguration(connectionString: try await TestDatabase.appURL(url), maxConnections: 1))
+        defer { app.close() }
+        func head() async throws -> Int64 {
+            try await app.query("SELECT seq FROM audit_heads WHERE chain = 'tenant:test:0'").first!.decode(column: 0, as: Int64.self)
+        }
+        let before = try await head()
+        for statement in [
+            "INSERT INTO audit_log (chain, seq, prev_hash, hash, occurred_at, actor, action) VALUES ('tenant:test:0', \(before + 1), sha256(''), sha256('x'), now(), 'forger', 'forged')",
+            "INSERT INTO audit_heads (chain, seq, hash) VALUES ('forged', 1, sha256('x'))",
+            "UPDATE audit_heads SET seq = seq - 1 WHERE chain = 'tenant:test:0'",
+        ] {
+            let error = await #expect(throws: PostgresError.self, "\(statement)") { try await app.query(statement) }
+            #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")
+        }
+        try await app.transaction { c in try AuditLog.append(c, chain: "tenant:test:0", actor: "app", action: "probe.app", detail: PostgresJSON(encoding: ["by": "app"])) }
+        #expect(try await head() == before + 1)
+        #expect(try await app.query("SELECT count(*) FROM audit_log WHERE actor = 'forger'").first!.decode(column: 0, as: Int64.self) == 0)
+        #expect(try await AuditVerifier(pool: app).verify().broken == nil)
+        let (definer, settings, publicMayCall) = try await pool.query("""
+            SELECT prosecdef, array_to_string(proconfig, ';'), has_function_privilege('public', p.oid, 'EXECUTE')
+            FROM pg_proc p WHERE proname = 'audit_append'
+            """).first!.decode((Bool, String, Bool).self)
+        #expect(definer && settings == "search_path=pg_catalog, public, pg_temp" && !publicMayCall)
     }
 
     @Test("the first trail (audit_events) is carried into the admin chain, in order, and verifies")

@@ -62,27 +62,12 @@ extension AuditVerifier {
             let report = try await verify()
             return State(mode: "full", chains: report.chains, records: report.records, fromID: nil, throughID: nil, broken: report.broken)
         case .recent(let records):
-            return try await pool.withConnection { try Self.recent($0, records: records) }
+            // One snapshot, like the full walk: a head read after the window moved on is no break.
+            return try await pool.transaction(.repeatableRead, readOnly: true) { try Self.recent($0, records: records) }
         }
     }
 
-    static let recordColumns = """
-        id, chain, seq, prev_hash, hash, (floor(extract(epoch FROM occurred_at) * 1000000))::int8, actor, action,
-        tenant_id::text, merchant, payout_id::text, request_id, detail::text
-        """
-
-    private struct Record {
-        let id: Int64, chain: String, seq: Int64, prevHash: [UInt8], hash: [UInt8], micros: Int64
-        let actor: String, action: String, tenant: String?, merchant: String?, payout: String?, requestID: String?, detail: String
-
-        init(_ row: PostgresRow) throws {
-            let r = try row.decode((Int64, String, Int64, [UInt8], [UInt8], Int64, String, String, String?, String?, String?, String?, String).self)
-            id = r.0; chain = r.1; seq = r.2; prevHash = r.3; hash = r.4; micros = r.5
-            actor = r.6; action = r.7; tenant = r.8; merchant = r.9; payout = r.10; requestID = r.11; detail = r.12
-        }
-    }
-
-    /// The bounded check on one connection (three statements).
+    /// The bounded check on one connection (three statements, in the caller's snapshot).
     public static func recent(_ c: PostgresConnection, records limit: Int) throws -> State {
         let window = try c.query("SELECT \(recordColumns) FROM audit_log ORDER BY id DESC LIMIT $1", [Int64(limit)]).rows.map(Record.init)
         let byChain = Dictionary(grouping: window, by: \.chain).mapValues { $0.sorted { $0.seq < $1.seq } }
@@ -122,17 +107,7 @@ extension AuditVerifier {
                 return result(Broken(chain: chain, seq: expected, id: records[0].id, reason: "expected seq \(expected - 1) before it: records are missing"))
             }
             for r in records {
-                guard r.seq == expected else {
-                    return result(Broken(chain: chain, seq: r.seq, id: r.id, reason: "expected seq \(expected): records are missing before it"))
-                }
-                guard r.prevHash == previous else {
-                    return result(Broken(chain: chain, seq: r.seq, id: r.id, reason: "prev_hash is not the previous record's hash"))
-                }
-                let computed = link(previous: previous, chain: chain, seq: r.seq, micros: r.micros, actor: r.actor, action: r.action, tenant: r.tenant,
-                                    merchant: r.merchant, payout: r.payout, requestID: r.requestID, detail: r.detail)
-                guard computed == r.hash else {
-                    return result(Broken(chain: chain, seq: r.seq, id: r.id, reason: "the record does not hash to its stored hash (changed after it was written)"))
-                }
+                if let broken = check(r, seq: expected, previous: previous) { return result(broken) }
                 previous = r.hash
                 expected += 1
             }

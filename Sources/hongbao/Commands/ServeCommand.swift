@@ -33,7 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
             --admin-token-file or HONGBAO_ADMIN_TOKEN (docs/status-and-dashboard.md). \
             OpenTelemetry tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT (or \
             OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) names a collector: then each API request and \
-            each WeChat call inside it is a span, exported over OTLP/HTTP (docs/operations.md).
+            each WeChat call inside it is a span, exported over OTLP/HTTP (docs/operations.md). \
+            With --audit-checkpoint-dir and --audit-signing-key it writes a signed checkpoint of \
+            every audit chain's head into that directory at start and every \
+            --audit-checkpoint-interval seconds (`hongbao audit checkpoint`; keep them in \
+            write-once storage).
 
             Example:
               DATABASE_URL=postgresql://hongbao_gateway@127.0.0.1:5432/hongbao hongbao serve --port 8080
@@ -55,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var reconciler: ReconcilerOptions
     @OptionGroup var webhooks: WebhookServeOptions
     @OptionGroup var admin: AdminOptions
+    @OptionGroup var auditCheckpoints: AuditCheckpointServeOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -75,6 +80,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.serve")
+        // A key that cannot sign is refused before anything starts, not found out 5 minutes later.
+        let checkpointOptions = auditCheckpoints
+        let checkpoints = try await NIOThreadPool.singleton.runIfActive { try checkpointOptions.schedule() }
         let dashboard = try admin.settings()
         let tracing: (any Service)?
         do { tracing = try TracingBootstrap.service() } catch { throw CLIError("tracing is configured (OTEL_*) but cannot start: \(error)") }
@@ -120,6 +128,10 @@ struct ServeCommand: AsyncParsableCommand {
                                                reconciler: reconciling, metrics: metrics, webhookTargets: targets, webhookSealer: sealer,
                                                webhookDispatcher: dispatcher, logger: logger)
         dependencies.admin = dashboard
+        dependencies.auditCheckpoints = checkpoints
+        if let checkpoints {
+            logger.info("audit checkpoints on: every \(checkpoints.interval) into \(checkpoints.directory), signed by key \(checkpoints.key.publicKey.keyID)")
+        }
         if let sealer { dependencies.webhookKeyProblem = await Self.unopenedSecrets(pool, sealer: sealer, logger: logger) }
         logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")
         let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
