@@ -38,9 +38,11 @@ public final class GatewayHarness: Sendable {
         public var simulatorLimits: SimAccountSpec.Limits?
         /// Enterprise payment switched on (merchants.d `transfer_enabled`).
         public var transfers: Bool
+        /// merchants.d `mode`: which keys reach it (a live entity on the simulator stands in for WeChat).
+        public var mode: MerchantMode
 
         public init(_ name: String, mchId: String, balanceFen: Int64 = 100_000_000, priority: Int = 10, limits: String? = nil,
-                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true) {
+                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true, mode: MerchantMode = .test) {
             self.name = name
             self.mchId = mchId
             self.balanceFen = balanceFen
@@ -48,6 +50,7 @@ public final class GatewayHarness: Sendable {
             self.limits = limits
             self.simulatorLimits = simulatorLimits
             self.transfers = transfers
+            self.mode = mode
         }
     }
 
@@ -66,6 +69,7 @@ public final class GatewayHarness: Sendable {
             try fixture.addSimulated(entity.name, created: created, baseURL: sim.baseURL, caFile: sim.server.caFile) { fields in
                 fields["priority"] = String(entity.priority)
                 fields["transfer_enabled"] = String(entity.transfers)
+                fields["mode"] = "\"\(entity.mode.rawValue)\""
                 if let limits = entity.limits { fields["limits"] = limits }
             }
         }
@@ -99,6 +103,15 @@ public final class GatewayHarness: Sendable {
         self.apiKey = apiKey
         self.transport = transport
         self.accounts = accounts
+    }
+
+    /// Another key of the harness's tenant, e.g. its live-mode key: its text and its caller.
+    public func issueKey(mode: MerchantMode) async throws -> (text: String, caller: Caller) {
+        let issued = try await APIKeyStore(pool: appPool).issue(tenant: tenant.name, mode: mode, actor: "test")
+        guard case .success(let caller) = try await APIKeyStore(pool: appPool).authenticate(issued.key.text) else {
+            throw TestSetupError("a freshly issued \(mode.rawValue) key does not authenticate")
+        }
+        return (issued.key.text, caller)
     }
 
     /// A reconciler over this gateway's database, entities and transport, whose clock
