@@ -115,7 +115,7 @@ struct Settlement {
                     // Nobody else can take it: it fails below.
                 }
             }
-            try c.run(Reservations.releaseTenant(tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
+            try c.run(Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
             let failed = payout.changed(.init(status: .failed, failure: .some(failure), nextCheckAt: .some(nil)))
             try c.run([try PayoutLedger.update(from: payout, to: failed), try PayoutLedger.audit(failed, action: "payout.failed", actor: actor, requestID: requestID)])
             if let event = try PayoutLedger.emit(failed) { try c.run(event) }
