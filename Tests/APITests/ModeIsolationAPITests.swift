@@ -115,6 +115,36 @@ struct ModeIsolationAPITests {
         }
     }
 
+    @Test("a test key neither lists nor deletes a live webhook endpoint (404, and it is still there); nor the reverse")
+    func webhooksAcrossModes() async throws {
+        try await Self.with("modeswebhooks") { w, client in
+            func create(_ key: String, _ url: String) async throws -> String {
+                let body = String(decoding: try JSONSerialization.data(withJSONObject: ["url": url]), as: UTF8.self)
+                let created = try await client.send(.post, "/v1/webhooks", body: body, key: key, idempotencyKey: nil)
+                #expect(created.status == .created)
+                return try #require((try created.jsonObject()["endpoint"] as? [String: Any])?["id"] as? String)
+            }
+            func listed(_ key: String) async throws -> [String] {
+                let list = try await client.send(.get, "/v1/webhooks", key: key, idempotencyKey: nil).jsonObject()
+                return try #require(list["data"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            }
+            let live = try await create(w.liveKey, "https://hooks.shop.example/live")
+            let test = try await create(w.testKey, "https://hooks.shop.example/test")
+
+            #expect(try await listed(w.testKey) == [test])
+            #expect(try await listed(w.liveKey) == [live])
+            let deleted = try await client.send(.delete, "/v1/webhooks/\(live)", key: w.testKey, idempotencyKey: nil)
+            #expect(try deleted.status == .notFound && deleted.problem().code == "not_found")
+            let reverse = try await client.send(.delete, "/v1/webhooks/\(test)", key: w.liveKey, idempotencyKey: nil)
+            #expect(try reverse.status == .notFound && reverse.problem().code == "not_found")
+
+            #expect(try await listed(w.liveKey) == [live], "still there")
+            let removed = try await w.gw.pool.query("SELECT count(*) FROM webhook_endpoints WHERE removed_at IS NOT NULL").first!.decode(column: 0, as: Int64.self)
+            let audited = try await w.gw.pool.query("SELECT count(*) FROM audit_log WHERE action = 'webhook.remove'").first!.decode(column: 0, as: Int64.self)
+            #expect(removed == 0 && audited == 0, "nothing changed, nothing audited")
+        }
+    }
+
     @Test("test sends never use up the live budget: each mode has the daily budget to itself, and /v1/usage counts only the key's mode")
     func budgetPerMode() async throws {
         try await Self.with("modesbudget", dailyBudgetFen: 300) { w, client in
