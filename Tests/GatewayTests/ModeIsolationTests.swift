@@ -88,6 +88,18 @@ struct ModeIsolationTests {
                     "the failure gave back amount and count, the refund the amount only")
         }
     }
+
+    @Test("hongbao status and /admin show each tenant's day per mode, never added up")
+    func statusPerMode() async throws {
+        try await Self.with("modeenginestatus", dailyBudgetFen: 5_000) { gw, live in
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 210)))
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 320), caller: live))
+            let report = try await StatusReport.read(gw.appPool, merchants: gw.registry.snapshot.merchants)
+            let rows = report.tenants.filter { $0.name == gw.tenant.name }
+            #expect(rows.map(\.mode) == ["live", "test"])
+            #expect(rows.map(\.budgetFen) == [LimitUse(used: 320, limit: 5_000), LimitUse(used: 210, limit: 5_000)] && rows.map(\.count) == [1, 1])
+        }
+    }
 }
 
 /// Migration 0012 on a database that already has payouts of both modes: what it does to
