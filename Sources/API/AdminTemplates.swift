@@ -70,8 +70,8 @@ enum AdminTemplates {
         {{#transfers}}<tr><td>{{name}}</td><td class="mono">{{mchID}}</td><td>{{perMinute}}</td><td>{{dailyFen}}</td><td class="num">{{dailyCount}}</td><td>{{perUser}}</td></tr>{{/transfers}}
         </table></section>{{/hasTransfers}}
         <section id="tenants"><h2>Tenants (today)</h2>
-        <table><tr><th>Tenant</th><th>Enabled</th><th>Budget (fen)</th><th class="num">Payouts</th></tr>
-        {{#tenants}}<tr><td><a href="/admin/payouts?tenant={{name}}">{{name}}</a></td><td>{{enabled}}</td><td>{{budget}}</td><td class="num">{{count}}</td></tr>{{/tenants}}
+        <table><tr><th>Tenant</th><th>Mode</th><th>Enabled</th><th>Budget (fen)</th><th class="num">Payouts</th></tr>
+        {{#tenants}}<tr><td><a href="/admin/payouts?tenant={{name}}">{{name}}</a></td><td>{{mode}}</td><td>{{enabled}}</td><td>{{budget}}</td><td class="num">{{count}}</td></tr>{{/tenants}}
         </table></section>
         <section id="sends"><h2>Sends today: {{sendsCount}} payouts, {{sendsFen}} fen</h2>
         <table><tr><th>Merchant</th><th class="num">Payouts</th><th class="num">Fen</th>{{#sendStatuses}}<th class="num">{{.}}</th>{{/sendStatuses}}</tr>

@@ -6,7 +6,7 @@ import Gateway
 enum AdminViews {
     struct Merchant { let name, mode, mchID, enabled: String; let eligible: Bool; let perMinute, dailyFen: String; let dailyCount: Int64; let perUser: String; let reasons: [String] }
     struct Transfers { let name, mchID, perMinute, dailyFen: String; let dailyCount: Int64; let perUser: String }
-    struct Tenant { let name, enabled, budget: String; let count: Int64 }
+    struct Tenant { let name, mode, enabled, budget: String; let count: Int64 }
     struct SendRow { let merchant: String; let count, fen: Int64; let cells: [Int64] }
     struct BacklogRow { let status: String; let count, due: Int64; let oldest: String }
     struct Stuck { let id, tenant, merchant, billno: String; let amountFen: Int64; let createdAt, error: String }
@@ -59,7 +59,7 @@ enum AdminViews {
                 }
             },
             hasTransfers: r.merchants.contains { $0.transfers != nil },
-            tenants: r.tenants.map { Tenant(name: $0.name, enabled: $0.enabled ? "yes" : "no", budget: StatusText.use($0.budgetFen), count: $0.count) },
+            tenants: r.tenants.map { Tenant(name: $0.name, mode: $0.mode, enabled: $0.enabled ? "yes" : "no", budget: StatusText.use($0.budgetFen), count: $0.count) },
             sendsCount: r.sendsToday.count, sendsFen: r.sendsToday.amountFen, sendStatuses: statuses,
             sendsByMerchant: r.sendsToday.byMerchant.map { m in
                 SendRow(merchant: m.merchant, count: m.count, fen: m.amountFen, cells: statuses.map { m.byStatus[$0] ?? 0 })

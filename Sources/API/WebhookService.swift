@@ -2,12 +2,12 @@ import Foundation
 import Gateway
 
 /// What the tenant API needs to manage a tenant's webhook endpoints (a fake stands in
-/// for it in APITests). Every call is scoped to the caller's tenant.
+/// for it in APITests). Every call is scoped to the caller's tenant and its key's mode.
 public protocol WebhookService: Sendable {
     /// Registers an endpoint for events of the caller's mode; the answer holds the secret, once.
     func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint
     func list(caller: Caller) async throws -> [WebhookEndpoint]
-    /// False when the caller's tenant has no such endpoint.
+    /// False when the caller's tenant has no such endpoint in the caller's mode.
     func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool
 }
 
@@ -32,9 +32,9 @@ public struct StoredWebhookService: WebhookService {
                                    sealer: sealer, actor: caller.actor, requestID: requestID)
     }
 
-    public func list(caller: Caller) async throws -> [WebhookEndpoint] { try await store.list(tenant: caller.tenantID) }
+    public func list(caller: Caller) async throws -> [WebhookEndpoint] { try await store.list(tenant: caller.tenantID, mode: caller.mode) }
 
     public func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool {
-        try await store.remove(id, tenant: caller.tenantID, actor: caller.actor, requestID: requestID) != nil
+        try await store.remove(id, tenant: caller.tenantID, mode: caller.mode, actor: caller.actor, requestID: requestID) != nil
     }
 }

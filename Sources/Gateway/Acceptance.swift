@@ -75,13 +75,13 @@ struct Acceptance {
         let dayText = day.description
         var statements = [
             PayoutLedger.required("""
-                INSERT INTO idempotency_keys (tenant_id, key, request_hash, payout_id) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
-                """, Self.duplicate, [caller.tenantID, idempotencyKey, requestHash, payoutID]),
+                INSERT INTO idempotency_keys (tenant_id, key, request_hash, payout_id, mode) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (tenant_id, mode, key) DO NOTHING RETURNING 1
+                """, Self.duplicate, [caller.tenantID, idempotencyKey, requestHash, payoutID, caller.mode.rawValue]),
         ]
         statements += Reservations.reserveMerchant(mchID: order.kind.usageKey(merchant.merchantID), openID: order.openID, day: dayText,
                                                    amountFen: order.amountFen, limits: order.kind.limits(of: merchant))
-        statements += Reservations.reserveTenant(tenant: caller.tenantID, day: dayText, stripe: stripe, amountFen: order.amountFen,
+        statements += Reservations.reserveTenant(tenant: caller.tenantID, mode: caller.mode, day: dayText, stripe: stripe, amountFen: order.amountFen,
                                                  budget: caller.dailyBudgetFen)
         statements.append(PipelineStatement("""
             WITH p AS (

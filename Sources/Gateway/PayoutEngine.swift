@@ -88,7 +88,7 @@ public final class PayoutEngine: Sendable {
         let problems = PayoutOrderRules.problems(order)
         guard problems.isEmpty else { return .invalid(problems) }
         let hash = order.canonicalHash
-        let flightKey = Self.inFlightKey(caller.tenantID, idempotencyKey)
+        let flightKey = Self.inFlightKey(caller.tenantID, caller.mode, idempotencyKey)
         // A duplicate of a send running in this process waits for it without touching the
         // database: a burst of retries must not crowd out the connection the first needs.
         if let record = inFlight.flight(key: flightKey)?.record {
@@ -109,7 +109,7 @@ public final class PayoutEngine: Sendable {
         case .duplicate:
             // The key's record: the send in flight here (registered since), else the committed row.
             var known = inFlight.flight(key: flightKey)?.record
-            if known == nil { known = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: idempotencyKey) }
+            if known == nil { known = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, mode: caller.mode, key: idempotencyKey) }
             guard let record = known else {
                 throw PostgresError(.server, "idempotency key \(idempotencyKey) vanished")
             }
@@ -159,18 +159,18 @@ public final class PayoutEngine: Sendable {
         // duplicates cannot crowd the pool the first one needs to settle.
         var pause = 25
         while ContinuousClock.now < deadline {
-            if let task = inFlight.flight(key: Self.inFlightKey(caller.tenantID, key))?.task {
+            if let task = inFlight.flight(key: Self.inFlightKey(caller.tenantID, caller.mode, key))?.task {
                 _ = await Deadline.value(of: task, before: deadline)
             }
-            if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, key: key)?.response { return .answered(response) }
+            if let response = try await IdempotencyRecords.find(pool, tenant: caller.tenantID, mode: caller.mode, key: key)?.response { return .answered(response) }
             try await Task.sleep(for: .milliseconds(min(pause, max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1))))))
             pause = min(pause * 2, 250)
         }
-        guard let payout = try await load(record.payoutID, tenant: caller.tenantID) else { throw GatewayError.notFound("payout \(record.payoutID)") }
+        guard let payout = try await load(record.payoutID, tenant: caller.tenantID, mode: caller.mode) else { throw GatewayError.notFound("payout \(record.payoutID)") }
         return .answered(try await IdempotencyRecords.answer(pool, tenant: caller.tenantID, payout: payout.id, try render(payout)))
     }
 
-    static func inFlightKey(_ tenant: UUID, _ key: String) -> String { "\(tenant)/\(key)" }
+    static func inFlightKey(_ tenant: UUID, _ mode: MerchantMode, _ key: String) -> String { "\(tenant)/\(mode.rawValue)/\(key)" }
 
     /// Waits (up to `timeout`) for sends that outlived their requests.
     public func drain(timeout: Duration) async {
@@ -182,16 +182,18 @@ public final class PayoutEngine: Sendable {
 
     // MARK: reading
 
-    func load(_ id: UUID, tenant: UUID) async throws -> Payout? {
-        try await pool.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 AND tenant_id = $2", [id, tenant]).first.map { try Payout(row: $0) }
+    func load(_ id: UUID, tenant: UUID, mode: MerchantMode) async throws -> Payout? {
+        try await pool.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 AND tenant_id = $2 AND mode = $3", [id, tenant, mode.rawValue])
+            .first.map { try Payout(row: $0) }
     }
 
-    /// One of the caller's payouts; nil for anybody else's (the API says 404, never 403).
-    public func payout(_ id: UUID, caller: Caller) async throws -> Payout? { try await load(id, tenant: caller.tenantID) }
+    /// One of the caller's payouts in its key's mode; nil for anybody else's or the other
+    /// mode's (the API says 404, never 403).
+    public func payout(_ id: UUID, caller: Caller) async throws -> Payout? { try await load(id, tenant: caller.tenantID, mode: caller.mode) }
 
     /// Asks WeChat now (gethbinfo) and records what it says.
     public func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout? {
-        guard let payout = try await load(id, tenant: caller.tenantID) else { return nil }
+        guard let payout = try await load(id, tenant: caller.tenantID, mode: caller.mode) else { return nil }
         return try await refresh(payout, actor: caller.actor, requestID: requestID)
     }
 
@@ -213,7 +215,7 @@ public final class PayoutEngine: Sendable {
     }
 
     public func list(caller: Caller, filter: PayoutFilter) async throws -> PayoutPage {
-        try await PayoutListing.page(pool, tenant: caller.tenantID, filter: filter)
+        try await PayoutListing.page(pool, tenant: caller.tenantID, mode: caller.mode, filter: filter)
     }
 
     public func usage(caller: Caller, now: Date = Date()) async throws -> TenantUsage {

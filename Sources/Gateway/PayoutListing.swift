@@ -1,4 +1,5 @@
 import Foundation
+import Merchants
 import Postgres
 
 /// Filters of `GET /v1/redpacks` (red packets only; transfers are read one by one).
@@ -31,9 +32,10 @@ public struct PayoutPage: Sendable {
 }
 
 /// Newest first, keyset-paginated on (created_at, id), so pages stay stable while new
-/// payouts arrive and cost the same however deep.
+/// payouts arrive and cost the same however deep. One tenant's payouts of one mode (the
+/// caller's key's): the other mode's are never listed.
 enum PayoutListing {
-    static func page(_ pool: PostgresPool, tenant: UUID, filter: PayoutFilter) async throws -> PayoutPage {
+    static func page(_ pool: PostgresPool, tenant: UUID, mode: MerchantMode, filter: PayoutFilter) async throws -> PayoutPage {
         let limit = min(max(filter.limit, 1), 100)
         var after: (Date, UUID)? = nil
         if let cursor = filter.cursor {
@@ -42,13 +44,13 @@ enum PayoutListing {
         }
         let rows = try await pool.query("""
             SELECT \(Payout.columns) FROM payouts
-            WHERE tenant_id = $1 AND kind <> 'transfer'
-              AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR openid = $3) AND ($4::text IS NULL OR merchant = $4)
-              AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
-              AND ($7::timestamptz IS NULL OR (created_at, id) < ($7, $8))
+            WHERE tenant_id = $1 AND mode = $2 AND kind <> 'transfer'
+              AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR openid = $4) AND ($5::text IS NULL OR merchant = $5)
+              AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
+              AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9))
             ORDER BY created_at DESC, id DESC
-            LIMIT $9
-            """, [tenant, filter.status?.rawValue, filter.openID, filter.merchant, filter.createdFrom, filter.createdBefore,
+            LIMIT $10
+            """, [tenant, mode.rawValue, filter.status?.rawValue, filter.openID, filter.merchant, filter.createdFrom, filter.createdBefore,
                   after?.0, after?.1, limit + 1]).rows
         let payouts = try rows.prefix(limit).map { try Payout(row: $0) }
         let next = rows.count > limit ? payouts.last.map { encode($0.createdAt, $0.id) } : nil

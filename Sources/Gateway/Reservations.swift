@@ -80,9 +80,9 @@ enum Reservations {
                 ON CONFLICT (mch_id, day) DO UPDATE SET amount_fen = merchant_usage.amount_fen + EXCLUDED.amount_fen, count = merchant_usage.count + 1
                 """, [key, payout.day, payout.amountFen]),
             PipelineStatement("""
-                INSERT INTO tenant_usage (tenant_id, day, stripe, amount_fen, count) VALUES ($1, $2::date, $3, $4, 1)
-                ON CONFLICT (tenant_id, day, stripe) DO UPDATE SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
-                """, [payout.tenantID, payout.day, payout.usageStripe, payout.amountFen]),
+                INSERT INTO tenant_usage (tenant_id, mode, day, stripe, amount_fen, count) VALUES ($1, $2, $3::date, $4, $5, 1)
+                ON CONFLICT (tenant_id, mode, day, stripe) DO UPDATE SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
+                """, [payout.tenantID, payout.mode.rawValue, payout.day, payout.usageStripe, payout.amountFen]),
         ]
     }
 
@@ -99,31 +99,32 @@ enum Reservations {
 
     /// The tenant's daily spend. Without a budget, one of 16 stripes (no hot row); with
     /// one, stripe 0 only, checked against the sum of all stripes so the budget holds exactly.
-    static func reserveTenant(tenant: UUID, day: String, stripe: Int16, amountFen: Int64, budget: Int64?) -> [PipelineStatement] {
+    /// Per mode: each mode's spend has the whole budget to itself (test never uses up live).
+    static func reserveTenant(tenant: UUID, mode: MerchantMode, day: String, stripe: Int16, amountFen: Int64, budget: Int64?) -> [PipelineStatement] {
         guard let budget else {
             return [PipelineStatement("""
-                INSERT INTO tenant_usage (tenant_id, day, stripe, amount_fen, count) VALUES ($1, $2::date, $3, $4, 1)
-                ON CONFLICT (tenant_id, day, stripe) DO UPDATE
+                INSERT INTO tenant_usage (tenant_id, day, stripe, amount_fen, count, mode) VALUES ($1, $2::date, $3, $4, 1, $5)
+                ON CONFLICT (tenant_id, mode, day, stripe) DO UPDATE
                     SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
-                """, [tenant, day, stripe, amountFen])]
+                """, [tenant, day, stripe, amountFen, mode.rawValue])]
         }
         precondition(stripe == 0, "a budgeted tenant reserves on stripe 0")
         return [
-            PipelineStatement("INSERT INTO tenant_usage (tenant_id, day, stripe, amount_fen, count) VALUES ($1, $2::date, 0, 0, 0) ON CONFLICT DO NOTHING",
-                              [tenant, day]),
+            PipelineStatement("INSERT INTO tenant_usage (tenant_id, day, stripe, amount_fen, count, mode) VALUES ($1, $2::date, 0, 0, 0, $3) ON CONFLICT DO NOTHING",
+                              [tenant, day, mode.rawValue]),
             PayoutLedger.required("""
                 UPDATE tenant_usage SET amount_fen = amount_fen + $3, count = count + 1
-                WHERE tenant_id = $1 AND day = $2::date AND stripe = 0
+                WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe = 0
                   AND amount_fen + $3 + (SELECT coalesce(sum(amount_fen), 0) FROM tenant_usage
-                                         WHERE tenant_id = $1 AND day = $2::date AND stripe <> 0) <= $4
+                                         WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe <> 0) <= $4
                 RETURNING 1
-                """, Refusal.tenantBudget.rawValue, [tenant, day, amountFen, budget]),
+                """, Refusal.tenantBudget.rawValue, [tenant, day, amountFen, budget, mode.rawValue]),
         ]
     }
 
-    static func releaseTenant(tenant: UUID, day: String, stripe: Int16, amountFen: Int64) -> PipelineStatement {
-        PayoutLedger.required("UPDATE tenant_usage SET count = count - 1, amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND day = $2::date AND stripe = $3 RETURNING 1",
-                              "reservation_missing", [tenant, day, stripe, amountFen])
+    static func releaseTenant(tenant: UUID, mode: MerchantMode, day: String, stripe: Int16, amountFen: Int64) -> PipelineStatement {
+        PayoutLedger.required("UPDATE tenant_usage SET count = count - 1, amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe = $3 RETURNING 1",
+                              "reservation_missing", [tenant, day, stripe, amountFen, mode.rawValue])
     }
 
     /// Unclaimed money WeChat gave back: it no longer counts against the merchant's daily
@@ -133,8 +134,8 @@ enum Reservations {
         return [
             PayoutLedger.required("UPDATE merchant_usage SET amount_fen = amount_fen - $3 WHERE mch_id = $1 AND day = $2::date RETURNING 1",
                                   "reservation_missing", [payout.usageKey, payout.day, fen]),
-            PayoutLedger.required("UPDATE tenant_usage SET amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND day = $2::date AND stripe = $3 RETURNING 1",
-                                  "reservation_missing", [payout.tenantID, payout.day, payout.usageStripe, fen]),
+            PayoutLedger.required("UPDATE tenant_usage SET amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe = $3 RETURNING 1",
+                                  "reservation_missing", [payout.tenantID, payout.day, payout.usageStripe, fen, payout.mode.rawValue]),
         ]
     }
 

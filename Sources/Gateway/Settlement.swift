@@ -159,7 +159,7 @@ struct Settlement {
                 }
             }
             if next == .anotherEntityElseKeepOpen { throw NoOtherEntity() }
-            try c.run(Reservations.releaseTenant(tenant: payout.tenantID, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
+            try c.run(Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
             let failed = payout.changed(.init(status: .failed, failure: .some(failure), nextCheckAt: .some(nil)), at: at)
             try c.run([try PayoutLedger.update(from: payout, to: failed, clock: clock),
                        try PayoutLedger.audit(failed, action: "payout.failed", actor: actor, requestID: requestID)])

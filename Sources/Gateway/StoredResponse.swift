@@ -1,4 +1,5 @@
 import Foundation
+import Merchants
 import Postgres
 
 /// An HTTP answer as first given to a tenant, kept with its idempotency key and replayed
@@ -29,9 +30,11 @@ enum IdempotencyRecords {
         let response: StoredResponse?
     }
 
-    static func find(_ pool: PostgresPool, tenant: UUID, key: String) async throws -> Record? {
-        let row = try await pool.query("SELECT request_hash, payout_id, response_status, response_body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
-                                       [tenant, key]).first
+    /// The key's record in the tenant's `mode`: the same key in the other mode is another request.
+    static func find(_ pool: PostgresPool, tenant: UUID, mode: MerchantMode, key: String) async throws -> Record? {
+        let row = try await pool.query("""
+            SELECT request_hash, payout_id, response_status, response_body FROM idempotency_keys WHERE tenant_id = $1 AND mode = $2 AND key = $3
+            """, [tenant, mode.rawValue, key]).first
         guard let row else { return nil }
         let (hash, payout, status, body) = try row.decode(([UInt8], UUID, Int32?, [UInt8]?).self)
         return Record(requestHash: hash, payoutID: payout, response: status.map { StoredResponse(status: Int($0), body: body ?? []) })

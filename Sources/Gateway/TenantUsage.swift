@@ -2,8 +2,9 @@ import Foundation
 import Postgres
 import WeChatPay
 
-/// A tenant's day (Asia/Shanghai): its budget, what is reserved against it, and its
-/// payouts by status (`GET /v1/usage`).
+/// A tenant's day (Asia/Shanghai) in the mode of the caller's key: its budget, what that
+/// mode reserved against it, and that mode's payouts by status (`GET /v1/usage`). The
+/// budget bounds each mode's spend on its own, so test traffic never uses up live's.
 public struct TenantUsage: Sendable, Equatable {
     public let day: String
     public let budgetFen: Int64?
@@ -15,16 +16,16 @@ public struct TenantUsage: Sendable, Equatable {
     public let byStatus: [String: Int]
 
     static func today(_ pool: PostgresPool, caller: Caller, day: BusinessDay) async throws -> TenantUsage {
-        let tenant = caller.tenantID, dayText = day.description
+        let tenant = caller.tenantID, mode = caller.mode.rawValue, dayText = day.description
         return try await pool.withConnection { c in
-            let spent = try c.query("SELECT coalesce(sum(amount_fen), 0)::int8 FROM tenant_usage WHERE tenant_id = $1 AND day = $2::date",
-                                    [tenant, dayText]).first!.decode(column: 0, as: Int64.self)
+            let spent = try c.query("SELECT coalesce(sum(amount_fen), 0)::int8 FROM tenant_usage WHERE tenant_id = $1 AND mode = $2 AND day = $3::date",
+                                    [tenant, mode, dayText]).first!.decode(column: 0, as: Int64.self)
             var byStatus: [String: Int] = [:]
             var count = 0
             var amount: Int64 = 0
             for row in try c.query("""
-                SELECT status, count(*), coalesce(sum(amount_fen), 0)::int8 FROM payouts WHERE tenant_id = $1 AND day = $2::date GROUP BY status
-                """, [tenant, dayText]).rows {
+                SELECT status, count(*), coalesce(sum(amount_fen), 0)::int8 FROM payouts WHERE tenant_id = $1 AND mode = $2 AND day = $3::date GROUP BY status
+                """, [tenant, mode, dayText]).rows {
                 let (status, n, fen) = try row.decode((String, Int64, Int64).self)
                 byStatus[status] = Int(n)
                 count += Int(n)

@@ -4,10 +4,12 @@ import Postgres
 
 /// Tenants' webhook endpoints and their deliveries in PostgreSQL. Every change an operator
 /// or tenant makes (add, remove, enable, redeliver) is audited on the admin chain in its
-/// transaction. Calls that take a `tenant` see only that tenant's endpoints: another
-/// tenant's is "not found", never "forbidden".
+/// transaction. Calls that take a `tenant` see only that tenant's endpoints, and with a
+/// `mode` only that mode's (what a tenant's API key sees): another tenant's, or the other
+/// mode's, is "not found", never "forbidden".
 public struct WebhookStore: Sendable {
-    /// Most endpoints (not removed) a tenant may have: each one multiplies every event.
+    /// Most endpoints (not removed) a tenant may have in each mode: each one multiplies
+    /// every event. Per mode, so test endpoints never crowd out live ones.
     public static let maximumEndpointsPerTenant = 16
 
     let pool: PostgresPool
@@ -32,16 +34,18 @@ public struct WebhookStore: Sendable {
             guard try c.query("SELECT 1 FROM tenants WHERE id = $1 AND disabled_at IS NULL FOR NO KEY UPDATE", [tenant]).first != nil else {
                 throw GatewayError("tenant_disabled", "the tenant is disabled or does not exist")
             }
-            let count = try c.query("SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND removed_at IS NULL", [tenant]).first!.decode(column: 0, as: Int.self)
+            let count = try c.query("SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND mode = $2 AND removed_at IS NULL",
+                                    [tenant, mode.rawValue]).first!.decode(column: 0, as: Int.self)
             guard count < Self.maximumEndpointsPerTenant else {
-                throw GatewayError("too_many_webhooks", "a tenant may have at most \(Self.maximumEndpointsPerTenant) webhook endpoints; remove one first")
+                throw GatewayError("too_many_webhooks",
+                                   "a tenant may have at most \(Self.maximumEndpointsPerTenant) \(mode.rawValue)-mode webhook endpoints; remove one first")
             }
             try c.query("INSERT INTO webhook_endpoints (id, tenant_id, mode, url, description, secret_sealed, events) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         [id, tenant, mode.rawValue, target.url, description, sealed, names])
             try Self.audit(c, actor: actor, action: "webhook.add", tenant: tenant, requestID: requestID,
                            detail: ["endpoint": id.uuidString.lowercased(), "url": Self.shown(target.url), "mode": mode.rawValue,
                                     "events": names?.values.joined(separator: ",") ?? WebhookEventType.all])
-            return try Self.load(c, id: id, tenant: tenant)!
+            return try Self.load(c, id: id, tenant: tenant, mode: mode)!
         }
         return CreatedWebhookEndpoint(endpoint: endpoint, secret: secret)
     }
@@ -100,25 +104,27 @@ public struct WebhookStore: Sendable {
     /// What an endpoint's sealed secret is bound to: it opens only on its own row.
     public static func sealingContext(_ endpoint: UUID) -> String { "webhook_endpoints.secret_sealed:" + endpoint.uuidString.lowercased() }
 
-    /// Endpoints not removed, oldest first: one tenant's, or everyone's (operators).
-    public func list(tenant: UUID?) async throws -> [WebhookEndpoint] {
+    /// Endpoints not removed, oldest first: one tenant's of one mode (its API key's), one
+    /// tenant's of both modes, or everyone's (operators).
+    public func list(tenant: UUID?, mode: MerchantMode? = nil) async throws -> [WebhookEndpoint] {
         let base = "SELECT \(WebhookEndpoint.columns) FROM \(WebhookEndpoint.from) WHERE e.removed_at IS NULL"
         if let tenant {
-            return try await pool.query(base + " AND e.tenant_id = $1 ORDER BY e.created_at, e.id", [tenant]).rows.map(WebhookEndpoint.init(row:))
+            return try await pool.query(base + " AND e.tenant_id = $1 AND ($2::text IS NULL OR e.mode = $2) ORDER BY e.created_at, e.id",
+                                        [tenant, mode?.rawValue]).rows.map(WebhookEndpoint.init(row:))
         }
         return try await pool.query(base + " ORDER BY t.name, e.created_at, e.id").rows.map(WebhookEndpoint.init(row:))
     }
 
-    /// One endpoint not removed; with `tenant`, only if it is that tenant's.
-    public func find(_ id: UUID, tenant: UUID? = nil) async throws -> WebhookEndpoint? {
-        try await pool.withConnection { try Self.load($0, id: id, tenant: tenant) }
+    /// One endpoint not removed; with `tenant` (and `mode`), only if it is that tenant's (of that mode).
+    public func find(_ id: UUID, tenant: UUID? = nil, mode: MerchantMode? = nil) async throws -> WebhookEndpoint? {
+        try await pool.withConnection { try Self.load($0, id: id, tenant: tenant, mode: mode) }
     }
 
     /// Removes an endpoint: it receives nothing more, its pending deliveries fail as
-    /// "endpoint removed". Nil when there is no such endpoint (for this tenant).
-    public func remove(_ id: UUID, tenant: UUID? = nil, actor: String, requestID: String? = nil) async throws -> WebhookEndpoint? {
+    /// "endpoint removed". Nil when there is no such endpoint (for this tenant, in this mode).
+    public func remove(_ id: UUID, tenant: UUID? = nil, mode: MerchantMode? = nil, actor: String, requestID: String? = nil) async throws -> WebhookEndpoint? {
         try await pool.transaction { c in
-            guard let endpoint = try Self.load(c, id: id, tenant: tenant, lock: true) else { return nil }
+            guard let endpoint = try Self.load(c, id: id, tenant: tenant, mode: mode, lock: true) else { return nil }
             try c.query("UPDATE webhook_endpoints SET removed_at = now() WHERE id = $1", [id])
             try c.query("""
                 UPDATE webhook_deliveries SET state = 'failed', lease = NULL, last_error = 'endpoint removed'
@@ -206,11 +212,11 @@ public struct WebhookStore: Sendable {
                             detail: try PostgresJSON(encoding: detail))
     }
 
-    static func load(_ c: PostgresConnection, id: UUID, tenant: UUID?, lock: Bool = false) throws -> WebhookEndpoint? {
+    static func load(_ c: PostgresConnection, id: UUID, tenant: UUID?, mode: MerchantMode? = nil, lock: Bool = false) throws -> WebhookEndpoint? {
         try c.query("""
             SELECT \(WebhookEndpoint.columns) FROM \(WebhookEndpoint.from)
-            WHERE e.id = $1 AND e.removed_at IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2)\(lock ? " FOR UPDATE OF e" : "")
-            """, [id, tenant]).first.map(WebhookEndpoint.init(row:))
+            WHERE e.id = $1 AND e.removed_at IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2) AND ($3::text IS NULL OR e.mode = $3)\(lock ? " FOR UPDATE OF e" : "")
+            """, [id, tenant, mode?.rawValue]).first.map(WebhookEndpoint.init(row:))
     }
 
     /// A URL as the audit trail and logs show it: without its query, which may carry a token.

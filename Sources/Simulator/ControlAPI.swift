@@ -8,6 +8,7 @@ struct ControlAPI: Sendable {
     let ledger: SimLedger
     let ca: SimulatorCA
     let faults: FaultSwitch
+    let tally: RequestTally
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         let sim = router.group("_sim")
@@ -73,6 +74,7 @@ struct ControlAPI: Sendable {
             await ledger.durable()
             return json(facts)
         }
+        sim.get("requests") { _, _ in json(tally.all) }
         sim.get("faults") { _, _ in json(faults.current.map { [$0] } ?? []) }
         sim.post("faults") { request, _ in
             let plan = try await decode(FaultPlan.self, request)

@@ -38,6 +38,7 @@ public final class SimulatorServer: Sendable {
     private let server: SimulatorCA.Issued
     private let store: SimulatorStore
     private let faults = FaultSwitch()
+    private let tally = RequestTally()
     private let bound = Mutex<(https: Int?, control: Int?)>((nil, nil))
     private let running = Mutex<ServiceGroup?>(nil)
     private let logger: Logger
@@ -66,7 +67,7 @@ public final class SimulatorServer: Sendable {
         tls.minimumTLSVersion = .tlsv12
 
         let wechatRouter = Router(context: SimRequestContext.self)
-        WeChatEndpoint(ledger: ledger, faults: faults).addRoutes(to: wechatRouter)
+        WeChatEndpoint(ledger: ledger, faults: faults, tally: tally).addRoutes(to: wechatRouter)
         let https = Application(
             router: wechatRouter, server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hongbao-simulator"),
@@ -74,7 +75,7 @@ public final class SimulatorServer: Sendable {
             logger: logger)
 
         let controlRouter = Router(context: BasicRequestContext.self)
-        ControlAPI(ledger: ledger, ca: ca, faults: faults).addRoutes(to: controlRouter)
+        ControlAPI(ledger: ledger, ca: ca, faults: faults, tally: tally).addRoutes(to: controlRouter)
         let control = Application(
             router: controlRouter,
             configuration: .init(address: .hostname(configuration.controlHost, port: configuration.controlPort), serverName: "hongbao-simulator-control"),

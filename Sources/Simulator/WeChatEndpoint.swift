@@ -20,6 +20,7 @@ struct SimRequestContext: RequestContext {
 struct WeChatEndpoint: Sendable {
     let ledger: SimLedger
     let faults: FaultSwitch
+    let tally: RequestTally
 
     func addRoutes(to router: Router<SimRequestContext>) {
         // Same TLS and HTTP path as the APIs, no ledger work: a liveness probe and the
@@ -41,6 +42,7 @@ struct WeChatEndpoint: Sendable {
         let reply: SimReply
         do {
             let document = try WeChatXML.decode(Array(body.readableBytesView))
+            tally.count(api, mchId: document[api.merchantField] ?? "")
             let certificate = try await context.channel.nioSSL_peerCertificate().get()?.toDERBytes()
             let callerIP = context.channel.remoteAddress?.ipAddress ?? ""
             ledger.commitDueOrders()

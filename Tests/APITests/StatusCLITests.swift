@@ -58,7 +58,9 @@ struct StatusCLITests {
         #expect(Set(audit.keys) == ["mode", "ok", "chains", "records", "from_id", "through_id", "broken"])
         #expect(audit["ok"] as? Bool == true && audit["mode"] as? String == "recent" && audit["broken"] is NSNull)
         let tenants = try #require(object["tenants"] as? [[String: Any]])
-        #expect(tenants.first?["name"] as? String == gw.tenant.name && (tenants.first?["budget_fen"] as? [String: Any])?["used"] as? Int == 250)
+        #expect(tenants.map { "\($0["name"] as? String ?? "?")/\($0["mode"] as? String ?? "?")" } == ["\(gw.tenant.name)/live", "\(gw.tenant.name)/test"],
+                "one row per mode, never added up")
+        #expect((tenants[1]["budget_fen"] as? [String: Any])?["used"] as? Int == 250 && (tenants[0]["budget_fen"] as? [String: Any])?["used"] as? Int == 0)
 
         try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL WHERE id = $1", [first])
         let attention = try await status(gw, ["--json"])

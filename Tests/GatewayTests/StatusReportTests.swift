@@ -74,8 +74,11 @@ struct StatusReportTests {
         #expect(!beta.eligible && !beta.enabled && beta.reasons == ["disabled by an operator: paused for a certificate renewal"])
         #expect(beta.usage.dailyAmountFen.used == 0)
 
-        let tenant = try #require(report.tenants.first { $0.name == gw.tenant.name })
+        // One row per mode: the sends were made with the test key; live's budget is untouched.
+        let tenant = try #require(report.tenants.first { $0.name == gw.tenant.name && $0.mode == "test" })
         #expect(tenant.budgetFen == LimitUse(used: 450, limit: 70_000) && tenant.count == 3 && tenant.enabled)
+        let live = try #require(report.tenants.first { $0.name == gw.tenant.name && $0.mode == "live" })
+        #expect(live.budgetFen == LimitUse(used: 0, limit: 70_000) && live.count == 0)
 
         let attention = try #require(report.backlog.byStatus["needs_attention"])
         #expect(attention.count == 1 && attention.oldestAt != nil)

@@ -38,11 +38,13 @@ public final class GatewayHarness: Sendable {
         public var simulatorLimits: SimAccountSpec.Limits?
         /// Enterprise payment switched on (merchants.d `transfer_enabled`).
         public var transfers: Bool
+        /// merchants.d `mode`: which keys reach it (a live entity on the simulator stands in for WeChat).
+        public var mode: MerchantMode
         /// Where the gateway calls this entity, if not the simulator (an address nothing listens on).
         public var baseURL: String?
 
         public init(_ name: String, mchId: String, balanceFen: Int64 = 100_000_000, priority: Int = 10, limits: String? = nil,
-                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true, baseURL: String? = nil) {
+                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true, mode: MerchantMode = .test, baseURL: String? = nil) {
             self.name = name
             self.mchId = mchId
             self.balanceFen = balanceFen
@@ -50,6 +52,7 @@ public final class GatewayHarness: Sendable {
             self.limits = limits
             self.simulatorLimits = simulatorLimits
             self.transfers = transfers
+            self.mode = mode
             self.baseURL = baseURL
         }
     }
@@ -69,6 +72,7 @@ public final class GatewayHarness: Sendable {
             try fixture.addSimulated(entity.name, created: created, baseURL: sim.baseURL, caFile: sim.server.caFile) { fields in
                 fields["priority"] = String(entity.priority)
                 fields["transfer_enabled"] = String(entity.transfers)
+                fields["mode"] = "\"\(entity.mode.rawValue)\""
                 if let limits = entity.limits { fields["limits"] = limits }
                 if let baseURL = entity.baseURL { fields["base_url"] = "\"\(baseURL)\"" }
             }
@@ -119,6 +123,15 @@ public final class GatewayHarness: Sendable {
         self.apiKey = apiKey
         self.transport = transport
         self.accounts = accounts
+    }
+
+    /// Another key of the harness's tenant, e.g. its live-mode key: its text and its caller.
+    public func issueKey(mode: MerchantMode) async throws -> (text: String, caller: Caller) {
+        let issued = try await APIKeyStore(pool: appPool).issue(tenant: tenant.name, mode: mode, actor: "test")
+        guard case .success(let caller) = try await APIKeyStore(pool: appPool).authenticate(issued.key.text) else {
+            throw TestSetupError("a freshly issued \(mode.rawValue) key does not authenticate")
+        }
+        return (issued.key.text, caller)
     }
 
     /// A reconciler over this gateway's database, entities and transport, whose clock

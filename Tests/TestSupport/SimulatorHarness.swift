@@ -119,6 +119,9 @@ public final class SimulatorHarness: Sendable {
         return try await control("/_sim/ledger?" + query.joined(separator: "&"))
     }
 
+    /// `GET /_sim/requests`: calls each WeChat endpoint processed (`gethbinfo`, …), by mch_id.
+    public func requests() async throws -> [String: [String: Int]] { try await control("/_sim/requests") }
+
     /// `GET /_sim/ledger/summary`: per-account totals, kept incrementally.
     public func summary() async throws -> SummaryBody { try await control("/_sim/ledger/summary") }
 

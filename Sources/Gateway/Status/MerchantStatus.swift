@@ -108,14 +108,16 @@ public struct LimitUse: Sendable, Encodable, Equatable {
     }
 }
 
-/// One tenant's day against its budget.
+/// One tenant's day in one mode against its budget (which bounds each mode on its own).
 public struct TenantStatus: Sendable, Encodable {
     public let name: String
+    /// `live` or `test`: every tenant has a row for each.
+    public let mode: String
     public let enabled: Bool
-    /// Fen sent or reserved today against `daily_budget_fen` (null: no budget).
+    /// Fen sent or reserved today in this mode against `daily_budget_fen` (null: no budget).
     public let budgetFen: LimitUse
-    /// Payouts counted against today.
+    /// Payouts of this mode counted against today.
     public let count: Int64
 
-    enum CodingKeys: String, CodingKey { case name, enabled, count, budgetFen = "budget_fen" }
+    enum CodingKeys: String, CodingKey { case name, mode, enabled, count, budgetFen = "budget_fen" }
 }

@@ -51,18 +51,20 @@ extension StatusReport {
                 usage[key, default: KeyUsage()].usersByCount[Int64(packets)] = users
             }
             self.usage = usage
+            // One row per tenant and mode: the budget bounds each mode's spend on its own.
             tenants = try c.query("""
-                SELECT t.name, t.disabled_at IS NULL, t.daily_budget_fen, coalesce(sum(u.amount_fen), 0)::int8, coalesce(sum(u.count), 0)::int8
-                FROM tenants t LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.day = $1::date
-                GROUP BY t.id ORDER BY t.name
+                SELECT t.name, m.mode, t.disabled_at IS NULL, t.daily_budget_fen, coalesce(sum(u.amount_fen), 0)::int8, coalesce(sum(u.count), 0)::int8
+                FROM tenants t CROSS JOIN (VALUES ('live'), ('test')) m (mode)
+                LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.mode = m.mode AND u.day = $1::date
+                GROUP BY t.id, m.mode ORDER BY t.name, m.mode
                 """, [day]).rows.map { row in
-                    let (name, enabled, budget, fen, count) = try row.decode((String, Bool, Int64?, Int64, Int64).self)
-                    return TenantStatus(name: name, enabled: enabled, budgetFen: LimitUse(used: fen, limit: budget), count: count)
+                    let (name, mode, enabled, budget, fen, count) = try row.decode((String, String, Bool, Int64?, Int64, Int64).self)
+                    return TenantStatus(name: name, mode: mode, enabled: enabled, budgetFen: LimitUse(used: fen, limit: budget), count: count)
                 }
-            // Through payouts_tenant_day_status: one index range per tenant.
+            // Through payouts_tenant_mode_day_status: one index range per tenant and mode.
             sends = try c.query("""
                 SELECT merchant, status, count(*), coalesce(sum(amount_fen), 0)::int8 FROM payouts
-                WHERE tenant_id = ANY(ARRAY(SELECT id FROM tenants)) AND day = $1::date GROUP BY merchant, status
+                WHERE tenant_id = ANY(ARRAY(SELECT id FROM tenants)) AND mode IN ('live', 'test') AND day = $1::date GROUP BY merchant, status
                 """, [day]).rows.map { row in
                     let (merchant, status, count, fen) = try row.decode((String, String, Int64, Int64).self)
                     return (merchant, status, count, fen)

@@ -66,6 +66,8 @@ struct SimulatorCommand: AsyncParsableCommand {
               POST   /_sim/faults                     {"latency_ms","drop_before_commit","drop_after_commit",
                                                        "systemerror","http_500","garbage","rate"}
               GET    /_sim/faults, DELETE /_sim/faults
+              GET    /_sim/requests                   calls processed since start, by endpoint then mch_id:
+                                                      {"gethbinfo":{"1900000109":2},"sendredpack":{…}}
 
             Example:
               hongbao simulator --listen 127.0.0.1:9443 --control 127.0.0.1:9080 --state-dir .hongbao/sim

@@ -36,8 +36,8 @@ struct StatusScreen {
 
         section("TENANTS (today)")
         if report.tenants.isEmpty { line("no tenants") } else {
-            out += Self.table(["TENANT", "ENABLED", "BUDGET FEN", "PAYOUTS"], report.tenants.map { t in
-                [t.name, t.enabled ? "yes" : "no", StatusText.use(t.budgetFen, compact: true), String(t.count)]
+            out += Self.table(["TENANT", "MODE", "ENABLED", "BUDGET FEN", "PAYOUTS"], report.tenants.map { t in
+                [t.name, t.mode, t.enabled ? "yes" : "no", StatusText.use(t.budgetFen, compact: true), String(t.count)]
             })
         }
 

@@ -65,7 +65,8 @@ struct TenantAddCommand: AsyncParsableCommand {
         commandName: "add", abstract: "Add a tenant (audited).",
         discussion: """
             Names are 1–63 characters of a-z, 0-9, '.', '_', '-' (merchants.d `tenants` lists \
-            them). Without --daily-budget-fen the tenant has no daily budget.
+            them). Without --daily-budget-fen the tenant has no daily budget. The budget bounds \
+            each mode's spend on its own (see `hongbao tenant budget --help`).
 
             Examples:
               hongbao tenant add shop-a --daily-budget-fen 5000000
@@ -75,7 +76,7 @@ struct TenantAddCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var actor: ActorOption
     @Argument(help: "The tenant's name.") var name: String
-    @Option(help: "Most fen the tenant may send per Asia/Shanghai day.") var dailyBudgetFen: Int64?
+    @Option(help: "Most fen the tenant may send per Asia/Shanghai day, in each mode.") var dailyBudgetFen: Int64?
     @Flag(help: "Print JSON: {\"id\", \"name\", …}.") var json = false
 
     func validate() throws {
@@ -145,6 +146,12 @@ struct TenantBudgetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "budget", abstract: "Set or remove a tenant's daily budget (audited).",
         discussion: """
+            The budget bounds each mode's spend on its own, as in Stripe's test mode: payouts \
+            made with hb_live_ keys may reach it, and so may those made with hb_test_ keys, \
+            separately. Test traffic therefore never uses up the live budget, and test mode \
+            still refuses past the budget (429 budget_exhausted) as live mode would. \
+            GET /v1/usage shows the calling key's mode; `hongbao status` shows both.
+
             Examples:
               hongbao tenant budget shop-a --daily-budget-fen 8000000
               hongbao tenant budget shop-a --none
@@ -153,7 +160,7 @@ struct TenantBudgetCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var actor: ActorOption
     @Argument(help: "Name or id.") var tenant: String
-    @Option(help: "Most fen per Asia/Shanghai day.") var dailyBudgetFen: Int64?
+    @Option(help: "Most fen per Asia/Shanghai day, in each mode (live and test apart).") var dailyBudgetFen: Int64?
     @Flag(help: "Remove the budget.") var none = false
     @Flag(help: "Print JSON.") var json = false
 
