@@ -96,9 +96,10 @@ struct TransportTests {
         let sim = try await SimulatorHarness.start()
         defer { Task { await sim.stop() } }
         let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        try await sim.setFaults(FaultPlan(latencyMs: 5000, rate: 1))
-        // Its own client with a short timeout (the harness's client talks to the control API too).
-        let impatient = HTTPSClient(settings: TransportSettings(totalTimeout: .seconds(1)))
+        try await sim.setFaults(FaultPlan(latencyMs: 10_000, rate: 1))
+        // Its own client with a short timeout (the harness's client talks to the control API too),
+        // long enough for the TLS handshake when every suite runs at once on two cores.
+        let impatient = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(3), totalTimeout: .seconds(4)))
         defer { impatient.shutdown() }
         let outcome = await impatient.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: m.identity)
         #expect(isUnknown(outcome), "\(outcome)")
