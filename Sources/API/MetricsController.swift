@@ -75,6 +75,9 @@ public struct MetricsController: Sendable {
                                help: "Payouts not final yet, by status (the whole cluster's)").set(Double(backlog.open[status] ?? 0))
         }
         registry.makeGauge(name: "hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now").set(Double(backlog.due))
+        registry.makeGauge(name: "hongbao_payouts_paid_on_more_than_one_billno",
+                           help: "Payouts in needs_attention because WeChat paid a billno they had closed (a double payment)")
+            .set(Double(try await DoublePayment.count(pool)))
     }
 
     /// Payouts created today (Shanghai), by merchant and status.

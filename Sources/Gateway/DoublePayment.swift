@@ -10,8 +10,8 @@ import Postgres
 /// reason — both billnos and amounts — an audit record and a `…needs_attention` event.
 /// `hongbao status`, `/admin` and `/metrics` count such payouts; a person settles them with
 /// WeChat and the user. Nothing resends a payout in this state.
-enum DoublePayment {
-    static let code = "PAID_ON_MORE_THAN_ONE_BILLNO"
+public enum DoublePayment {
+    public static let code = "PAID_ON_MORE_THAN_ONE_BILLNO"
 
     /// In the caller's transaction, with `payout` locked as it stands. Returns the payout as
     /// it now is; a billno already recorded as late-paid changes nothing more.
@@ -30,6 +30,12 @@ enum DoublePayment {
                                              "wechat_status": wechatStatus]))
         if let event = try PayoutLedger.emit(next) { try c.run(event) }
         return next
+    }
+
+    /// Payouts in needs_attention for this reason (the whole cluster's): `/metrics`.
+    public static func count(_ pool: PostgresPool) async throws -> Int64 {
+        try await pool.query("SELECT count(*) FROM payouts WHERE status = 'needs_attention' AND error_code = $1", [code]).first!
+            .decode(column: 0, as: Int64.self)
     }
 
     /// Both billnos with their amounts, and where each stands.

@@ -18,7 +18,8 @@ struct MetricsTests {
         let registry = PrometheusCollectorRegistry()
         let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM1")))
         let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
-        try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL WHERE id = $1", [stuck])
+        try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL, error_code = $2 WHERE id = $1",
+                                [stuck, DoublePayment.code])
         let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
                                     states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
                                     metrics: PrometheusMetricsFactory(registry: registry))
@@ -36,6 +37,7 @@ struct MetricsTests {
             #expect(text.contains(#"hongbao_payouts_open{status="unknown"} 0"#))
             #expect(text.contains(#"hongbao_reconciler_looks_total{outcome="waiting"} 1"#))
             #expect(text.contains("hongbao_reconciler_due 0"))
+            #expect(text.contains("hongbao_payouts_paid_on_more_than_one_billno 1"), "a double payment is counted apart")
         }
     }
 

@@ -134,6 +134,10 @@ struct LateCommitTests {
             let usage = try await gw.pool.query("SELECT mch_id, amount_fen FROM merchant_usage ORDER BY mch_id").rows.map { try $0.decode((String, Int64).self) }
             #expect(usage.map(\.0) == ["1900000601", "1900000602"] && usage.map(\.1) == [150, 150], "both payments count where WeChat counted them")
             #expect(try await gw.sim.ledger().packets.count == 2, "the simulator paid twice: that is what the record says")
+            let report = try await StatusReport.read(gw.appPool, merchants: gw.registry.snapshot.merchants)
+            #expect(report.backlog.paidOnMoreThanOneBillno == 1 && !report.healthy)
+            #expect(report.attention.contains { $0.contains("paid on more than one billno") }, "\(report.attention)")
+            #expect(report.backlog.needsAttention.first?.errorCode == DoublePayment.code)
             let attempts = try await gw.attempts(id)
             #expect(attempts.last?.api == "gethbinfo" && attempts.last?.outcome == "success", "the query that found it is on record")
             // Nothing resends or moves it any more: a person settles it.

@@ -9,6 +9,8 @@ public struct Backlog: Sendable, Encodable {
     public let due: Int64
     /// The oldest payouts that need attention (at most 20), for a person to act on.
     public let needsAttention: [Stuck]
+    /// Of those, how many WeChat paid on more than one billno (`DoublePayment`).
+    public let paidOnMoreThanOneBillno: Int64
 
     public static let openStatuses = ["accepted", "sending", "unknown", "sent", "refunding", "needs_attention"]
 
@@ -57,7 +59,9 @@ public struct Backlog: Sendable, Encodable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case due, byStatus = "by_status", needsAttention = "needs_attention" }
+    enum CodingKeys: String, CodingKey {
+        case due, byStatus = "by_status", needsAttention = "needs_attention", paidOnMoreThanOneBillno = "paid_on_more_than_one_billno"
+    }
 }
 
 /// Webhook deliveries waiting to be made, and endpoints switched off.

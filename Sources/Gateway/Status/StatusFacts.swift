@@ -91,9 +91,11 @@ extension StatusReport {
                     return Backlog.Stuck(id: id, tenant: tenant, merchant: merchant, billno: billno, amountFen: fen, createdAt: StatusReport.iso(created),
                                          errorCode: code, errorMessage: message)
                 }
+            let paidTwice = try c.query("SELECT count(*) FROM payouts WHERE status = 'needs_attention' AND error_code = $1", [DoublePayment.code])
+                .first!.decode(column: 0, as: Int64.self)
             backlog = Backlog(byStatus: Dictionary(uniqueKeysWithValues: Backlog.openStatuses.map {
                 ($0, open[$0] ?? Backlog.Open(count: 0, due: 0, oldestAt: nil, oldestAgeSeconds: nil))
-            }), due: due, needsAttention: stuck)
+            }), due: due, needsAttention: stuck, paidOnMoreThanOneBillno: paidTwice)
             oldestPayout = try c.query("""
                 SELECT id::text, status, created_at FROM payouts
                 WHERE next_check_at IS NOT NULL AND status IN ('accepted', 'sending', 'unknown') ORDER BY created_at LIMIT 1

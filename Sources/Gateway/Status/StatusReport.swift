@@ -80,8 +80,14 @@ public struct StatusReport: Sendable, Encodable {
         oldestPending = [facts.oldestPayout, facts.webhooks.oldestPending].compactMap { $0 }.min { $0.since < $1.since }
         self.audit = audit
         var attention: [String] = []
-        if let stuck = backlog.byStatus["needs_attention"], stuck.count > 0 {
-            attention.append("\(stuck.count) payout\(stuck.count == 1 ? " needs" : "s need") attention (oldest since \(stuck.oldestAt ?? "?")): "
+        if backlog.paidOnMoreThanOneBillno > 0 {
+            let n = backlog.paidOnMoreThanOneBillno
+            attention.append("\(n) payout\(n == 1 ? " was" : "s were") paid on more than one billno (\(DoublePayment.code)): WeChat paid a billno "
+                             + "the gateway had closed; recover the extra payment with WeChat and the user — `hongbao payouts show ID` names both billnos")
+        }
+        if let stuck = backlog.byStatus["needs_attention"], stuck.count > backlog.paidOnMoreThanOneBillno {
+            let n = stuck.count - backlog.paidOnMoreThanOneBillno
+            attention.append("\(n) payout\(n == 1 ? " needs" : "s need") attention (oldest since \(stuck.oldestAt ?? "?")): "
                              + "look at each, settle it with WeChat, then `hongbao payouts refresh ID`")
         }
         if let broken = audit.broken {
