@@ -4,12 +4,13 @@ import Merchants
 import Postgres
 import WeChatPay
 
-/// The one more query of a billno closed as failed on anything but WeChat's FAILED for it
-/// (a refusal, NOT_FOUND past the grace): WeChat may have committed an order late, after
-/// the payout moved to another billno or failed. Claimed like due payouts (`recheck_at`
-/// pushed on by the lease, SKIP LOCKED), queried once the not-found grace has passed:
-/// money moved under it is a double payment (`DoublePayment`); NOT_FOUND or FAILED ends
-/// the recheck; SENDING or no answer looks again later.
+/// The queries of a billno closed as failed on anything but WeChat's FAILED for it (a
+/// refusal, NOT_FOUND past the grace): WeChat may have committed an order late, after the
+/// payout moved to another billno or failed. Claimed like due payouts (`recheck_at` pushed
+/// on by the lease, SKIP LOCKED); queried once the not-found grace has passed since the
+/// closing, then at `ReconcileSchedule.laterRechecks` while WeChat still has no order.
+/// Money moved under it is a double payment (`DoublePayment`); FAILED ends the rechecks;
+/// SENDING or no answer looks again a grace later.
 public struct ClosedBillnoRecheck: Sendable {
     let pool: PostgresPool
     let registry: MerchantRegistry
@@ -26,12 +27,17 @@ public struct ClosedBillnoRecheck: Sendable {
         let send: SendRef
         let merchant: String
         let payout: Payout
+        let closedAt: Date
+        /// The database's time at the claim, carried forward.
+        let time: DatabaseTime
     }
 
     /// What one recheck found.
     public enum Finding: String, Sendable, Equatable {
-        /// Nothing was paid under the billno (NOT_FOUND, FAILED): it is done.
-        case nothingPaid = "nothing_paid"
+        /// WeChat says the billno failed: nothing was or will be paid under it; done.
+        case failed
+        /// WeChat has no order under it (yet): queried again at the next later recheck.
+        case notFound = "not_found"
         /// Money moved under it: the payout went to needs_attention.
         case paidTwice = "paid_twice"
         /// Looked at again later (SENDING, an error, the entity gone).
@@ -44,13 +50,14 @@ public struct ClosedBillnoRecheck: Sendable {
                 SELECT mch_id, billno FROM payout_sends WHERE recheck_at <= \(clock.now) ORDER BY recheck_at LIMIT $1 FOR UPDATE SKIP LOCKED),
             claimed AS (
                 UPDATE payout_sends s SET recheck_at = \(clock.plus(seconds: 2)) FROM due
-                WHERE s.mch_id = due.mch_id AND s.billno = due.billno RETURNING s.mch_id, s.billno, s.merchant, s.payout_id)
-            SELECT claimed.mch_id, claimed.billno, claimed.merchant, \(Payout.columns(of: "p"))
+                WHERE s.mch_id = due.mch_id AND s.billno = due.billno RETURNING s.mch_id, s.billno, s.merchant, s.payout_id, s.closed_at)
+            SELECT claimed.mch_id, claimed.billno, claimed.merchant, claimed.closed_at, \(clock.now), \(Payout.columns(of: "p"))
             FROM claimed JOIN payouts p ON p.id = claimed.payout_id
             """, [Int64(limit), lease])
         return try rows.rows.map { row in
-            let (mchID, billno, merchant) = try row.decode((String, String, String).self)
-            return Due(send: SendRef(mchID: mchID, billno: billno), merchant: merchant, payout: try Payout(row: row, offset: 3))
+            let (mchID, billno, merchant, closedAt, now) = try row.decode((String, String, String, Date, Date).self)
+            return Due(send: SendRef(mchID: mchID, billno: billno), merchant: merchant, payout: try Payout(row: row, offset: 5), closedAt: closedAt,
+                       time: DatabaseTime(now))
         }
     }
 
@@ -58,15 +65,15 @@ public struct ClosedBillnoRecheck: Sendable {
         guard let merchant = registry.snapshot.merchant(named: due.merchant) else {
             logger.warning("cannot query a closed billno again: its entity is not in merchants.d",
                            metadata: ["payout_id": "\(due.payout.id)", "billno": "\(due.send.billno)", "merchant": "\(due.merchant)"])
-            try await recheck(due.send, after: again)
+            try await recheck(due.send, at: due.time.now.addingTimeInterval(again), due: due)
             return .later
         }
         let (answer, attempt) = await UpstreamCalls.query(due.payout, billno: due.send, as: merchant, client: client)
         let finding: Finding = switch answer {
         case .success(let info) where info.movedMoney: .paidTwice
         case .success(let info) where info.target == nil: .later // SENDING
-        case .success: .nothingPaid
-        case .failure(let failure) where failure.code == Reconciler.notFound: .nothingPaid
+        case .success: .failed
+        case .failure(let failure) where failure.code == Reconciler.notFound: .notFound
         case .failure, .notSent: .later
         }
         if finding == .paidTwice {
@@ -81,15 +88,21 @@ public struct ClosedBillnoRecheck: Sendable {
             return .paidTwice
         }
         _ = try await pool.pipeline([PayoutLedger.recordAttempt(due.payout, attempt)])
-        try await recheck(due.send, after: finding == .later ? again : nil)
+        let now = due.time.now
+        let next: Date? = switch finding {
+        case .later: now.addingTimeInterval(again)
+        case .notFound: schedule.nextRecheck(closedAt: due.closedAt, now: now)
+        case .failed, .paidTwice: nil
+        }
+        try await recheck(due.send, at: next, due: due)
         return finding
     }
 
-    /// The next recheck of `send` (nil: none).
-    func recheck(_ send: SendRef, after seconds: TimeInterval?) async throws {
+    /// The next recheck of `send` (nil: none), written on the database's clock.
+    func recheck(_ send: SendRef, at next: Date?, due: Due) async throws {
         try await pool.query("""
             UPDATE payout_sends SET recheck_at = CASE WHEN $3::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 3)) END
             WHERE mch_id = $1 AND billno = $2
-            """, [send.mchID, send.billno, seconds])
+            """, [send.mchID, send.billno, next.map { $0.timeIntervalSince(due.time.now) }])
     }
 }

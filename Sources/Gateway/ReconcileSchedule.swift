@@ -26,10 +26,15 @@ public struct ReconcileSchedule: Sendable, Equatable {
     /// NOT_FOUND this soon after a send may mean "still processing" (reference §3.5):
     /// query again rather than resend.
     public var notFoundGrace: TimeInterval
+    /// A billno closed as failed on anything but WeChat's FAILED is queried once more the
+    /// not-found grace after it was closed, and again these long after it was closed while
+    /// WeChat still has no order (a commit later still is found, not missed).
+    public var laterRechecks: [TimeInterval]
 
     public init(sendingGrace: TimeInterval = 60, openDelays: [TimeInterval] = [15, 30, 60, 120, 300, 600, 1800, 3600],
                 sentDelays: [TimeInterval] = [60, 300, 900, 1800, 3600], refundDueAfter: TimeInterval = 24 * 3600 + 600,
-                refundingDelays: [TimeInterval] = [600, 1800], attentionAge: TimeInterval = 29 * 24 * 3600, notFoundGrace: TimeInterval = 300) {
+                refundingDelays: [TimeInterval] = [600, 1800], attentionAge: TimeInterval = 29 * 24 * 3600, notFoundGrace: TimeInterval = 300,
+                laterRechecks: [TimeInterval] = [3600, 24 * 3600]) {
         self.sendingGrace = sendingGrace
         self.openDelays = openDelays
         self.sentDelays = sentDelays
@@ -37,6 +42,13 @@ public struct ReconcileSchedule: Sendable, Equatable {
         self.refundingDelays = refundingDelays
         self.attentionAge = attentionAge
         self.notFoundGrace = notFoundGrace
+        self.laterRechecks = laterRechecks
+    }
+
+    /// The next query of a billno closed at `closedAt` that WeChat still did not have at
+    /// `now`; nil once the last one is done.
+    public func nextRecheck(closedAt: Date, now: Date) -> Date? {
+        laterRechecks.map { closedAt.addingTimeInterval($0) }.first { $0 > now }
     }
 
     /// The next look at a payout in `status` that has been looked at `checks` times in it;

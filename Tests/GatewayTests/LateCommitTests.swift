@@ -96,9 +96,16 @@ struct LateCommitTests {
             #expect(try await gw.sends(id).map(\.state) == ["failed", "paid"])
 
             let recheck = try await gw.reconciler(offset: 19 * Self.minute).pass()
-            #expect(recheck.rechecks[.nothingPaid] == 1, "\(recheck.rechecks)")
+            #expect(recheck.rechecks[.notFound] == 1, "\(recheck.rechecks)")
+            let next = try await gw.pool.query("SELECT extract(epoch FROM recheck_at - closed_at)::int8 FROM payout_sends WHERE recheck_at IS NOT NULL").rows
+                .map { try $0.decode(column: 0, as: Int64.self) }
+            #expect(next == [3600], "queried again an hour after it was closed, in case WeChat commits later still")
+            let last = try await gw.reconciler(offset: 13 * Self.minute + 3600 + Self.minute).pass()
+            #expect(last.rechecks[.notFound] == 1)
+            let day = try await gw.reconciler(offset: 13 * Self.minute + 86_400 + Self.minute).pass()
+            #expect(day.rechecks[.notFound] == 1)
             let left = try await gw.pool.query("SELECT count(*) FROM payout_sends WHERE recheck_at IS NOT NULL").first!.decode(column: 0, as: Int64.self)
-            #expect(left == 0, "queried once more, then done")
+            #expect(left == 0, "after a day, done")
             #expect(try await gw.sim.ledger().packets.map(\.mchId) == ["1900000612"])
         }
     }
