@@ -2,26 +2,38 @@
 //
 // What it owns:
 // - `PayoutEngine`: a tenant's order → exactly one red packet. Idempotency (a key per
-//   tenant: same body → the stored answer, other body → conflict), `Acceptance`
-//   (transaction 1: key, reservations, payout, billno, audit — committed before any byte
-//   goes upstream), the upstream call, `Settlement` (transaction 2: attempt, status,
-//   released reservations, cool-down, failover with a new billno only after a definite
-//   failure, audit, outbox, stored answer). `SendVerdict` is the table from WeChat's answer
-//   to paid / nothing paid / unknown; unknown is never re-routed.
+//   tenant and mode: same body → the stored answer, other body → conflict), `Acceptance`
+//   (transaction 1: key, reservations, payout, billno, lease, audit — committed, durably,
+//   before any byte goes upstream), the upstream call, `Settlement` (transaction 2:
+//   attempt, status, released reservations, failover with a new billno only after a
+//   definite failure, audit, outbox, the tenant's answer claimed in the database).
+// - `SendVerdict`: the one table from an answer and the billno's history (`BillnoHistory`)
+//   to paid / nothing paid / open. A verdict about one attempt is not a verdict about
+//   another: once a billno may have reached WeChat, only WeChat's word about it closes it.
+// - `SendLease` (+ `ReconcilerClaim`): who may call WeChat about a payout — the accepting
+//   instance within its grace, or one reconciler holding `lease_until`, renewed right
+//   before each call. `DatabaseClock`: every due, lease and grace compared on `now()`.
+// - `Cooldowns`: routing around an entity by what an answer is about — the entity (shared),
+//   maybe the user (shared after several users), this instance (local only).
+// - `DoublePayment`: WeChat's paid answer for a billno the payout had closed — kept,
+//   counted, and the payout handed to a person; `ClosedBillnoRecheck` queries closed
+//   billnos again so a late commit is found.
 // - `PayoutStatus`: the statuses and their allowed changes (the database trigger holds
-//   the same table).
+//   the same table, for inserts too).
 // - `Reservations` + `Placement`: every limit (per user per day, a 60-second slot ring per
-//   merchant, merchant daily amount, tenant budget) as a conditional upsert in PostgreSQL,
-//   so N instances on one database never exceed one; routing proposes, reservation decides.
+//   merchant, merchant daily amount, tenant budget per mode) as a conditional upsert in
+//   PostgreSQL, so N instances on one database never exceed one; routing proposes,
+//   reservation decides. Resends take a slot of the ring too.
 // - One state machine over payout kinds: red packets (normal, group) and enterprise
 //   payments (`transfer`). `Delivery` is the send loop both the engine and the reconciler
 //   run; `UpstreamCalls` builds each kind's request from the recorded row (a resend is
 //   identical) and `UpstreamAnswers` turns WeChat's answers into the payout's terms.
-// - `QueryApplication`: what gethbinfo / gettransferinfo says → status, receivers,
-//   refunds (releasing what WeChat released).
+// - `QueryApplication`: what gethbinfo / gettransferinfo says about one billno → status,
+//   receivers, refunds (releasing what WeChat released), or a double payment.
 // - `Reconciler` (+ `DuePayouts`, `ReconcileSchedule`): takes every payout to its final
-//   state — claims due payouts with SKIP LOCKED and a lease, queries open sends and
-//   resends the same billno only when WeChat never kept it, follows sent packets to
+//   state — claims due payouts with SKIP LOCKED and a lease, queries open sends, waits out
+//   NOT_FOUND for the not-found grace after the last possible send, resends the same
+//   billno identically, closes it only on WeChat's word, follows sent packets to
 //   received/refunded, hands what WeChat can no longer answer to `needs_attention`.
 // - `PayoutSearch`: payouts across tenants for operators (`hongbao payouts`).
 // - `TenantStore`, `APIKeyStore`, `APIKey`: tenants and their keys (SHA-256 + lookup,

@@ -61,10 +61,16 @@ struct SimulatorCommand: AsyncParsableCommand {
               POST   /_sim/redpacks/{mch_id}/{billno}/receive
               POST   /_sim/transfers/{mch_id}/{partner_trade_no}/fail     {"reason": "..."}  money back
               POST   /_sim/transfers/{mch_id}/{partner_trade_no}/succeed  SUCCESS now
-              POST   /_sim/users/{openid}             {"real_name": "王小王", "real_name_verified": true}
+              POST   /_sim/users/{openid}             {"real_name": "王小王", "real_name_verified": true, "risk_flagged": false}
+                                                      risk_flagged: every merchant's sends to the user get NO_AUTH
               GET    /_sim/users/{openid}
               POST   /_sim/faults                     {"latency_ms","drop_before_commit","drop_after_commit",
-                                                       "systemerror","http_500","garbage","rate"}
+                                                       "systemerror","http_500","garbage","rate",
+                                                       "commit_late_seconds","late_resend_code"}
+                                                      commit_late_seconds: a hit send is kept, answered with a
+                                                      dropped connection, NOT_FOUND until it commits that many
+                                                      sim seconds later; resends of its number meanwhile get
+                                                      late_resend_code (default FREQ_LIMIT)
               GET    /_sim/faults, DELETE /_sim/faults
               GET    /_sim/requests                   calls processed since start, by endpoint then mch_id:
                                                       {"gethbinfo":{"1900000109":2},"sendredpack":{…}}
