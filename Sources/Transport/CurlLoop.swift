@@ -123,11 +123,14 @@ final class CurlLoop: @unchecked Sendable {
         hb_curl_setopt_string(easy, CURLOPT_URL, call.url)
         if call.method == .delete { hb_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "DELETE") }
         if call.method == .post {
+            // The body comes from a read callback with no way to rewind it: when a reused
+            // connection dies before any answer, curl would otherwise send the request again
+            // on a fresh one by itself — and the answer to that second copy would pass for
+            // the answer to the first (a refusal of a resend taken for "never sent").
             hb_curl_setopt_long(easy, CURLOPT_POST, 1)
-            call.body.withUnsafeBytes { raw in
-                hb_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, raw.count)
-                _ = hb_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
-            }
+            hb_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, call.body.count)
+            hb_curl_setopt_read(easy, CURLOPT_READFUNCTION, curlRead)
+            hb_curl_setopt_pointer(easy, CURLOPT_READDATA, key)
         }
         hb_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
         hb_curl_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)
@@ -195,12 +198,15 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     /// True once curl wrote request bytes to the connection (CURLINFO_REQUEST_SIZE counts
-    /// what it issued; it stays 0 through DNS, connect and the TLS handshake). From then
-    /// on the server may have the request.
+    /// what it issued; it stays 0 through DNS, connect and the TLS handshake), or took any
+    /// of the body to send. From then on the server may have the request.
     private func requestBytesSent(_ easy: UnsafeMutableRawPointer) -> Bool {
         var size = 0
         hb_curl_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &size)
-        return size > 0
+        guard size == 0 else { return true }
+        var keyPointer: UnsafeMutableRawPointer? = nil
+        hb_curl_getinfo_pointer(easy, CURLINFO_PRIVATE, &keyPointer)
+        return keyPointer.map { Unmanaged<CurlCall>.fromOpaque($0).takeUnretainedValue().bodyOffset > 0 } ?? false
     }
 
     private func classify(_ easy: UnsafeMutableRawPointer, code: CURLcode, call: CurlCall) -> TransportOutcome {
@@ -221,6 +227,20 @@ final class CurlLoop: @unchecked Sendable {
 
 /// curl's write callback: appends to the call's buffer; returning less than given
 /// aborts the transfer (answer too large).
+/// Hands curl the next piece of the body. There is no seek callback: a body once read
+/// cannot be sent again (curl then fails the call with CURLE_SEND_FAIL_REWIND — unknown).
+private let curlRead: hb_curl_read_cb = { buffer, size, count, userdata in
+    guard let buffer, let userdata else { return 0 }
+    let call = Unmanaged<CurlCall>.fromOpaque(userdata).takeUnretainedValue()
+    let length = min(size * count, call.body.count - call.bodyOffset)
+    guard length > 0 else { return 0 }
+    call.body.withUnsafeBytes { raw in
+        buffer.withMemoryRebound(to: UInt8.self, capacity: length) { $0.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + call.bodyOffset, count: length) }
+    }
+    call.bodyOffset += length
+    return length
+}
+
 private let curlWrite: hb_curl_write_cb = { pointer, size, count, userdata in
     guard let pointer, let userdata else { return 0 }
     let call = Unmanaged<CurlCall>.fromOpaque(userdata).takeUnretainedValue()

@@ -83,6 +83,8 @@ final class CurlCall: @unchecked Sendable {
     let timeout: Duration?
     let pin: AddressPin?
     var continuation: CheckedContinuation<TransportOutcome, Never>?
+    /// How much of `body` curl has taken to send (read on the loop's thread only).
+    var bodyOffset = 0
     var received: [UInt8] = []
     var limit = Int.max
     var overflowed = false

@@ -199,3 +199,27 @@ struct SecretTests {
         #expect(secret.reveal().hasPrefix("1920"))
     }
 }
+
+@Suite("Transport: one call, one request")
+struct TransportSingleRequestTests {
+    @Test("a request whose reused connection dies without an answer is never sent again by the transport: one request at the server, unknown")
+    func neverResentByCurl() async throws {
+        let sim = try await SimulatorHarness.start()
+        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+        let client = HTTPSClient()
+        let body = { (billno: String) in
+            Array(try QueryRedPack(billno: billno, merchantID: m.merchantID, appID: "wx8888888888888888").body(key: m.apiKey.reveal()).utf8)
+        }
+        // The first call leaves a kept-alive connection; the second goes out on it.
+        guard case .response(200, _) = await client.post(m.baseURL + QueryRedPack.path, body: try body("B1"), identity: m.identity) else {
+            throw TestSetupError("the first call got no answer")
+        }
+        try await sim.setFaults(FaultPlan(dropAfterCommit: true, rate: 1))
+        let outcome = await client.post(m.baseURL + QueryRedPack.path, body: try body("B2"), identity: m.identity)
+        try await sim.setFaults(nil)
+        guard case .unknown = outcome else { throw TestSetupError("expected unknown, got \(outcome)") }
+        #expect(try await sim.requests()["gethbinfo"]?[m.merchantID] == 2, "the server saw each call once")
+        client.shutdown()
+        await sim.stop()
+    }
+}
