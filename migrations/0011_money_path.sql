@@ -16,10 +16,14 @@ UPDATE payouts SET lease_until = next_check_at WHERE status IN ('accepted', 'sen
 -- creation plus the sending grace, pushed on by every resend's intent (written before the
 -- call). NOT_FOUND means "never kept" only once the not-found grace has passed since then.
 ALTER TABLE payout_sends ADD COLUMN may_send_until timestamptz;
--- Billnos made before this migration: an hour after they were made, which is longer than
--- any grace they had.
-UPDATE payout_sends SET may_send_until = created_at + interval '1 hour';
+-- Billnos made before this migration: an hour after they were made or last sent, longer
+-- than any grace they had.
+UPDATE payout_sends s SET may_send_until = greatest(s.created_at, (SELECT max(a.finished_at) FROM payout_attempts a
+                                                                  WHERE a.mch_id = s.mch_id AND a.billno = s.billno)) + interval '1 hour';
 ALTER TABLE payout_sends ALTER COLUMN may_send_until SET NOT NULL;
+-- An instance still running the earlier code during a rolling deploy inserts billnos
+-- without it: they get the same hour, the safe side (the gateway always sets it).
+ALTER TABLE payout_sends ALTER COLUMN may_send_until SET DEFAULT now() + interval '1 hour';
 
 -- A billno closed as failed on anything but WeChat's FAILED for it is queried once more
 -- after the not-found grace, so an order WeChat committed late is found, not missed.
@@ -36,7 +40,20 @@ CREATE UNIQUE INDEX payout_sends_one_live ON payout_sends (payout_id) WHERE stat
 -- Evidence of money on a billno the payout had closed reaches any status: the payout goes
 -- to a person (PayoutStatus.transitions holds the same rows).
 INSERT INTO payout_transitions (from_status, to_status) VALUES
-    ('failed', 'needs_attention'), ('received', 'needs_attention'), ('refunded', 'needs_attention');
+    ('accepted', 'needs_attention'), ('failed', 'needs_attention'), ('received', 'needs_attention'), ('refunded', 'needs_attention');
+
+-- A payout paid on more than one billno stays with the person settling it: nothing moves
+-- it out of needs_attention or clears its reason (the gateway records what WeChat says of
+-- its billnos without changing either).
+CREATE FUNCTION payouts_keep_paid_twice() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status = 'needs_attention' AND OLD.error_code = 'PAID_ON_MORE_THAN_ONE_BILLNO'
+       AND (NEW.status IS DISTINCT FROM OLD.status OR NEW.error_code IS DISTINCT FROM OLD.error_code) THEN
+        RAISE EXCEPTION 'payout % was paid on more than one billno: it stays in needs_attention', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER payouts_paid_twice BEFORE UPDATE ON payouts FOR EACH ROW EXECUTE FUNCTION payouts_keep_paid_twice();
 
 -- The status table guards inserts too: a payout starts accepted or sending, nothing else.
 CREATE FUNCTION payouts_check_insert() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -21,6 +21,8 @@ struct Acceptance {
     /// may send its billno (`may_send_until`); then the reconciler picks it up if no outcome
     /// was recorded (DESIGN.md §4.5: a crash anywhere leaves a row it finds).
     let sendingGrace: TimeInterval
+    /// The accepting instance's lease owner: only its own outcome transaction ends the lease.
+    let leaseOwner: UUID
 
     enum Result: Sendable {
         case accepted(Payout)
@@ -87,11 +89,11 @@ struct Acceptance {
             WITH p AS (
                 INSERT INTO payouts (id, tenant_id, kind, mode, status, day, merchant, mch_id, billno, appid, openid, amount_fen, total_num,
                                      wishing, act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, request_id, usage_stripe,
-                                     created_at, updated_at, order_send_name, order_client_ip, next_check_at, lease_until,
+                                     created_at, updated_at, order_send_name, order_client_ip, next_check_at, lease_until, lease_owner,
                                      check_name, re_user_name, description)
                 VALUES ($1, $2, $3, $4, 'sending', $5::date, $6, $7, $7 || $8 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0'),
                         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25,
-                        now() + make_interval(secs => $26::float8), now() + make_interval(secs => $26::float8), $27, $28, $29)
+                        now() + make_interval(secs => $26::float8), now() + make_interval(secs => $26::float8), $30, $27, $28, $29)
                 RETURNING *),
             s AS (INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state, may_send_until)
                   SELECT mch_id, billno, id, merchant, send_name, client_ip, 'open', next_check_at FROM p)
@@ -100,7 +102,7 @@ struct Acceptance {
                   day.compact, order.appID, order.openID, order.amountFen, Int32(order.totalNum), order.wishing, order.actName, order.remark,
                   Placement.sendName(order, on: merchant), order.sceneID, order.riskInfo, Placement.clientIP(order, on: merchant),
                   try order.metadata.map { try PostgresJSON(encoding: $0) }, requestID, stripe, now, order.sendName, order.clientIP,
-                  sendingGrace, order.checkName, order.userName, order.description]))
+                  sendingGrace, order.checkName, order.userName, order.description, leaseOwner]))
         // The billno is made by the insert, so the record reads it from the row just written.
         statements.append(PipelineStatement("""
             SELECT audit_append($1, $2, $3, 'payout.accepted', tenant_id, merchant, id, $4,

@@ -81,7 +81,7 @@ public struct ClosedBillnoRecheck: Sendable {
             _ = try await pool.transaction { c in
                 let fresh = try Settlement.lock(c, id)
                 return try QueryApplication.apply(c, fresh, about: send, answer, attempt, actor: Reconciler.actor, requestID: nil,
-                                                  schedule: schedule, checks: 0, clock: clock)
+                                                  schedule: schedule, checks: 0, clock: clock, lease: .keep)
             }
             logger.error("a billno closed as failed was paid: payout needs attention",
                          metadata: ["payout_id": "\(due.payout.id)", "billno": "\(due.send.billno)"])

@@ -77,6 +77,8 @@ enum Cooldowns {
     /// Records the refused user and returns how many distinct users `merchant` refused with
     /// `code` within the window, this one included; older strikes are dropped.
     static func strike(_ c: PostgresConnection, merchant: String, code: String, openID: String, clock: DatabaseClock) throws -> Int {
+        // One entity's strikes are counted one transaction at a time, so concurrent refusals see each other.
+        try c.query("SELECT pg_advisory_xact_lock(hashtext('hongbao.strikes:' || $1))", [merchant])
         try c.query("DELETE FROM merchant_strikes WHERE merchant = $1 AND at < \(clock.now) - make_interval(secs => $2::float8)", [merchant, window])
         try c.query("INSERT INTO merchant_strikes (merchant, code, openid, at) VALUES ($1, $2, $3, \(clock.now))", [merchant, code, openID])
         return Int(try c.query("""

@@ -14,22 +14,23 @@ public enum DoublePayment {
     public static let code = "PAID_ON_MORE_THAN_ONE_BILLNO"
 
     /// In the caller's transaction, with `payout` locked as it stands. Returns the payout as
-    /// it now is; a billno already recorded as late-paid changes nothing more.
+    /// it now is; a billno already recorded as late-paid changes nothing more. While the
+    /// payout's own billno is still open it is kept being queried (never resent), so what
+    /// WeChat makes of it is on record too (`QueryApplication.watchPaidTwice`).
     static func record(_ c: PostgresConnection, _ payout: Payout, late send: SendRef, wechatStatus: String,
-                       actor: String, requestID: String?) throws -> Payout {
+                       writer: QueryApplication.Writer, schedule: ReconcileSchedule) throws -> Payout {
         let marked = try c.query("""
             UPDATE payout_sends SET state = 'late_paid', recheck_at = NULL WHERE mch_id = $1 AND billno = $2 AND state = 'failed' RETURNING 1
             """, [send.mchID, send.billno])
         guard marked.affectedRows == 1 else { return payout }
         try c.run(Reservations.countAgain(payout, mchID: send.mchID))
+        let current = try c.query("SELECT state FROM payout_sends WHERE mch_id = $1 AND billno = $2", [payout.mchID, payout.billno])
+            .first?.decode(column: 0, as: String.self)
         let failure = Payout.Failure(code: code, message: message(payout, late: send, wechatStatus: wechatStatus), retryClass: "U")
-        let next = payout.changed(.init(status: .needsAttention, failure: .some(failure), nextCheckAt: .some(nil)))
-        try c.run(PayoutLedger.update(from: payout, to: next))
-        try c.run(PayoutLedger.audit(next, action: "payout.needs_attention", actor: actor, requestID: requestID,
-                                     extra: ["reason": "paid_on_more_than_one_billno", "late_mch_id": send.mchID, "late_billno": send.billno,
-                                             "wechat_status": wechatStatus]))
-        if let event = try PayoutLedger.emit(next) { try c.run(event) }
-        return next
+        let nextLook = current == "open" ? schedule.next(.unknown, checks: 0, sentAt: nil, now: writer.now) : nil
+        return try writer.write(payout, .init(status: .needsAttention, failure: .some(failure), nextCheckAt: .some(nextLook)),
+                                action: "payout.needs_attention", wechat: wechatStatus,
+                                extra: ["reason": "paid_on_more_than_one_billno", "late_mch_id": send.mchID, "late_billno": send.billno])
     }
 
     /// Payouts in needs_attention for this reason (the whole cluster's): `/metrics`.

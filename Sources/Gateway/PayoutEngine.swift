@@ -99,8 +99,10 @@ public final class PayoutEngine: Sendable {
         let snapshot = registry.snapshot
         let now = Date()
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
+        let leaseOwner = UUID()
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: idempotencyKey, requestHash: hash, requestID: requestID,
-                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), sendingGrace: settings.schedule.sendingGrace)
+                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), sendingGrace: settings.schedule.sendingGrace,
+                                    leaseOwner: leaseOwner)
         // The lease is counted from before transaction 1: the database's, from inside it, ends no sooner.
         let leaseStart = ContinuousClock.now
         switch try await acceptance.run(pool) {
@@ -119,7 +121,7 @@ public final class PayoutEngine: Sendable {
                                                       "tenant": "\(caller.tenantName)", "request_id": "\(requestID)"])
             let record = IdempotencyRecords.Record(requestHash: hash, payoutID: payout.id, response: nil)
             let task = inFlight.start(key: flightKey, record: record) { [self] in
-                try await deliver(payout, placement: placement, caller: caller, leaseStart: leaseStart, render: render, requestID: requestID)
+                try await deliver(payout, placement: placement, caller: caller, lease: (leaseOwner, leaseStart), render: render, requestID: requestID)
             }
             return .answered(try await answer(task, accepted: payout, render: render))
         }
@@ -127,11 +129,11 @@ public final class PayoutEngine: Sendable {
 
     /// Sends the payout and records each outcome (`Delivery`), within this instance's
     /// sending grace. Runs to the end whatever happens to the tenant's request.
-    func deliver(_ accepted: Payout, placement: Placement, caller: Caller, leaseStart: ContinuousClock.Instant, render: @escaping PayoutRenderer,
-                 requestID: String) async throws -> Delivery.Outcome {
+    func deliver(_ accepted: Payout, placement: Placement, caller: Caller, lease held: (owner: UUID, since: ContinuousClock.Instant),
+                 render: @escaping PayoutRenderer, requestID: String) async throws -> Delivery.Outcome {
         let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.schedule, checks: 0,
-                                    clock: .database, now: { Date() })
-        let lease = SendLease.grace(since: leaseStart, grace: .seconds(settings.schedule.sendingGrace), callBudget: settings.upstreamTimeout)
+                                    clock: .database, leaseOwner: held.owner, now: { Date() })
+        let lease = SendLease.grace(since: held.since, grace: .seconds(settings.schedule.sendingGrace), callBudget: settings.upstreamTimeout)
         return try await Delivery(client: client, placement: placement, owner: caller.owner, settlement: settlement, states: states,
                                   maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
             .run(accepted, history: .fresh, lease: lease)
@@ -210,7 +212,7 @@ public final class PayoutEngine: Sendable {
         return try await pool.transaction { c in
             let fresh = try Settlement.lock(c, id)
             return try QueryApplication.apply(c, fresh, about: SendRef(payout), outcome, attempt, actor: actor, requestID: requestID,
-                                              schedule: schedule, checks: 0)
+                                              schedule: schedule, checks: 0, lease: .keep)
         }
     }
 

@@ -64,8 +64,8 @@ enum PayoutLedger {
     }
 
     /// Closes the payout's current billno as paid.
-    static func closeSendPaid(_ payout: Payout) -> PipelineStatement {
-        required("UPDATE payout_sends SET state = 'paid', closed_at = now() WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1",
+    static func closeSendPaid(_ payout: Payout, clock: DatabaseClock) -> PipelineStatement {
+        required("UPDATE payout_sends SET state = 'paid', closed_at = \(clock.now) WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1",
                  Refusals.billnoNotOpen, [payout.mchID, payout.billno])
     }
 
@@ -74,7 +74,7 @@ enum PayoutLedger {
     /// once more that long after (a late commit is found, not missed; `ClosedBillnoRecheck`).
     static func closeSendFailed(_ payout: Payout, recheckAfter: TimeInterval?, clock: DatabaseClock) -> PipelineStatement {
         required("""
-            UPDATE payout_sends SET state = 'failed', closed_at = now(),
+            UPDATE payout_sends SET state = 'failed', closed_at = \(clock.now),
                 recheck_at = CASE WHEN $3::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 3)) END
             WHERE mch_id = $1 AND billno = $2 AND state = 'open' RETURNING 1
             """, Refusals.billnoNotOpen, [payout.mchID, payout.billno, recheckAfter])
@@ -88,12 +88,19 @@ enum PayoutLedger {
                   attempt.failure?.code, attempt.failure?.message, attempt.failure?.retryClass])
     }
 
-    /// What a status change does to the payout's lease (`lease_until`, migration 0011).
-    enum Lease {
-        /// The writer's look or send is over: anyone may claim the payout when it is due.
-        case release
-        /// The writer goes on working on it (a reconciler taking over an accepted payout).
+    /// What a status change does to the payout's lease (`lease_until`/`lease_owner`,
+    /// migration 0011). A writer ends only its own lease: a tenant's refresh, or a writer
+    /// whose lease ran out and was taken, leaves the holder's as it is.
+    enum Lease: Sendable, Equatable {
+        /// The writer's look or send is over: released if `owner` still holds it.
+        case release(UUID)
+        /// The writer holds no lease here, or goes on working (a reconciler taking over).
         case keep
+
+        var owner: UUID? {
+            if case .release(let owner) = self { return owner }
+            return nil
+        }
     }
 
     /// Writes `next`, a change of `previous` made in Swift (`Payout.changed`), if the row
@@ -101,20 +108,21 @@ enum PayoutLedger {
     /// there first). The trigger refuses a transition the status table does not allow. A
     /// new status restarts the reconciler's backoff (`checks`). The next look is written on
     /// `clock`: as far after the database's now as `next` put it after its own change time.
-    static func update(from previous: Payout, to next: Payout, clock: DatabaseClock = .database, lease: Lease = .release) throws -> PipelineStatement {
+    static func update(from previous: Payout, to next: Payout, clock: DatabaseClock, lease: Lease) throws -> PipelineStatement {
         let nextLook = next.nextCheckAt.map { $0.timeIntervalSince(next.updatedAt) }
         return required("""
             UPDATE payouts SET checks = CASE WHEN status = $2 THEN checks ELSE 0 END, status = $2, updated_at = $3, error_code = $4, error_message = $5, error_class = $6, send_listid = $7,
                 detail_id = $8, refund_amount_fen = $9, receivers = $10, sent_at = $11, final_at = $12,
                 next_check_at = CASE WHEN $13::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 13)) END,
                 merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18,
-                lease_until = CASE WHEN $20 THEN NULL ELSE lease_until END, lease_owner = CASE WHEN $20 THEN NULL ELSE lease_owner END
+                lease_until = CASE WHEN lease_owner = $20 THEN NULL ELSE lease_until END,
+                lease_owner = CASE WHEN lease_owner = $20 THEN NULL ELSE lease_owner END
             WHERE id = $1 AND updated_at = $19
             RETURNING 1
             """, Refusals.payoutChanged,
             [next.id, next.status.rawValue, next.updatedAt, next.failure?.code, next.failure?.message, next.failure?.retryClass, next.sendListID,
              next.detailID, next.refundAmountFen, try PostgresJSON(encoding: next.receivers), next.sentAt, next.finalAt, nextLook,
-             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt, lease == .release])
+             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt, lease.owner])
     }
 
     /// The refusals the payout's statements raise (`required`).

@@ -21,7 +21,7 @@ public enum PayoutStatus: String, Sendable, Codable, CaseIterable {
     case needsAttention = "needs_attention"
 
     public static let transitions: [PayoutStatus: Set<PayoutStatus>] = [
-        .accepted: [.sending, .failed],
+        .accepted: [.sending, .failed, .needsAttention],
         .sending: [.sent, .failed, .unknown, .received, .refunding, .refunded, .needsAttention],
         .unknown: [.sent, .failed, .received, .refunding, .refunded, .needsAttention],
         .sent: [.received, .refunding, .refunded, .needsAttention],

@@ -26,6 +26,12 @@ public struct ReconcileSchedule: Sendable, Equatable {
     /// NOT_FOUND this soon after a send may mean "still processing" (reference §3.5):
     /// query again rather than resend.
     public var notFoundGrace: TimeInterval
+    /// After WeChat refused a resend of a billno, how long NOT_FOUND must persist after the
+    /// billno's last possible send before it is closed as never kept and the payout moved to
+    /// another entity (or failed). Until then it is only queried: a refusal such as
+    /// FREQ_LIMIT is also how WeChat answers while it is still committing the first request,
+    /// and a late commit after the billno was closed is a double payment.
+    public var neverKeptGrace: TimeInterval
     /// A billno closed as failed on anything but WeChat's FAILED is queried once more the
     /// not-found grace after it was closed, and again these long after it was closed while
     /// WeChat still has no order (a commit later still is found, not missed).
@@ -34,7 +40,7 @@ public struct ReconcileSchedule: Sendable, Equatable {
     public init(sendingGrace: TimeInterval = 60, openDelays: [TimeInterval] = [15, 30, 60, 120, 300, 600, 1800, 3600],
                 sentDelays: [TimeInterval] = [60, 300, 900, 1800, 3600], refundDueAfter: TimeInterval = 24 * 3600 + 600,
                 refundingDelays: [TimeInterval] = [600, 1800], attentionAge: TimeInterval = 29 * 24 * 3600, notFoundGrace: TimeInterval = 300,
-                laterRechecks: [TimeInterval] = [3600, 24 * 3600]) {
+                neverKeptGrace: TimeInterval = 1800, laterRechecks: [TimeInterval] = [3600, 24 * 3600]) {
         self.sendingGrace = sendingGrace
         self.openDelays = openDelays
         self.sentDelays = sentDelays
@@ -42,6 +48,7 @@ public struct ReconcileSchedule: Sendable, Equatable {
         self.refundingDelays = refundingDelays
         self.attentionAge = attentionAge
         self.notFoundGrace = notFoundGrace
+        self.neverKeptGrace = neverKeptGrace
         self.laterRechecks = laterRechecks
     }
 

@@ -231,6 +231,7 @@ public final class Reconciler: Sendable {
             switch item.payout.status {
             case .accepted, .sending, .unknown: outcome = try await resolveOpenSend(item)
             case .sent, .refunding: outcome = try await follow(item)
+            case .needsAttention where item.payout.isPaidTwice: outcome = try await follow(item) // its open billno: queried, never resent
             case .received, .refunded, .failed, .needsAttention:
                 try await pool.query("UPDATE payouts SET next_check_at = NULL WHERE id = $1 AND updated_at = $2", [item.payout.id, item.payout.updatedAt])
                 outcome = .waiting
@@ -239,8 +240,16 @@ public final class Reconciler: Sendable {
             logger.error("reconciler could not look at a payout", metadata: ["payout_id": "\(item.payout.id)", "error": "\(error)"])
             outcome = .error
         }
-        // Whatever happened, the look is over: the payout is anyone's when it is next due.
-        do { try await item.lease.release() } catch {
+        // Whatever happened, the look is over: the payout is anyone's when it is next due —
+        // after a failed look, only after the status's backoff (a failure that persists must
+        // not bring it back every pass).
+        do {
+            let backoff = outcome == .error
+                ? settings.schedule.next(item.payout.status, checks: item.checks, sentAt: item.payout.sentAt, now: item.time.now)?
+                    .timeIntervalSince(item.time.now)
+                : nil
+            try await item.lease.release(backingOff: backoff)
+        } catch {
             logger.warning("could not release a payout's lease (it runs out by itself)", metadata: ["payout_id": "\(item.payout.id)"])
         }
         return outcome
@@ -269,6 +278,10 @@ public final class Reconciler: Sendable {
             let settled = item.maySendUntil.addingTimeInterval(settings.schedule.notFoundGrace)
             if now < settled { return try await wait(item, attempt, notBefore: settled) }
             if let last = item.lastSend, last.outcome == "failure", let refusal = last.failure {
+                // WeChat refused the last resend: query only, until NOT_FOUND has persisted the
+                // longer never-kept grace (a resend would push it on; closing too soon risks a late commit).
+                let neverKept = item.maySendUntil.addingTimeInterval(settings.schedule.neverKeptGrace)
+                if now < neverKept { return try await wait(item, attempt, notBefore: neverKept) }
                 return try await closeNeverKept(item, attempt, refusal: refusal)
             }
             _ = try await pool.pipeline([PayoutLedger.recordAttempt(payout, attempt)])
@@ -318,7 +331,19 @@ public final class Reconciler: Sendable {
         let sender = try await delivery(item)
         let failover = tried.count < settings.maximumEntities && never != .fail
             ? Settlement.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.schedule.sendingGrace) : nil
-        let result = try await sender.settlement.nothingPaid(payout, attempt, failure, next: never, wechatSaidFailed: false, failover: failover)
+        // In the closing transaction itself: the lease is still this look's, and the billno's
+        // never-kept grace has passed on the database's clock (not only at the claim).
+        let fence = [item.lease.renewal, PayoutLedger.required("""
+
+            SELECT 1 FROM payout_sends WHERE mch_id = $1 AND billno = $2 AND state = 'open'
+              AND may_send_until + make_interval(secs => $3::float8) <= \(clock.now)
+            """, Self.mayStillCommit, [payout.mchID, payout.billno, settings.schedule.neverKeptGrace])]
+        let result: Settlement.Result
+        do {
+            result = try await sender.settlement.nothingPaid(payout, attempt, failure, next: never, wechatSaidFailed: false, failover: failover, fence: fence)
+        } catch where PayoutLedger.Refusals.match(error, ReconcilerClaim.lost, Self.mayStillCommit) {
+            return .waiting
+        }
         guard result.resend else { return .settled }
         _ = try await sender.run(result.payout, history: .fresh, lease: .claim(item.lease), tried: tried)
         return .settled
@@ -328,7 +353,7 @@ public final class Reconciler: Sendable {
         let placement = Placement(router: router, snapshot: registry.snapshot, runtime: try await states.current(), now: Date())
         let time = item.time
         let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.schedule, checks: item.checks,
-                                    clock: clock, now: { time.now })
+                                    clock: clock, leaseOwner: item.lease.owner, now: { time.now })
         return Delivery(client: client, placement: placement, owner: item.owner, settlement: settlement, states: states,
                         maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
     }
@@ -345,11 +370,11 @@ public final class Reconciler: Sendable {
     /// asked, whether or not the payout moved to another one meanwhile.
     func applyQuery(_ item: DuePayouts.Claimed, _ answer: CallOutcome<StatusAnswer>, _ attempt: PayoutLedger.Attempt) async throws -> Outcome {
         let claimed = item.payout
-        let schedule = settings.schedule, checks = item.checks, now = item.time.now, clock = self.clock
+        let schedule = settings.schedule, checks = item.checks, now = item.time.now, clock = self.clock, owner = item.lease.owner
         let after = try await pool.transaction { c -> Payout in
             let fresh = try Settlement.lock(c, claimed.id)
             return try QueryApplication.apply(c, fresh, about: SendRef(claimed), answer, attempt, actor: Self.actor, requestID: nil, schedule: schedule,
-                                              checks: fresh.status == claimed.status ? checks : 0, now: now, clock: clock)
+                                              checks: fresh.status == claimed.status ? checks : 0, now: now, clock: clock, lease: .release(owner))
         }
         if after.status == .needsAttention, claimed.status != .needsAttention { return .needsAttention }
         return after.status != claimed.status ? .settled : .waiting
@@ -388,7 +413,7 @@ public final class Reconciler: Sendable {
         let next = payout.changed(.init(status: .needsAttention, failure: .some(failure), nextCheckAt: .some(nil)), at: item.time.now)
         var statements: [PipelineStatement] = []
         if let attempt { statements.append(PayoutLedger.recordAttempt(payout, attempt)) }
-        statements.append(try PayoutLedger.update(from: payout, to: next, clock: clock))
+        statements.append(try PayoutLedger.update(from: payout, to: next, clock: clock, lease: .release(item.lease.owner)))
         statements.append(try PayoutLedger.audit(next, action: "payout.needs_attention", actor: Self.actor, requestID: nil))
         if let event = try PayoutLedger.emit(next) { statements.append(event) }
         do {
@@ -401,6 +426,8 @@ public final class Reconciler: Sendable {
     }
 
     static let notFound = "NOT_FOUND"
+    /// The fence of a never-kept closing that found the grace not yet passed.
+    static let mayStillCommit = "billno_may_still_commit"
 
     static func pastWindow(_ item: DuePayouts.Claimed, now: Date) -> Payout.Failure {
         let days = Int(now.timeIntervalSince(item.billnoCreatedAt) / 86_400)

@@ -90,9 +90,15 @@ struct ReconcilerClaim: Sendable {
         }
     }
 
-    /// Ends the hold if it is still this claim's (a settlement may have ended it already).
-    func release() async throws {
-        try await pool.query("UPDATE payouts SET lease_until = NULL, lease_owner = NULL WHERE id = $1 AND lease_owner = $2", [payoutID, owner])
+    /// Ends the hold if it is still this claim's (a settlement may have ended it already);
+    /// `backingOff`: and the next look no sooner than that many seconds from now.
+    func release(backingOff seconds: TimeInterval? = nil) async throws {
+        try await pool.query("""
+
+            UPDATE payouts SET lease_until = NULL, lease_owner = NULL,
+                next_check_at = CASE WHEN $3::float8 IS NULL THEN next_check_at ELSE greatest(next_check_at, \(clock.plus(seconds: 3))) END
+            WHERE id = $1 AND lease_owner = $2
+            """, [payoutID, owner, seconds])
     }
 
     /// Renews the lease, takes a per-minute slot of the entity (a resend counts against

@@ -27,6 +27,9 @@ struct Settlement {
     let checks: Int
     /// The clock leases and next looks are written on.
     let clock: DatabaseClock
+    /// The lease this writer holds (the engine's from transaction 1, or a reconciler's
+    /// claim): its final write ends it, and no one else's.
+    let leaseOwner: UUID
     /// The time of a change as this writer knows it (the engine's own; the reconciler's read
     /// from the database): only next looks are computed from it, as delays.
     let now: @Sendable () -> Date
@@ -45,8 +48,8 @@ struct Settlement {
         let at = now()
         let next = payout.changed(.init(status: .sent, failure: .some(nil), sendListID: sendListID,
                                         nextCheckAt: .some(schedule.next(.sent, checks: 0, sentAt: at, now: at))), at: at)
-        var statements = [PayoutLedger.recordAttempt(payout, attempt), PayoutLedger.closeSendPaid(payout),
-                          try PayoutLedger.update(from: payout, to: next, clock: clock),
+        var statements = [PayoutLedger.recordAttempt(payout, attempt), PayoutLedger.closeSendPaid(payout, clock: clock),
+                          try PayoutLedger.update(from: payout, to: next, clock: clock, lease: lease),
                           try PayoutLedger.audit(next, action: "payout.sent", actor: actor, requestID: requestID)]
         if let event = try PayoutLedger.emit(next) { statements.append(event) }
         do {
@@ -58,7 +61,9 @@ struct Settlement {
 
     /// WeChat paid the billno, but the payout changed meanwhile: a refresh recorded the
     /// same (nothing more to do), or wrote what it saw while the billno is still open
-    /// (record the payment now), or the billno had been closed as failed — a double payment.
+    /// (record the payment now), or the billno had been closed as failed — a double
+    /// payment; or the payout was found paid twice meanwhile (the billno is recorded paid,
+    /// the payout stays with the person settling it).
     func paidAfterChange(_ payout: Payout, _ attempt: PayoutLedger.Attempt, sendListID: String?) async throws -> Result {
         let at = now()
         let (result, stored) = try await pool.transaction { c -> (Payout, StoredResponse?) in
@@ -66,13 +71,18 @@ struct Settlement {
             let fresh = try Self.lock(c, payout.id)
             let state = try c.query("SELECT state FROM payout_sends WHERE mch_id = $1 AND billno = $2 FOR UPDATE", [payout.mchID, payout.billno])
                 .first?.decode(column: 0, as: String.self)
+            let writer = QueryApplication.Writer(c: c, actor: actor, requestID: requestID, now: at, clock: clock, lease: lease)
             var after = fresh
             if state == "failed" {
-                after = try DoublePayment.record(c, fresh, late: SendRef(payout), wechatStatus: "SENT (answer to the send)", actor: actor, requestID: requestID)
+                after = try DoublePayment.record(c, fresh, late: SendRef(payout), wechatStatus: "SENT (answer to the send)", writer: writer, schedule: schedule)
+            } else if state == "open", SendRef(fresh) == SendRef(payout), fresh.isPaidTwice {
+                try c.run(PayoutLedger.closeSendPaid(fresh, clock: clock))
+                after = try writer.write(fresh, .init(status: fresh.status, sendListID: sendListID, nextCheckAt: .some(nil)),
+                                         action: "payout.billno_settled", wechat: "SENT (answer to the send)")
             } else if state == "open", SendRef(fresh) == SendRef(payout), fresh.status.canMove(to: .sent) {
                 after = fresh.changed(.init(status: .sent, failure: .some(nil), sendListID: sendListID,
                                             nextCheckAt: .some(schedule.next(.sent, checks: 0, sentAt: at, now: at))), at: at)
-                try c.run([PayoutLedger.closeSendPaid(fresh), try PayoutLedger.update(from: fresh, to: after, clock: clock),
+                try c.run([PayoutLedger.closeSendPaid(fresh, clock: clock), try PayoutLedger.update(from: fresh, to: after, clock: clock, lease: lease),
                            try PayoutLedger.audit(after, action: "payout.sent", actor: actor, requestID: requestID)])
                 if let event = try PayoutLedger.emit(after) { try c.run(event) }
             }
@@ -80,6 +90,9 @@ struct Settlement {
         }
         return Result(payout: result, response: stored, resend: false)
     }
+
+    /// This writer's lease, ended by its final write.
+    var lease: PayoutLedger.Lease { .release(leaseOwner) }
 
     // MARK: open
 
@@ -89,7 +102,7 @@ struct Settlement {
         let next = payout.changed(.init(status: .unknown, failure: .some(failure),
                                         nextCheckAt: .some(schedule.next(.unknown, checks: payout.status == .unknown ? checks : 0, sentAt: nil, now: at))),
                                   at: at)
-        let statements = [PayoutLedger.recordAttempt(payout, attempt), try PayoutLedger.update(from: payout, to: next, clock: clock),
+        let statements = [PayoutLedger.recordAttempt(payout, attempt), try PayoutLedger.update(from: payout, to: next, clock: clock, lease: lease),
                           try PayoutLedger.audit(next, action: "payout.unknown", actor: actor, requestID: requestID)]
         do {
             return try await commit(statements, next)
@@ -126,10 +139,13 @@ struct Settlement {
     /// billno when `next` and `failover` allow and one can take it; else fail it and give the
     /// tenant's reservation back too — or, for `.anotherEntityElseKeepOpen`, change nothing
     /// and keep the billno open.
+    /// `fence`: statements that must hold in the same transaction before anything closes
+    /// (their refusals come back to the caller): a reconciler's lease, say, and that the
+    /// billno is still past its grace.
     func nothingPaid(_ payout: Payout, _ attempt: PayoutLedger.Attempt, _ failure: Payout.Failure, next: SendVerdict.AfterNothingPaid,
-                     wechatSaidFailed: Bool, failover: Failover?) async throws -> Result {
+                     wechatSaidFailed: Bool, failover: Failover?, fence: [PipelineStatement] = []) async throws -> Result {
         do {
-            return try await closeAndMove(payout, attempt, failure, next: next, wechatSaidFailed: wechatSaidFailed, failover: failover)
+            return try await closeAndMove(payout, attempt, failure, next: next, wechatSaidFailed: wechatSaidFailed, failover: failover, fence: fence)
         } catch is NoOtherEntity {
             return try await open(payout, attempt, failure)
         } catch where PayoutLedger.Refusals.match(error, PayoutLedger.Refusals.payoutChanged, PayoutLedger.Refusals.billnoNotOpen) {
@@ -142,10 +158,11 @@ struct Settlement {
     struct NoOtherEntity: Error {}
 
     private func closeAndMove(_ payout: Payout, _ attempt: PayoutLedger.Attempt, _ failure: Payout.Failure, next: SendVerdict.AfterNothingPaid,
-                              wechatSaidFailed: Bool, failover: Failover?) async throws -> Result {
+                              wechatSaidFailed: Bool, failover: Failover?, fence: [PipelineStatement]) async throws -> Result {
         let at = now()
         let recheck = wechatSaidFailed ? nil : schedule.notFoundGrace
         return try await pool.transaction { c in
+            try c.run(fence)
             try c.run(PayoutLedger.recordAttempt(payout, attempt))
             try c.run(PayoutLedger.closeSendFailed(payout, recheckAfter: recheck, clock: clock))
             try c.run(Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen))
@@ -161,7 +178,7 @@ struct Settlement {
             if next == .anotherEntityElseKeepOpen { throw NoOtherEntity() }
             try c.run(Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
             let failed = payout.changed(.init(status: .failed, failure: .some(failure), nextCheckAt: .some(nil)), at: at)
-            try c.run([try PayoutLedger.update(from: payout, to: failed, clock: clock),
+            try c.run([try PayoutLedger.update(from: payout, to: failed, clock: clock, lease: lease),
                        try PayoutLedger.audit(failed, action: "payout.failed", actor: actor, requestID: requestID)])
             if let event = try PayoutLedger.emit(failed) { try c.run(event) }
             return Result(payout: failed, response: try storeAnswer(c, failed), resend: false)

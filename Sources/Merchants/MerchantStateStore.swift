@@ -8,12 +8,19 @@ public struct MerchantStateStore: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
+    /// Every entity's state. A cool-down's end is read as the time left on the database's
+    /// clock and placed on this instance's, so routing (which compares with this instance's
+    /// clock) keeps it exactly as long however far the two clocks are apart.
     public func all() async throws -> [String: MerchantRuntimeState] {
-        let rows = try await pool.query("SELECT name, enabled, reason, cooldown_until, cooldown_code FROM merchant_state").rows
+        let rows = try await pool.query("""
+
+            SELECT name, enabled, reason, extract(epoch FROM cooldown_until - now())::float8, cooldown_code FROM merchant_state
+            """).rows
+        let here = Date()
         var out: [String: MerchantRuntimeState] = [:]
         for row in rows {
-            let (name, enabled, reason, until, code) = try row.decode((String, Bool, String?, Date?, String?).self)
-            out[name] = MerchantRuntimeState(enabled: enabled, reason: reason, cooldownUntil: until, cooldownCode: code)
+            let (name, enabled, reason, left, code) = try row.decode((String, Bool, String?, Double?, String?).self)
+            out[name] = MerchantRuntimeState(enabled: enabled, reason: reason, cooldownUntil: left.map { here.addingTimeInterval($0) }, cooldownCode: code)
         }
         return out
     }

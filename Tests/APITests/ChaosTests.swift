@@ -88,8 +88,11 @@ final class ChaosWorld: Sendable {
     let pool: PostgresPool
     let key: String
 
+    /// Every simulator fault, WeChat committing late among them (within the not-found grace
+    /// the serve flags give: a later commit is the one double payment the gateway can only
+    /// report, which the invariants here would count as a duplicate).
     static let faults = FaultPlan(latencyMs: 20, dropBeforeCommit: true, dropAfterCommit: true, systemerror: true, http500: true, garbage: true,
-                                  rate: 0.15)
+                                  commitLateSeconds: 4, rate: 0.15)
 
     init(sim: SimulatorHarness, fixture: MerchantFixture, url: String, appURL: String, pool: PostgresPool, key: String) {
         self.sim = sim
@@ -125,7 +128,7 @@ final class ChaosWorld: Sendable {
     /// wait for a connection).
     var serveArguments: [String] {
         ["--merchants", fixture.directory.path, "--send-deadline-ms", "1500", "--upstream-timeout-ms", "2000", "--sending-grace-seconds", "10",
-         "--not-found-grace-seconds", "2", "--reconcile-lease-seconds", "15"]
+         "--not-found-grace-seconds", "2", "--never-kept-grace-seconds", "6", "--reconcile-lease-seconds", "15"]
     }
 
     /// Faults off; the reconciler (`hongbao reconcile --all`) until no send is open; the
@@ -142,8 +145,8 @@ final class ChaosWorld: Sendable {
     func reconcile(until done: ([String: Int]) -> Bool) async throws {
         // Sends in a killed gateway's grace or lease wait for it to run out (10 s, 15 s).
         for _ in 0..<60 {
-            let run = try await Hongbao.run(["reconcile", "--all", "--json", "--not-found-grace-seconds", "1", "--upstream-timeout-ms", "2000",
-                                             "--reconcile-lease-seconds", "15"] + ["--merchants", fixture.directory.path],
+            let run = try await Hongbao.run(["reconcile", "--all", "--json", "--not-found-grace-seconds", "1", "--never-kept-grace-seconds", "3",
+                                             "--upstream-timeout-ms", "2000", "--reconcile-lease-seconds", "15"] + ["--merchants", fixture.directory.path],
                                       environment: ["DATABASE_URL": appURL])
             guard run.status == 0 || run.status == 3,
                   let report = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any],

@@ -43,6 +43,20 @@ struct LateCommitTests {
         }
     }
 
+    @Test("a first send on a kept-alive connection that WeChat keeps without answering is unknown, never answered by a copy the transport sent again (chaos found it: FREQ_LIMIT to the copy, a move, a double payment)")
+    func keptAliveConnectionDies() async throws {
+        try await GatewayHarness.with("late-reused", entities: Self.two) { gw in
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oWarm", amountFen: 100))) // a connection to reuse
+            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 5, rate: 1))
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oLate", amountFen: 120)))
+            try await gw.sim.setFaults(nil)
+            let payout = try await gw.payout(id)
+            #expect(payout.status == .unknown && payout.merchant == "first", "\(payout.status) on \(payout.merchant): \(payout.failure?.code ?? "-")")
+            #expect(try await gw.sends(id).map(\.state) == ["open"], "not closed, not moved")
+            #expect(try await gw.sim.requests()["sendredpack"]?["1900000601"] == 2, "WeChat saw each send once")
+        }
+    }
+
     @Test("a resend refused while WeChat is still committing the first send (FREQ_LIMIT) leaves the billno open; the late commit is then found — one packet")
     func refusedResendKeepsTheBillno() async throws {
         try await GatewayHarness.with("late-freq", entities: Self.two) { gw in
@@ -87,22 +101,28 @@ struct LateCommitTests {
             #expect(try await gw.payout(id).failure?.code == "NOTENOUGH")
             #expect(try await gw.sends(id).map(\.state) == ["open"], "refused resend: still open")
 
-            // The resend pushed the billno's last possible send on; past the grace after it, WeChat
-            // still has no order: it paid nothing, and the payout moves.
-            let moved = try await gw.reconciler(offset: 13 * Self.minute).pass()
+            // Past the not-found grace after the refused resend, WeChat still has no order — but a
+            // refusal is also what WeChat answers while it is still committing: only queried.
+            let waiting = try await gw.reconciler(offset: 13 * Self.minute).pass()
+            #expect(waiting.outcomes[.waiting] == 1, "\(waiting.outcomes)")
+            #expect(try await gw.attempts(id).map(\.api) == ["sendredpack", "gethbinfo", "sendredpack", "gethbinfo"], "not resent, not moved")
+            #expect(try await gw.sends(id).map(\.state) == ["open"])
+
+            // Past the never-kept grace (30 min) after the resend: WeChat never kept it, and the payout moves.
+            let moved = try await gw.reconciler(offset: 38 * Self.minute).pass()
             #expect(moved.outcomes[.settled] == 1, "\(moved.outcomes)")
             let payout = try await gw.payout(id)
             #expect(payout.status == .sent && payout.merchant == "rich")
             #expect(try await gw.sends(id).map(\.state) == ["failed", "paid"])
 
-            let recheck = try await gw.reconciler(offset: 19 * Self.minute).pass()
+            let recheck = try await gw.reconciler(offset: 44 * Self.minute).pass()
             #expect(recheck.rechecks[.notFound] == 1, "\(recheck.rechecks)")
             let next = try await gw.pool.query("SELECT extract(epoch FROM recheck_at - closed_at)::int8 FROM payout_sends WHERE recheck_at IS NOT NULL").rows
                 .map { try $0.decode(column: 0, as: Int64.self) }
             #expect(next == [3600], "queried again an hour after it was closed, in case WeChat commits later still")
-            let last = try await gw.reconciler(offset: 13 * Self.minute + 3600 + Self.minute).pass()
+            let last = try await gw.reconciler(offset: 38 * Self.minute + 3600 + Self.minute).pass()
             #expect(last.rechecks[.notFound] == 1)
-            let day = try await gw.reconciler(offset: 13 * Self.minute + 86_400 + Self.minute).pass()
+            let day = try await gw.reconciler(offset: 38 * Self.minute + 86_400 + Self.minute).pass()
             #expect(day.rechecks[.notFound] == 1)
             let left = try await gw.pool.query("SELECT count(*) FROM payout_sends WHERE recheck_at IS NOT NULL").first!.decode(column: 0, as: Int64.self)
             #expect(left == 0, "after a day, done")
@@ -110,22 +130,22 @@ struct LateCommitTests {
         }
     }
 
-    @Test("WeChat commits later than the grace: the closed billno's one more query finds it paid — needs_attention naming both billnos, usage counted again, audited, announced")
+    @Test("WeChat commits later than the graces: the closed billno's next query finds it paid — needs_attention naming both billnos, usage counted again once, audited, announced")
     func paidTwiceIsKept() async throws {
         try await GatewayHarness.with("late-twice", entities: Self.two) { gw in
             try await gw.sim.freezeClock()
-            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2000, rate: 1))
+            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2700, rate: 1))
             let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 150)))
             try await gw.sim.setFaults(nil)
             let late = try await gw.payout(id)
             _ = try await gw.reconciler(offset: 7 * Self.minute).pass()   // resend refused (FREQ_LIMIT): open
-            _ = try await gw.reconciler(offset: 13 * Self.minute).pass()  // NOT_FOUND past the grace: moved
+            _ = try await gw.reconciler(offset: 38 * Self.minute).pass()  // NOT_FOUND past the never-kept grace: moved
             let moved = try await gw.payout(id)
             #expect(moved.status == .sent && moved.merchant == "second")
-            try await gw.sim.advanceClock(seconds: 2100)                  // …and WeChat commits the first after all
+            try await gw.sim.advanceClock(seconds: 2800)                  // …and WeChat commits the first after all
             try await gw.sim.advanceClock(seconds: 5)
 
-            let recheck = try await gw.reconciler(offset: 19 * Self.minute).pass()
+            let recheck = try await gw.reconciler(offset: 44 * Self.minute).pass()
             #expect(recheck.rechecks[.paidTwice] == 1, "\(recheck.rechecks)")
             let payout = try await gw.payout(id)
             #expect(payout.status == .needsAttention)
@@ -147,9 +167,13 @@ struct LateCommitTests {
             #expect(report.backlog.needsAttention.first?.errorCode == DoublePayment.code)
             let attempts = try await gw.attempts(id)
             #expect(attempts.last?.api == "gethbinfo" && attempts.last?.outcome == "success", "the query that found it is on record")
-            // Nothing resends or moves it any more: a person settles it.
-            let after = try await gw.reconciler(offset: 40 * Self.minute).pass()
-            #expect(after.claimed == 0)
+            // Nothing resends or moves it any more: a person settles it. A second query of the
+            // late billno counts nothing again.
+            try await gw.pool.query("UPDATE payout_sends SET recheck_at = now() WHERE billno = $1", [late.billno])
+            let after = try await gw.reconciler(offset: 50 * Self.minute).pass()
+            #expect(after.claimed == 0 && after.rechecks[.paidTwice] == 1)
+            let again = try await gw.pool.query("SELECT amount_fen FROM merchant_usage ORDER BY mch_id").rows.map { try $0.decode(column: 0, as: Int64.self) }
+            #expect(again == [150, 150], "counted once")
             let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "t"))
             #expect(refreshed.status == .needsAttention && refreshed.failure?.code == DoublePayment.code)
         }
@@ -159,13 +183,13 @@ struct LateCommitTests {
     func paidAfterFailing() async throws {
         try await GatewayHarness.with("late-failed") { gw in
             try await gw.sim.freezeClock()
-            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2000, rate: 1))
+            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2700, rate: 1))
             let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 160)))
             try await gw.sim.setFaults(nil)
             _ = try await gw.reconciler(offset: 7 * Self.minute).pass()
-            _ = try await gw.reconciler(offset: 13 * Self.minute).pass()
+            _ = try await gw.reconciler(offset: 38 * Self.minute).pass()
             #expect(try await gw.payout(id).status == .failed, "no other entity: it failed")
-            try await gw.sim.advanceClock(seconds: 2100)
+            try await gw.sim.advanceClock(seconds: 2800)
             try await gw.sim.advanceClock(seconds: 5)
 
             let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "req-late"))
@@ -175,6 +199,43 @@ struct LateCommitTests {
             #expect(actions.last?.0 == "payout.needs_attention" && actions.last?.1 == "req-late")
             #expect(try await gw.events(id).suffix(2) == ["redpack.failed", "redpack.needs_attention"])
             #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 160, "the money WeChat paid counts again")
+        }
+    }
+
+    @Test("a payout paid twice whose own billno was still open keeps that billno watched: WeChat's answer for it is recorded, nothing is resent, the status stays needs_attention")
+    func paidTwiceWatchesItsOpenBillno() async throws {
+        try await GatewayHarness.with("late-watch", entities: Self.two) { gw in
+            try await gw.sim.freezeClock()
+            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2700, rate: 1))
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 170)))
+            try await gw.sim.setFaults(nil)
+            _ = try await gw.reconciler(offset: 7 * Self.minute).pass()   // resend refused: open
+            // The move's send to the second entity is kept late too, and longer: its billno stays open.
+            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 3600, rate: 1))
+            _ = try await gw.reconciler(offset: 38 * Self.minute).pass()
+            try await gw.sim.setFaults(nil)
+            let moved = try await gw.payout(id)
+            #expect(moved.merchant == "second" && moved.status == .unknown)
+            try await gw.sim.advanceClock(seconds: 2800)                  // the first commits
+            try await gw.sim.advanceClock(seconds: 5)
+
+            _ = try await gw.reconciler(offset: 44 * Self.minute).pass()  // the first billno's recheck: paid twice
+            let flagged = try await gw.payout(id)
+            #expect(flagged.isPaidTwice && flagged.billno == moved.billno)
+            #expect(try await gw.sends(id).map(\.state) == ["late_paid", "open"])
+            let resends = try await gw.pool.query("SELECT count(*) FROM payout_attempts WHERE payout_id = $1 AND api = 'sendredpack'", [id]).first!
+                .decode(column: 0, as: Int64.self)
+            try await gw.sim.advanceClock(seconds: 900)                   // the second commits
+            try await gw.sim.advanceClock(seconds: 5)
+            _ = try await gw.reconciler(offset: 50 * Self.minute).pass()  // its own billno: queried, found paid
+            let after = try await gw.payout(id)
+            #expect(after.isPaidTwice, "still with a person")
+            #expect(try await gw.sends(id).map(\.state) == ["late_paid", "paid"])
+            let resendsAfter = try await gw.pool.query("SELECT count(*) FROM payout_attempts WHERE payout_id = $1 AND api = 'sendredpack'", [id]).first!
+                .decode(column: 0, as: Int64.self)
+            #expect(resendsAfter == resends, "never resent")
+            #expect(try await gw.pool.query("SELECT next_check_at IS NULL FROM payouts WHERE id = $1", [id]).first!.decode(column: 0, as: Bool.self),
+                    "nothing left to look at")
         }
     }
 }

@@ -98,6 +98,34 @@ struct MoneyRecordTests {
         }
     }
 
+    @Test("WeChat's SENT for a send of a payout found paid twice meanwhile closes that billno as paid and leaves the payout in needs_attention")
+    func paidAnswerForAPayoutPaidTwice() async throws {
+        try await GatewayHarness.with("record-twice") { gw in
+            try await gw.sim.setFaults(FaultPlan(latencyMs: 1500, rate: 1))
+            async let submitted = gw.submit(GatewayHarness.order(amountFen: 100))
+            // While WeChat takes its time, another billno of the payout is found paid (as a recheck would).
+            var flagged = 0
+            for _ in 0..<100 where flagged == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                flagged = try await gw.pool.query("""
+
+                    UPDATE payouts SET status = 'needs_attention', error_code = $1, error_message = 'test', updated_at = clock_timestamp()
+                    WHERE status = 'sending'
+                    """, [DoublePayment.code]).affectedRows
+            }
+            #expect(flagged == 1)
+            let id = try gw.payoutID(try await submitted)
+            let payout = try await gw.payout(id)
+            #expect(payout.isPaidTwice, "\(payout.status) \(payout.failure?.code ?? "-")")
+            #expect(try await gw.sends(id).map(\.state) == ["paid"], "the billno WeChat paid is recorded paid")
+            #expect(try await gw.attempts(id).map(\.outcome) == ["success"])
+            #expect(try await !gw.events(id).contains("redpack.sent"), "the tenant is not told it was sent once")
+            await #expect(throws: PostgresError.self, "nothing moves it out of needs_attention") {
+                try await gw.pool.query("UPDATE payouts SET status = 'sent' WHERE id = $1", [id])
+            }
+        }
+    }
+
     @Test("WeChat's SENT for a send whose billno was closed meanwhile is kept: the attempt is recorded and the payout needs attention")
     func paidAnswerForAClosedBillno() async throws {
         try await GatewayHarness.with("record-closed") { gw in

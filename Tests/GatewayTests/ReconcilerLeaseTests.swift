@@ -40,6 +40,40 @@ struct ReconcilerLeaseTests {
         }
     }
 
+    @Test("a tenant's refresh inside the engine's grace leaves the engine's lease: reconcile --all still does not take the send")
+    func refreshKeepsTheEngineLease() async throws {
+        try await GatewayHarness.with("lease-refresh") { gw in
+            try await gw.sim.freezeClock() // WeChat answers SENDING: a refresh records it without a status change
+            let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
+            try await gw.sendAsACrashingInstance(accepted)
+            let refreshed = try #require(try await gw.engine.refresh(accepted.id, caller: gw.caller, requestID: "t"))
+            #expect(refreshed.status == .sending && refreshed.detailID != nil, "the refresh wrote what it saw")
+            let reconciler = gw.reconciler()
+            _ = try await reconciler.makeAllDue()
+            #expect(try await reconciler.pass().claimed == 0, "the send is still in its grace")
+        }
+    }
+
+    @Test("a look that fails is not retried every pass: the payout's next look backs off")
+    func failingLookBacksOff() async throws {
+        try await GatewayHarness.with("lease-failing") { gw in
+            let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
+            try await gw.pool.withConnection { try $0.execute(script: """
+
+                CREATE FUNCTION refuse_attempts() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'attempts cannot be recorded'; END $$;
+                CREATE TRIGGER refuse_attempts BEFORE INSERT ON payout_attempts FOR EACH ROW EXECUTE FUNCTION refuse_attempts();
+                """) }
+            let reconciler = gw.reconciler(offset: 7 * Self.minute)
+            let first = try await reconciler.pass()
+            #expect(first.outcomes[.error] == 1, "\(first.outcomes)")
+            #expect(try await reconciler.pass().claimed == 0, "not due again at once")
+            let untilIdle = try await reconciler.untilIdle(maximumPasses: 20)
+            #expect(untilIdle.claimed == 0, "reconcile ends")
+            #expect(try await gw.sends(accepted.id).map(\.state) == ["open"])
+        }
+    }
+
     @Test("a lease is checked right before the upstream call: a look whose lease ran out and was taken calls nothing")
     func lostLeaseCallsNothing() async throws {
         try await GatewayHarness.with("lease-lost") { gw in

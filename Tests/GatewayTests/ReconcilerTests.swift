@@ -226,7 +226,7 @@ extension GatewayHarness {
         let placement = Placement(router: MerchantRouter(), snapshot: registry.snapshot, runtime: try await states.current(), now: now)
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: UUID().uuidString, requestHash: order.canonicalHash,
                                     requestID: "crashed", placement: placement, rings: RateSlotRings(), day: BusinessCalendar.day(of: now),
-                                    sendingGrace: 60)
+                                    sendingGrace: 60, leaseOwner: UUID())
         guard case .accepted(let payout) = try await acceptance.run(appPool) else { throw TestSetupError("transaction 1 did not accept") }
         return payout
     }

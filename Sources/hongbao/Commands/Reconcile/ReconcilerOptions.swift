@@ -18,6 +18,11 @@ struct ReconcilerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long after a send NOT_FOUND still means \"maybe processing\" (query again) rather than \"never kept\" (resend the same billno).",
                                valueName: "seconds"))
     var notFoundGraceSeconds: Int = Environment.int("HONGBAO_NOT_FOUND_GRACE_SECONDS") ?? 300
+    @Option(help: ArgumentHelp("After WeChat refused a resend of a billno, how long NOT_FOUND must last before the billno is closed as never kept "
+                               + "and the payout moved to another entity (at least --not-found-grace-seconds). Until then it is only queried: "
+                               + "WeChat committing an order later than this is the one double payment the gateway can only report.",
+                               valueName: "seconds"))
+    var neverKeptGraceSeconds: Int = Environment.int("HONGBAO_NEVER_KEPT_GRACE_SECONDS") ?? 1800
 
     func validate() throws {
         guard (1...1000).contains(reconcileBatch) else { throw ValidationError("--reconcile-batch must be between 1 and 1000") }
@@ -25,10 +30,14 @@ struct ReconcilerOptions: ParsableArguments {
         guard (10...86_400).contains(reconcileLeaseSeconds) else { throw ValidationError("--reconcile-lease-seconds must be between 10 and 86400") }
         guard (5...3600).contains(sendingGraceSeconds) else { throw ValidationError("--sending-grace-seconds must be between 5 and 3600") }
         guard (1...86_400).contains(notFoundGraceSeconds) else { throw ValidationError("--not-found-grace-seconds must be between 1 and 86400") }
+        guard (notFoundGraceSeconds...604_800).contains(neverKeptGraceSeconds) else {
+            throw ValidationError("--never-kept-grace-seconds must be between --not-found-grace-seconds and 604800")
+        }
     }
 
     var schedule: ReconcileSchedule {
-        ReconcileSchedule(sendingGrace: TimeInterval(sendingGraceSeconds), notFoundGrace: TimeInterval(notFoundGraceSeconds))
+        ReconcileSchedule(sendingGrace: TimeInterval(sendingGraceSeconds), notFoundGrace: TimeInterval(notFoundGraceSeconds),
+                          neverKeptGrace: TimeInterval(neverKeptGraceSeconds))
     }
 
     func settings(upstream: UpstreamOptions) -> ReconcilerSettings {
