@@ -13,5 +13,9 @@ trap 'bash scripts/pg.sh stop' EXIT
 bash scripts/pg.sh destroy
 DATABASE_URL="$(bash scripts/pg.sh start)"
 export DATABASE_URL
-swift test --skip-build --parallel
+# The suites that kill and restart processes (gateways, PostgreSQL) run after the rest, on
+# their own: on two cores, their child processes starved the in-process simulators of the
+# other suites past their 10 s timeouts.
+swift test --skip-build --parallel --skip "ChaosTests|CrashTests"
+swift test --skip-build --parallel --filter "ChaosTests|CrashTests"
 bash scripts/asan-transport.sh

@@ -385,6 +385,8 @@ public final class Reconciler: Sendable {
     func unanswered(_ item: DuePayouts.Claimed, attempt: PayoutLedger.Attempt?, reason: String?) async throws -> Outcome {
         let now = item.time.now
         if now.timeIntervalSince(item.billnoCreatedAt) >= settings.schedule.attentionAge {
+            // A payout paid twice is already a person's: WeChat no longer answers for its billno, so stop asking.
+            if item.payout.isPaidTwice { return try await stopLooking(item, attempt) }
             return try await needsAttention(item, attempt, Self.pastWindow(item, now: now))
         }
         if let reason { logger.warning("reconciler cannot query a payout", metadata: ["payout_id": "\(item.payout.id)", "reason": "\(reason)"]) }
@@ -395,13 +397,24 @@ public final class Reconciler: Sendable {
     func wait(_ item: DuePayouts.Claimed, _ attempt: PayoutLedger.Attempt?, notBefore: Date? = nil) async throws -> Outcome {
         let payout = item.payout
         let now = item.time.now
-        var next = settings.schedule.next(payout.status, checks: item.checks, sentAt: payout.sentAt, now: now) ?? now
+        // A payout paid twice is watched like an open send (its own billno may still settle).
+        let backoff = payout.isPaidTwice ? PayoutStatus.unknown : payout.status
+        var next = settings.schedule.next(backoff, checks: item.checks, sentAt: payout.sentAt, now: now) ?? now
         if let notBefore { next = max(next, notBefore) }
         var statements: [PipelineStatement] = []
         if let attempt { statements.append(PayoutLedger.recordAttempt(payout, attempt)) }
         // Only if nobody changed the payout meanwhile: their change set its own next look.
         statements.append(PipelineStatement("UPDATE payouts SET next_check_at = \(clock.plus(seconds: 2)) WHERE id = $1 AND updated_at = $3",
                                             [payout.id, next.timeIntervalSince(now), payout.updatedAt]))
+        _ = try await pool.pipeline(statements)
+        return .waiting
+    }
+
+    /// Records the look and looks no more (a payout a person has, past WeChat's window).
+    func stopLooking(_ item: DuePayouts.Claimed, _ attempt: PayoutLedger.Attempt?) async throws -> Outcome {
+        var statements: [PipelineStatement] = []
+        if let attempt { statements.append(PayoutLedger.recordAttempt(item.payout, attempt)) }
+        statements.append(PipelineStatement("UPDATE payouts SET next_check_at = NULL WHERE id = $1 AND updated_at = $2", [item.payout.id, item.payout.updatedAt]))
         _ = try await pool.pipeline(statements)
         return .waiting
     }
