@@ -13,6 +13,10 @@ trap 'bash scripts/pg.sh stop' EXIT
 bash scripts/pg.sh destroy
 DATABASE_URL="$(bash scripts/pg.sh start)"
 export DATABASE_URL
+# At most four test cases at once: each starts simulators, gateways or PostgreSQL sessions,
+# and with every case of every suite at once two cores starved the in-process simulators
+# past their 10 s timeouts (seen in clean-clone runs). Four keeps both cores busy.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=4
 # The suites that kill and restart processes (gateways, PostgreSQL) run after the rest, on
 # their own: on two cores, their child processes starved the in-process simulators of the
 # other suites past their 10 s timeouts.
