@@ -62,7 +62,7 @@ struct RedpackAPI: APIProtocol {
     /// 422 when no entity may pay it; 429 when limits are what stopped it, with the time
     /// the tightest one frees again as Retry-After.
     static func problem(_ refusal: PlacementRefusal, now: Date = Date()) -> Problem {
-        let exclusions = refusal.exclusions.map { Components.Schemas.Exclusion(merchant: $0.merchant, code: $0.exclusion.code, reason: $0.exclusion.description) }
+        let exclusions = refusal.exclusions.map { Components.Schemas.Exclusion(merchant: $0.merchant, code: $0.exclusion.code, reason: $0.exclusion.tenantReason) }
         if let budget = refusal.tenantBudget {
             return Problem(.budgetExhausted, detail: "Today's budget of \(budget) fen would be exceeded.", retryAfterSeconds: secondsToNextDay(now))
         }
@@ -97,6 +97,9 @@ struct RedpackAPI: APIProtocol {
         let payout: Payout?
         do { payout = try await service.refresh(id, caller: caller, requestID: context.requestID) } catch let error as GatewayError {
             throw Problem(.unavailable, detail: error.message, retryAfterSeconds: 60)
+        } catch let throttled as RefreshThrottled {
+            throw Problem(.tooManyRefreshes, detail: "This key's tenant asked for too many refreshes this minute.",
+                          retryAfterSeconds: throttled.retryAfterSeconds)
         }
         guard let payout else { throw Self.notFound }
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(RedpackRendering.redpack(payout))))

@@ -70,6 +70,24 @@ public enum Exclusion: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What a tenant is told: the reason without what only an operator should read — no
+    /// disable reason (operator free text), no other tenant's volume, no WeChat code.
+    public var tenantReason: String {
+        switch self {
+        case .appIDNotServed: "does not serve this appid"
+        case .modeMismatch, .tenantNotAllowed: "not available to this key"
+        case .appIDType: description
+        case .disabled: "disabled by an operator"
+        case .notQualified: "not qualified to send yet (the 90-day/30-day rule, or the product is off)"
+        case .amountOutOfRange: description
+        case .coolingDown(let until, _): "routed around after a failure until \(until.formatted(.iso8601))"
+        case .perMinuteFull: "reached its per-minute limit"
+        case .userDailyCountFull(let limit): "this user already got \(limit) today from it (its limit)"
+        case .dailyAmountFull: "reached its daily amount"
+        case .alreadyTried: description
+        }
+    }
+
     public var description: String {
         switch self {
         case .appIDNotServed(let appid): "does not serve appid \(appid)"
@@ -148,12 +166,18 @@ public final class MerchantRouter: Sendable {
             }
         }
         if !chosen.isEmpty { return .candidates(chosen) }
+        // The answer goes to the tenant: only entities its tenant and mode may use are
+        // explained. Entities dedicated to other tenants, or of the other mode, are none of
+        // its business (their names and state say how the operator's pool is laid out).
+        func mayUse(_ mode: MerchantMode, _ tenants: TenantScope) -> Bool { mode == request.mode && tenants.allows(request.tenant) }
         var excluded: [(merchant: String, exclusion: Exclusion)] = []
         for group in groups {
-            for profile in group.profiles { excluded.append((profile.name, check(profile) ?? .alreadyTried)) }
+            for profile in group.profiles where mayUse(profile.mode, profile.tenants) {
+                excluded.append((profile.name, check(profile) ?? .alreadyTried))
+            }
         }
-        let serving = Set(excluded.map(\.merchant))
-        for merchant in snapshot.merchants where !serving.contains(merchant.name) {
+        let serving = Set(groups.flatMap { $0.profiles.map(\.name) })
+        for merchant in snapshot.merchants where !serving.contains(merchant.name) && mayUse(merchant.mode, merchant.tenants) {
             excluded.append((merchant.name, .appIDNotServed(request.appID)))
         }
         return .noCandidate(excluded)

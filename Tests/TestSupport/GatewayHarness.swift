@@ -42,9 +42,12 @@ public final class GatewayHarness: Sendable {
         public var mode: MerchantMode
         /// Where the gateway calls this entity, if not the simulator (an address nothing listens on).
         public var baseURL: String?
+        /// merchants.d `tenants` (nil: every tenant).
+        public var tenants: [String]?
 
         public init(_ name: String, mchId: String, balanceFen: Int64 = 100_000_000, priority: Int = 10, limits: String? = nil,
-                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true, mode: MerchantMode = .test, baseURL: String? = nil) {
+                    simulatorLimits: SimAccountSpec.Limits? = nil, transfers: Bool = true, mode: MerchantMode = .test, baseURL: String? = nil,
+                    tenants: [String]? = nil) {
             self.name = name
             self.mchId = mchId
             self.balanceFen = balanceFen
@@ -54,6 +57,7 @@ public final class GatewayHarness: Sendable {
             self.transfers = transfers
             self.mode = mode
             self.baseURL = baseURL
+            self.tenants = tenants
         }
     }
 
@@ -75,6 +79,7 @@ public final class GatewayHarness: Sendable {
                 fields["mode"] = "\"\(entity.mode.rawValue)\""
                 if let limits = entity.limits { fields["limits"] = limits }
                 if let baseURL = entity.baseURL { fields["base_url"] = "\"\(baseURL)\"" }
+                if let tenants = entity.tenants { fields["tenants"] = "[" + tenants.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
             }
         }
         let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 8)
