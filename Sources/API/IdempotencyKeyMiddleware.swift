@@ -12,6 +12,10 @@ struct IdempotencyKeyMiddleware: ServerMiddleware {
     /// Operation ids that require the header (openapi.yaml's `IdempotencyKey` parameter).
     let operations: Set<String>
 
+    /// Every operation openapi.yaml gives the `IdempotencyKey` parameter (APITests walks the
+    /// document's POST routes to keep this list whole).
+    static let createOperations: Set<String> = [Operations.CreateRedpack.id, Operations.CreateGroupRedpack.id, Operations.CreateTransfer.id]
+
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)

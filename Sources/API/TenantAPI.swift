@@ -28,7 +28,7 @@ public struct TenantAPIController: Sendable {
         try api.registerHandlers(
             on: v1,
             configuration: Configuration(dateTranscoder: RFC3339DateTranscoder()),
-            middlewares: [IdempotencyKeyMiddleware(operations: [Operations.CreateRedpack.id, Operations.CreateGroupRedpack.id])]
+            middlewares: [IdempotencyKeyMiddleware(operations: IdempotencyKeyMiddleware.createOperations)]
         )
     }
 }
