@@ -131,20 +131,23 @@ public struct APIKeyStore: Sendable {
         }
     }
 
-    /// Checks a presented key. A malformed key never reaches the database.
-    public func authenticate(_ text: String, now: Date = Date()) async throws -> Result<Caller, AuthenticationFailure> {
+    /// Checks a presented key. A malformed key never reaches the database. Revocation and
+    /// expiry are decided in SQL, on the clock that wrote them (`now()`): a key revoked a
+    /// moment ago is revoked, however far this instance's clock is behind.
+    public func authenticate(_ text: String) async throws -> Result<Caller, AuthenticationFailure> {
         guard let key = APIKey(parsing: text) else { return .failure(.malformed) }
         let row = try await pool.query("""
-            SELECT k.id, k.secret_hash, k.mode, k.expires_at, k.revoked_at, t.id, t.name, t.disabled_at, t.daily_budget_fen
+            SELECT k.id, k.secret_hash, k.mode, k.revoked_at IS NOT NULL, coalesce(k.expires_at <= now(), false), t.id, t.name,
+                   t.disabled_at IS NOT NULL, t.daily_budget_fen
             FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.lookup = $1
             """, [key.lookup]).first
         guard let row else { return .failure(.unknown) }
-        let (id, hash, mode, expiresAt, revokedAt, tenantID, tenantName, disabledAt, budget) =
-            try row.decode((UUID, [UInt8], String, Date?, Date?, UUID, String, Date?, Int64?).self)
+        let (id, hash, mode, revoked, expired, tenantID, tenantName, disabled, budget) =
+            try row.decode((UUID, [UInt8], String, Bool, Bool, UUID, String, Bool, Int64?).self)
         guard Self.constantTimeEqual(hash, key.hash), mode == key.mode.rawValue else { return .failure(.unknown) }
-        if let revokedAt, revokedAt <= now { return .failure(.revoked) }
-        if let expiresAt, expiresAt <= now { return .failure(.expired) }
-        if disabledAt != nil { return .failure(.tenantDisabled) }
+        if revoked { return .failure(.revoked) }
+        if expired { return .failure(.expired) }
+        if disabled { return .failure(.tenantDisabled) }
         return .success(Caller(keyID: id, lookup: key.lookup, mode: key.mode, tenantID: tenantID, tenantName: tenantName, dailyBudgetFen: budget))
     }
 

@@ -43,7 +43,8 @@ struct APIKeyTests {
         let rotated = try await store.rotate(old.key.lookup, overlap: .seconds(3600), actor: "test")
         guard case .success = try await store.authenticate(old.key.text) else { throw TestSetupError("the old key must work during the overlap") }
         guard case .success = try await store.authenticate(rotated.key.text) else { throw TestSetupError("the new key must work") }
-        #expect(try await store.authenticate(old.key.text, now: Date().addingTimeInterval(3601)) == .failure(.expired))
+        try await pool.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE lookup = $1", [old.info.lookup]) // the overlap ran out
+        #expect(try await store.authenticate(old.key.text) == .failure(.expired))
         _ = try await TenantStore(pool: pool).disable("shop", reason: "contract ended", actor: "test")
         #expect(try await store.authenticate(rotated.key.text) == .failure(.tenantDisabled))
         let actions = try await pool.query("SELECT action FROM audit_log ORDER BY id").rows.map { try $0.decode(column: 0, as: String.self) }
@@ -110,5 +111,23 @@ struct RefreshTests {
         #expect(try await gw.engine.refresh(id, caller: other, requestID: "r") == nil)
         #expect(try await gw.engine.list(caller: other, filter: PayoutFilter()).payouts.isEmpty)
         #expect(try await gw.engine.usage(caller: other).payoutCount == 0)
+    }
+}
+
+@Suite("Keys: revocation and expiry on the database's clock")
+struct KeyClockTests {
+    @Test("a key the database revoked is refused even while this instance's clock is behind the database's")
+    func revokedByTheDatabaseClock() async throws {
+        let pool = try await TestDatabase.migrated("keyclock")
+        defer { pool.close() }
+        _ = try await TenantStore(pool: pool).add(name: "shop", dailyBudgetFen: nil, actor: "test")
+        let store = APIKeyStore(pool: pool)
+        let revoked = try await store.issue(tenant: "shop", mode: .live, actor: "test")
+        let expired = try await store.issue(tenant: "shop", mode: .live, actor: "test")
+        // As written by a database whose clock is an hour ahead of this instance's.
+        try await pool.query("UPDATE api_keys SET revoked_at = now() + interval '1 hour' WHERE lookup = $1", [revoked.info.lookup])
+        try await pool.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE lookup = $1", [expired.info.lookup])
+        #expect(try await store.authenticate(revoked.key.text) == .failure(.revoked))
+        #expect(try await store.authenticate(expired.key.text) == .failure(.expired))
     }
 }
