@@ -39,6 +39,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case rateLimited = "rate_limited"
     case budgetExhausted = "budget_exhausted"
     case limitsReached = "limits_reached"
+    case tooManyRefreshes = "too_many_refreshes"
     // 5xx
     case internalError = "internal_error"
     case notImplemented = "not_implemented"
@@ -56,7 +57,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .noEligibleMerchant, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
-        case .rateLimited, .budgetExhausted, .limitsReached: .tooManyRequests
+        case .rateLimited, .budgetExhausted, .limitsReached, .tooManyRefreshes: .tooManyRequests
         case .internalError: .internalServerError
         case .notImplemented: .notImplemented
         case .unavailable: .serviceUnavailable
@@ -93,6 +94,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .rateLimited: "Rate limited"
         case .budgetExhausted: "Budget exhausted"
         case .limitsReached: "Limits reached"
+        case .tooManyRefreshes: "Too many refreshes"
         case .internalError: "Internal error"
         case .notImplemented: "Not implemented"
         case .unavailable: "Service unavailable"

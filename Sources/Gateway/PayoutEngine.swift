@@ -17,14 +17,17 @@ public struct EngineSettings: Sendable {
     public var upstreamTimeout: Duration
     /// The longest wait for a database connection (the pool's acquire timeout).
     public var poolWait: Duration
+    /// How often tenants may make the gateway ask WeChat (`refresh`).
+    public var refresh: RefreshLimits
 
     public init(deadline: Duration = .seconds(5), schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5,
-                upstreamTimeout: Duration = .seconds(10), poolWait: Duration = .seconds(5)) {
+                upstreamTimeout: Duration = .seconds(10), poolWait: Duration = .seconds(5), refresh: RefreshLimits = RefreshLimits()) {
         self.deadline = deadline
         self.schedule = schedule
         self.maximumEntities = maximumEntities
         self.upstreamTimeout = upstreamTimeout
         self.poolWait = poolWait
+        self.refresh = refresh
     }
 
     /// Why the sending grace would not cover what an engine may do between transaction 1
@@ -193,9 +196,20 @@ public final class PayoutEngine: Sendable {
     /// mode's (the API says 404, never 403).
     public func payout(_ id: UUID, caller: Caller) async throws -> Payout? { try await load(id, tenant: caller.tenantID, mode: caller.mode) }
 
-    /// Asks WeChat now (gethbinfo) and records what it says.
+    /// Asks WeChat now (gethbinfo) and records what it says — unless the payout was
+    /// queried within `RefreshLimits.minimumInterval` (then it is as that look left it).
+    /// Throws `RefreshThrottled` past the tenant's refreshes per minute.
     public func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout? {
-        guard let payout = try await load(id, tenant: caller.tenantID, mode: caller.mode) else { return nil }
+        try await settings.refresh.count(pool, caller: caller)
+        let queries = UpstreamCalls.queryAPIs.map { "'\($0)'" }.joined(separator: ", ")
+        guard let row = try await pool.query("""
+            SELECT \(Payout.columns),
+                   coalesce((SELECT max(a.finished_at) FROM payout_attempts a WHERE a.payout_id = p.id AND a.api IN (\(queries)))
+                            > now() - make_interval(secs => $4::float8), false)
+            FROM payouts p WHERE id = $1 AND tenant_id = $2 AND mode = $3
+            """, [id, caller.tenantID, caller.mode.rawValue, settings.refresh.minimumInterval]).first else { return nil }
+        let payout = try Payout(row: row)
+        if try row.decode(column: Payout.columnCount, as: Bool.self) { return payout }
         return try await refresh(payout, actor: caller.actor, requestID: requestID)
     }
 

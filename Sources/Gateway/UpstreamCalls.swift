@@ -8,6 +8,8 @@ import WeChatPay
 enum UpstreamCalls {
     /// The APIs that send money (as `payout_attempts.api` records them); the others only ask.
     static let sendAPIs = ["sendredpack", "sendgroupredpack", "transfers"]
+    /// The APIs that only ask.
+    static let queryAPIs = ["gethbinfo", "gettransferinfo"]
 
     /// sendredpack, sendgroupredpack, or promotion/transfers, by the payout's kind.
     static func send(_ payout: Payout, as merchant: any MerchantConfig, client: WeChatPayClient) async -> (CallOutcome<SendAnswer>, PayoutLedger.Attempt) {

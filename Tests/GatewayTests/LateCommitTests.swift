@@ -181,7 +181,9 @@ struct LateCommitTests {
 
     @Test("a payout recorded as failed whose billno WeChat paid late: a refresh moves it to needs_attention with its audit record, never writes SENT silently")
     func paidAfterFailing() async throws {
-        try await GatewayHarness.with("late-failed") { gw in
+        // Refreshes ask WeChat however recently the reconciler did (its looks here are minutes apart on its clock).
+        let settings = EngineSettings(deadline: .seconds(10), refresh: RefreshLimits(minimumInterval: 0))
+        try await GatewayHarness.with("late-failed", settings: settings) { gw in
             try await gw.sim.freezeClock()
             try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2700, rate: 1))
             let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 160)))

@@ -53,6 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
     var reloadPollSeconds: Int = Environment.int("HONGBAO_RELOAD_POLL_SECONDS") ?? 30
     @Option(help: ArgumentHelp("How long a POST waits for WeChat's answer before answering 202 (the send goes on).", valueName: "ms"))
     var sendDeadlineMs: Int = Environment.int("HONGBAO_SEND_DEADLINE_MS") ?? 5000
+    @Option(help: ArgumentHelp("Within this long after a payout's last query, POST …/refresh answers from it without asking WeChat again.",
+                               valueName: "seconds"))
+    var refreshMinIntervalSeconds: Int = Environment.int("HONGBAO_REFRESH_MIN_INTERVAL_SECONDS") ?? 10
+    @Option(help: ArgumentHelp("Refreshes one tenant may ask for per minute in each mode; more answer 429 too_many_refreshes.", valueName: "n"))
+    var refreshesPerMinute: Int = Environment.int("HONGBAO_REFRESHES_PER_MINUTE") ?? 120
     @OptionGroup var upstream: UpstreamOptions
     @Flag(inversion: .prefixedNo, help: "Run the reconciler in this instance (several instances share its work safely).")
     var reconcile = ProcessInfo.processInfo.environment["HONGBAO_RECONCILE"] != "off"
@@ -65,6 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...3600).contains(reloadPollSeconds) else { throw ValidationError("--reload-poll-seconds must be between 1 and 3600") }
         guard (1...120_000).contains(sendDeadlineMs) else { throw ValidationError("--send-deadline-ms must be between 1 and 120000") }
+        guard (0...3600).contains(refreshMinIntervalSeconds) else { throw ValidationError("--refresh-min-interval-seconds must be between 0 and 3600") }
+        guard (1...100_000).contains(refreshesPerMinute) else { throw ValidationError("--refreshes-per-minute must be between 1 and 100000") }
         if let problem = engineSettings.problems().first {
             throw ValidationError("--sending-grace-seconds is too short for --upstream-timeout-ms: \(problem)")
         }
@@ -74,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The engine's settings from the flags (the pool waits its default 5 s for a connection).
     var engineSettings: EngineSettings {
         EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule,
-                       upstreamTimeout: .milliseconds(upstream.upstreamTimeoutMs), poolWait: PostgresConfiguration.defaultAcquireTimeout)
+                       upstreamTimeout: .milliseconds(upstream.upstreamTimeoutMs), poolWait: PostgresConfiguration.defaultAcquireTimeout,
+                       refresh: RefreshLimits(minimumInterval: TimeInterval(refreshMinIntervalSeconds), perMinute: refreshesPerMinute))
     }
 
     func run() async throws {
