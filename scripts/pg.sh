@@ -78,6 +78,9 @@ case "${1:-}" in
 start)
     prepare_dirs
     if [ ! -f "$DATA/PG_VERSION" ]; then
+        # Trust authentication on 127.0.0.1: for this throwaway development and test cluster
+        # only (any local user may connect as any role). Never a production setting;
+        # docs/operations.md describes roles with passwords or certificates instead.
         as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
         cat >> "$DATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
@@ -122,8 +125,9 @@ SQL
         || psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE hongbao OWNER hongbao_owner" >/dev/null
     if [ "$NAME" = dev ] && [ -z "${HONGBAO_PG_DIR:-}" ]; then
         mkdir -p "$ROOT"
-        url hongbao_gateway > "$ROOT/dev-database-url"
-        url hongbao_owner > "$ROOT/dev-migrate-database-url"
+        # 0600 and this user's: the CLI trusts these files only so (DevelopmentCluster).
+        (umask 077; url hongbao_gateway > "$ROOT/dev-database-url"; url hongbao_owner > "$ROOT/dev-migrate-database-url")
+        chmod 600 "$ROOT/dev-database-url" "$ROOT/dev-migrate-database-url"
     fi
     url
     ;;

@@ -334,7 +334,6 @@ public final class Reconciler: Sendable {
         // In the closing transaction itself: the lease is still this look's, and the billno's
         // never-kept grace has passed on the database's clock (not only at the claim).
         let fence = [item.lease.renewal, PayoutLedger.required("""
-
             SELECT 1 FROM payout_sends WHERE mch_id = $1 AND billno = $2 AND state = 'open'
               AND may_send_until + make_interval(secs => $3::float8) <= \(clock.now)
             """, Self.mayStillCommit, [payout.mchID, payout.billno, settings.schedule.neverKeptGrace])]

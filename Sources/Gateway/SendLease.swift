@@ -94,7 +94,6 @@ struct ReconcilerClaim: Sendable {
     /// `backingOff`: and the next look no sooner than that many seconds from now.
     func release(backingOff seconds: TimeInterval? = nil) async throws {
         try await pool.query("""
-
             UPDATE payouts SET lease_until = NULL, lease_owner = NULL,
                 next_check_at = CASE WHEN $3::float8 IS NULL THEN next_check_at ELSE greatest(next_check_at, \(clock.plus(seconds: 3))) END
             WHERE id = $1 AND lease_owner = $2

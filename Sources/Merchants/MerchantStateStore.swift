@@ -13,7 +13,6 @@ public struct MerchantStateStore: Sendable {
     /// clock) keeps it exactly as long however far the two clocks are apart.
     public func all() async throws -> [String: MerchantRuntimeState] {
         let rows = try await pool.query("""
-
             SELECT name, enabled, reason, extract(epoch FROM cooldown_until - now())::float8, cooldown_code FROM merchant_state
             """).rows
         let here = Date()

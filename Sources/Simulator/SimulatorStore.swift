@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The simulator's state directory: CA and server certificate (PEM files, so clients can
 /// point at `ca.pem`); the ledger's `snapshot.bin` and `journal-*.log` live beside them.
@@ -30,8 +33,27 @@ struct SimulatorStore: Sendable {
         return (ca, server)
     }
 
-    private func write(_ text: String, to url: URL, mode: Int) throws {
-        try Data(text.utf8).write(to: url, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+    /// Writes `text` to `url` in a file born with `mode` (created so, under another name,
+    /// then renamed): a private key is never readable by others, not even for a moment
+    /// between writing it and changing its mode.
+    private func write(_ text: String, to url: URL, mode: mode_t) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SimulatorError("cannot create a file in \(url.deletingLastPathComponent().path)") }
+        defer { unlink(temporary) }
+        do {
+            defer { close(fd) }
+            // open's mode passes through the umask; the file's mode is exactly `mode`.
+            guard fchmod(fd, mode) == 0 else { throw SimulatorError("cannot set the mode of \(temporary)") }
+            let bytes = Array(text.utf8)
+            var written = 0
+            while written < bytes.count {
+                let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw SimulatorError("cannot write \(temporary)") }
+                written += n
+            }
+        }
+        guard rename(temporary, url.path) == 0 else { throw SimulatorError("cannot create \(url.path)") }
     }
 }

@@ -108,7 +108,6 @@ struct MoneyRecordTests {
             for _ in 0..<100 where flagged == 0 {
                 try await Task.sleep(for: .milliseconds(20))
                 flagged = try await gw.pool.query("""
-
                     UPDATE payouts SET status = 'needs_attention', error_code = $1, error_message = 'test', updated_at = clock_timestamp()
                     WHERE status = 'sending'
                     """, [DoublePayment.code]).affectedRows

@@ -59,7 +59,6 @@ struct ReconcilerLeaseTests {
         try await GatewayHarness.with("lease-failing") { gw in
             let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
             try await gw.pool.withConnection { try $0.execute(script: """
-
                 CREATE FUNCTION refuse_attempts() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'attempts cannot be recorded'; END $$;
                 CREATE TRIGGER refuse_attempts BEFORE INSERT ON payout_attempts FOR EACH ROW EXECUTE FUNCTION refuse_attempts();

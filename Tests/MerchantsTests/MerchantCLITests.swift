@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Postgres
 import Testing
 import TestSupport
@@ -211,16 +214,53 @@ struct MerchantCLITests {
         defer { pool.close() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hb-folder-\(UUID())")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent(".hongbao"), withIntermediateDirectories: true)
-        try url.write(to: folder.appendingPathComponent(".hongbao/dev-database-url"), atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent(".hongbao/dev-database-url").path
+        try url.write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600) // as scripts/pg.sh writes it
         let used = try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
         #expect(used.status == 0, "\(used.err)")
         #expect(used.err.split(separator: "\n").count == 1 && used.err.contains("using this folder's development cluster"), "\(used.err)")
         // An explicit choice wins, and a cluster that is not running is not used.
         let explicit = try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], environment: ["DATABASE_URL": url], directory: folder)
         #expect(explicit.status == 0 && !explicit.err.contains("development cluster"))
-        try "postgresql://hongbao@127.0.0.1:1/hongbao".write(to: folder.appendingPathComponent(".hongbao/dev-database-url"), atomically: true, encoding: .utf8)
+        try "postgresql://hongbao@127.0.0.1:1/hongbao".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
         let stopped = try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder)
         #expect(!stopped.err.contains("development cluster"))
+    }
+
+    @Test("a development-cluster file is trusted only as make run writes it: this user's, mode 0600, a regular file, naming 127.0.0.1")
+    func developmentClusterFileTrust() async throws {
+        let fixture = try MerchantFixture()
+        try fixture.add("acme", mchId: "1900000101")
+        let (url, pool) = try await migrated("clitrust")
+        defer { pool.close() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hb-trust-\(UUID())")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent(".hongbao"), withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent(".hongbao/dev-database-url").path
+        func used() async throws -> Bool {
+            try await Hongbao.run(["merchant", "list", "--json", "--merchants", fixture.directory.path], directory: folder).err
+                .contains("using this folder's development cluster")
+        }
+        try url.write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o644)
+        #expect(try await !used(), "readable by others: not trusted")
+        chmod(file, 0o600)
+        #expect(try await used(), "the control: as make run writes it")
+        let target = folder.appendingPathComponent("elsewhere").path
+        try FileManager.default.moveItem(atPath: file, toPath: target)
+        symlink(target, file)
+        #expect(try await !used(), "a link: not trusted")
+        unlink(file)
+        try url.replacingOccurrences(of: "127.0.0.1", with: "localhost").write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
+        #expect(try await !used(), "not a loopback address: not trusted")
+        if getuid() == 0 {
+            try url.write(toFile: file, atomically: true, encoding: .utf8)
+            chmod(file, 0o600)
+            chown(file, 65534, 65534)
+            #expect(try await !used(), "another user's: not trusted")
+        }
     }
 
     @Test("import-p12 reads WeChat's RC2-40 p12 with the mch_id as password; key file is 0600")

@@ -13,15 +13,25 @@ enum DevelopmentCluster {
     /// libpq's connection variables: any of them set means the user chose a database.
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGPASSFILE"]
 
-    /// The dev cluster's URL when it applies and is running, else nil.
+    /// The dev cluster's URL when it applies and is running, else nil. The file is trusted
+    /// only as `make run` writes it — owned by this user, readable by nobody else (mode
+    /// 0600), naming a cluster on loopback: a clone someone else prepared, or one that
+    /// points elsewhere, must not steer this user's commands to a database of its choosing.
     static func url(environment: [String: String], migrating: Bool = false, directory: String = FileManager.default.currentDirectoryPath) -> String? {
         if environment["DATABASE_URL"] != nil || libpqVariables.contains(where: { environment[$0] != nil }) { return nil }
         let path = URL(fileURLWithPath: directory).appendingPathComponent(file(migrating: migrating)).path
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard trusted(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let url = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let components = URLComponents(string: url), let host = components.host, let port = components.port,
+        guard let components = URLComponents(string: url), let host = components.host, host == "127.0.0.1", let port = components.port,
               accepts(host: host, port: port) else { return nil }
         return url
+    }
+
+    /// A regular file (not a link) of this user's, with no permission for group or others.
+    static func trusted(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        return info.st_uid == getuid() && (info.st_mode & 0o077) == 0
     }
 
     /// True when something listens on host:port (a refused connect on loopback is immediate).
