@@ -218,7 +218,7 @@ struct AdminController: Sendable {
     /// An HTML page with headers that keep it private and inert: no scripts may run
     /// (CSP), nothing is cached, and no referrer leaves it.
     static func page(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let html = AdminTemplates.library.render(view, withTemplate: template) ?? ""
+        let html = AdminTemplates.library.render(ScalarEscapedView(view), withTemplate: template) ?? ""
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
         headers[HTTPField.Name("Content-Security-Policy")!] =
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -1,8 +1,10 @@
 import Mustache
 
 /// The operator dashboard's pages (swift-mustache), kept in the binary so `serve` needs no
-/// resource directory. Data is only ever written with `{{ }}`, which HTML-escapes it
-/// (`<`, `>`, `&`, `"`, `'`): never triple braces or `{{& }}` for data.
+/// resource directory. Data is only ever written with `{{ }}`, never triple braces or
+/// `{{& }}`; every view reaches these templates through `ScalarEscapedView`, which has
+/// already escaped each string by Unicode scalar (swift-mustache's own escaping, by
+/// Character, misses `"` followed by a combining mark).
 enum AdminTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
