@@ -4,7 +4,8 @@
 # least-privilege app role), and a demo tenant with a test-mode API key. Ctrl-C stops it
 # all; a second run reuses the cluster, the simulator's state and the same key.
 #
-# Ports (defaults): HONGBAO_PORT 8080 (gateway), HONGBAO_SIM_PORT 9443 (simulator HTTPS,
+# Ports (defaults): HONGBAO_PORT 8080 (gateway), HONGBAO_METRICS_PORT 9464 (gateway /metrics,
+# loopback only), HONGBAO_SIM_PORT 9443 (simulator HTTPS,
 # must match base_url in merchants.d), HONGBAO_SIM_CONTROL_PORT 9080 (simulator control).
 # HONGBAO_RUN_NO_BUILD=1 skips `swift build` and HONGBAO_BIN names the binary (the
 # quick-start test, which runs a copy of the project with the binary it has built).
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 PORT="${HONGBAO_PORT:-8080}"
 SIM_PORT="${HONGBAO_SIM_PORT:-9443}"
 SIM_CONTROL_PORT="${HONGBAO_SIM_CONTROL_PORT:-9080}"
+METRICS_PORT="${HONGBAO_METRICS_PORT:-9464}"
 GW="http://127.0.0.1:${PORT}"
 SIM="http://127.0.0.1:${SIM_CONTROL_PORT}"
 STATE=.hongbao
@@ -61,7 +63,7 @@ chmod 600 "$KEK_FILE"
 HONGBAO_KEK="${HONGBAO_KEK:-$(cat "$KEK_FILE")}"
 export HONGBAO_KEK
 
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --admin-token-file "$ADMIN_TOKEN_FILE" &
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --metrics-port "$METRICS_PORT" --admin-token-file "$ADMIN_TOKEN_FILE" &
 pids+=($!)
 wait_for "$GW/healthz" "the gateway"
 
@@ -80,7 +82,7 @@ fi
 
 cat <<INFO
 
-gateway:   $GW   (openapi: $GW/openapi.yaml, metrics: $GW/metrics)
+gateway:   $GW   (openapi: $GW/openapi.yaml; metrics: http://127.0.0.1:${METRICS_PORT}/metrics)
 dashboard: $GW/admin   (sign in with the token in $ADMIN_TOKEN_FILE)
 simulator: https://127.0.0.1:${SIM_PORT}   (control: $SIM)
 $key_note

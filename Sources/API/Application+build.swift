@@ -15,13 +15,17 @@ public struct ServeSettings: Sendable {
     public var reloadPollInterval: Duration
     /// Largest request body accepted.
     public var bodyLimit: Int
+    /// Where /metrics listens, apart from the tenant API (`serve` says 127.0.0.1:9464 unless
+    /// the operator says otherwise); nil serves no metrics (tests that do not look at them).
+    public var metrics: MetricsListener.Address?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, reloadPollInterval: Duration = .seconds(30),
-                bodyLimit: Int = TenantAPIController.defaultBodyLimit) {
+                bodyLimit: Int = TenantAPIController.defaultBodyLimit, metrics: MetricsListener.Address? = nil) {
         self.host = host
         self.port = port
         self.reloadPollInterval = reloadPollInterval
         self.bodyLimit = bodyLimit
+        self.metrics = metrics
     }
 }
 
@@ -77,7 +81,7 @@ extension GatewayDependencies {
 }
 
 /// Builds the gateway's HTTP application: the tenant API (/v1, /openapi.yaml) and the
-/// ops routes (/healthz, /readyz, /metrics), the merchant reload service, the reconciler,
+/// ops routes (/healthz, /readyz; /metrics on its own listener), the merchant reload service, the reconciler,
 /// the webhook dispatcher and the audit checkpoints (when given), and the engine's drain at
 /// shutdown. Tests call this same function with their own dependencies.
 public func buildApplication(settings: ServeSettings, dependencies d: GatewayDependencies,
@@ -91,6 +95,7 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
         services.append(WebhookDispatchService(dispatcher: dispatcher, database: d.pool.configuration, logger: d.logger))
     }
     if let schedule = d.auditCheckpoints { services.append(AuditCheckpointService(pool: d.pool, schedule: schedule, logger: d.logger)) }
+    if let address = settings.metrics { services.append(MetricsListener(address: address, dependencies: d, logger: d.logger)) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hongbao"),
@@ -105,9 +110,15 @@ public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = Te
     let router = try buildTenantRouter(api: RedpackAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
                                        bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, webhooks: d.webhooksCheck, logger: d.logger).addRoutes(to: router)
-    MetricsController(pool: d.pool, registry: d.metrics, merchants: d.registry, logger: d.logger).addRoutes(to: router)
     // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).
     if let admin = d.admin { AdminController(pool: d.pool, registry: d.registry, settings: admin, logger: d.logger).addRoutes(to: router) }
+    return router
+}
+
+/// /metrics alone, for the metrics listener.
+public func buildMetricsRouter(dependencies d: GatewayDependencies, cacheFor: Duration = MetricsController.defaultCacheFor) -> Router<BasicRequestContext> {
+    let router = Router()
+    MetricsController(pool: d.pool, registry: d.metrics, merchants: d.registry, cacheFor: cacheFor, logger: d.logger).addRoutes(to: router)
     return router
 }
 

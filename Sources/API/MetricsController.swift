@@ -8,13 +8,16 @@ import Prometheus
 import Synchronization
 import WeChatPay
 
-/// `GET /metrics` in the Prometheus text format. Counters are kept as things happen
-/// (`hongbao_reconciler_looks_total{outcome}`, `hongbao_upstream_*`, `hongbao_api_problems_total`);
-/// the rest is read on each scrape. From PostgreSQL, so every instance reports the
-/// cluster's: `hongbao_payouts_open{status}` (every status that is not final,
-/// `needs_attention` included), `hongbao_reconciler_due`, `hongbao_payouts_today{merchant,
-/// status}` and the webhook backlog. From this process: its connection pool and its
-/// merchant reloads.
+/// `GET /metrics` in the Prometheus text format, on a listener of its own
+/// (`serve --metrics-host/--metrics-port`, loopback by default), never the tenant API's:
+/// entity names, volumes and upstream error codes are for operators. Counters are kept as
+/// things happen (`hongbao_reconciler_looks_total{outcome}`, `hongbao_upstream_*`,
+/// `hongbao_api_problems_total`). From PostgreSQL, so every instance reports the cluster's,
+/// and at most once per `cacheFor` however often anyone scrapes (`ScrapeCache`):
+/// `hongbao_payouts_open{status}` (every status that is not final, `needs_attention`
+/// included), `hongbao_reconciler_due`, `hongbao_payouts_today{merchant, status}` (index
+/// `payouts_created`) and the webhook backlog. From this process, on each scrape: its
+/// connection pool and its merchant reloads.
 public struct MetricsController: Sendable {
     let pool: PostgresPool
     let registry: PrometheusCollectorRegistry
@@ -22,6 +25,11 @@ public struct MetricsController: Sendable {
     let logger: Logger
     /// Cumulative counts already added to the counters (the sources keep totals).
     private let emitted = Emitted.Box()
+    /// How long what was read from PostgreSQL answers scrapes.
+    let cache: ScrapeCache
+
+    /// What PostgreSQL said answers scrapes for this long by default.
+    public static let defaultCacheFor = Duration.seconds(5)
 
     struct Emitted {
         final class Box: Sendable {
@@ -38,10 +46,12 @@ public struct MetricsController: Sendable {
     /// The statuses a payout waits in (final ones are not a backlog).
     static let openStatuses = ["accepted", "sending", "unknown", "sent", "refunding", "needs_attention"]
 
-    public init(pool: PostgresPool, registry: PrometheusCollectorRegistry, merchants: MerchantRegistry, logger: Logger) {
+    public init(pool: PostgresPool, registry: PrometheusCollectorRegistry, merchants: MerchantRegistry, cacheFor: Duration = defaultCacheFor,
+                logger: Logger) {
         self.pool = pool
         self.registry = registry
         self.merchants = merchants
+        self.cache = ScrapeCache(cacheFor: cacheFor)
         self.logger = logger
     }
 
@@ -58,6 +68,10 @@ public struct MetricsController: Sendable {
     func refresh() async {
         refreshPool()
         refreshReloads()
+        await cache.refreshIfStale { await refreshFromDatabase() }
+    }
+
+    func refreshFromDatabase() async {
         do {
             try await refreshBacklog()
             try await refreshToday()
@@ -80,10 +94,13 @@ public struct MetricsController: Sendable {
             .set(Double(try await DoublePayment.count(pool)))
     }
 
+    /// Today's payouts by merchant and status ($1: the start of today), through index `payouts_created`.
+    static let todayQuery = "SELECT merchant, status, count(*) FROM payouts WHERE created_at >= $1 GROUP BY merchant, status"
+
     /// Payouts created today (Shanghai), by merchant and status.
     func refreshToday() async throws {
         let start = BusinessCalendar.start(of: BusinessCalendar.day(of: Date()))
-        let rows = try await pool.query("SELECT merchant, status, count(*) FROM payouts WHERE created_at >= $1 GROUP BY merchant, status", [start]).rows
+        let rows = try await pool.query(Self.todayQuery, [start]).rows
             .map { try $0.decode((String, String, Int64).self) }
         let seen = Set(rows.map { [$0.0, $0.1] })
         let vanished = emitted.withLock { emitted in

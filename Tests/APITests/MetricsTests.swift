@@ -25,9 +25,7 @@ struct MetricsTests {
                                     metrics: PrometheusMetricsFactory(registry: registry))
         #expect(try await reconciler.pass().payouts == [sent])
 
-        let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
-                                                                       metrics: registry, logger: CapturedLogs().logger))
+        let router = buildMetricsRouter(dependencies: try Self.dependencies(gw, registry), cacheFor: .zero)
         try await Application(router: router).test(.router) { client in
             let response = try await client.execute(uri: "/metrics", method: .get)
             #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
@@ -55,12 +53,12 @@ struct MetricsTests {
         try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
         if case .success = gw.registry.reload(trigger: "test") { Issue.record("a broken file must fail the reload") }
 
-        let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
-                                                                       metrics: registry, logger: CapturedLogs().logger))
-        try await Application(router: router).test(.router) { client in
+        let dependencies = try Self.dependencies(gw, registry)
+        try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
             let refused = try await client.execute(uri: "/v1/usage", method: .get, headers: [.authorization: "Bearer hb_test_nope"])
             #expect(refused.status == .unauthorized)
+        }
+        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(text.contains(#"hongbao_upstream_calls_total{api="gethbinfo",outcome="success",err_code=""} 1"#), "\(text)")
             #expect(text.contains(#"hongbao_upstream_duration_seconds_count{api="gethbinfo"} 1"#))
@@ -73,6 +71,94 @@ struct MetricsTests {
             let again = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(again.contains(#"hongbao_merchant_reload_failures_total 1"#), "a second scrape does not count the failure again")
         }
+    }
+
+    static func dependencies(_ gw: GatewayHarness, _ registry: PrometheusCollectorRegistry) throws -> GatewayDependencies {
+        GatewayDependencies(pool: gw.appPool, migrator: try Migrator(directory: Repository.root.appendingPathComponent("migrations")), registry: gw.registry,
+                            engine: gw.engine, metrics: registry, logger: CapturedLogs().logger)
+    }
+
+    @Test("the tenant API's router has no /metrics: it is 404 there (issue 15 item 1)")
+    func notOnTheTenantRouter() async throws {
+        let gw = try await GatewayHarness.start("metrics-apart")
+        defer { Task { await gw.stop() } }
+        try await Application(router: try buildRouter(dependencies: try Self.dependencies(gw, PrometheusCollectorRegistry()))).test(.router) { client in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .notFound)
+        }
+    }
+
+    @Test("scrapes inside the cache window answer from the last read of PostgreSQL; after it, a scrape reads again")
+    func cachedBetweenReads() async throws {
+        let gw = try await GatewayHarness.start("metrics-cache")
+        defer { Task { await gw.stop() } }
+        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oCache1")))
+        let dependencies = try Self.dependencies(gw, PrometheusCollectorRegistry())
+        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .seconds(3600))).test(.router) { client in
+            let first = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(Self.sent(first) == 1, "\(first)")
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oCache2")))
+            // Many scrapes at once: none reads PostgreSQL again inside the window.
+            let acquisitions = gw.appPool.statistics.counts.acquisitions
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<20 { group.addTask { String(buffer: try await client.execute(uri: "/metrics", method: .get).body) } }
+                while let text = try await group.next() { #expect(Self.sent(text) == 1, "answered from the cache") }
+            }
+            #expect(gw.appPool.statistics.counts.acquisitions == acquisitions, "no connection taken for 20 cached scrapes")
+        }
+        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
+            let fresh = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(Self.sent(fresh) == 2, "a stale cache reads again: \(fresh)")
+        }
+    }
+
+    @Test("today's payouts by merchant and status are read through an index, not a scan of payouts")
+    func todayUsesAnIndex() async throws {
+        let (_, pool) = try await TestDatabase.migratedDatabase("metrics-index")
+        defer { pool.close() }
+        let plan = try await pool.withConnection { c in
+            try c.query("SET enable_seqscan = off")
+            return try c.query("EXPLAIN " + MetricsController.todayQuery, [Date()]).rows.map { try $0.decode(column: 0, as: String.self) }.joined(separator: "\n")
+        }
+        #expect(!plan.contains("Seq Scan on payouts") && plan.contains("payouts_created"), "\(plan)")
+    }
+
+    @Test("serve: /metrics on --metrics-port only; the tenant port answers 404 for it; a taken metrics port is logged, not fatal; equal ports are refused")
+    func separateListener() async throws {
+        let gw = try await GatewayHarness.start("metrics-serve")
+        defer { Task { await gw.stop() } }
+        let gateway = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path],
+                                               environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
+        defer { gateway.stop() }
+        let onTenantPort = try await gateway.get("/metrics")
+        #expect(onTenantPort.status == 404, "not on the tenant API's port")
+        let metrics = try await gateway.fetch(gateway.metricsURL)
+        #expect(metrics.status == 200 && String(decoding: metrics.body, as: UTF8.self).contains("hongbao_payouts_open{"))
+        let health = try await gateway.fetch("http://127.0.0.1:\(gateway.metricsPort)/healthz")
+        #expect(health.status == 404, "the metrics listener serves /metrics alone")
+        #expect(gateway.log.contains("metrics at http://127.0.0.1:\(gateway.metricsPort)/metrics"))
+
+        // A second instance on this host with the same metrics port still serves payments.
+        let second = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path, "--metrics-port", String(gateway.metricsPort)],
+                                              environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
+        defer { second.stop() }
+        let ready = try await second.get("/readyz")
+        #expect(ready.status == 200, "payments do not wait for monitoring")
+        var logged = false
+        for _ in 0..<100 where !logged {
+            logged = second.log.contains("metrics listener cannot serve")
+            if !logged { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(logged, "the operator's log says the metrics port was taken: \(second.log)")
+
+        let same = try await Hongbao.run(["serve", "--port", "18080", "--metrics-port", "18080"])
+        #expect(same.status != 0 && same.err.contains("--metrics-port must differ from --port"), "\(same.err)")
+    }
+
+    /// The value of the `hongbao_payouts_today{…status="sent"}` sample.
+    static func sent(_ text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix("hongbao_payouts_today{") && $0.contains(#"status="sent""#) }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
     /// The value of an unlabelled sample.

@@ -67,8 +67,11 @@ public enum Hongbao {
 public final class GatewayProcess: Sendable {
     public let process: ChildProcess
     public let port: Int
+    /// Where its /metrics listener is (a free port of its own, unless the arguments name one).
+    public let metricsPort: Int
     public let logFile: URL
     public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var metricsURL: String { "http://127.0.0.1:\(metricsPort)/metrics" }
     private let http = HTTPSClient()
 
     /// Starts serve and waits for /healthz. A port taken between the probe and serve's bind
@@ -78,12 +81,15 @@ public final class GatewayProcess: Sendable {
         while true {
             attempt += 1
             let port = try Hongbao.freePort()
+            let named = arguments.firstIndex(of: "--metrics-port").flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil }
+            let metricsPort = try named ?? Hongbao.freePort()
             let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("hb-serve-\(UUID()).log")
-            let process = try ChildProcess([Hongbao.binary.path, "serve", "--port", String(port)] + arguments, environment: Hongbao.environment(environment),
+            let process = try ChildProcess([Hongbao.binary.path, "serve", "--port", String(port)] + (named == nil ? ["--metrics-port", String(metricsPort)] : [])
+                                           + arguments, environment: Hongbao.environment(environment),
                                            stdout: .file(logFile.path + ".out"), stderr: .file(logFile.path))
             switch try await Self.health(of: process, port: port, log: logFile, http: http) {
             case .up:
-                (self.port, self.logFile, self.process) = (port, logFile, process)
+                (self.port, self.metricsPort, self.logFile, self.process) = (port, metricsPort, logFile, process)
                 return
             case .portTaken where attempt < 3:
                 continue
@@ -119,6 +125,12 @@ public final class GatewayProcess: Sendable {
     /// GET a path; the status and body.
     public func get(_ path: String) async throws -> (status: Int, body: [UInt8]) {
         guard case .response(let status, let body) = await http.get(baseURL + path) else { throw TestSetupError("GET \(path) failed") }
+        return (status, body)
+    }
+
+    /// GET a whole URL (another listener of this gateway); the status and body.
+    public func fetch(_ url: String) async throws -> (status: Int, body: [UInt8]) {
+        guard case .response(let status, let body) = await http.get(url) else { throw TestSetupError("GET \(url) failed") }
         return (status, body)
     }
 

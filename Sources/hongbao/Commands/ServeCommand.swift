@@ -18,7 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the gateway: the tenant API, health endpoints and the payout engine.",
         discussion: """
             Serves the tenant API (/v1, described by /openapi.yaml), /healthz (process up) \
-            and /readyz (database reachable, migrations current, last merchant reload). \
+            and /readyz (database reachable, migrations current, last merchant reload); \
+            /metrics (Prometheus) is on a listener of its own, --metrics-host and \
+            --metrics-port (127.0.0.1:9464 by default: operators only, never the tenant port). \
             Loads the merchants directory at start (and refuses to start when it does not \
             load); SIGHUP or `hongbao merchant reload` loads it again. Work as a login role \
             that is a member of hongbao_app (not the owner, not a superuser). Logs are JSON \
@@ -49,6 +51,10 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var merchants: MerchantOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: ArgumentHelp("Address /metrics listens on (its own listener; loopback by default, operators only).", valueName: "host"))
+    var metricsHost: String = ProcessInfo.processInfo.environment["HONGBAO_METRICS_HOST"] ?? "127.0.0.1"
+    @Option(help: ArgumentHelp("Port /metrics listens on (never the tenant API's port).", valueName: "port"))
+    var metricsPort: Int = Environment.int("HONGBAO_METRICS_PORT") ?? MetricsListener.Address.defaultPort
     @Option(help: ArgumentHelp("Seconds between checks of the merchant reload generation (the backstop for a missed NOTIFY).", valueName: "seconds"))
     var reloadPollSeconds: Int = Environment.int("HONGBAO_RELOAD_POLL_SECONDS") ?? 30
     @Option(help: ArgumentHelp("How long a POST waits for WeChat's answer before answering 202 (the send goes on).", valueName: "ms"))
@@ -68,6 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard (1...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be between 1 and 65535") }
+        guard metricsPort != port else { throw ValidationError("--metrics-port must differ from --port: metrics are not served to tenants") }
         guard (1...3600).contains(reloadPollSeconds) else { throw ValidationError("--reload-poll-seconds must be between 1 and 3600") }
         guard (1...120_000).contains(sendDeadlineMs) else { throw ValidationError("--send-deadline-ms must be between 1 and 120000") }
         guard (0...3600).contains(refreshMinIntervalSeconds) else { throw ValidationError("--refresh-min-interval-seconds must be between 0 and 3600") }
@@ -142,7 +150,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let sealer { dependencies.webhookKeyProblem = await Self.unopenedSecrets(pool, sealer: sealer, logger: logger) }
         logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")
-        let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds)),
+        logger.info("metrics at http://\(metricsHost):\(metricsPort)/metrics")
+        let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds),
+                                                               metrics: .init(host: metricsHost, port: metricsPort)),
                                        dependencies: dependencies, additionalServices: tracing.map { [$0] } ?? [])
         try await app.runService()
     }
