@@ -1,6 +1,7 @@
 import Gateway
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The request context of every gateway route: what the middleware learned about the
 /// request, for the middleware and handlers after it.
@@ -8,8 +9,11 @@ import Logging
 /// Generated OpenAPI handlers get no context argument; `OpenAPIRequestContextMiddleware`
 /// publishes it to them as the task-local `APIRequestContext.current` (the pattern
 /// swift-openapi-hummingbird documents).
-public struct APIRequestContext: RequestContext, Sendable {
+public struct APIRequestContext: RequestContext, RemoteAddressRequestContext, Sendable {
     public var coreContext: CoreRequestContextStorage
+    /// The connection's peer (a proxy's address behind one): spans record it, and the
+    /// admin sign-in limiter counts by it.
+    public let remoteAddress: SocketAddress?
     /// This request's id (`X-Request-Id`), set by `RequestIDMiddleware`; also in
     /// `logger`'s metadata as `request_id`.
     public internal(set) var requestID: String
@@ -23,6 +27,7 @@ public struct APIRequestContext: RequestContext, Sendable {
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
         self.requestID = ""
     }
 

@@ -14,15 +14,19 @@ public struct AdminSettings: Sendable {
     /// How often the status page reloads itself (`<meta http-equiv="refresh">`).
     public let refreshSeconds: Int
 
+    /// Failed sign-ins allowed per client address and minute (`/admin/login`).
+    let limiter: AdminSignInLimiter
+
     /// Tokens shorter than this are refused: the token is the only thing guarding /admin.
     public static let minimumTokenLength = 16
 
-    public init(token: Secret, refreshSeconds: Int = 10) throws {
+    public init(token: Secret, refreshSeconds: Int = 10, failedSignInsPerMinute: Int = 10) throws {
         guard token.reveal().count >= Self.minimumTokenLength else {
             throw AdminTokenTooShort()
         }
         access = AdminAccess(token: token)
         self.refreshSeconds = refreshSeconds
+        limiter = AdminSignInLimiter(perMinute: failedSignInsPerMinute)
     }
 }
 
@@ -41,59 +45,76 @@ struct AdminController: Sendable {
     let logger: Logger
 
     var access: AdminAccess { settings.access }
+    var sessions: AdminSessionStore { AdminSessionStore(pool: pool) }
 
     func addRoutes(to router: Router<APIRequestContext>) {
         let open = router.group("admin")
         open.get("login", use: loginPage)
         open.post("login", use: login)
-        open.post("logout") { request, _ in
-            var response = Response(status: .seeOther, headers: [.location: "/admin/login"])
-            response.setCookie(AdminAccess.expiredCookie(secure: Self.overHTTPS(request)))
-            return response
-        }
-        let guarded = router.group("admin").add(middleware: AdminAuthMiddleware(access: access))
-        guarded.get(use: statusPage)
-        guarded.get("payouts", use: payoutsPage)
-        guarded.get("payouts/:id", use: payoutPage)
-        guarded.get("audit", use: auditPage)
-        guarded.post("login-link") { _, _ in
+        // Minted with the bearer token only: a session cookie cannot renew itself.
+        open.post("login-link") { request, _ in
+            guard case .bearer(valid: true) = access.credential(request) else { return Self.loginResponse(nil, status: .unauthorized) }
             let body = #"{"path":"/admin/login?code=\#(access.loginCode(now: Date()))","expires_in_seconds":\#(Int(AdminAccess.linkLifetime))}"#
             return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-    }
-
-    static func overHTTPS(_ request: Request) -> Bool {
-        request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        let guarded = router.group("admin").add(middleware: AdminAuthMiddleware(access: access, sessions: sessions))
+        guarded.get(use: statusPage)
+        guarded.get("payouts", use: payoutsPage)
+        guarded.get("payouts/:id", use: payoutPage)
+        guarded.get("audit", use: auditPage)
+        // Ends every session, on every instance (the session generation moves on).
+        guarded.post("logout") { _, context in
+            try await sessions.endAllSessions()
+            context.logger.notice("admin signed out: every dashboard session ended")
+            var response = Response(status: .seeOther, headers: [.location: "/admin/login", .cacheControl: "no-store"])
+            response.setCookie(AdminAccess.expiredCookie)
+            return response
+        }
     }
 
     static func now() -> String { Date().formatted(.iso8601) }
 
     // MARK: sign-in
 
+    /// Who is signing in, for the limiter: the connection's address (a proxy's, behind one).
+    static func client(_ context: APIRequestContext) -> String { context.remoteAddress?.ipAddress ?? "unknown" }
+
+    /// 429 when this client failed too often in the last minute; nil to go on.
+    func limited(_ context: APIRequestContext) -> Response? {
+        guard let seconds = settings.limiter.retryAfter(Self.client(context)) else { return nil }
+        var response = Self.loginResponse("Too many failed sign-ins from your address; try again in \(seconds) s.", status: .tooManyRequests)
+        response.headers[.retryAfter] = String(seconds)
+        return response
+    }
+
     @Sendable func loginPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        if let code = Self.fields(request.uri.query ?? "")["code"] {
-            guard access.redeem(code, now: Date()) else {
-                return Self.loginResponse("That sign-in link has expired or was used already.", status: .unauthorized)
-            }
-            return signedIn(request)
+        guard let code = Self.fields(request.uri.query ?? "")["code"] else { return Self.loginResponse(nil, status: .ok) }
+        if let refused = limited(context) { return refused }
+        guard let verified = access.verifiedCode(code, now: Date()),
+              try await sessions.redeemOnce(nonce: verified.nonce, expiresAt: verified.expiresAt) else {
+            settings.limiter.recordFailure(Self.client(context))
+            context.logger.notice("admin sign-in link refused")
+            return Self.loginResponse("That sign-in link has expired or was used already.", status: .unauthorized)
         }
-        return Self.loginResponse(nil, status: .ok)
+        return try await signedIn()
     }
 
     @Sendable func login(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        if let refused = limited(context) { return refused }
         var request = request
         let body = try await request.collectBody(upTo: 4096)
         guard let token = Self.fields(String(buffer: body))["token"], access.tokenMatches(token) else {
+            settings.limiter.recordFailure(Self.client(context))
             context.logger.notice("admin sign-in refused")
             return Self.loginResponse("That token is not valid.", status: .unauthorized)
         }
-        return signedIn(request)
+        return try await signedIn()
     }
 
-    func signedIn(_ request: Request) -> Response {
+    func signedIn() async throws -> Response {
         var response = Response(status: .seeOther, headers: [.location: "/admin", .cacheControl: "no-store"])
-        response.setCookie(access.sessionCookie(now: Date(), secure: Self.overHTTPS(request)))
+        response.setCookie(access.sessionCookie(generation: try await sessions.generation(), now: Date()))
         return response
     }
 
@@ -241,15 +262,22 @@ struct AdminController: Sendable {
 }
 
 /// Lets a request through to the dashboard's pages only with the admin token or a session
-/// it signed; anything else gets the sign-in page with 401.
+/// signed under it in the current generation; anything else gets the sign-in page with 401.
 struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let access: AdminAccess
+    let sessions: AdminSessionStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard access.allows(request) else {
-            return AdminController.loginResponse(request.headers[.authorization] == nil ? nil : "That token is not valid.", status: .unauthorized)
+        switch access.credential(request) {
+        case .bearer(valid: true):
+            return try await next(request, context)
+        case .session(generation: let generation?) where generation == (try await sessions.generation()):
+            return try await next(request, context)
+        case .bearer(valid: false):
+            return AdminController.loginResponse("That token is not valid.", status: .unauthorized)
+        case .session, .none:
+            return AdminController.loginResponse(nil, status: .unauthorized)
         }
-        return try await next(request, context)
     }
 }

@@ -39,9 +39,10 @@ func buildTenantRouter(api: RedpackAPI, keys: any APIKeyVerifier, bodyLimit: Int
                        metrics: PrometheusCollectorRegistry? = nil) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
-    // A server span per request (a no-op unless `serve` bootstrapped a tracer, see OTEL_*).
-    router.add(middleware: TracingMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    // A server span per request (a no-op unless `serve` bootstrapped a tracer, see OTEL_*),
+    // and a debug line: neither carries a sign-in code or an openid (`QueryRedaction`).
+    router.add(middleware: TracingMiddleware(redactingQueryParameters: QueryRedaction.parameters))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ProblemMiddleware(metrics: metrics))
     try TenantAPIController(api: api, keys: keys, bodyLimit: bodyLimit).addRoutes(to: router)
     return router

@@ -47,7 +47,7 @@ struct AdminDashboardTests {
             #expect(none.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             let wrong = try await client.execute(uri: "/admin", method: .get, headers: [.authorization: "Bearer \(Self.token)x"])
             #expect(wrong.status == .unauthorized)
-            let forged = try await client.execute(uri: "/admin", method: .get, headers: [.cookie: "hongbao_admin=v1.9999999999.00ff"])
+            let forged = try await client.execute(uri: "/admin", method: .get, headers: [.cookie: "hongbao_admin=v2.9999999999.00ff"])
             #expect(forged.status == .unauthorized)
             let right = try await client.execute(uri: "/admin", method: .get, headers: [.authorization: "Bearer \(Self.token)"])
             #expect(right.status == .ok && right.headers[.contentType] == "text/html; charset=utf-8")
@@ -65,7 +65,7 @@ struct AdminDashboardTests {
                                                 body: ByteBuffer(string: "token=" + Self.token))
             #expect(form.status == .seeOther && form.headers[.location] == "/admin")
             let setCookie = try #require(form.headers[.setCookie])
-            for attribute in ["hongbao_admin=v1.", "HttpOnly", "SameSite=Strict", "Path=/admin"] { #expect(setCookie.contains(attribute), "\(attribute)") }
+            for attribute in ["hongbao_admin=v2.", "HttpOnly", "SameSite=Strict", "Path=/admin"] { #expect(setCookie.contains(attribute), "\(attribute)") }
             #expect(!setCookie.contains(Self.token), "the cookie is a signature, not the token")
             let cookie = String(setCookie.prefix { $0 != ";" })
             let withCookie = try await client.execute(uri: "/admin/audit", method: .get, headers: [.cookie: cookie])
@@ -76,7 +76,7 @@ struct AdminDashboardTests {
             let path = try #require((try JSONSerialization.jsonObject(with: Data(buffer: link.body)) as? [String: Any])?["path"] as? String)
             #expect(path.hasPrefix("/admin/login?code=") && !path.contains(Self.token))
             let redeemed = try await client.execute(uri: path, method: .get)
-            #expect(redeemed.status == .seeOther && redeemed.headers[.setCookie]?.contains("hongbao_admin=v1.") == true)
+            #expect(redeemed.status == .seeOther && redeemed.headers[.setCookie]?.contains("hongbao_admin=v2.") == true)
             let again = try await client.execute(uri: path, method: .get)
             #expect(again.status == .unauthorized, "a login link works once")
             let unauthorizedLink = try await client.execute(uri: "/admin/login-link", method: .post)

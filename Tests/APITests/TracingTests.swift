@@ -36,6 +36,30 @@ struct TracingTests {
         }
     }
 
+    @Test("spans carry neither a dashboard sign-in code nor an openid from a query string (issue 15 item 7)")
+    func queriesRedacted() async throws {
+        try await WebhookRig.with("otelredact") { rig in
+            let gateway = try await GatewayProcess(
+                arguments: ["--merchants", rig.gw.fixture.directory.path],
+                environment: ["DATABASE_URL": try await TestDatabase.appURL(rig.gw.databaseURL), "HONGBAO_ADMIN_TOKEN": "admin-" + UUID().uuidString,
+                              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": rig.url("otel"), "OTEL_BSP_SCHEDULE_DELAY": "200"])
+            defer { gateway.stop() }
+            let code = "1999999999.0123456789abcdef0123456789abcdef.c0ffee"
+            let login = try await gateway.get("/admin/login?code=\(code)")
+            #expect(login.status == 401)
+            // Without a key (401): the span is made all the same, with the query in it.
+            let listed = try await gateway.get("/v1/redpacks?openid=oTraceSecret77&limit=5")
+            #expect(listed.status == 401)
+            let exports = try await rig.receiver.wait(seconds: 30, "both spans exported") { all in
+                let bytes = all.flatMap(\.body)
+                return Self.contains(bytes, "/admin/login") && Self.contains(bytes, "limit=5")
+            }
+            let bytes = exports.flatMap(\.body)
+            #expect(Self.contains(bytes, "code=REDACTED") && Self.contains(bytes, "openid=REDACTED"), "the parameters are there, their values are not")
+            #expect(!Self.contains(bytes, "0123456789abcdef") && !Self.contains(bytes, "oTraceSecret77"))
+        }
+    }
+
     static func contains(_ bytes: [UInt8], _ text: String) -> Bool {
         let needle = Array(text.utf8)
         guard !needle.isEmpty, bytes.count >= needle.count else { return false }
