@@ -162,7 +162,8 @@ struct WebhookCLITests {
             #expect(run.status == 0 && run.out.contains("hongbao webhook \(command)"), "\(command): \(run.out)")
         }
         let serve = try await Hongbao.run(["serve", "--help"])
-        for flag in ["--webhook-allow-private", "--webhook-timeout-ms", "--webhook-concurrency", "--webhook-poll-seconds"] {
+        for flag in ["--webhook-allow-private", "--webhook-timeout-ms", "--webhook-concurrency", "--webhook-poll-seconds", "--webhook-tenant-concurrency",
+                     "--webhook-endpoint-concurrency"] {
             #expect(serve.out.contains(flag), "\(flag)")
         }
     }
