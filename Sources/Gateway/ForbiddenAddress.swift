@@ -5,7 +5,8 @@ import Glibc
 
 /// Address ranges a webhook must never reach unless the operator allows private targets:
 /// otherwise a tenant could make the gateway call services inside its own network (SSRF).
-/// `reason` names the range, for the error the tenant sees.
+/// `reason` names the range, for the operator's log: a tenant is told only "not a public
+/// address" (`WebhookTargetGuard`), so registration cannot map the operator's network.
 public enum ForbiddenAddress {
     /// Why `address` (numeric IPv4 or IPv6) is refused, or nil when it is a public address.
     /// Anything that does not parse is refused.
@@ -49,6 +50,15 @@ public enum ForbiddenAddress {
             let v4 = bytes[12..<16].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             return reason(ipv4: v4).map { "\($0), inside an IPv6 address" }
         }
+        // Local-use NAT64 (RFC 8215): the operator's own translator, whatever the IPv4 inside.
+        if bytes[0..<6].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return "a local-use NAT64 address (64:ff9b:1::/48)" }
+        // 6to4 (RFC 3056) carries an IPv4 address in bytes 2–5; a relay would reach it.
+        if bytes[0] == 0x20 && bytes[1] == 0x02 {
+            let v4 = bytes[2..<6].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            return reason(ipv4: v4).map { "\($0), inside a 6to4 address (2002::/16)" }
+        }
+        // Teredo (RFC 4380) hides its IPv4 addresses (one XOR-ed) and is long retired: refused whole.
+        if bytes[0..<4].elementsEqual([0x20, 0x01, 0x00, 0x00]) { return "a Teredo address (2001::/32)" }
         if bytes[0] & 0xFE == 0xFC { return "a unique local address (fc00::/7)" }
         if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return "a link-local address (fe80::/10)" }
         if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0xC0 { return "a site-local address (fec0::/10)" }

@@ -13,6 +13,12 @@ import Transport
 ///   goes up and `next_attempt_at` moves past the attempt's timeout), so any number of
 ///   gateway instances never run one attempt twice at once; an instance that dies
 ///   mid-attempt leaves a lease that simply runs out.
+/// - Fairness: the claim skips endpoints with `endpointLimit` attempts in flight and
+///   tenants with `tenantLimit` (a live lease is an attempt in flight, whichever instance
+///   holds it), so a tenant whose receivers or name servers never answer holds its share of
+///   the workers and no more. Claims take turns under one advisory lock, so instances
+///   counting at the same moment cannot both take the last place.
+/// - An attempt lasts at most `timeout`, resolving the host included (`resolutionDeadline`).
 /// - Ordering per payout: a delivery is not claimed while an earlier event of the same
 ///   payout for the same endpoint is still pending.
 /// - Every attempt is recorded; a failed one (non-2xx, transport error, timeout, refused
@@ -99,12 +105,30 @@ public final class WebhookDispatcher: Sendable {
         let eventAt: Date
     }
 
+    /// Key of the advisory lock claims take turns under ("hbwebhk" in ASCII).
+    static let claimLock: Int64 = 0x68_62_77_65_62_68_6B
+
     func claim() async throws -> Claimed? {
         let lease = UUID()
-        let row = try await pool.query("""
-            WITH next AS (
+        let settings = self.settings
+        let row = try await pool.transaction { c -> PostgresRow? in
+            // The caps count leases other claims took; a statement whose snapshot predates a
+            // concurrent claim's commit would not see it. Taken here, in a statement of its own,
+            // the lock makes the claim below start after the previous one committed.
+            try c.query("SELECT pg_advisory_xact_lock($1)", [Self.claimLock])
+            return try c.query("""
+            WITH leased AS (
+                SELECT endpoint_id, tenant_id FROM webhook_deliveries
+                WHERE state = 'pending' AND lease IS NOT NULL AND next_attempt_at > now()
+            ), full_endpoints AS (
+                SELECT endpoint_id FROM leased GROUP BY endpoint_id HAVING count(*) >= $3
+            ), full_tenants AS (
+                SELECT tenant_id FROM leased GROUP BY tenant_id HAVING count(*) >= $4
+            ), next AS (
                 SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
                 WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.disabled_at IS NULL AND e.removed_at IS NULL
+                  AND d.endpoint_id NOT IN (SELECT endpoint_id FROM full_endpoints)
+                  AND d.tenant_id NOT IN (SELECT tenant_id FROM full_tenants)
                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                                   WHERE p.endpoint_id = d.endpoint_id AND p.payout_id = d.payout_id AND p.state = 'pending'
                                     AND p.outbox_id < d.outbox_id)
@@ -116,7 +140,8 @@ public final class WebhookDispatcher: Sendable {
             FROM next, webhook_endpoints e, outbox o
             WHERE d.id = next.id AND e.id = d.endpoint_id AND o.id = d.outbox_id
             RETURNING d.id, d.endpoint_id, d.tenant_id, d.event, d.event_id, d.attempts, e.url, e.mode, e.secret_sealed, o.payload, o.created_at
-            """, [lease, settings.lease.seconds]).first
+            """, [lease, settings.lease.seconds, settings.endpointLimit, settings.tenantLimit]).first
+        }
         guard let row else { return nil }
         let (id, endpointID, tenantID, event, eventID, attempt, url, mode, sealedSecret, payload, eventAt) =
             try row.decode((UUID, UUID, UUID, String, UUID, Int, String, String, [UInt8], PostgresJSON, Date).self)
@@ -130,7 +155,10 @@ public final class WebhookDispatcher: Sendable {
         let finishedAt: Date
         let address: String?
         let httpStatus: Int?
+        /// For the operator (the attempt's record, the log).
         let error: String?
+        /// For the tenant (an endpoint's disabled reason), when it must say less than `error`.
+        var tenantError: String? = nil
         /// The secret did not open under this instance's HONGBAO_KEK: the operator's fault,
         /// not the receiver's, so it neither counts against the endpoint nor ends the delivery.
         var notSigned = false
@@ -139,9 +167,10 @@ public final class WebhookDispatcher: Sendable {
     }
 
     /// Opens the signing secret, checks the target again (DNS may have changed since
-    /// registration), signs and POSTs.
+    /// registration), signs and POSTs, all within the attempt's timeout.
     func attempt(_ claimed: Claimed) async -> Outcome {
         let startedAt = Date()
+        let started = ContinuousClock.now
         let secret: WebhookSecret
         do {
             secret = WebhookSecret(text: try sealer.open(claimed.sealedSecret, context: WebhookStore.sealingContext(claimed.endpointID)))
@@ -151,7 +180,13 @@ public final class WebhookDispatcher: Sendable {
         }
         let pin: AddressPin
         do {
-            pin = try await targets.check(try WebhookTarget(parsing: claimed.url, mode: claimed.mode))
+            let target = try WebhookTarget(parsing: claimed.url, mode: claimed.mode)
+            switch await targets.verdict(target, within: settings.resolutionDeadline) {
+            case .success(let checked): pin = checked
+            case .failure(let refusal):
+                return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(refusal.detail)",
+                               tenantError: "target refused: \(refusal.message)")
+            }
         } catch {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
             return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(reason)")
@@ -165,7 +200,9 @@ public final class WebhookDispatcher: Sendable {
             "Hongbao-Delivery: \(claimed.id.uuidString.lowercased())",
             "Hongbao-Attempt: \(claimed.attempt)",
         ]
-        let outcome = await transport.post(claimed.url, body: body, contentType: "application/json", headers: headers, timeout: settings.timeout, pin: pin)
+        // What resolving left of the attempt's time (a little at least, so a late answer still gets its try).
+        let remaining = max(settings.timeout - (ContinuousClock.now - started), .milliseconds(100))
+        let outcome = await transport.post(claimed.url, body: body, contentType: "application/json", headers: headers, timeout: remaining, pin: pin)
         let finishedAt = Date()
         switch outcome {
         case .response(let status, _):
@@ -210,7 +247,7 @@ public final class WebhookDispatcher: Sendable {
                 """, [claimed.endpointID, outcome.startedAt]).first!.decode((Int, Double).self)
             guard failures >= settings.disableAfterFailures, failingFor >= settings.disableAfterFailingFor.seconds else { return nil }
             let reason = "Disabled after \(failures) failed delivery attempts in a row over \(Self.span(failingFor)); "
-                + "the last: \(outcome.error ?? "unknown"). Fix the endpoint, then ask for it to be enabled (or register it again)."
+                + "the last: \(outcome.tenantError ?? outcome.error ?? "unknown"). Fix the endpoint, then ask for it to be enabled (or register it again)."
             guard try c.query("""
                 UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING 1
                 """, [claimed.endpointID, reason]).first != nil else { return nil }

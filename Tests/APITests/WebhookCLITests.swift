@@ -162,9 +162,15 @@ struct WebhookCLITests {
             #expect(run.status == 0 && run.out.contains("hongbao webhook \(command)"), "\(command): \(run.out)")
         }
         let serve = try await Hongbao.run(["serve", "--help"])
-        for flag in ["--webhook-allow-private", "--webhook-timeout-ms", "--webhook-concurrency", "--webhook-poll-seconds"] {
+        for flag in ["--webhook-allow-private", "--webhook-timeout-ms", "--webhook-concurrency", "--webhook-poll-seconds", "--webhook-tenant-concurrency",
+                     "--webhook-endpoint-concurrency"] {
             #expect(serve.out.contains(flag), "\(flag)")
         }
+        // The fairness caps are checked before anything starts, from a flag or its variable.
+        let zero = try await Hongbao.run(["serve", "--webhook-tenant-concurrency", "0"])
+        #expect(zero.status != 0 && zero.err.contains("--webhook-tenant-concurrency must be between 1 and 256"), "\(zero.err)")
+        let huge = try await Hongbao.run(["serve"], environment: ["HONGBAO_WEBHOOK_ENDPOINT_CONCURRENCY": "999"])
+        #expect(huge.status != 0 && huge.err.contains("--webhook-endpoint-concurrency must be between 1 and 256"), "\(huge.err)")
     }
 }
 

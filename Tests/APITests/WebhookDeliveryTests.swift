@@ -148,6 +148,89 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("fairness: a tenant whose receivers never answer and whose name server never replies holds at most its share of the workers of every instance together; another tenant's event is delivered within one attempt's timeout of being due")
+    func stalledTenantDoesNotDelayAnother() async throws {
+        try await WebhookRig.with("whfair") { rig in
+            let hole = try BlackHole()
+            defer { hole.close() }
+            // Tenant A (the harness's): 4 endpoints on a host that accepts and never answers, 4 on names no name server answers for.
+            let silent: [String] = (0..<4).map { "silent\($0).tenant-a.test" }
+            var answers: [String: [String]] = [:]
+            for host in silent { answers[host] = ["93.184.216.34"] }
+            let atRegistration = WebhookTargetGuard(resolver: FakeResolver(answers), allowPrivate: true)
+            for i in 0..<4 { try await rig.register("hole\(i)", url: "http://127.0.0.1:\(hole.port)/hooks/hole\(i)") }
+            for host in silent { try await rig.register(host, url: "http://\(host):\(rig.receiverPort)/hooks/\(host)", targets: atRegistration) }
+            // Tenant B: one healthy endpoint.
+            let b = try await TenantStore(pool: rig.gw.appPool).add(name: "t-whfair-b", dailyBudgetFen: nil, actor: "test")
+            let issued = try await APIKeyStore(pool: rig.gw.appPool).issue(tenant: b.name, mode: .test, actor: "test")
+            guard case .success(let callerB) = try await APIKeyStore(pool: rig.gw.appPool).authenticate(issued.key.text) else {
+                throw TestSetupError("tenant B's key does not authenticate")
+            }
+            let healthy = try await WebhookStore(pool: rig.gw.appPool).add(tenant: b.id, mode: .test, url: rig.url("b"), events: nil, description: nil,
+                                                                           targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test")
+            rig.receiver.secret("b", healthy.secret.text)
+            // 24 of A's deliveries are due before B's event exists: more than the 8 workers of two instances.
+            for _ in 0..<3 { _ = try await rig.sendPayout() }
+            var fair = WebhookRig.quick
+            fair.concurrency = 4
+            fair.timeout = .seconds(2)
+            fair.resolutionTimeout = .seconds(1)
+            fair.tenantConcurrency = 2
+            fair.endpointConcurrency = 1
+            let (delivered, payoutB) = try await rig.delivering([fair, fair], resolver: StallingResolver(silent: Set(silent))) { () async throws -> ([WebhookDelivery], UUID) in
+                // A's attempts are under way (and stay so: each failure is retried within 100–400 ms) when B's event comes.
+                try await rig.waitForAttempts(tenant: rig.gw.tenant.id, atLeast: 1)
+                let payoutB = try rig.gw.payoutID(try await rig.gw.submit(GatewayHarness.order(openID: "oTenantB"), caller: callerB))
+                let delivered = try await rig.waitForDeliveries(healthy.endpoint, seconds: 20, "B's event delivered") { $0.first?.state == .delivered }
+                // A goes on stalling until both kinds of its endpoints were tried, so the caps are tried by many claims.
+                try await rig.waitForAttempts(tenant: rig.gw.tenant.id, urlsContaining: ["silent", "hole"], seconds: 30)
+                return (delivered, payoutB)
+            }
+            let delivery = try #require(delivered.first)
+            #expect(delivery.payoutID == payoutB && delivery.attempts == 1)
+            let waited = try #require(delivery.deliveredAt).timeIntervalSince(delivery.createdAt)
+            #expect(waited < Double(fair.timeout.components.seconds) + 1, "B's event waited \(waited) s after it was due")
+            #expect(rig.receiver.received("b").count == 1 && rig.receiver.received("b").allSatisfy(\.verified))
+            // A held at most its share, and one place per endpoint, across both instances — and did use it.
+            let peak = try await rig.peakOverlap(tenant: rig.gw.tenant.id)
+            #expect(peak == 2, "tenant A had \(peak) attempts in flight at once")
+            #expect(try await rig.peakOverlap(tenant: rig.gw.tenant.id, perEndpoint: true) == 1)
+            // Both kinds of stall cost an attempt, bounded: the DNS deadline (1 s), the attempt's timeout (2 s).
+            let attempts = try await rig.gw.pool.query("""
+                SELECT e.url, a.duration_ms, a.error FROM webhook_attempts a JOIN webhook_endpoints e ON e.id = a.endpoint_id WHERE a.tenant_id = $1
+                """, [rig.gw.tenant.id]).rows.map { row -> (url: String, ms: Int, error: String) in
+                    let (url, ms, error) = try row.decode((String, Int, String?).self)
+                    return (url, ms, error ?? "")
+                }
+            let unresolved = attempts.filter { $0.url.contains("silent") }
+            let unanswered = attempts.filter { $0.url.contains("hole") }
+            try #require(!unresolved.isEmpty && !unanswered.isEmpty, "both kinds of A's endpoints were attempted")
+            let resolvedLate = unresolved.filter { !($0.error.contains("did not resolve within 1.0 seconds") && (900..<1900).contains($0.ms)) }
+            #expect(resolvedLate.isEmpty, "cut at the 1 s DNS deadline: \(resolvedLate)")
+            let answeredLate = unanswered.filter { !($0.error.hasPrefix("no answer:") && (1900..<3000).contains($0.ms)) }
+            #expect(answeredLate.isEmpty, "cut at the 2 s timeout: \(answeredLate)")
+        }
+    }
+
+    @Test("one endpoint never has more than --webhook-endpoint-concurrency attempts in flight, however many instances claim")
+    func endpointCap() async throws {
+        try await WebhookRig.with("whendpointcap") { rig in
+            let hole = try BlackHole()
+            defer { hole.close() }
+            let endpoint = try await rig.register("hole", url: "http://127.0.0.1:\(hole.port)/hooks/hole")
+            for _ in 0..<6 { _ = try await rig.sendPayout() }
+            var settings = WebhookRig.quick
+            settings.concurrency = 4
+            settings.timeout = .seconds(1)
+            settings.tenantConcurrency = 8
+            settings.endpointConcurrency = 2
+            try await rig.delivering([settings, settings]) {
+                _ = try await rig.waitForDeliveries(endpoint, "attempts") { $0.reduce(0) { $0 + $1.attempts } >= 6 }
+            }
+            #expect(try await rig.peakOverlap(tenant: rig.gw.tenant.id, perEndpoint: true) == 2)
+        }
+    }
+
     @Test("several dispatchers on one database never make one attempt twice: each delivery once, one attempt each")
     func claimsAreExclusive() async throws {
         try await WebhookRig.with("whclaims") { rig in
@@ -241,11 +324,18 @@ struct WebhookDeliveryTests {
             _ = try await rig.sendPayout()
             var settings = WebhookRig.quick
             settings.allowPrivateTargets = false
+            // The first refused attempt disables the endpoint, so its reason, which the tenant reads, says why.
+            settings.disableAfterFailures = 1
+            settings.disableAfterFailingFor = .zero
             let refused = try await rig.delivering([settings], resolver: resolver) {
                 try await rig.waitForDeliveries(endpoint, "a refused attempt") { ($0.first?.attempts ?? 0) >= 1 && $0.first?.lastError != nil }
             }
+            // The operator's record names the address; the tenant's reason does not.
             let error = try #require(refused.first?.lastError)
             #expect(error.contains("target refused") && error.contains("127.0.0.1") && error.contains("loopback"), "\(error)")
+            let reason = try #require(try await WebhookStore(pool: rig.gw.pool).find(endpoint.id)?.disabledReason)
+            #expect(reason.contains("target refused: the URL's host does not resolve to a public address"), "\(reason)")
+            #expect(!reason.contains("127.0.0.1") && !reason.contains("loopback"), "\(reason)")
             let attempts = try await WebhookStore(pool: rig.gw.pool).attempts(delivery: try #require(refused.first).id)
             #expect(attempts.allSatisfy { $0.address == nil && $0.httpStatus == nil })
             #expect(rig.receiver.received.isEmpty, "nothing reached the loopback receiver")

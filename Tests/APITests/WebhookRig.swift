@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Gateway
 import Logging
 import Merchants
@@ -15,8 +18,9 @@ struct WebhookRig {
     let receiverPort: Int
 
     /// Short times, so retries and timeouts happen within a test; few workers polling not
-    /// too often, so the suite leaves the machine to the others running beside it.
-    static let quick = WebhookSettings(pollInterval: .milliseconds(100), concurrency: 2, timeout: .seconds(3), allowPrivateTargets: true,
+    /// too often, so the suite leaves the machine to the others running beside it. Both
+    /// workers may serve the one tenant (one endpoint each), as 8 workers would by default.
+    static let quick = WebhookSettings(pollInterval: .milliseconds(100), concurrency: 2, timeout: .seconds(3), tenantConcurrency: 2, allowPrivateTargets: true,
                                        retryBase: .milliseconds(100), retryCap: .milliseconds(400), retryWindow: .seconds(60),
                                        disableAfterFailures: 1000, disableAfterFailingFor: .seconds(3600))
 
@@ -95,6 +99,43 @@ struct WebhookRig {
         throw TestSetupError("timed out waiting for \(what): \(last.map { "\($0.event) \($0.state) \($0.attempts) \($0.lastError ?? "")" })")
     }
 
+    /// Waits until `atLeast` of the tenant's deliveries have been claimed for an attempt.
+    func waitForAttempts(tenant: UUID, atLeast count: Int, seconds: Double = 15) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            let claimed = try await gw.pool.query("SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1 AND attempts > 0", [tenant])
+                .first!.decode(column: 0, as: Int.self)
+            if claimed >= count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSetupError("timed out waiting for \(count) claimed deliveries")
+    }
+
+    /// Waits until attempts to endpoints whose URLs contain each of `fragments` are recorded.
+    func waitForAttempts(tenant: UUID, urlsContaining fragments: [String], seconds: Double) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            let urls = try await gw.pool.query("""
+                SELECT DISTINCT e.url FROM webhook_attempts a JOIN webhook_endpoints e ON e.id = a.endpoint_id WHERE a.tenant_id = $1
+                """, [tenant]).rows.map { try $0.decode(column: 0, as: String.self) }
+            if fragments.allSatisfy({ fragment in urls.contains { $0.contains(fragment) } }) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("timed out waiting for attempts to \(fragments)")
+    }
+
+    /// The most attempts that overlapped in time, by their recorded start and finish (what
+    /// the receivers and name servers saw, whatever the dispatchers' leases said): over the
+    /// tenant's attempts, or over each endpoint's and the largest of those.
+    func peakOverlap(tenant: UUID, perEndpoint: Bool = false) async throws -> Int {
+        let same = perEndpoint ? "b.endpoint_id = a.endpoint_id" : "b.tenant_id = a.tenant_id"
+        return try await gw.pool.query("""
+            SELECT coalesce(max((SELECT count(*) FROM webhook_attempts b
+                                 WHERE \(same) AND b.started_at <= a.started_at AND a.started_at < b.finished_at)), 0)::int8
+            FROM webhook_attempts a WHERE a.tenant_id = $1
+            """, [tenant]).first!.decode(column: 0, as: Int.self)
+    }
+
     /// Starts a harness and a receiver, runs `body`, stops both.
     static func with<T: Sendable>(_ label: String, _ body: @Sendable (WebhookRig) async throws -> T) async throws -> T {
         let gw = try await GatewayHarness.start(label)
@@ -123,5 +164,45 @@ final class FakeResolver: HostResolver {
     func addresses(of host: String) async throws -> [String] {
         guard let addresses = answers.withLock({ $0[host] }) else { throw GatewayError("unresolvable", "\(host) does not resolve") }
         return addresses
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that never accepts: the kernel completes each handshake into
+/// the backlog, the request is sent, and no byte ever comes back — a receiver that hangs
+/// without any code of ours running. Closing it resets what waited.
+final class BlackHole: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestSetupError("socket: \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        guard bound == 0, listen(descriptor, 256) == 0 else { throw TestSetupError("bind/listen: \(errno)") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
+
+/// Literal addresses resolve to themselves; the names in `silent` never get an answer (a
+/// name server that does not reply: the lookup ignores cancellation, as getaddrinfo does,
+/// and gives up after a minute).
+struct StallingResolver: HostResolver {
+    let silent: Set<String>
+
+    func addresses(of host: String) async throws -> [String] {
+        guard silent.contains(host) else { return [host] }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + 60) { done.resume() }
+        }
+        throw GatewayError("unresolvable", "\(host) does not resolve (Temporary failure in name resolution)")
     }
 }

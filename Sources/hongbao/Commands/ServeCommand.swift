@@ -128,7 +128,11 @@ struct ServeCommand: AsyncParsableCommand {
         // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.
         let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout))
         defer { webhookTransport.shutdown() }
-        let targets = WebhookTargetGuard(allowPrivate: webhooks.settings.allowPrivateTargets)
+        // Registration and delivery each resolve with a SystemResolver of their own, so names
+        // tenants register that never resolve cannot use up the lookups deliveries need.
+        let webhookLogger = Logger(label: "hongbao.webhooks")
+        let targets = WebhookTargetGuard(resolver: SystemResolver(), allowPrivate: webhooks.settings.allowPrivateTargets, logger: webhookLogger)
+        let deliveryTargets = WebhookTargetGuard(resolver: SystemResolver(), allowPrivate: webhooks.settings.allowPrivateTargets, logger: webhookLogger)
         if targets.allowPrivate { logger.warning("webhooks may reach loopback and private addresses (--webhook-allow-private): development only") }
         let sealer = try WebhookServeOptions.sealer()
         if let sealer {
@@ -137,8 +141,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("webhooks off: \(WebhookServeOptions.sealerMissing). Registering an endpoint answers 503; events wait until a gateway with the key delivers them")
         }
         let dispatcher = sealer.map {
-            WebhookDispatcher(pool: pool, transport: webhookTransport, targets: targets, settings: webhooks.settings, sealer: $0,
-                              logger: Logger(label: "hongbao.webhooks"))
+            WebhookDispatcher(pool: pool, transport: webhookTransport, targets: deliveryTargets, settings: webhooks.settings, sealer: $0,
+                              logger: webhookLogger)
         }
         var dependencies = GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
                                                reconciler: reconciling, metrics: metrics, webhookTargets: targets, webhookSealer: sealer,

@@ -144,7 +144,8 @@ struct WebhookAddCommand: AsyncParsableCommand {
         let found = try await gateway { try await TenantStore(pool: pool).find(tenant) }
         let created = try await gateway {
             try await WebhookStore(pool: pool).add(tenant: found.id, mode: MerchantMode(rawValue: mode)!, url: url, events: try eventTypes,
-                                                   description: description, targets: WebhookTargetGuard(allowPrivate: allowPrivate || WebhookServeOptions.allowPrivateFromEnvironment),
+                                                   description: description, targets: WebhookTargetGuard(allowPrivate: allowPrivate || WebhookServeOptions.allowPrivateFromEnvironment,
+                                                                               audience: .operator),
                                                    sealer: sealer, actor: actor.actor)
         }
         let view = Created(endpoint: WebhookView(created.endpoint), secret: created.secret.text)

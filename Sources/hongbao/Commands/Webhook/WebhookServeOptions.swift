@@ -10,7 +10,13 @@ struct WebhookServeOptions: ParsableArguments {
     var webhookPollSeconds: Int = Int(Self.environment["HONGBAO_WEBHOOK_POLL_SECONDS"] ?? "") ?? 5
     @Option(help: ArgumentHelp("Webhook deliveries in flight at once.", valueName: "n"))
     var webhookConcurrency: Int = Int(Self.environment["HONGBAO_WEBHOOK_CONCURRENCY"] ?? "") ?? 8
-    @Option(help: ArgumentHelp("Timeout of one webhook delivery attempt, in milliseconds.", valueName: "ms"))
+    @Option(help: ArgumentHelp("Webhook attempts in flight at once to one endpoint (across every instance); default half the tenant's.",
+                               valueName: "n"))
+    var webhookEndpointConcurrency: Int?
+    @Option(help: ArgumentHelp("Webhook attempts in flight at once for one tenant (across every instance); default a quarter of --webhook-concurrency.",
+                               valueName: "n"))
+    var webhookTenantConcurrency: Int?
+    @Option(help: ArgumentHelp("Timeout of one webhook delivery attempt (resolving the host included), in milliseconds.", valueName: "ms"))
     var webhookTimeoutMs: Int = Int(Self.environment["HONGBAO_WEBHOOK_TIMEOUT_MS"] ?? "") ?? 10_000
     @Option(help: ArgumentHelp("Disable an endpoint after this many failed attempts in a row …", valueName: "n"))
     var webhookDisableAfterFailures: Int = Int(Self.environment["HONGBAO_WEBHOOK_DISABLE_AFTER_FAILURES"] ?? "") ?? 10
@@ -32,9 +38,20 @@ struct WebhookServeOptions: ParsableArguments {
     /// HONGBAO_WEBHOOK_ALLOW_PRIVATE=1 (or true/yes).
     static var allowPrivateFromEnvironment: Bool { ["1", "true", "yes"].contains(environment["HONGBAO_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "") }
 
+    /// The caps, from the flags, else HONGBAO_WEBHOOK_{ENDPOINT,TENANT}_CONCURRENCY; nil: derived (`WebhookSettings`).
+    /// (An optional option cannot carry a default value, so the variables are read here.)
+    var endpointConcurrency: Int? { webhookEndpointConcurrency ?? Self.environment["HONGBAO_WEBHOOK_ENDPOINT_CONCURRENCY"].flatMap { Int($0) } }
+    var tenantConcurrency: Int? { webhookTenantConcurrency ?? Self.environment["HONGBAO_WEBHOOK_TENANT_CONCURRENCY"].flatMap { Int($0) } }
+
     func validate() throws {
         guard (1...3600).contains(webhookPollSeconds) else { throw ValidationError("--webhook-poll-seconds must be between 1 and 3600") }
         guard (1...256).contains(webhookConcurrency) else { throw ValidationError("--webhook-concurrency must be between 1 and 256") }
+        if let endpointConcurrency, !(1...256).contains(endpointConcurrency) {
+            throw ValidationError("--webhook-endpoint-concurrency must be between 1 and 256")
+        }
+        if let tenantConcurrency, !(1...256).contains(tenantConcurrency) {
+            throw ValidationError("--webhook-tenant-concurrency must be between 1 and 256")
+        }
         guard (100...60_000).contains(webhookTimeoutMs) else { throw ValidationError("--webhook-timeout-ms must be between 100 and 60000") }
         guard (1...10_000).contains(webhookDisableAfterFailures) else { throw ValidationError("--webhook-disable-after-failures must be between 1 and 10000") }
         guard (0...720).contains(webhookDisableAfterHours) else { throw ValidationError("--webhook-disable-after-hours must be between 0 and 720") }
@@ -42,6 +59,7 @@ struct WebhookServeOptions: ParsableArguments {
 
     var settings: WebhookSettings {
         WebhookSettings(pollInterval: .seconds(webhookPollSeconds), concurrency: webhookConcurrency, timeout: .milliseconds(webhookTimeoutMs),
+                        endpointConcurrency: endpointConcurrency, tenantConcurrency: tenantConcurrency,
                         allowPrivateTargets: webhookAllowPrivate || Self.allowPrivateFromEnvironment, disableAfterFailures: webhookDisableAfterFailures,
                         disableAfterFailingFor: .seconds(webhookDisableAfterHours * 3600))
     }
