@@ -14,7 +14,7 @@ import WeChatPay
 public struct ClosedBillnoRecheck: Sendable {
     let pool: PostgresPool
     let registry: MerchantRegistry
-    let client: WeChatPayClient
+    let connectors: PayoutConnectors
     let clock: DatabaseClock
     let lease: TimeInterval
     let schedule: ReconcileSchedule
@@ -68,7 +68,7 @@ public struct ClosedBillnoRecheck: Sendable {
             try await recheck(due.send, at: due.time.now.addingTimeInterval(again), due: due)
             return .later
         }
-        let (answer, attempt) = await UpstreamCalls.query(due.payout, billno: due.send, as: merchant, client: client)
+        let (answer, attempt) = await connectors.connector(for: merchant).query(due.payout, billno: due.send, as: merchant)
         let finding: Finding = switch answer {
         case .success(let info) where info.movedMoney: .paidTwice
         case .success(let info) where info.target == nil: .later // SENDING

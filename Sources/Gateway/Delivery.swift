@@ -11,7 +11,7 @@ import WeChatPay
 /// the next entity under a new billno. The engine runs it for a tenant's request (a fresh
 /// billno); the reconciler for a billno that may have been sent, resent identically.
 struct Delivery {
-    let client: WeChatPayClient
+    let connectors: PayoutConnectors
     let placement: Placement
     let owner: PayoutOwner
     let settlement: Settlement
@@ -43,11 +43,12 @@ struct Delivery {
                 logger.info("send not started", metadata: ["payout_id": "\(payout.id)", "billno": "\(payout.billno)", "why": "\(permit)"])
                 return .notStarted(payout, permit)
             }
-            let (outcome, attempt) = await UpstreamCalls.send(payout, as: merchant, client: client)
+            let connector = connectors.connector(for: merchant)
+            let (outcome, attempt) = await connector.send(payout, as: merchant)
             let current = payout
-            let answer = await SendVerdict.answer(outcome, stopping: Task.isCancelled || client.isShutDown) { [client] in
+            let answer = await SendVerdict.answer(outcome, stopping: Task.isCancelled || connector.isStopping) {
                 guard (try? await lease.permitQuery()) == .go else { return nil }
-                let (status, _) = await UpstreamCalls.query(current, as: merchant, client: client)
+                let (status, _) = await connector.query(current, as: merchant)
                 if case .success(let info) = status { return info.target }
                 return nil
             }

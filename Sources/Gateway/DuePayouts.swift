@@ -37,8 +37,10 @@ enum DuePayouts {
         let failure: Payout.Failure?
     }
 
-    static func claim(_ pool: PostgresPool, clock: DatabaseClock, lease: TimeInterval, callBudget: TimeInterval, limit: Int) async throws -> [Claimed] {
-        let sends = UpstreamCalls.sendAPIs.map { "'\($0)'" }.joined(separator: ", ")
+    /// `sendAPIs`: the attempts that sent money (every connector's), as `payout_attempts.api` names them.
+    static func claim(_ pool: PostgresPool, clock: DatabaseClock, lease: TimeInterval, callBudget: TimeInterval, limit: Int,
+                      sendAPIs: [String]) async throws -> [Claimed] {
+        let sends = sendAPIs.map { "'\($0)'" }.joined(separator: ", ")
         let owner = UUID()
         let rows = try await pool.query("""
             WITH due AS (

@@ -26,8 +26,10 @@
 //   reservation decides. Resends take a slot of the ring too.
 // - One state machine over payout kinds: red packets (normal, group) and enterprise
 //   payments (`transfer`). `Delivery` is the send loop both the engine and the reconciler
-//   run; `UpstreamCalls` builds each kind's request from the recorded row (a resend is
-//   identical) and `UpstreamAnswers` turns WeChat's answers into the payout's terms.
+//   run. It calls a merchant kind only through its `PayoutConnector` (`PayoutConnectors`,
+//   by kind name): `WeChatPayV2Connector` builds each request from the recorded row (a
+//   resend is identical) and `UpstreamAnswers` turns WeChat's answers into the payout's
+//   terms. Nothing else names a kind or a wire API.
 // - `QueryApplication`: what gethbinfo / gettransferinfo says about one billno → status,
 //   receivers, refunds (releasing what WeChat released), or a double payment.
 // - `Reconciler` (+ `DuePayouts`, `ReconcileSchedule`): takes every payout to its final

@@ -54,20 +54,22 @@ public final class PayoutEngine: Sendable {
     let pool: PostgresPool
     let registry: MerchantRegistry
     let router: MerchantRouter
-    let client: WeChatPayClient
+    /// Each merchant kind's requests and answers (`PayoutConnector`).
+    let connectors: PayoutConnectors
     let states: MerchantStateCache
     let settings: EngineSettings
     let logger: Logger
     private let inFlight = InFlightSends()
     private let rings = RateSlotRings()
 
+    /// `connectors`: nil for the kinds this build knows, talking to WeChat through `client`.
     public init(pool: PostgresPool, registry: MerchantRegistry, client: WeChatPayClient, states: MerchantStateCache,
                 router: MerchantRouter = MerchantRouter(), settings: EngineSettings = EngineSettings(),
-                logger: Logger = Logger(label: "hongbao.engine")) {
+                logger: Logger = Logger(label: "hongbao.engine"), connectors: PayoutConnectors? = nil) {
         self.pool = pool
         self.registry = registry
         self.router = router
-        self.client = client
+        self.connectors = connectors ?? .standard(client: client)
         self.states = states
         self.settings = settings
         self.logger = logger
@@ -137,7 +139,7 @@ public final class PayoutEngine: Sendable {
         let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.schedule, checks: 0,
                                     clock: .database, leaseOwner: held.owner, now: { Date() })
         let lease = SendLease.grace(since: held.since, grace: .seconds(settings.schedule.sendingGrace), callBudget: settings.upstreamTimeout)
-        return try await Delivery(client: client, placement: placement, owner: caller.owner, settlement: settlement, states: states,
+        return try await Delivery(connectors: connectors, placement: placement, owner: caller.owner, settlement: settlement, states: states,
                                   maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
             .run(accepted, history: .fresh, lease: lease)
     }
@@ -201,7 +203,7 @@ public final class PayoutEngine: Sendable {
     /// Throws `RefreshThrottled` past the tenant's refreshes per minute.
     public func refresh(_ id: UUID, caller: Caller, requestID: String) async throws -> Payout? {
         try await settings.refresh.count(pool, caller: caller)
-        let queries = UpstreamCalls.queryAPIs.map { "'\($0)'" }.joined(separator: ", ")
+        let queries = connectors.queryAPIs.map { "'\($0)'" }.joined(separator: ", ")
         guard let row = try await pool.query("""
             SELECT \(Payout.columns),
                    coalesce((SELECT max(a.finished_at) FROM payout_attempts a WHERE a.payout_id = p.id AND a.api IN (\(queries)))
@@ -221,7 +223,7 @@ public final class PayoutEngine: Sendable {
         guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
             throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
         }
-        let (outcome, attempt) = await UpstreamCalls.query(payout, as: merchant, client: client)
+        let (outcome, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
         let schedule = settings.schedule
         return try await pool.transaction { c in
             let fresh = try Settlement.lock(c, id)

@@ -1,6 +1,7 @@
 import Foundation
 import Merchants
 import Postgres
+import WeChatPay
 
 /// The writes every payout transaction shares — billnos, attempts, status changes, audit
 /// records, outbox events — as statements, so the same SQL runs one by one inside a
@@ -43,6 +44,16 @@ enum PayoutLedger {
         let finishedAt: Date
         let outcome: String
         let failure: Payout.Failure?
+
+        /// The record of one call, as `payout_attempts` keeps it.
+        static func record<R>(_ mchID: String, _ billno: String, _ api: String, _ started: Date, _ outcome: CallOutcome<R>) -> PayoutLedger.Attempt {
+            let failure: Payout.Failure? = switch outcome {
+            case .success: nil
+            case .notSent(let reason): Payout.Failure(code: ErrorCatalog.Synthetic.notSent, message: reason, retryClass: "C")
+            case .failure(let f): Payout.Failure(code: f.code, message: f.message, retryClass: f.rule.retryClass.rawValue)
+            }
+            return .init(mchID: mchID, billno: billno, api: api, startedAt: started, finishedAt: Date(), outcome: outcome.name, failure: failure)
+        }
     }
 
     /// A refusal raised by a statement (migration 0007's `hb_require`).

@@ -75,7 +75,8 @@ public struct ReconcilerSettings: Sendable {
 public final class Reconciler: Sendable {
     let pool: PostgresPool
     let registry: MerchantRegistry
-    let client: WeChatPayClient
+    /// Each merchant kind's requests and answers (`PayoutConnector`).
+    let connectors: PayoutConnectors
     let states: MerchantStateCache
     let router: MerchantRouter
     let settings: ReconcilerSettings
@@ -125,10 +126,10 @@ public final class Reconciler: Sendable {
     public init(pool: PostgresPool, registry: MerchantRegistry, client: WeChatPayClient, states: MerchantStateCache,
                 router: MerchantRouter = MerchantRouter(), settings: ReconcilerSettings = ReconcilerSettings(),
                 clock: DatabaseClock = .database, logger: Logger = Logger(label: "hongbao.reconciler"),
-                metrics: (any MetricsFactory)? = nil) {
+                metrics: (any MetricsFactory)? = nil, connectors: PayoutConnectors? = nil) {
         self.pool = pool
         self.registry = registry
-        self.client = client
+        self.connectors = connectors ?? .standard(client: client)
         self.states = states
         self.router = router
         self.settings = settings
@@ -138,7 +139,7 @@ public final class Reconciler: Sendable {
     }
 
     var rechecker: ClosedBillnoRecheck {
-        ClosedBillnoRecheck(pool: pool, registry: registry, client: client, clock: clock, lease: settings.lease, schedule: settings.schedule,
+        ClosedBillnoRecheck(pool: pool, registry: registry, connectors: connectors, clock: clock, lease: settings.lease, schedule: settings.schedule,
                             logger: logger)
     }
 
@@ -148,7 +149,7 @@ public final class Reconciler: Sendable {
     /// closed billnos due for their one more query.
     public func pass() async throws -> Pass {
         let claimed = try await DuePayouts.claim(pool, clock: clock, lease: settings.lease, callBudget: settings.upstreamTimeout,
-                                                 limit: settings.batchSize)
+                                                 limit: settings.batchSize, sendAPIs: connectors.sendAPIs)
         var pass = Pass()
         await withTaskGroup(of: (UUID, Outcome).self) { group in
             var next = claimed.makeIterator()
@@ -264,7 +265,7 @@ public final class Reconciler: Sendable {
             return try await unanswered(item, attempt: nil, reason: "entity \(payout.merchant) is not in merchants.d")
         }
         guard try await item.lease.renew() == .go else { return .waiting }
-        let (answer, attempt) = await UpstreamCalls.query(payout, as: merchant, client: client)
+        let (answer, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
         switch answer {
         case .success:
             return try await applyQuery(item, answer, attempt)
@@ -297,7 +298,7 @@ public final class Reconciler: Sendable {
             return try await unanswered(item, attempt: nil, reason: "entity \(item.payout.merchant) is not in merchants.d")
         }
         guard try await item.lease.renew() == .go else { return .waiting }
-        let (answer, attempt) = await UpstreamCalls.query(item.payout, as: merchant, client: client)
+        let (answer, attempt) = await connectors.connector(for: merchant).query(item.payout, as: merchant)
         if case .success = answer { return try await applyQuery(item, answer, attempt) }
         return try await unanswered(item, attempt: attempt, reason: nil)
     }
@@ -353,7 +354,7 @@ public final class Reconciler: Sendable {
         let time = item.time
         let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.schedule, checks: item.checks,
                                     clock: clock, leaseOwner: item.lease.owner, now: { time.now })
-        return Delivery(client: client, placement: placement, owner: item.owner, settlement: settlement, states: states,
+        return Delivery(connectors: connectors, placement: placement, owner: item.owner, settlement: settlement, states: states,
                         maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
     }
 

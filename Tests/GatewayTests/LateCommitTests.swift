@@ -247,6 +247,6 @@ extension GatewayHarness {
     /// died right after the call, before transaction 2.
     func sendAsACrashingInstance(_ payout: Payout) async throws {
         let merchant = try #require(registry.snapshot.merchant(named: payout.merchant))
-        _ = await UpstreamCalls.send(payout, as: merchant, client: WeChatPayClient(transport: transport))
+        _ = await WeChatPayV2Connector(client: WeChatPayClient(transport: transport)).send(payout, as: merchant)
     }
 }

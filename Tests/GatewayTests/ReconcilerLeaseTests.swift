@@ -13,6 +13,8 @@ import WeChatPay
 /// every call; and resends count against the entity's per-minute limit like first sends.
 @Suite("Leases and graces: one payout, one caller at a time")
 struct ReconcilerLeaseTests {
+    /// The sending APIs of the kinds this build knows (the reconciler passes its connectors').
+    static let sendAPIs = WeChatPayV2Connector.sendAPIs
     static let minute: TimeInterval = 60
 
     @Test("reconcile --all never takes a send inside its sending grace")
@@ -31,7 +33,7 @@ struct ReconcilerLeaseTests {
         try await GatewayHarness.with("lease-other") { gw in
             let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
             let ahead = DatabaseClock(ahead: Int(7 * Self.minute))
-            let held = try await DuePayouts.claim(gw.appPool, clock: ahead, lease: 300, callBudget: 10, limit: 10)
+            let held = try await DuePayouts.claim(gw.appPool, clock: ahead, lease: 300, callBudget: 10, limit: 10, sendAPIs: Self.sendAPIs)
             #expect(held.map(\.payout.id) == [accepted.id])
             let other = gw.reconciler(offset: 7 * Self.minute)
             _ = try await other.makeAllDue()
@@ -78,7 +80,7 @@ struct ReconcilerLeaseTests {
         try await GatewayHarness.with("lease-lost") { gw in
             let accepted = try await gw.acceptOnly(GatewayHarness.order(amountFen: 100))
             let ahead = DatabaseClock(ahead: Int(7 * Self.minute))
-            let stalled = try #require(try await DuePayouts.claim(gw.appPool, clock: ahead, lease: 300, callBudget: 10, limit: 10).first)
+            let stalled = try #require(try await DuePayouts.claim(gw.appPool, clock: ahead, lease: 300, callBudget: 10, limit: 10, sendAPIs: Self.sendAPIs).first)
             // The stalled instance's lease runs out; another claims the payout and settles it.
             try await gw.pool.query("UPDATE payouts SET lease_until = now() - interval '1 second' WHERE id = $1", [accepted.id])
             let other = try await gw.reconciler(offset: 7 * Self.minute).pass()

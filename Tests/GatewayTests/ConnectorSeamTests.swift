@@ -1,0 +1,124 @@
+import Foundation
+@testable import Gateway
+@testable import Merchants
+import Postgres
+import Synchronization
+import Testing
+import TestSupport
+import TOMLKit
+import Transport
+import WeChatPay
+
+/// A merchant kind is a plugin (issue 16 item 2): this test defines a kind in the test
+/// target — its configuration (`MerchantKinds`) and its connector (`PayoutConnectors`) —
+/// and runs the unchanged engine through it: send, refresh to the final state, the
+/// attempts recorded under the kind's own API names, and no request to WeChat.
+@Suite("A merchant kind is a plugin: the engine through a fake kind's connector")
+struct ConnectorSeamTests {
+    static let kind = "test.fake"
+
+    /// The fake kind's configuration: a wechatpay.v2 entity's facts under another kind name.
+    struct FakeKindMerchant: MerchantConfig {
+        let base: any MerchantConfig
+        var kind: String { ConnectorSeamTests.kind }
+        var name: String { base.name }
+        var merchantID: String { base.merchantID }
+        var appIDs: [AppIDBinding] { base.appIDs }
+        var sendName: String { base.sendName }
+        var credentials: MerchantCredentials { base.credentials }
+        var qualificationFacts: QualificationFacts { base.qualificationFacts }
+        var limits: MerchantLimits { base.limits }
+        var transferLimits: MerchantLimits { base.transferLimits }
+        var tenants: TenantScope { base.tenants }
+        var priority: Int { base.priority }
+        var weight: Int { base.weight }
+        var egressIPs: [String] { base.egressIPs }
+        var mode: MerchantMode { base.mode }
+        var certificate: CertificateSummary { base.certificate }
+        var source: URL { base.source }
+    }
+
+    /// The fake kind's provider: pays every send at once and reports it received.
+    final class FakeConnector: PayoutConnector {
+        let calls = Mutex<[String]>([])
+        var sendAPIs: [String] { ["fake.pay"] }
+        var queryAPIs: [String] { ["fake.status"] }
+        var isStopping: Bool { false }
+
+        func send(_ payout: Payout, as merchant: any MerchantConfig) async -> (CallOutcome<SendAnswer>, PayoutLedger.Attempt) {
+            calls.withLock { $0.append("pay \(payout.billno) as \(merchant.kind)") }
+            let outcome = CallOutcome<SendAnswer>.success(SendAnswer(orderID: "fake-" + payout.billno))
+            return (outcome, .record(payout.mchID, payout.billno, "fake.pay", Date(), outcome))
+        }
+
+        func query(_ payout: Payout, billno: SendRef, as merchant: any MerchantConfig) async -> (CallOutcome<StatusAnswer>, PayoutLedger.Attempt) {
+            calls.withLock { $0.append("status \(billno.billno)") }
+            let answer = StatusAnswer(target: .received, wechatStatus: "PAID_OUT", detailID: "fake-" + billno.billno,
+                                      receivers: [Payout.Receiver(openid: payout.openID, amountFen: payout.amountFen, receivedAt: "2026-12-06 12:00:00")],
+                                      movedMoney: true)
+            let outcome = CallOutcome<StatusAnswer>.success(answer)
+            return (outcome, .record(billno.mchID, billno.billno, "fake.status", Date(), outcome))
+        }
+    }
+
+    @Test("the engine sends and refreshes through a kind registered from the test target, and never asks WeChat")
+    func engineThroughFakeKind() async throws {
+        try await GatewayHarness.with("fakekind") { gw in
+            // The harness's entity, loaded as the fake kind from a directory of its own.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-fakekind-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let toml = try String(contentsOf: gw.fixture.directory.appendingPathComponent("acme.toml"), encoding: .utf8)
+            #expect(toml.contains(#"kind = "wechatpay.v2""#))
+            try toml.replacingOccurrences(of: #"kind = "wechatpay.v2""#, with: #"kind = "\#(Self.kind)""#)
+                .write(to: directory.appendingPathComponent("acme.toml"), atomically: true, encoding: .utf8)
+            let kinds = MerchantKinds([Self.kind: { table, file, environment, now in
+                FakeKindMerchant(base: try WeChatPayV2Merchant.load(table, file: file, environment: environment, now: now))
+            }])
+            let registry = try MerchantRegistry(loader: MerchantLoader(directory: directory, kinds: kinds, environment: [:]))
+            #expect(registry.snapshot.merchants.map(\.kind) == [Self.kind])
+
+            let fake = FakeConnector()
+            let client = WeChatPayClient(transport: gw.transport)
+            let engine = PayoutEngine(pool: gw.appPool, registry: registry, client: client,
+                                      states: MerchantStateCache(store: MerchantStateStore(pool: gw.appPool)), settings: EngineSettings(deadline: .seconds(10)),
+                                      connectors: PayoutConnectors.standard(client: client).adding(Self.kind, fake))
+            let submission = try await engine.submit(GatewayHarness.order(openID: "oFakeKind1", amountFen: 150), caller: gw.caller, idempotencyKey: "fake-1",
+                                                     requestID: "test-fake", render: GatewayHarness.render)
+            let id = try gw.payoutID(submission)
+            let sent = try #require(try await engine.payout(id, caller: gw.caller))
+            #expect(sent.status == .sent && sent.sendListID == "fake-" + sent.billno)
+
+            let refreshed = try await engine.refresh(sent, actor: "test", requestID: nil)
+            #expect(refreshed.status == .received && refreshed.receivers.map(\.openid) == ["oFakeKind1"])
+            #expect(fake.calls.withLock { $0 } == ["pay \(sent.billno) as \(Self.kind)", "status \(sent.billno)"])
+
+            let apis = try await gw.pool.query("SELECT api FROM payout_attempts WHERE payout_id = $1 ORDER BY id", [id]).rows
+                .map { try $0.decode(column: 0, as: String.self) }
+            #expect(apis == ["fake.pay", "fake.status"], "the kind's own API names are recorded")
+            let upstream = try await gw.pool.query("SELECT count(*) FROM payout_attempts WHERE api IN ('sendredpack', 'gethbinfo')").first!
+                .decode(column: 0, as: Int64.self)
+            #expect(upstream == 0, "no WeChat call was made")
+        }
+    }
+
+    /// What only a kind's own files may name: its wire requests, its answers, its API names, calls on its client.
+    static let kindSpecific = ["RedPacketInfo", "TransferInfo", "SendRedPack", "SendGroupRedPack", "QueryRedPack", "QueryTransfer", ".call(",
+                               "\"sendredpack\"", "\"sendgroupredpack\"", "\"gethbinfo\"", "\"gettransferinfo\"", "\"transfers\""]
+
+    @Test("outside the wechatpay.v2 kind's own files (WeChatPayV2*.swift), the engine, reconciler and stores name no wire request, answer or API")
+    func noKindOutsideItsFiles() throws {
+        let gateway = Repository.root.appendingPathComponent("Sources/Gateway")
+        let files = try FileManager.default.contentsOfDirectory(atPath: gateway.path).filter { $0.hasSuffix(".swift") }
+        #expect(files.contains("WeChatPayV2Connector.swift") && files.count > 20, "\(files)")
+        var offenders: [String] = []
+        for file in files where !file.hasPrefix("WeChatPayV2") {
+            let text = try String(contentsOf: gateway.appendingPathComponent(file), encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                for name in Self.kindSpecific where line.contains(name) { offenders.append("\(file):\(number + 1): \(name)") }
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders.joined(separator: "\n"))")
+    }
+}
