@@ -85,11 +85,11 @@ public struct MetricsController: Sendable {
     func refreshBacklog() async throws {
         let backlog = try await Reconciler.backlog(pool)
         for status in Self.openStatuses {
-            registry.makeGauge(name: "hongbao_payouts_open", labels: [("status", status)],
+            registry.gauge("hongbao_payouts_open", labels: [("status", status)],
                                help: "Payouts not final yet, by status (the whole cluster's)").set(Double(backlog.open[status] ?? 0))
         }
-        registry.makeGauge(name: "hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now").set(Double(backlog.due))
-        registry.makeGauge(name: "hongbao_payouts_paid_on_more_than_one_billno",
+        registry.gauge("hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now").set(Double(backlog.due))
+        registry.gauge("hongbao_payouts_paid_on_more_than_one_billno",
                            help: "Payouts in needs_attention because WeChat paid a billno they had closed (a double payment)")
             .set(Double(try await DoublePayment.count(pool)))
     }
@@ -112,7 +112,7 @@ public struct MetricsController: Sendable {
     }
 
     func todayGauge(_ merchant: String, _ status: String) -> Gauge {
-        registry.makeGauge(name: "hongbao_payouts_today", labels: [("merchant", merchant), ("status", status)],
+        registry.gauge("hongbao_payouts_today", labels: [("merchant", merchant), ("status", status)],
                            help: "Payouts created today (Asia/Shanghai), by merchant and current status")
     }
 
@@ -124,28 +124,28 @@ public struct MetricsController: Sendable {
                    (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL AND removed_at IS NULL)
             """).first
         guard let (pending, oldest, disabled) = try row?.decode((Int64, Double, Int64).self) else { return }
-        registry.makeGauge(name: "hongbao_webhook_deliveries_pending", help: "Webhook deliveries not delivered or given up yet").set(Double(pending))
-        registry.makeGauge(name: "hongbao_webhook_oldest_pending_seconds", help: "Age of the oldest pending webhook delivery").set(oldest)
-        registry.makeGauge(name: "hongbao_webhook_endpoints_disabled", help: "Webhook endpoints disabled after failing").set(Double(disabled))
+        registry.gauge("hongbao_webhook_deliveries_pending", help: "Webhook deliveries not delivered or given up yet").set(Double(pending))
+        registry.gauge("hongbao_webhook_oldest_pending_seconds", help: "Age of the oldest pending webhook delivery").set(oldest)
+        registry.gauge("hongbao_webhook_endpoints_disabled", help: "Webhook endpoints disabled after failing").set(Double(disabled))
     }
 
     /// This process's connection pool: now, and counts since it opened.
     func refreshPool() {
         let stats = pool.statistics
-        registry.makeGauge(name: "hongbao_db_pool_connections", labels: [("state", "in_use")], help: "Database connections by state").set(Double(stats.inUse))
-        registry.makeGauge(name: "hongbao_db_pool_connections", labels: [("state", "idle")], help: "Database connections by state").set(Double(stats.idle))
-        registry.makeGauge(name: "hongbao_db_pool_waiting", help: "Callers waiting for a database connection now").set(Double(stats.waiting))
+        registry.gauge("hongbao_db_pool_connections", labels: [("state", "in_use")], help: "Database connections by state").set(Double(stats.inUse))
+        registry.gauge("hongbao_db_pool_connections", labels: [("state", "idle")], help: "Database connections by state").set(Double(stats.idle))
+        registry.gauge("hongbao_db_pool_waiting", help: "Callers waiting for a database connection now").set(Double(stats.waiting))
         let previous = emitted.withLock { emitted in
             defer { emitted.pool = stats.counts }
             return emitted.pool
         }
-        registry.makeCounter(name: "hongbao_db_pool_acquisitions_total", help: "Database connections handed out")
+        registry.counter("hongbao_db_pool_acquisitions_total", help: "Database connections handed out")
             .increment(by: Int64(stats.counts.acquisitions - previous.acquisitions))
-        registry.makeCounter(name: "hongbao_db_pool_waits_total", help: "Connection requests that had to wait")
+        registry.counter("hongbao_db_pool_waits_total", help: "Connection requests that had to wait")
             .increment(by: Int64(stats.counts.waits - previous.waits))
-        registry.makeCounter(name: "hongbao_db_pool_wait_seconds_total", help: "Time spent waiting for a connection")
+        registry.counter("hongbao_db_pool_wait_seconds_total", help: "Time spent waiting for a connection")
             .increment(by: stats.counts.waitSeconds - previous.waitSeconds)
-        registry.makeCounter(name: "hongbao_db_pool_timeouts_total", help: "Connection waits that timed out (answered 503)")
+        registry.counter("hongbao_db_pool_timeouts_total", help: "Connection waits that timed out (answered 503)")
             .increment(by: Int64(stats.counts.timeouts - previous.timeouts))
     }
 
@@ -156,9 +156,9 @@ public struct MetricsController: Sendable {
             defer { emitted.failedReloads = failed }
             return emitted.failedReloads
         }
-        registry.makeCounter(name: "hongbao_merchant_reload_failures_total", help: "Merchant reloads that failed (the old snapshot kept serving)")
+        registry.counter("hongbao_merchant_reload_failures_total", help: "Merchant reloads that failed (the old snapshot kept serving)")
             .increment(by: Int64(failed - previous))
-        registry.makeGauge(name: "hongbao_merchant_reload_failing", help: "1 while the last merchant reload failed")
+        registry.gauge("hongbao_merchant_reload_failing", help: "1 while the last merchant reload failed")
             .set(Double(merchants.lastFailure == nil ? 0 : 1))
     }
 }

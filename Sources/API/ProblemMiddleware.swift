@@ -21,7 +21,7 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Problem(mapping: error)
-            metrics?.makeCounter(name: "hongbao_api_problems_total", labels: [("code", problem.code.rawValue)],
+            metrics?.counter("hongbao_api_problems_total", labels: [("code", problem.code.rawValue)],
                                  help: "Tenant API requests answered with a problem, by code").increment()
             if problem.status.kind == .serverError {
                 context.logger.error("request failed", metadata: ["code": "\(problem.code.rawValue)", "error": "\(Self.loggable(error))"])

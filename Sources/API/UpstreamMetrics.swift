@@ -14,9 +14,9 @@ public struct UpstreamMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
     public func record(_ call: UpstreamCall) {
-        registry.makeDurationHistogram(name: "hongbao_upstream_duration_seconds", labels: [("api", call.api)], buckets: Self.buckets,
+        registry.durationHistogram("hongbao_upstream_duration_seconds", labels: [("api", call.api)], buckets: Self.buckets,
                                        help: "WeChat Pay call latency by API").record(call.duration)
-        registry.makeCounter(name: "hongbao_upstream_calls_total", labels: [("api", call.api), ("outcome", call.outcome), ("err_code", call.errCode ?? "")],
+        registry.counter("hongbao_upstream_calls_total", labels: [("api", call.api), ("outcome", call.outcome), ("err_code", call.errCode ?? "")],
                              help: "WeChat Pay calls by API, outcome and err_code").increment()
     }
 }

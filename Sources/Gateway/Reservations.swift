@@ -156,7 +156,7 @@ final class RateSlotRings: Sendable {
     func ensure(_ pool: PostgresPool, mchID: String, limit: Int) async throws {
         let key = "\(mchID)/\(limit)"
         if known.withLock({ $0.contains(key) }) { return }
-        try await pool.withConnection { try $0.run(Reservations.ensureRateSlots(mchID: mchID, limit: limit)) }
+        _ = try await pool.withConnection { try $0.run(Reservations.ensureRateSlots(mchID: mchID, limit: limit)) }
         known.withLock { _ = $0.insert(key) }
     }
 }

@@ -120,7 +120,7 @@ struct ReconcilerClaim: Sendable {
             } catch where PayoutLedger.Refusals.match(error, Self.rateLimited) {
                 // The ring may be shorter than the limit (its first use here, or a raised limit).
                 guard attempt == 0 else { return .rateLimited }
-                try await pool.withConnection { try $0.run(Reservations.ensureRateSlots(mchID: key, limit: limit)) }
+                _ = try await pool.withConnection { try $0.run(Reservations.ensureRateSlots(mchID: key, limit: limit)) }
             }
         }
         return .rateLimited

@@ -67,7 +67,10 @@ struct SimulatorRegisterCommand: AsyncParsableCommand {
     func write(_ text: String, to path: String, mode: Int) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: mode])
+        // Created with its mode before anything is written into it; a file that cannot be made is an error, not a 0644 one.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: mode]) else {
+            throw CLIError("cannot create \(path)")
+        }
         try Data(text.utf8).write(to: url)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
     }

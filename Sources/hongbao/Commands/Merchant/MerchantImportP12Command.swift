@@ -46,7 +46,9 @@ struct MerchantImportP12Command: AsyncParsableCommand {
         let keyPath = URL(fileURLWithPath: out).appendingPathComponent("apiclient_key.pem").path
         try extract(["-clcerts", "-nokeys", "-out", certPath], password: password)
         // Create the key file 0600 before anything is written into it.
-        FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot create \(keyPath)")
+        }
         try extract(["-nocerts", "-nodes", "-out", keyPath], password: password)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
         if json { return try Output.printJSON(Written(certificate: certPath, privateKey: keyPath)) }
