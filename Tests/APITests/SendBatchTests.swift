@@ -280,7 +280,7 @@ struct SendBatchTests {
 
     /// `count` openids of 27 characters, one a line; `bad` line numbers hold a space.
     static func writeOpenIDs(_ path: String, count: Int, bad: Set<Int>) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try #require(FileHandle(forWritingAtPath: path))
         defer { try? handle.close() }
         var chunk: [UInt8] = []

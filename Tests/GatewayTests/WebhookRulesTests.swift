@@ -213,7 +213,7 @@ final class Gate: Sendable {
     var arrived: [String] { waiting.withLock { $0 } }
 
     func open(_ name: String) { _ = opened.withLock { $0.insert(name) } }
-    func openAll() { opened.withLock { $0.insert("*") } }
+    func openAll() { opened.withLock { _ = $0.insert("*") } }
 
     func wait(_ name: String) {
         waiting.withLock { $0.append(name) }

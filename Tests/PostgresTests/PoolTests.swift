@@ -11,7 +11,7 @@ struct PoolTests {
         let pool = try await TestDatabase.pool("tx")
         defer { pool.close() }
         try await pool.query("CREATE TABLE t (v int8)")
-        try await pool.transaction { try $0.query("INSERT INTO t VALUES (1)") }
+        _ = try await pool.transaction { try $0.query("INSERT INTO t VALUES (1)") }
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
             try await pool.transaction { connection in

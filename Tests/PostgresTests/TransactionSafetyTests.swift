@@ -41,11 +41,11 @@ struct TransactionSafetyTests {
                 try c.query("INSERT INTO t VALUES (1)")
                 try c.savepoint {
                     try c.query("INSERT INTO t VALUES (2)")
-                    try c.savepoint { try c.query("INSERT INTO t VALUES (3)") }
+                    _ = try c.savepoint { try c.query("INSERT INTO t VALUES (3)") }
                 }
                 throw Refused()
             }
-            try c.savepoint { try c.query("INSERT INTO t VALUES (4)") }
+            _ = try c.savepoint { try c.query("INSERT INTO t VALUES (4)") }
         }
         let values = try await pool.query("SELECT v FROM t ORDER BY v").rows.map { try $0.decode(column: 0, as: Int32.self) }
         #expect(values == [4])
