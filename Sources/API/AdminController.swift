@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Gateway
 import HTTPTypes
@@ -174,10 +175,7 @@ struct AdminController: Sendable {
         }
         let p = found.payout
         let history = try await PayoutSearch.history(pool, p.id)
-        let audit = try await pool.query("""
-            SELECT id, chain, seq, occurred_at, actor, action, coalesce(merchant, ''), payout_id::text, prev_hash, hash, detail::text
-            FROM audit_log WHERE payout_id = $1 ORDER BY id
-            """, [p.id]).rows.map(Self.auditRow)
+        let audit = try await AuditRecords(pool: pool).of(payout: p.id).map(Self.auditRow)
         var fields: [(String, String?)] = [
             ("status", p.status.rawValue), ("tenant", found.tenantName), ("kind", p.kind.rawValue), ("mode", p.mode.rawValue),
             ("merchant", p.merchant), ("mch_id", p.mchID), ("billno", p.billno), ("appid", p.appID), ("openid", p.openID),
@@ -201,10 +199,7 @@ struct AdminController: Sendable {
     @Sendable func auditPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let limit = Self.fields(request.uri.query ?? "")["limit"].flatMap(Int.init).map { min(max($0, 1), 500) } ?? 50
         let state = try await AuditVerifier(pool: pool).state(.default)
-        var rows = try await pool.query("""
-            SELECT id, chain, seq, occurred_at, actor, action, coalesce(merchant, ''), payout_id::text, prev_hash, hash, detail::text
-            FROM audit_log ORDER BY id DESC LIMIT $1
-            """, [Int64(limit)]).rows.map(Self.auditRow)
+        var rows = try await AuditRecords(pool: pool).latest(limit).map(Self.auditRow)
         // Each record's link to the one before it in its chain, where that one is on the page.
         var hashes: [String: String] = [:]
         for row in rows { hashes["\(row.chain)#\(row.seq)"] = row.hash }
@@ -225,13 +220,11 @@ struct AdminController: Sendable {
                                                    auditSummary: AdminViews.auditSummary(state), count: rows.count, records: rows))
     }
 
-    static func auditRow(_ row: PostgresRow) throws -> AdminViews.AuditRow {
-        let (id, chain, seq, at, actor, action, merchant, payout, prev, hash, detail) =
-            try row.decode((Int64, String, Int64, Date, String, String, String, String?, [UInt8], [UInt8], String).self)
-        let prevHex = AdminAccess.hex(prev), hashHex = AdminAccess.hex(hash)
-        return AdminViews.AuditRow(id: id, occurredAt: at.formatted(.iso8601), chain: chain, seq: seq, actor: actor, action: action, merchant: merchant,
-                                   payout: payout, prevHash: prevHex, prevShort: String(prevHex.prefix(12)), hash: hashHex,
-                                   hashShort: String(hashHex.prefix(12)), link: "", detail: detail)
+    static func auditRow(_ r: AuditRecord) -> AdminViews.AuditRow {
+        let prevHex = AdminAccess.hex(r.prevHash), hashHex = AdminAccess.hex(r.hash)
+        return AdminViews.AuditRow(id: r.id, occurredAt: r.occurredAt.formatted(.iso8601), chain: r.chain, seq: r.seq, actor: r.actor, action: r.action,
+                                   merchant: r.merchant ?? "", payout: r.payoutID, prevHash: prevHex, prevShort: String(prevHex.prefix(12)), hash: hashHex,
+                                   hashShort: String(hashHex.prefix(12)), link: "", detail: r.detail)
     }
 
     // MARK: rendering

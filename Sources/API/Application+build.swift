@@ -1,3 +1,4 @@
+import Audit
 import Gateway
 import Hummingbird
 import Logging

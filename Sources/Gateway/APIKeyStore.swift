@@ -1,3 +1,4 @@
+import Audit
 import Crypto
 import Foundation
 import Merchants

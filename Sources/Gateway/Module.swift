@@ -40,12 +40,8 @@
 // - `PayoutSearch`: payouts across tenants for operators (`hongbao payouts`).
 // - `TenantStore`, `APIKeyStore`, `APIKey`: tenants and their keys (SHA-256 + lookup,
 //   checksum refused before any lookup, test/live mode).
-// - `AuditVerifier`: re-derives every hash chain link in one snapshot (the chains are
-//   written by the SQL function `audit_append`, one chain per tenant stripe and one for
-//   admin actions), optionally held to an `AuditCheckpoint`: every chain head signed with
-//   an Ed25519 `AuditSigningKey` kept outside the database (`AuditPublicKey` checks it),
-//   which catches what the database owner can do undetected inside it. `WriteOnceFile`
-//   writes keys and checkpoints without ever replacing a file.
+// - The audit trail (append, chains, verification, checkpoints, reads) is module `Audit`;
+//   this module appends through it in the same transactions as the changes it records.
 // - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read.
 // - Webhooks (docs/webhooks.md): `WebhookStore` (tenants' endpoints, deliveries, attempts;
 //   add/remove/enable/redeliver audited), `WebhookDispatcher` (claims due deliveries with a

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Merchants
 import Postgres
@@ -199,13 +200,4 @@ extension Int32 {
 extension Date {
     /// Cut to whole microseconds (PostgreSQL's resolution).
     var microseconds: Date { Date(timeIntervalSince1970: (timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000) }
-}
-
-/// Chain names of the audit log.
-public enum AuditChains {
-    public static let stripes = 16
-
-    public static func payout(tenant: UUID, payout: UUID) -> String {
-        "tenant:\(tenant.uuidString.lowercased()):\(Int(payout.uuid.0) % stripes)"
-    }
 }

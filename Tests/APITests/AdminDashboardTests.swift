@@ -1,4 +1,5 @@
 @testable import API
+import Audit
 import Foundation
 import Gateway
 import HTTPTypes

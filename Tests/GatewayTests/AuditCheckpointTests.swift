@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Gateway
 import Merchants
@@ -129,16 +130,16 @@ struct AuditCheckpointTests {
         object["chains"] = chains
         let forged = try AuditCheckpoint(document: try JSONSerialization.data(withJSONObject: object))
         #expect(forged.chains.first { $0.chain == "tenant:test:2" }?.seq == 10)
-        let tampered = #expect(throws: GatewayError.self) { try forged.checkSignature(with: key.publicKey) }
+        let tampered = #expect(throws: AuditError.self) { try forged.checkSignature(with: key.publicKey) }
         #expect(tampered?.code == "audit_checkpoint_signature" && tampered?.message.contains("signature is invalid") == true)
 
         let other = AuditSigningKey()
-        let wrongKey = #expect(throws: GatewayError.self) { try checkpoint.checkSignature(with: other.publicKey) }
+        let wrongKey = #expect(throws: AuditError.self) { try checkpoint.checkSignature(with: other.publicKey) }
         #expect(wrongKey?.code == "audit_checkpoint_signature" && wrongKey?.message.contains(other.publicKey.keyID) == true)
 
         // Re-signed with another key and its key id: still not the operator's key.
         let resigned = try AuditCheckpoint(heads: checkpoint.chains, key: other)
-        #expect(throws: GatewayError.self) { try resigned.checkSignature(with: key.publicKey) }
+        #expect(throws: AuditError.self) { try resigned.checkSignature(with: key.publicKey) }
         #expect(try AuditCheckpoint(document: checkpoint.document) == checkpoint, "the file form reads back as written")
     }
 }

@@ -2,6 +2,7 @@ import API
 import ArgumentParser
 import Foundation
 import Merchants
+import Transport
 
 /// `serve`'s operator dashboard switch: /admin is on only when a token is configured.
 struct AdminOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import Audit
 import Foundation
 import Gateway
 import Hummingbird

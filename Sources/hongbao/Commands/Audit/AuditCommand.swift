@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Foundation
 import Gateway
 import NIOPosix
@@ -82,13 +83,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         do {
             return try await NIOThreadPool.singleton.runIfActive {
                 guard let data = FileManager.default.contents(atPath: checkpoint) else {
-                    throw GatewayError("audit_checkpoint_unreadable", "cannot read the checkpoint file \(checkpoint)")
+                    throw AuditError("audit_checkpoint_unreadable", "cannot read the checkpoint file \(checkpoint)")
                 }
                 let anchor = try AuditCheckpoint(document: data)
                 try anchor.checkSignature(with: try AuditPublicKey.load(path: publicKey))
                 return anchor
             }
-        } catch let error as GatewayError {
+        } catch let error as AuditError {
             let verdict = error.code == "audit_checkpoint_signature" ? "is not trusted" : "cannot be checked"
             FileHandle.standardError.write(Data("checkpoint \(checkpoint) \(verdict): \(error.message)\n".utf8))
             throw ExitCode(2)
@@ -133,36 +134,32 @@ struct AuditTailCommand: AsyncParsableCommand {
         }
     }
 
-    static let select = "SELECT id, chain, seq, occurred_at, actor, action, tenant_id::text, merchant, payout_id::text, request_id, detail::text FROM audit_log"
-
     func run() async throws {
         let pool = try await database.connect()
         defer { pool.close() }
-        var last = try await pool.query("SELECT coalesce(max(id), 0) FROM audit_log").first!.decode(column: 0, as: Int64.self)
-        let first = try await pool.query(Self.select + " WHERE id > $1 ORDER BY id", [max(0, last - Int64(lines))]).rows
-        for row in first { try emit(row) }
+        let records = AuditRecords(pool: pool)
+        var last = try await records.lastID()
+        for record in try await records.after(max(0, last - Int64(lines))) { try emit(record) }
         guard follow else { return }
         while !Task.isCancelled {
             try await Task.sleep(for: .milliseconds(500))
-            let rows = try await pool.query(Self.select + " WHERE id > $1 ORDER BY id LIMIT 1000", [last]).rows
-            for row in rows { try emit(row) }
-            if let tail = rows.last { last = try tail.decode(column: 0, as: Int64.self) }
+            let batch = try await records.after(last, limit: 1000)
+            for record in batch { try emit(record) }
+            if let tail = batch.last { last = tail.id }
         }
-        _ = last
     }
 
-    func emit(_ row: PostgresRow) throws {
-        let (id, chain, seq, at, actor, action, tenant, merchant, payout, request, detail) =
-            try row.decode((Int64, String, Int64, Date, String, String, String?, String?, String?, String?, String).self)
-        let record = Record(id: id, chain: chain, seq: seq, occurredAt: at.formatted(.iso8601), actor: actor, action: action, tenantId: tenant,
-                            merchant: merchant, payoutId: payout, requestId: request, detail: detail)
+    func emit(_ r: AuditRecord) throws {
+        let (chain, seq, merchant, payout, detail) = (r.chain, r.seq, r.merchant, r.payoutID, r.detail)
+        let record = Record(id: r.id, chain: chain, seq: seq, occurredAt: r.occurredAt.formatted(.iso8601), actor: r.actor, action: r.action,
+                            tenantId: r.tenantID, merchant: merchant, payoutId: payout, requestId: r.requestID, detail: detail)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(record), as: UTF8.self))
         } else {
             let subject = [merchant.map { "merchant=\($0)" }, payout.map { "payout=\($0)" }].compactMap { $0 }.joined(separator: " ")
-            print("\(record.occurredAt)  \(chain)#\(seq)  \(actor)  \(action)  \(subject)  \(detail)")
+            print("\(record.occurredAt)  \(chain)#\(seq)  \(r.actor)  \(r.action)  \(subject)  \(detail)")
         }
     }
 }

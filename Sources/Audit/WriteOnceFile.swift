@@ -29,7 +29,7 @@ public enum WriteOnceFile {
             guard fsync(fd) == 0 else { throw failure("cannot flush \(temporary) to disk") }
         }
         guard link(temporary, path) == 0 else {
-            if errno == EEXIST { throw GatewayError("file_exists", "\(path) exists; it is never overwritten (choose another name, or move it away first)") }
+            if errno == EEXIST { throw AuditError("file_exists", "\(path) exists; it is never overwritten (choose another name, or move it away first)") }
             throw failure("cannot create \(path)")
         }
         let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -42,7 +42,7 @@ public enum WriteOnceFile {
         return lstat(path, &info) == 0
     }
 
-    private static func failure(_ what: String) -> GatewayError {
-        GatewayError("file_unwritable", "\(what): \(String(cString: strerror(errno)))")
+    private static func failure(_ what: String) -> AuditError {
+        AuditError("file_unwritable", "\(what): \(String(cString: strerror(errno)))")
     }
 }

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Merchants
+import Transport
 
 /// The Ed25519 key that signs audit checkpoints (`AuditCheckpoint`), kept outside the
 /// database, and its file forms — the ones `openssl genpkey -algorithm ed25519` writes:
@@ -32,11 +32,11 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomDebugStr
         do {
             text = try SecretReference.file(path).resolve(relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), environment: [:]).reveal()
         } catch {
-            throw GatewayError("audit_key_unreadable", "audit signing key: \(error.reason)")
+            throw AuditError("audit_key_unreadable", "audit signing key: \(error.reason)")
         }
         guard let der = PEM.decode(text, label: "PRIVATE KEY"), der.count == PEM.pkcs8Ed25519Prefix.count + 32,
               der.starts(with: PEM.pkcs8Ed25519Prefix), let key = try? AuditSigningKey(seed: Array(der.suffix(32))) else {
-            throw GatewayError("audit_key_unreadable", "audit signing key \(path) is not an Ed25519 private key in PKCS#8 PEM form (BEGIN PRIVATE KEY); make one with `hongbao audit keygen`")
+            throw AuditError("audit_key_unreadable", "audit signing key \(path) is not an Ed25519 private key in PKCS#8 PEM form (BEGIN PRIVATE KEY); make one with `hongbao audit keygen`")
         }
         return key
     }
@@ -69,11 +69,11 @@ public struct AuditPublicKey: Sendable, Equatable {
 
     public static func load(path: String) throws -> AuditPublicKey {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GatewayError("audit_key_unreadable", "cannot read the audit public key file \(path)")
+            throw AuditError("audit_key_unreadable", "cannot read the audit public key file \(path)")
         }
         guard let der = PEM.decode(String(decoding: data, as: UTF8.self), label: "PUBLIC KEY"), der.count == PEM.spkiEd25519Prefix.count + 32,
               der.starts(with: PEM.spkiEd25519Prefix), (try? Curve25519.Signing.PublicKey(rawRepresentation: der.suffix(32))) != nil else {
-            throw GatewayError("audit_key_unreadable", "\(path) is not an Ed25519 public key in PEM form (BEGIN PUBLIC KEY), as `hongbao audit keygen` writes it")
+            throw AuditError("audit_key_unreadable", "\(path) is not an Ed25519 public key in PEM form (BEGIN PUBLIC KEY), as `hongbao audit keygen` writes it")
         }
         return AuditPublicKey(raw: Array(der.suffix(32)))
     }

@@ -94,10 +94,10 @@ public struct AuditCheckpoint: Sendable, Equatable {
     /// covers exactly these heads.
     public func checkSignature(with publicKey: AuditPublicKey) throws {
         guard publicKey.keyID == keyID else {
-            throw GatewayError("audit_checkpoint_signature", "the checkpoint says it was signed by key \(keyID), not by the given public key \(publicKey.keyID)")
+            throw AuditError("audit_checkpoint_signature", "the checkpoint says it was signed by key \(keyID), not by the given public key \(publicKey.keyID)")
         }
         guard publicKey.isValidSignature(signature, for: Self.signedBytes(createdAt: createdAt, keyID: keyID, chains: chains)) else {
-            throw GatewayError("audit_checkpoint_signature",
+            throw AuditError("audit_checkpoint_signature",
                                "the checkpoint's signature is invalid for key \(keyID): the file was changed after it was signed (or is not a checkpoint of this key)")
         }
     }
@@ -135,7 +135,7 @@ extension AuditCheckpoint {
     /// Reads a checkpoint file's content, refusing anything that is not exactly the form
     /// above (the signature is checked separately, with `checkSignature`).
     public init(document data: Data) throws {
-        func unreadable(_ why: String) -> GatewayError { GatewayError("audit_checkpoint_unreadable", "not an audit checkpoint: \(why)") }
+        func unreadable(_ why: String) -> AuditError { AuditError("audit_checkpoint_unreadable", "not an audit checkpoint: \(why)") }
         let document: Document
         do { document = try JSONDecoder().decode(Document.self, from: data) } catch { throw unreadable("\(error)") }
         guard document.format == Self.format else { throw unreadable("format is \"\(document.format)\", not \"\(Self.format)\"") }

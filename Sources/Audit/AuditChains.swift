@@ -1,0 +1,12 @@
+import Foundation
+
+/// Chain names of the audit log: the admin chain (`AuditLog.adminChain`), each entity's
+/// (`AuditLog.merchantChain`), and each tenant's 16 payout stripes, chosen by payout id so
+/// concurrent payouts of one tenant do not all wait on one chain head.
+public enum AuditChains {
+    public static let stripes = 16
+
+    public static func payout(tenant: UUID, payout: UUID) -> String {
+        "tenant:\(tenant.uuidString.lowercased()):\(Int(payout.uuid.0) % stripes)"
+    }
+}
