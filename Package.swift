@@ -68,8 +68,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        .target(name: "Webhooks", dependencies: [
+            "Audit", "Gateway", "Merchants", "Postgres", "Transport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "API", dependencies: [
-            "Audit", "Gateway", "Merchants", "Postgres",
+            "Audit", "Gateway", "Merchants", "Postgres", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,7 +101,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Audit", "Gateway", "Simulator", "Merchants", "Postgres", "Transport", "WeChatPay",
+            "API", "Audit", "Gateway", "Simulator", "Merchants", "Postgres", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -108,7 +113,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Gateway", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Gateway", "Webhooks", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
@@ -116,11 +121,11 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Audit", "Merchants", "Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport",
+            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport",
+            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

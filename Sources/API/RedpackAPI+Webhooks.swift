@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Webhooks
 
 /// The tenant API's webhook operations (`POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`).
 extension RedpackAPI {

@@ -2,6 +2,7 @@ import Gateway
 import Logging
 import Postgres
 import ServiceLifecycle
+import Webhooks
 
 /// Runs the webhook dispatcher with the server: LISTEN on its channel wakes it (also each
 /// time the listener reconnects, since a NOTIFY may have been missed meanwhile), and its

@@ -1,4 +1,5 @@
 import Gateway
+import Webhooks
 
 /// Webhook endpoints as openapi.yaml's `Webhook` (never the secret).
 enum WebhookRendering {

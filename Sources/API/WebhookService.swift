@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Webhooks
 
 /// What the tenant API needs to manage a tenant's webhook endpoints (a fake stands in
 /// for it in APITests). Every call is scoped to the caller's tenant and its key's mode.

@@ -27,7 +27,7 @@ public struct APIKey: Sendable, Equatable {
     }
 
     /// `count` base62 characters from the system CSPRNG (also webhook secrets).
-    static func randomBase62(_ count: Int) -> String {
+    public static func randomBase62(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         return String(decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }, as: UTF8.self)
     }

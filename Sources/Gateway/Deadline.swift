@@ -3,9 +3,9 @@ import Synchronization
 /// Waits for a task's value, but no longer than a deadline. (A task group cannot do this:
 /// it waits for all its children, and a child awaiting another task's value does not
 /// stop when cancelled.)
-enum Deadline {
+public enum Deadline {
     /// The task's result, or nil when `deadline` came first. The task itself goes on.
-    static func value<T: Sendable>(of task: Task<T, Error>, before deadline: ContinuousClock.Instant) async -> Result<T, Error>? {
+    public static func value<T: Sendable>(of task: Task<T, Error>, before deadline: ContinuousClock.Instant) async -> Result<T, Error>? {
         let once = Once()
         return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Error>?, Never>) in
             let timer = Task {

@@ -11,5 +11,5 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { message }
 
-    static func notFound(_ what: String) -> GatewayError { GatewayError("not_found", "\(what) not found") }
+    public static func notFound(_ what: String) -> GatewayError { GatewayError("not_found", "\(what) not found") }
 }

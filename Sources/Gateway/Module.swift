@@ -43,11 +43,5 @@
 // - The audit trail (append, chains, verification, checkpoints, reads) is module `Audit`;
 //   this module appends through it in the same transactions as the changes it records.
 // - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read.
-// - Webhooks (docs/webhooks.md): `WebhookStore` (tenants' endpoints, deliveries, attempts;
-//   add/remove/enable/redeliver audited), `WebhookDispatcher` (claims due deliveries with a
-//   lease, signs them — `WebhookSignature`, `WebhookSecret` — and POSTs `WebhookPayload`
-//   through the libcurl transport; retries with backoff per `WebhookSettings`; keeps events
-//   of one payout in order; disables endpoints that keep failing). Deliveries are fanned
-//   out from the outbox by a trigger (migration 0009), so the engine only writes the outbox.
-//   `WebhookTarget` (URL shape, https in live mode) and `WebhookTargetGuard` (resolve with a
-//   `HostResolver`, refuse `ForbiddenAddress` ranges, pin the checked address) stop SSRF.
+// - Webhooks are module `Webhooks`: this module only writes the outbox they are fanned
+//   out from (migration 0009's trigger).

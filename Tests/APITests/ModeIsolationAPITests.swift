@@ -8,6 +8,7 @@ import Merchants
 import Postgres
 import Testing
 import TestSupport
+import Webhooks
 
 /// I5, test and live are two worlds (DESIGN.md §6, as in Stripe): one tenant with a
 /// `hb_test_` and a `hb_live_` key, a test entity and a live one (both simulator accounts),

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import Synchronization
 import Testing
+import Webhooks
 
 /// The tenant API as the gateway builds it (`buildTenantRouter`), with API keys from a
 /// table and a fake payout engine whose orders the test can read. Responses are read

@@ -9,6 +9,7 @@ import Postgres
 import Testing
 import TestSupport
 import Transport
+import Webhooks
 
 /// POST/GET/DELETE /v1/webhooks on the real store, as a tenant's client sees them
 /// (responses read as plain JSON, never with the generated types).

@@ -4,6 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 import Transport
+import Webhooks
 
 /// `hongbao webhook …` as an operator runs it, against a database as the app role sees it.
 @Suite("Webhook CLI", .serialized)

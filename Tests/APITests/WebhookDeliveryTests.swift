@@ -4,6 +4,7 @@ import Merchants
 import Postgres
 import Testing
 import TestSupport
+import Webhooks
 
 /// The dispatcher delivering real payouts' events (engine + simulator, least-privilege
 /// role) to a receiver on 127.0.0.1 that checks signatures with its own code.

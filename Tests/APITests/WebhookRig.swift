@@ -9,6 +9,7 @@ import Postgres
 import Synchronization
 import TestSupport
 import Transport
+import Webhooks
 
 /// A gateway (engine, simulator, least-privilege database role) with a webhook receiver on
 /// 127.0.0.1: registers endpoints, makes real payouts, and runs dispatchers.

@@ -2,6 +2,7 @@ import Foundation
 @testable import Gateway
 import Testing
 import TestSupport
+@testable import Webhooks
 
 /// Sealing what the database holds under HONGBAO_KEK (AES-256-GCM, bound to its record).
 @Suite("Secret sealer")

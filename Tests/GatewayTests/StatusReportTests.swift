@@ -5,6 +5,7 @@ import Merchants
 import Postgres
 import Testing
 import TestSupport
+import Webhooks
 
 /// The read model behind `hongbao status` and /admin, after real sends through the engine
 /// and the simulator. Expected figures come from what the test did, not from the report's code.

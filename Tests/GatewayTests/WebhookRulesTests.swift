@@ -5,6 +5,7 @@ import Merchants
 import Synchronization
 import Testing
 @testable import Transport
+@testable import Webhooks
 
 /// The rules under webhooks that need no network: which addresses are refused, which URLs
 /// are acceptable, the retry schedule, and the event list.

@@ -3,6 +3,7 @@ import Gateway
 import Transport
 #if canImport(Glibc)
 import Glibc
+import Webhooks
 #endif
 
 /// The built `hongbao` binary, run as operators run it: one-shot commands and `serve`.

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Webhooks
 
 /// The key-encryption key (HONGBAO_KEK) of this test run: random, made when first used,
 /// never written anywhere but the environment of the gateways and CLI runs the tests start.

@@ -11,6 +11,7 @@ import Postgres
 import Prometheus
 import ServiceLifecycle
 import Transport
+import Webhooks
 import WeChatPay
 
 struct ServeCommand: AsyncParsableCommand {

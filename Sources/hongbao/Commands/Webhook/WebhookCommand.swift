@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Merchants
+import Webhooks
 
 struct WebhookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

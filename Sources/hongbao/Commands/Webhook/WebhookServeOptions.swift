@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import Webhooks
 
 /// `serve`'s webhook dispatcher settings: flags, else HONGBAO_WEBHOOK_* variables, else defaults.
 struct WebhookServeOptions: ParsableArguments {

@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 #if canImport(Glibc)
 import Glibc
 #endif

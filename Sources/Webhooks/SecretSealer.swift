@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Gateway
 
 /// Seals the secrets the database must hold (webhook signing secrets: signing needs the
 /// secret itself, so it cannot be a hash) with AES-256-GCM under a key-encryption key that

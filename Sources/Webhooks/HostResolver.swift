@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Synchronization
 #if canImport(Glibc)
 import Glibc

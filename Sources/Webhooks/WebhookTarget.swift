@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Merchants
 
 /// A webhook URL whose shape is acceptable: absolute http(s), a host, no credentials, no

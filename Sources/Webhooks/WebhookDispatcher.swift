@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import Gateway
 import Logging
 import Merchants
 import Postgres

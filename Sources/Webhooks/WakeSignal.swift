@@ -1,3 +1,4 @@
+import Gateway
 import Synchronization
 
 /// Wakes waiting workers early (a NOTIFY arrived, or the dispatcher stops). A worker reads

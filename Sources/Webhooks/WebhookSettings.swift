@@ -1,3 +1,4 @@
+import Gateway
 /// How the webhook dispatcher works (`hongbao serve --webhook-…` flags; tests shorten the
 /// times). Defaults: deliveries retried with exponential backoff (10 s doubling, at most an
 /// hour apart, ±25 % jitter) for 24 hours; an endpoint disabled after 10 failed attempts in
@@ -76,9 +77,4 @@ public struct WebhookSettings: Sendable {
     func delay(afterAttempt attempt: Int, jitter: Double = Double.random(in: 0.75...1.25)) -> Duration {
         .milliseconds(Int64(backoff(afterAttempt: attempt).seconds * jitter * 1000))
     }
-}
-
-extension Duration {
-    /// Seconds, with the fraction.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
