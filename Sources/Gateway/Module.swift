@@ -25,7 +25,7 @@
 //   PostgreSQL, so N instances on one database never exceed one; routing proposes,
 //   reservation decides. Resends take a slot of the ring too.
 // - One state machine over payout kinds: red packets (normal, group) and enterprise
-//   payments (`transfer`). `Delivery` is the send loop both the engine and the reconciler
+//   payments (`transfer`). `SendLoop` is the send loop both the engine and the reconciler
 //   run. It calls a merchant kind only through its `PayoutConnector` (`PayoutConnectors`,
 //   by kind name): `WeChatPayV2Connector` builds each request from the recorded row (a
 //   resend is identical) and `UpstreamAnswers` turns WeChat's answers into the payout's

@@ -132,14 +132,14 @@ public final class PayoutEngine: Sendable {
         }
     }
 
-    /// Sends the payout and records each outcome (`Delivery`), within this instance's
+    /// Sends the payout and records each outcome (`SendLoop`), within this instance's
     /// sending grace. Runs to the end whatever happens to the tenant's request.
     func deliver(_ accepted: Payout, placement: Placement, caller: Caller, lease held: (owner: UUID, since: ContinuousClock.Instant),
-                 render: @escaping PayoutRenderer, requestID: String) async throws -> Delivery.Outcome {
+                 render: @escaping PayoutRenderer, requestID: String) async throws -> SendLoop.Outcome {
         let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.schedule, checks: 0,
                                     clock: .database, leaseOwner: held.owner, now: { Date() })
         let lease = SendLease.grace(since: held.since, grace: .seconds(settings.schedule.sendingGrace), callBudget: settings.upstreamTimeout)
-        return try await Delivery(connectors: connectors, placement: placement, owner: caller.owner, settlement: settlement, states: states,
+        return try await SendLoop(connectors: connectors, placement: placement, owner: caller.owner, settlement: settlement, states: states,
                                   maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
             .run(accepted, history: .fresh, lease: lease)
     }
@@ -147,7 +147,7 @@ public final class PayoutEngine: Sendable {
     /// The tenant's answer: the send's own, if it settles within the deadline and stored
     /// it first; else the payout as accepted (202) — stored unless an answer already is, in
     /// which case that one. Either way the answer given is the one stored.
-    func answer(_ task: Task<Delivery.Outcome, Error>, accepted: Payout, render: @escaping PayoutRenderer) async throws -> StoredResponse {
+    func answer(_ task: Task<SendLoop.Outcome, Error>, accepted: Payout, render: @escaping PayoutRenderer) async throws -> StoredResponse {
         let finished = await Deadline.value(of: task, before: ContinuousClock.now + settings.deadline)
         if case .success(.settled(let result))? = finished, let response = result.response { return response }
         return try await IdempotencyRecords.answer(pool, tenant: accepted.tenantID, payout: accepted.id, try render(accepted))
@@ -246,14 +246,14 @@ public final class PayoutEngine: Sendable {
 /// for them all.
 final class InFlightSends: Sendable {
     struct Flight: Sendable {
-        let task: Task<Delivery.Outcome, Error>
+        let task: Task<SendLoop.Outcome, Error>
         let record: IdempotencyRecords.Record
     }
 
     private let flights = Mutex<[String: Flight]>([:])
 
     func start(key: String, record: IdempotencyRecords.Record,
-               _ body: @escaping @Sendable () async throws -> Delivery.Outcome) -> Task<Delivery.Outcome, Error> {
+               _ body: @escaping @Sendable () async throws -> SendLoop.Outcome) -> Task<SendLoop.Outcome, Error> {
         let task = Task { try await body() }
         flights.withLock { $0[key] = Flight(task: task, record: record) }
         Task { [weak self] in

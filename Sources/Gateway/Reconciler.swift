@@ -306,7 +306,7 @@ public final class Reconciler: Sendable {
     /// The same billno again, identically, through the engine's own delivery.
     func resend(_ item: DuePayouts.Claimed) async throws -> Outcome {
         let payout = item.payout
-        switch try await delivery(item).run(payout, history: .mayHaveBeenSent, lease: .claim(item.lease), tried: item.failedOn) {
+        switch try await sendLoop(item).run(payout, history: .mayHaveBeenSent, lease: .claim(item.lease), tried: item.failedOn) {
         case .notStarted(_, .rateLimited):
             return try await wait(item, nil, notBefore: item.time.now.addingTimeInterval(settings.rateLimitedPause))
         case .notStarted:
@@ -329,7 +329,7 @@ public final class Reconciler: Sendable {
         let never: SendVerdict.AfterNothingPaid =
             refusal.retryClass == ErrorCatalog.RetryClass.caller.rawValue || payout.kind == .transfer ? .fail : .anotherEntityElseFail
         let tried = item.failedOn.union([payout.merchant])
-        let sender = try await delivery(item)
+        let sender = try await sendLoop(item)
         let failover = tried.count < settings.maximumEntities && never != .fail
             ? Settlement.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.schedule.sendingGrace) : nil
         // In the closing transaction itself: the lease is still this look's, and the billno's
@@ -349,12 +349,12 @@ public final class Reconciler: Sendable {
         return .settled
     }
 
-    func delivery(_ item: DuePayouts.Claimed) async throws -> Delivery {
+    func sendLoop(_ item: DuePayouts.Claimed) async throws -> SendLoop {
         let placement = Placement(router: router, snapshot: registry.snapshot, runtime: try await states.current(), now: Date())
         let time = item.time
         let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.schedule, checks: item.checks,
                                     clock: clock, leaseOwner: item.lease.owner, now: { time.now })
-        return Delivery(connectors: connectors, placement: placement, owner: item.owner, settlement: settlement, states: states,
+        return SendLoop(connectors: connectors, placement: placement, owner: item.owner, settlement: settlement, states: states,
                         maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
     }
 

@@ -10,7 +10,7 @@ import WeChatPay
 /// answer asks for (`Cooldowns`), and then, only while each entity definitely paid nothing,
 /// the next entity under a new billno. The engine runs it for a tenant's request (a fresh
 /// billno); the reconciler for a billno that may have been sent, resent identically.
-struct Delivery {
+struct SendLoop {
     let connectors: PayoutConnectors
     let placement: Placement
     let owner: PayoutOwner
