@@ -62,19 +62,23 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Tenants", dependencies: [
+            "Audit", "Merchants", "Postgres",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Gateway", dependencies: [
-            "Audit", "Merchants", "Postgres", "WeChatPay", "Transport",
+            "Audit", "Merchants", "Tenants", "Postgres", "WeChatPay", "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "Webhooks", dependencies: [
-            "Audit", "Gateway", "Merchants", "Postgres", "Transport",
+            "Audit", "Gateway", "Merchants", "Postgres", "Tenants", "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Audit", "Gateway", "Merchants", "Postgres", "Webhooks",
+            "Audit", "Gateway", "Merchants", "Postgres", "Tenants", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,7 +105,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Audit", "Gateway", "Simulator", "Merchants", "Postgres", "Transport", "WeChatPay", "Webhooks",
+            "API", "Audit", "Gateway", "Simulator", "Merchants", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -113,7 +117,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Gateway", "Webhooks", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Gateway", "Tenants", "Webhooks", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
@@ -121,11 +125,11 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Audit", "Merchants", "Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Webhooks",
+            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Tenants", "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Webhooks",
+            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Tenants", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Hummingbird
+import Tenants
 
 /// Authenticates /v1 requests by `Authorization: Bearer <key>` and puts the tenant in
 /// the context (`context.tenant`, and `tenant` and `key` — the lookup prefix, never the

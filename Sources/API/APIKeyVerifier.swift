@@ -1,4 +1,5 @@
 import Gateway
+import Tenants
 
 /// Looks a well-formed API key up: the seam between the HTTP layer and the key store
 /// (tests put a table behind it).

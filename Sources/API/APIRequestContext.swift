@@ -2,6 +2,7 @@ import Gateway
 import Hummingbird
 import Logging
 import NIOCore
+import Tenants
 
 /// The request context of every gateway route: what the middleware learned about the
 /// request, for the middleware and handlers after it.

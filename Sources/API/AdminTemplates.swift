@@ -1,4 +1,5 @@
 import Mustache
+import Tenants
 
 /// The operator dashboard's pages (swift-mustache), kept in the binary so `serve` needs no
 /// resource directory. Data is only ever written with `{{ }}`, never triple braces or

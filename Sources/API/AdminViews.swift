@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import Gateway
+import Tenants
 
 /// What the dashboard's templates render: plain strings, numbers, flags and lists (the
 /// templates read them by name through reflection). Values are raw; the templates escape.

@@ -6,6 +6,7 @@ import Merchants
 import Postgres
 import Prometheus
 import ServiceLifecycle
+import Tenants
 import Webhooks
 
 /// Everything `serve` needs, resolved by the caller (CLI or tests).

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Tenants
 
 /// What the tenant API needs of the payout engine (the fake in APITests stands in for it).
 public protocol PayoutService: Sendable {

@@ -1,4 +1,5 @@
 import Hummingbird
+import Tenants
 
 /// The stable `code` of every problem the gateway answers, with its HTTP status and
 /// title: one table, so a code never changes status and every code is documented in

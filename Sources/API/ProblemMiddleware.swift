@@ -3,6 +3,7 @@ import Logging
 import OpenAPIRuntime
 import Postgres
 import Prometheus
+import Tenants
 
 /// Turns every error into an `application/problem+json` response with a stable code:
 /// a thrown `Problem` as it is; the generated code's `ServerError` (request decoding,

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Merchants
+import Tenants
 import WeChatPay
 
 /// The tenant API's operations (`APIProtocol`, generated from openapi.yaml), on the payout

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Tenants
 import Webhooks
 
 /// What the tenant API needs to manage a tenant's webhook endpoints (a fake stands in

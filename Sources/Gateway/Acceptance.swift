@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import Merchants
 import Postgres
+import Tenants
 import WeChatPay
 
 /// Transaction 1 (DESIGN.md §4): the idempotency key, the entity's and the tenant's

@@ -38,8 +38,7 @@
 //   billno identically, closes it only on WeChat's word, follows sent packets to
 //   received/refunded, hands what WeChat can no longer answer to `needs_attention`.
 // - `PayoutSearch`: payouts across tenants for operators (`hongbao payouts`).
-// - `TenantStore`, `APIKeyStore`, `APIKey`: tenants and their keys (SHA-256 + lookup,
-//   checksum refused before any lookup, test/live mode).
+// - Tenants and their keys are module `Tenants`; a payout is always a `Caller`'s.
 // - The audit trail (append, chains, verification, checkpoints, reads) is module `Audit`;
 //   this module appends through it in the same transactions as the changes it records.
 // - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read.

@@ -3,6 +3,7 @@ import Logging
 import Merchants
 import Postgres
 import Synchronization
+import Tenants
 import WeChatPay
 
 /// How the engine behaves; every value has a flag in `serve`.

@@ -1,5 +1,6 @@
 import Foundation
 import Merchants
+import Tenants
 
 /// Whose payout it is, as routing needs it: the tenant (for its merchants' allow-lists)
 /// and the mode its key works in. A tenant's request has it from its API key; the

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Tenants
 
 /// How often a tenant may make the gateway ask WeChat about its payouts (`POST
 /// /v1/redpacks/{id}/refresh`): every refresh is a gethbinfo under a merchant identity

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Tenants
 import WeChatPay
 
 /// A tenant's day (Asia/Shanghai) in the mode of the caller's key: its budget, what that

@@ -3,6 +3,7 @@ import Gateway
 import Postgres
 import Simulator
 import Synchronization
+import Tenants
 import Testing
 import TestSupport
 import Transport

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import Postgres
 import Simulator
+import Tenants
 import Testing
 import TestSupport
 import Transport

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Merchants
 import Postgres
 import Simulator
+import Tenants
 import Testing
 import TestSupport
 import Transport

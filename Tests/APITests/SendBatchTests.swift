@@ -3,6 +3,7 @@ import Gateway
 import Merchants
 import Postgres
 import Simulator
+import Tenants
 import Testing
 import TestSupport
 #if canImport(Glibc)

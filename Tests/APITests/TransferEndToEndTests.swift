@@ -4,6 +4,7 @@ import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Tenants
 import Testing
 import TestSupport
 

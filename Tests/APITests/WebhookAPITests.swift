@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Merchants
 import Postgres
+import Tenants
 import Testing
 import TestSupport
 import Transport

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Postgres
+import Tenants
 import Testing
 import TestSupport
 import Transport

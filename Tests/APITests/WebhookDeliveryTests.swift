@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import Merchants
 import Postgres
+import Tenants
 import Testing
 import TestSupport
 import Webhooks

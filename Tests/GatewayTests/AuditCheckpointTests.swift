@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Merchants
 import Postgres
+import Tenants
 import Testing
 import TestSupport
 

@@ -4,6 +4,7 @@ import Logging
 import Merchants
 import Postgres
 import Simulator
+import Tenants
 import Transport
 import WeChatPay
 

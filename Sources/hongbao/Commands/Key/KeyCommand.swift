@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Merchants
+import Tenants
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

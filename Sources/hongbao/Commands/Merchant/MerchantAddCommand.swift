@@ -2,6 +2,7 @@ import ArgumentParser
 import Audit
 import Foundation
 import Merchants
+import Tenants
 import WeChatPay
 
 struct MerchantAddCommand: AsyncParsableCommand {

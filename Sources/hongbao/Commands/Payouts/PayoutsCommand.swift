@@ -4,6 +4,7 @@ import Gateway
 import Logging
 import Merchants
 import NIOPosix
+import Tenants
 import WeChatPay
 
 struct PayoutsCommand: AsyncParsableCommand {

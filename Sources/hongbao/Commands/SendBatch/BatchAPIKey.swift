@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Merchants
+import Tenants
 import Transport
 
 /// The tenant's API key, from a file (mode 0600, like every secret file hongbao reads) or

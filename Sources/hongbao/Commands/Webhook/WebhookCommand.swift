@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Merchants
+import Tenants
 import Webhooks
 
 struct WebhookCommand: AsyncParsableCommand {

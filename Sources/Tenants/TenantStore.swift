@@ -11,9 +11,9 @@ public struct TenantStore: Sendable {
 
     public func add(name: String, dailyBudgetFen: Int64?, actor: String) async throws -> Tenant {
         guard Tenant.validName(name) else {
-            throw GatewayError("invalid_name", "tenant names are 1–63 characters: a-z, 0-9, '.', '_', '-', starting with a letter or digit")
+            throw TenantError("invalid_name", "tenant names are 1–63 characters: a-z, 0-9, '.', '_', '-', starting with a letter or digit")
         }
-        if let budget = dailyBudgetFen, budget <= 0 { throw GatewayError("invalid_budget", "--daily-budget-fen must be positive") }
+        if let budget = dailyBudgetFen, budget <= 0 { throw TenantError("invalid_budget", "--daily-budget-fen must be positive") }
         do {
             return try await pool.transaction { connection in
                 let row = try connection.query("INSERT INTO tenants (id, name, daily_budget_fen) VALUES ($1, $2, $3) RETURNING \(Tenant.columns)",
@@ -24,7 +24,7 @@ public struct TenantStore: Sendable {
                 return tenant
             }
         } catch let error as PostgresError where error.isUniqueViolation {
-            throw GatewayError("tenant_exists", "a tenant named \(name) already exists")
+            throw TenantError("tenant_exists", "a tenant named \(name) already exists")
         }
     }
 
@@ -35,13 +35,13 @@ public struct TenantStore: Sendable {
     /// By name or id.
     public func find(_ nameOrID: String) async throws -> Tenant {
         let row = try await pool.query("SELECT \(Tenant.columns) FROM tenants WHERE name = $1 OR id::text = lower($1)", [nameOrID]).first
-        guard let row else { throw GatewayError.notFound("tenant \(nameOrID)") }
+        guard let row else { throw TenantError.notFound("tenant \(nameOrID)") }
         return try Tenant(row: row)
     }
 
     /// Sets (or, with nil, removes) the daily budget.
     public func setBudget(_ nameOrID: String, dailyBudgetFen: Int64?, actor: String) async throws -> Tenant {
-        if let budget = dailyBudgetFen, budget <= 0 { throw GatewayError("invalid_budget", "the budget must be positive (or none)") }
+        if let budget = dailyBudgetFen, budget <= 0 { throw TenantError("invalid_budget", "the budget must be positive (or none)") }
         let tenant = try await find(nameOrID)
         return try await pool.transaction { connection in
             let row = try connection.query("UPDATE tenants SET daily_budget_fen = $2 WHERE id = $1 RETURNING \(Tenant.columns)",

@@ -77,8 +77,8 @@ public struct APIKeyStore: Sendable {
 
     public func issue(tenant nameOrID: String, mode: MerchantMode, label: String? = nil, expiresAt: Date? = nil, actor: String) async throws -> IssuedKey {
         let tenant = try await TenantStore(pool: pool).find(nameOrID)
-        guard !tenant.isDisabled else { throw GatewayError("tenant_disabled", "tenant \(tenant.name) is disabled") }
-        if let expiresAt, expiresAt <= Date() { throw GatewayError("invalid_expiry", "the expiry must be in the future") }
+        guard !tenant.isDisabled else { throw TenantError("tenant_disabled", "tenant \(tenant.name) is disabled") }
+        if let expiresAt, expiresAt <= Date() { throw TenantError("invalid_expiry", "the expiry must be in the future") }
         return try await pool.transaction { connection in
             try Self.insert(connection, tenant: tenant.id, mode: mode, label: label, expiresAt: expiresAt, actor: actor, action: "key.issue")
         }
@@ -97,13 +97,13 @@ public struct APIKeyStore: Sendable {
     public func find(_ idOrLookup: String) async throws -> APIKeyInfo {
         let row = try await pool.query("SELECT \(APIKeyInfo.columns) FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.id::text = lower($1) OR k.lookup = $1",
                                        [idOrLookup]).first
-        guard let row else { throw GatewayError.notFound("key \(idOrLookup)") }
+        guard let row else { throw TenantError.notFound("key \(idOrLookup)") }
         return try APIKeyInfo(row: row)
     }
 
     public func revoke(_ idOrLookup: String, reason: String, actor: String) async throws -> APIKeyInfo {
         let key = try await find(idOrLookup)
-        guard key.revokedAt == nil else { throw GatewayError("already_revoked", "key \(key.lookup) was revoked at \(key.revokedAt!.formatted(.iso8601))") }
+        guard key.revokedAt == nil else { throw TenantError("already_revoked", "key \(key.lookup) was revoked at \(key.revokedAt!.formatted(.iso8601))") }
         return try await pool.transaction { connection in
             try connection.query("UPDATE api_keys SET revoked_at = now(), revoked_reason = $2 WHERE id = $1", [key.id, reason])
             try AdminAudit.record(connection, actor: actor, action: "key.revoke", tenant: key.tenantID, detail: ["key": key.lookup, "reason": reason])
@@ -116,7 +116,7 @@ public struct APIKeyStore: Sendable {
     public func rotate(_ idOrLookup: String, overlap: Duration, actor: String) async throws -> IssuedKey {
         let old = try await find(idOrLookup)
         guard old.state() == "active" || old.state() == "expiring" else {
-            throw GatewayError("not_active", "key \(old.lookup) is \(old.state()); issue a new key instead")
+            throw TenantError("not_active", "key \(old.lookup) is \(old.state()); issue a new key instead")
         }
         let overlapSeconds = Double(overlap.components.seconds)
         return try await pool.transaction { connection in
@@ -163,7 +163,7 @@ public struct APIKeyStore: Sendable {
         return IssuedKey(info: info, key: key)
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
