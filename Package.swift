@@ -73,7 +73,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "Webhooks", dependencies: [
-            "Audit", "Gateway", "Merchants", "Postgres", "Tenants", "Transport",
+            "Audit", "Merchants", "Postgres", "Tenants", "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

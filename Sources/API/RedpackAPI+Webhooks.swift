@@ -12,7 +12,7 @@ extension RedpackAPI {
         let created: CreatedWebhookEndpoint
         do {
             created = try await webhooks.create(caller: caller, url: body.url, events: events, description: body.description, requestID: context.requestID)
-        } catch let error as GatewayError {
+        } catch let error as WebhookError {
             throw Self.problem(webhook: error)
         }
         let answer = Components.Schemas.CreatedWebhook(endpoint: WebhookRendering.webhook(created.endpoint), secret: created.secret.text)
@@ -35,7 +35,7 @@ extension RedpackAPI {
 
     /// A refusal of the webhook store, for the tenant: a bad URL is a bad field (400); a
     /// well-formed one the gateway will not call, or one too many, is 422.
-    static func problem(webhook error: GatewayError) -> Problem {
+    static func problem(webhook error: WebhookError) -> Problem {
         switch error.code {
         case "invalid_url", "invalid_description", "invalid_events":
             let field = String(error.code.dropFirst("invalid_".count))

@@ -28,7 +28,7 @@ public struct StoredWebhookService: WebhookService {
 
     public func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint {
         guard let sealer else {
-            throw GatewayError("webhooks_unavailable", "webhooks are not configured on this gateway (its operator has not set \(SecretSealer.environmentVariable))")
+            throw WebhookError("webhooks_unavailable", "webhooks are not configured on this gateway (its operator has not set \(SecretSealer.environmentVariable))")
         }
         return try await store.add(tenant: caller.tenantID, mode: caller.mode, url: url, events: events, description: description, targets: targets,
                                    sealer: sealer, actor: caller.actor, requestID: requestID)

@@ -4,6 +4,7 @@ import Merchants
 import Postgres
 import Synchronization
 import Tenants
+import Transport
 import WeChatPay
 
 /// How the engine behaves; every value has a flag in `serve`.

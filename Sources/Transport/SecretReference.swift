@@ -1,5 +1,4 @@
 import Foundation
-import Transport
 
 /// Where a secret lives: `{ file = "/path" }` or `{ env = "NAME" }`. Never inline.
 public enum SecretReference: Sendable, Equatable, Decodable {

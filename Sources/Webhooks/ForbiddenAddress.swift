@@ -1,5 +1,4 @@
 import Foundation
-import Gateway
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,4 @@
 import Foundation
-import Gateway
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -57,7 +56,7 @@ public final class SystemResolver: HostResolver {
             }
             switch start {
             case nil:
-                continuation.resume(throwing: GatewayError("resolver_busy", "\(maximumLookups) host names are being resolved already; \(host) was not looked up"))
+                continuation.resume(throwing: WebhookError("resolver_busy", "\(maximumLookups) host names are being resolved already; \(host) was not looked up"))
             case false?:
                 break
             case true?:
@@ -79,7 +78,7 @@ public final class SystemResolver: HostResolver {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0, let first = list else {
-            throw GatewayError("unresolvable", "\(host) does not resolve (\(String(cString: gai_strerror(status))))")
+            throw WebhookError("unresolvable", "\(host) does not resolve (\(String(cString: gai_strerror(status))))")
         }
         defer { freeaddrinfo(first) }
         var addresses: [String] = []
@@ -92,7 +91,7 @@ public final class SystemResolver: HostResolver {
             }
             entry = current.pointee.ai_next
         }
-        guard !addresses.isEmpty else { throw GatewayError("unresolvable", "\(host) has no address") }
+        guard !addresses.isEmpty else { throw WebhookError("unresolvable", "\(host) has no address") }
         return addresses
     }
 }

@@ -17,5 +17,5 @@
 // `SecretSealer` seals each endpoint's signing secret under HONGBAO_KEK; `WakeSignal`
 // wakes the dispatcher on NOTIFY.
 //
-// Depends on Gateway (tenants' callers, errors), Merchants (modes), Audit, Postgres and
-// Transport (the libcurl client with a pinned address).
+// Depends on Tenants (callers), Merchants (modes), Audit, Postgres and Transport (the
+// libcurl client with a pinned address) — not on payouts. Refusals are `WebhookError`s.

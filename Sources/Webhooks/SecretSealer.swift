@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Gateway
 
 /// Seals the secrets the database must hold (webhook signing secrets: signing needs the
 /// secret itself, so it cannot be a hash) with AES-256-GCM under a key-encryption key that
@@ -32,7 +31,7 @@ public struct SecretSealer: Sendable {
 
         init(base64: String, variable: String) throws {
             guard let bytes = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
-                throw GatewayError("invalid_kek", "\(variable) must be 32 random bytes in base64 (make one with `openssl rand -base64 32`)")
+                throw WebhookError("invalid_kek", "\(variable) must be 32 random bytes in base64 (make one with `openssl rand -base64 32`)")
             }
             self.bytes = Array(bytes)
             id = Array(SHA256.hash(data: bytes).prefix(SecretSealer.keyIDLength))
@@ -59,7 +58,7 @@ public struct SecretSealer: Sendable {
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SecretSealer? {
         let previous = (environment[previousEnvironmentVariable] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
         guard let value = environment[environmentVariable], !value.isEmpty else {
-            if !previous.isEmpty { throw GatewayError("invalid_kek", "\(previousEnvironmentVariable) is set without \(environmentVariable)") }
+            if !previous.isEmpty { throw WebhookError("invalid_kek", "\(previousEnvironmentVariable) is set without \(environmentVariable)") }
             return nil
         }
         return try SecretSealer(base64: value, previous: previous)
@@ -74,12 +73,12 @@ public struct SecretSealer: Sendable {
 
     public func open(_ sealed: [UInt8], context: String) throws -> String {
         guard sealed.count >= Self.headerLength + Self.nonceLength + Self.tagLength, sealed[0] == Self.version else {
-            throw GatewayError("sealed_secret_unreadable", "the sealed secret is not in a format this version reads")
+            throw WebhookError("sealed_secret_unreadable", "the sealed secret is not in a format this version reads")
         }
         let id = Array(sealed[1..<Self.headerLength])
         guard let key = ([current] + previous).first(where: { $0.id == id }) else {
             let known = ([current] + previous).map { Self.hex($0.id) }.joined(separator: ", ")
-            throw GatewayError("sealed_secret_other_key",
+            throw WebhookError("sealed_secret_other_key",
                                "the secret was sealed under another key-encryption key (id \(Self.hex(id)); this instance has \(known))")
         }
         let nonceEnd = Self.headerLength + Self.nonceLength
@@ -90,7 +89,7 @@ public struct SecretSealer: Sendable {
             let plaintext = try AES.GCM.open(box, using: key.symmetric, authenticating: Array(sealed[0..<Self.headerLength]) + Array(context.utf8))
             return String(decoding: plaintext, as: UTF8.self)
         } catch {
-            throw GatewayError("sealed_secret_unreadable", "the sealed secret does not open under its key for this record (altered or moved)")
+            throw WebhookError("sealed_secret_unreadable", "the sealed secret does not open under its key for this record (altered or moved)")
         }
     }
 

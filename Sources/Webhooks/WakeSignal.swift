@@ -1,4 +1,3 @@
-import Gateway
 import Synchronization
 
 /// Wakes waiting workers early (a NOTIFY arrived, or the dispatcher stops). A worker reads

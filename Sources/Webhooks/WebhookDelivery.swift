@@ -1,5 +1,4 @@
 import Foundation
-import Gateway
 import Postgres
 
 /// One event on its way to one endpoint (table `webhook_deliveries`), as operators see it.

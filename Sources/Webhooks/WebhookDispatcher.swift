@@ -1,6 +1,5 @@
 import Audit
 import Foundation
-import Gateway
 import Logging
 import Merchants
 import Postgres
@@ -177,7 +176,7 @@ public final class WebhookDispatcher: Sendable {
         do {
             secret = WebhookSecret(text: try sealer.open(claimed.sealedSecret, context: WebhookStore.sealingContext(claimed.endpointID)))
         } catch {
-            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            let reason = (error as? WebhookError)?.message ?? "\(error)"
             return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "not signed: \(reason)", notSigned: true)
         }
         let pin: AddressPin
@@ -190,7 +189,7 @@ public final class WebhookDispatcher: Sendable {
                                tenantError: "target refused: \(refusal.message)")
             }
         } catch {
-            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            let reason = (error as? WebhookError)?.message ?? "\(error)"
             return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(reason)")
         }
         let body = WebhookPayload.body(eventID: claimed.eventID, type: claimed.event, createdAt: claimed.eventAt, mode: claimed.mode.rawValue,

@@ -1,4 +1,3 @@
-import Gateway
 /// The events a webhook endpoint can subscribe to: the outbox events the payout engine
 /// writes (`PayoutLedger.Event`; a test keeps the two lists equal).
 public enum WebhookEventType: String, Sendable, CaseIterable, Codable {

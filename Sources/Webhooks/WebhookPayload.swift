@@ -1,5 +1,4 @@
 import Foundation
-import Gateway
 import Postgres
 
 /// The JSON body of a delivery, built from the outbox row the engine wrote:

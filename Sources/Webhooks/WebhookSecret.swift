@@ -1,4 +1,3 @@
-import Gateway
 import Tenants
 /// The key a webhook endpoint's deliveries are signed with: `whsec_` + 32 base62
 /// characters from the system CSPRNG (about 190 bits). Shown to the tenant once, when the

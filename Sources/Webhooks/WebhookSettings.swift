@@ -1,4 +1,3 @@
-import Gateway
 /// How the webhook dispatcher works (`hongbao serve --webhook-…` flags; tests shorten the
 /// times). Defaults: deliveries retried with exponential backoff (10 s doubling, at most an
 /// hour apart, ±25 % jitter) for 24 hours; an endpoint disabled after 10 failed attempts in

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Gateway
 
 /// The `Hongbao-Signature` header of a delivery: `t=<unix seconds>,v1=<hex>` where hex is
 /// HMAC-SHA256 with the endpoint's secret over `"<t>." + body` (the exact bytes sent).

@@ -1,6 +1,5 @@
 import Audit
 import Foundation
-import Gateway
 import Merchants
 import Postgres
 
@@ -24,8 +23,8 @@ public struct WebhookStore: Sendable {
     public func add(tenant: UUID, mode: MerchantMode, url: String, events: [WebhookEventType]?, description: String?,
                     targets: WebhookTargetGuard, sealer: SecretSealer, actor: String, requestID: String? = nil) async throws -> CreatedWebhookEndpoint {
         let target = try WebhookTarget(parsing: url, mode: mode)
-        if let description, description.count > 256 { throw GatewayError("invalid_description", "the description must be at most 256 characters") }
-        if let events, events.isEmpty { throw GatewayError("invalid_events", "give at least one event, or none for every event") }
+        if let description, description.count > 256 { throw WebhookError("invalid_description", "the description must be at most 256 characters") }
+        if let events, events.isEmpty { throw WebhookError("invalid_events", "give at least one event, or none for every event") }
         _ = try await targets.check(target)
         let secret = WebhookSecret.generate()
         let id = UUID()
@@ -34,12 +33,12 @@ public struct WebhookStore: Sendable {
         let endpoint = try await pool.transaction { c in
             // Serialises adds of one tenant so the limit holds; payouts' FOR KEY SHARE does not wait on it.
             guard try c.query("SELECT 1 FROM tenants WHERE id = $1 AND disabled_at IS NULL FOR NO KEY UPDATE", [tenant]).first != nil else {
-                throw GatewayError("tenant_disabled", "the tenant is disabled or does not exist")
+                throw WebhookError("tenant_disabled", "the tenant is disabled or does not exist")
             }
             let count = try c.query("SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND mode = $2 AND removed_at IS NULL",
                                     [tenant, mode.rawValue]).first!.decode(column: 0, as: Int.self)
             guard count < Self.maximumEndpointsPerTenant else {
-                throw GatewayError("too_many_webhooks",
+                throw WebhookError("too_many_webhooks",
                                    "a tenant may have at most \(Self.maximumEndpointsPerTenant) \(mode.rawValue)-mode webhook endpoints; remove one first")
             }
             try c.query("INSERT INTO webhook_endpoints (id, tenant_id, mode, url, description, secret_sealed, events) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -142,8 +141,8 @@ public struct WebhookStore: Sendable {
     /// (parked while it was disabled) are due at once.
     public func enable(_ id: UUID, actor: String) async throws -> WebhookEndpoint {
         try await pool.transaction { c in
-            guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw GatewayError.notFound("webhook endpoint \(id)") }
-            guard !endpoint.enabled else { throw GatewayError("already_enabled", "webhook endpoint \(id) is enabled") }
+            guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw WebhookError.notFound("webhook endpoint \(id)") }
+            guard !endpoint.enabled else { throw WebhookError("already_enabled", "webhook endpoint \(id) is enabled") }
             try c.query("""
                 UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, consecutive_failures = 0, failing_since = NULL WHERE id = $1
                 """, [id])
@@ -163,7 +162,7 @@ public struct WebhookStore: Sendable {
                 FROM webhook_endpoints e
                 WHERE d.id = $1 AND e.id = d.endpoint_id AND e.removed_at IS NULL
                 RETURNING \(WebhookDelivery.columns), d.tenant_id
-                """, [id]).first else { throw GatewayError.notFound("delivery \(id) (of an endpoint not removed)") }
+                """, [id]).first else { throw WebhookError.notFound("delivery \(id) (of an endpoint not removed)") }
             let delivery = try WebhookDelivery(row: row)
             try AdminAudit.record(c, actor: actor, action: "webhook.redeliver", tenant: try row.decode("tenant_id", as: UUID.self),
                                   detail: ["endpoint": delivery.endpointID.uuidString.lowercased(), "delivery": id.uuidString.lowercased(),
@@ -176,7 +175,7 @@ public struct WebhookStore: Sendable {
     /// Queues every failed delivery of an endpoint again; how many.
     public func redeliverFailed(endpoint id: UUID, actor: String) async throws -> Int {
         try await pool.transaction { c in
-            guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw GatewayError.notFound("webhook endpoint \(id)") }
+            guard let endpoint = try Self.load(c, id: id, tenant: nil, lock: true) else { throw WebhookError.notFound("webhook endpoint \(id)") }
             let count = try c.query("""
                 UPDATE webhook_deliveries SET \(Self.requeue)
                 WHERE endpoint_id = $1 AND state = 'failed'

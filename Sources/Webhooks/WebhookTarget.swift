@@ -1,5 +1,4 @@
 import Foundation
-import Gateway
 import Merchants
 
 /// A webhook URL whose shape is acceptable: absolute http(s), a host, no credentials, no
@@ -15,7 +14,7 @@ public struct WebhookTarget: Sendable, Equatable {
 
     /// The URL checked against `mode`, or `invalid_url` saying what is wrong.
     public init(parsing text: String, mode: MerchantMode) throws {
-        func invalid(_ why: String) -> GatewayError { GatewayError("invalid_url", why) }
+        func invalid(_ why: String) -> WebhookError { WebhookError("invalid_url", why) }
         guard !text.isEmpty, text.count <= Self.maximumLength else { throw invalid("the URL must be 1–\(Self.maximumLength) characters") }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
             throw invalid("not an absolute URL")

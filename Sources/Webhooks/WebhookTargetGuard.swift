@@ -1,4 +1,3 @@
-import Gateway
 import Logging
 import Transport
 
@@ -49,7 +48,7 @@ public struct WebhookTargetGuard: Sendable {
 
         public var description: String { message }
         /// `webhook_target_refused` with the tenant's message.
-        public var error: GatewayError { GatewayError("webhook_target_refused", message) }
+        public var error: WebhookError { WebhookError("webhook_target_refused", message) }
 
         static let notPublic = "the URL's host does not resolve to a public address; webhooks go only to public addresses"
         static let busy = "the URL's host could not be resolved just now; try again in a minute"
@@ -61,7 +60,7 @@ public struct WebhookTargetGuard: Sendable {
         switch await verdict(target, within: deadline) {
         case .success(let pin): return pin
         case .failure(let refusal) where audience == .operator:
-            throw GatewayError("webhook_target_refused", "\(refusal.message): \(refusal.detail)")
+            throw WebhookError("webhook_target_refused", "\(refusal.message): \(refusal.detail)")
         case .failure(let refusal):
             logger.notice("webhook target refused", metadata: ["host": "\(target.host)", "why": "\(refusal.detail)"])
             throw refusal.error
@@ -79,10 +78,10 @@ public struct WebhookTargetGuard: Sendable {
             // getaddrinfo cannot be stopped: its thread finishes on its own; a resolver that can stop, stops.
             lookup.cancel()
             return .failure(Refusal(message: Refusal.notPublic, detail: "\(host) did not resolve within \(deadline)"))
-        case .failure(let error as GatewayError) where error.code == "resolver_busy":
+        case .failure(let error as WebhookError) where error.code == "resolver_busy":
             return .failure(Refusal(message: Refusal.busy, detail: error.message))
         case .failure(let error):
-            return .failure(Refusal(message: Refusal.notPublic, detail: (error as? GatewayError)?.message ?? "\(host) does not resolve (\(error))"))
+            return .failure(Refusal(message: Refusal.notPublic, detail: (error as? WebhookError)?.message ?? "\(host) does not resolve (\(error))"))
         case .success(let answer):
             addresses = answer
         }

@@ -124,7 +124,7 @@ struct WebhookAPITests {
         defer { Task { await gw.stop() } }
         // What the system resolver says about a name no DNS knows, e.g. "Name or service not known".
         var said = ""
-        do { _ = try await SystemResolver().addresses(of: "nowhere.shop.example") } catch let error as GatewayError { said = error.message }
+        do { _ = try await SystemResolver().addresses(of: "nowhere.shop.example") } catch let error as WebhookError { said = error.message }
         let resolverText = try #require(said.split(separator: "(").last.map { String($0.dropLast()) }, "\(said)")
         try #require(said.contains("(") && resolverText.count > 3, "\(said)")
         let cases: [(url: String, secrets: [String])] = [

@@ -66,7 +66,7 @@ struct WebhookCLITests {
         let after = try await sealed()
         let endpoint = try #require(UUID(uuidString: id))
         #expect(try SecretSealer(base64: new).open(after, context: WebhookStore.sealingContext(endpoint)) == secret, "the same secret, under the new key alone")
-        #expect(throws: GatewayError.self) { try SecretSealer(base64: old).open(after, context: WebhookStore.sealingContext(endpoint)) }
+        #expect(throws: WebhookError.self) { try SecretSealer(base64: old).open(after, context: WebhookStore.sealingContext(endpoint)) }
 
         let again = try await hongbao(["webhook", "reseal", "--json"], app, environment: ["HONGBAO_KEK": new])
         let againCounts = try json(again) as? [String: Any]

@@ -163,7 +163,7 @@ final class FakeResolver: HostResolver {
     func set(_ host: String, _ addresses: [String]) { answers.withLock { $0[host] = addresses } }
 
     func addresses(of host: String) async throws -> [String] {
-        guard let addresses = answers.withLock({ $0[host] }) else { throw GatewayError("unresolvable", "\(host) does not resolve") }
+        guard let addresses = answers.withLock({ $0[host] }) else { throw WebhookError("unresolvable", "\(host) does not resolve") }
         return addresses
     }
 }
@@ -204,6 +204,6 @@ struct StallingResolver: HostResolver {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().asyncAfter(deadline: .now() + 60) { done.resume() }
         }
-        throw GatewayError("unresolvable", "\(host) does not resolve (Temporary failure in name resolution)")
+        throw WebhookError("unresolvable", "\(host) does not resolve (Temporary failure in name resolution)")
     }
 }

@@ -23,19 +23,19 @@ struct SecretSealerTests {
         let sealer = try SecretSealer(base64: TestKEK.random())
         let other = try SecretSealer(base64: TestKEK.random())
         let sealed = try sealer.seal("whsec_secret", context: "webhook:1")
-        let wrongKey = #expect(throws: GatewayError.self) { try other.open(sealed, context: "webhook:1") }
+        let wrongKey = #expect(throws: WebhookError.self) { try other.open(sealed, context: "webhook:1") }
         #expect(wrongKey?.code == "sealed_secret_other_key" && wrongKey?.message.contains(sealer.keyID) == true && wrongKey?.message.contains(other.keyID) == true)
-        let moved = #expect(throws: GatewayError.self) { try sealer.open(sealed, context: "webhook:2") }
+        let moved = #expect(throws: WebhookError.self) { try sealer.open(sealed, context: "webhook:2") }
         #expect(moved?.code == "sealed_secret_unreadable")
         for index in [5, 17, sealed.count - 1] {
             var altered = sealed
             altered[index] ^= 0x01
-            #expect(throws: GatewayError.self, "byte \(index) altered") { try sealer.open(altered, context: "webhook:1") }
+            #expect(throws: WebhookError.self, "byte \(index) altered") { try sealer.open(altered, context: "webhook:1") }
         }
-        #expect(throws: GatewayError.self) { try sealer.open(Array(sealed.prefix(20)), context: "webhook:1") }
+        #expect(throws: WebhookError.self) { try sealer.open(Array(sealed.prefix(20)), context: "webhook:1") }
         var otherVersion = sealed
         otherVersion[0] = 2
-        #expect(throws: GatewayError.self) { try sealer.open(otherVersion, context: "webhook:1") }
+        #expect(throws: WebhookError.self) { try sealer.open(otherVersion, context: "webhook:1") }
     }
 
     @Test("HONGBAO_KEK must be 32 bytes in base64; unset is nil, not a default key")
@@ -43,7 +43,7 @@ struct SecretSealerTests {
         #expect(try SecretSealer.fromEnvironment([:]) == nil)
         #expect(try SecretSealer.fromEnvironment(["HONGBAO_KEK": ""]) == nil)
         for bad in ["not base64!", Data(count: 16).base64EncodedString(), Data(count: 33).base64EncodedString()] {
-            let error = #expect(throws: GatewayError.self) { try SecretSealer.fromEnvironment(["HONGBAO_KEK": bad]) }
+            let error = #expect(throws: WebhookError.self) { try SecretSealer.fromEnvironment(["HONGBAO_KEK": bad]) }
             #expect(error?.message.contains("32 random bytes in base64") == true)
             #expect(error?.message.contains(bad) == false, "the value is not echoed")
         }
@@ -76,15 +76,15 @@ struct SecretSealerTests {
         #expect(!after.isCurrent(sealed) && before.isCurrent(sealed))
         let resealed = try after.seal("whsec_rotated", context: "webhook:9")
         #expect(after.isCurrent(resealed))
-        #expect(throws: GatewayError.self, "the old key alone cannot open what the new one sealed") { try before.open(resealed, context: "webhook:9") }
-        let onlyPrevious = #expect(throws: GatewayError.self) { try SecretSealer.fromEnvironment(["HONGBAO_KEK_PREVIOUS": old]) }
+        #expect(throws: WebhookError.self, "the old key alone cannot open what the new one sealed") { try before.open(resealed, context: "webhook:9") }
+        let onlyPrevious = #expect(throws: WebhookError.self) { try SecretSealer.fromEnvironment(["HONGBAO_KEK_PREVIOUS": old]) }
         #expect(onlyPrevious?.message == "HONGBAO_KEK_PREVIOUS is set without HONGBAO_KEK")
         // The key id is covered by the tag: pointing it at another key the sealer has fails to open.
         let other = try SecretSealer(base64: new, previous: [old])
         var relabelled = try SecretSealer(base64: new).seal("x", context: "c")
         let oldID = try SecretSealer(base64: old).seal("x", context: "c")[1..<5]
         relabelled.replaceSubrange(1..<5, with: oldID)
-        let refused = #expect(throws: GatewayError.self) { try other.open(relabelled, context: "c") }
+        let refused = #expect(throws: WebhookError.self) { try other.open(relabelled, context: "c") }
         #expect(refused?.code == "sealed_secret_unreadable")
     }
 }

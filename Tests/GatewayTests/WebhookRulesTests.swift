@@ -55,7 +55,7 @@ struct WebhookRulesTests {
             #expect(!refusal.message.contains(secret) && !refusal.message.contains("private") && !refusal.message.contains("0a01"), "\(refusal.message)")
             #expect(refusal.detail.contains(secret), "the operator's detail: \(refusal.detail)")
             messages.insert(refusal.message)
-            await #expect(throws: GatewayError("webhook_target_refused", refusal.message)) {
+            await #expect(throws: WebhookError("webhook_target_refused", refusal.message)) {
                 try await guarded.check(WebhookTarget(parsing: url, mode: .live))
             }
         }
@@ -97,7 +97,7 @@ struct WebhookRulesTests {
         do {
             _ = try await resolver.addresses(of: "c.test")
             Issue.record("a third host was looked up past the cap")
-        } catch let error as GatewayError {
+        } catch let error as WebhookError {
             #expect(error.code == "resolver_busy")
         }
         #expect(gate.arrived.sorted() == ["a.test", "b.test"], "one getaddrinfo for a.test despite two callers")
@@ -119,7 +119,7 @@ struct WebhookRulesTests {
         for (url, mode) in [("http://example.com/e", MerchantMode.live), ("ftp://example.com/e", .test), ("https://u:p@example.com/", .live),
                             ("https://example.com/#frag", .live), ("example.com/e", .live), ("https:///e", .live),
                             ("https://example.com/" + String(repeating: "a", count: 2048), .live)] {
-            #expect(throws: GatewayError.self, "\(url)") { try WebhookTarget(parsing: url, mode: mode) }
+            #expect(throws: WebhookError.self, "\(url)") { try WebhookTarget(parsing: url, mode: mode) }
         }
     }
 
@@ -190,7 +190,7 @@ struct StaticResolver: HostResolver {
     }
 
     func addresses(of host: String) async throws -> [String] {
-        if let message = failing[host] { throw GatewayError("unresolvable", message) }
+        if let message = failing[host] { throw WebhookError("unresolvable", message) }
         return answers[host] ?? [host]
     }
 }
@@ -202,7 +202,7 @@ struct SilentResolver: HostResolver {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().asyncAfter(deadline: .now() + 60) { done.resume() }
         }
-        throw GatewayError("unresolvable", "\(host) does not resolve (Temporary failure in name resolution)")
+        throw WebhookError("unresolvable", "\(host) does not resolve (Temporary failure in name resolution)")
     }
 }
 
@@ -226,7 +226,7 @@ final class Gate: Sendable {
 func waitUntil(_ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(5)
     while !condition() {
-        guard ContinuousClock.now < deadline else { throw GatewayError("timeout", "the condition did not hold within 5 s") }
+        guard ContinuousClock.now < deadline else { throw WebhookError("timeout", "the condition did not hold within 5 s") }
         try await Task.sleep(for: .milliseconds(10))
     }
 }

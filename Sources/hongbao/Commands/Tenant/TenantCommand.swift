@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Tenants
+import Webhooks
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,9 +57,17 @@ struct TenantView: Encodable {
     var budgetText: String { dailyBudgetFen.map { "\($0) fen/day" } ?? "none (no daily budget)" }
 }
 
-/// Runs a store call, turning a refusal (GatewayError, TenantError) into a one-line CLI error.
+/// Runs a store call, turning a refusal (GatewayError, TenantError, WebhookError) into a one-line CLI error.
 func gateway<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let error as GatewayError { throw CLIError(error.message) } catch let error as TenantError { throw CLIError(error.message) }
+    do {
+        return try await body()
+    } catch let error as GatewayError {
+        throw CLIError(error.message)
+    } catch let error as TenantError {
+        throw CLIError(error.message)
+    } catch let error as WebhookError {
+        throw CLIError(error.message)
+    }
 }
 
 struct TenantAddCommand: AsyncParsableCommand {

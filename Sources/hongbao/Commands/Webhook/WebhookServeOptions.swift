@@ -29,7 +29,7 @@ struct WebhookServeOptions: ParsableArguments {
     /// The key-encryption key webhook signing secrets are sealed with in the database
     /// (HONGBAO_KEK, 32 bytes in base64); nil when it is not set.
     static func sealer() throws -> SecretSealer? {
-        do { return try SecretSealer.fromEnvironment(environment) } catch let error as GatewayError { throw CLIError(error.message) }
+        do { return try SecretSealer.fromEnvironment(environment) } catch let error as WebhookError { throw CLIError(error.message) }
     }
 
     /// What to do when HONGBAO_KEK is missing, for the commands that need it.
