@@ -72,13 +72,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        .target(name: "Operations", dependencies: [
+            "Audit", "Gateway", "Merchants", "Postgres", "Tenants", "WeChatPay",
+        ]),
         .target(name: "Webhooks", dependencies: [
             "Audit", "Merchants", "Postgres", "Tenants", "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Audit", "Gateway", "Merchants", "Postgres", "Tenants", "Webhooks",
+            "Audit", "Gateway", "Merchants", "Operations", "Postgres", "Tenants", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,7 +108,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Audit", "Gateway", "Simulator", "Merchants", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
+            "API", "Audit", "Gateway", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,11 +128,11 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Audit", "Merchants", "Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Tenants", "Webhooks",
+            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Tenants", "Webhooks",
+            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -6,7 +6,9 @@ import Hummingbird
 import Logging
 import Merchants
 import Mustache
+import Operations
 import Postgres
+import Tenants
 import Transport
 
 /// The operator dashboard's settings; `nil` in `GatewayDependencies` keeps /admin off (404).
@@ -143,9 +145,9 @@ struct AdminController: Sendable {
             if let parsed = PayoutStatus(rawValue: status) { filter.status = parsed } else { error = "Unknown status \(status)." }
         }
         if let tenant = value("tenant") {
-            if let found = try await pool.query("SELECT id FROM tenants WHERE name = $1 OR id::text = $1", [tenant]).first {
-                filter.tenantID = try found.decode(column: 0, as: UUID.self)
-            } else { error = "No tenant named \(tenant)." }
+            do { filter.tenantID = try await TenantStore(pool: pool).find(tenant).id } catch let refusal as TenantError where refusal.code == "not_found" {
+                error = "No tenant named \(tenant)."
+            }
         }
         filter.openID = value("openid")
         filter.billno = value("billno")

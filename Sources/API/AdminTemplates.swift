@@ -1,4 +1,5 @@
 import Mustache
+import Operations
 import Tenants
 
 /// The operator dashboard's pages (swift-mustache), kept in the binary so `serve` needs no

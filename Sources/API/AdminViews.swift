@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import Gateway
+import Operations
 import Tenants
 
 /// What the dashboard's templates render: plain strings, numbers, flags and lists (the

@@ -3,6 +3,7 @@ import Gateway
 import Hummingbird
 import Logging
 import Merchants
+import Operations
 import Postgres
 import Prometheus
 import Synchronization
@@ -16,7 +17,7 @@ import WeChatPay
 /// and at most once per `cacheFor` however often anyone scrapes (`ScrapeCache`):
 /// `hongbao_payouts_open{status}` (every status that is not final, `needs_attention`
 /// included), `hongbao_reconciler_due`, `hongbao_payouts_today{merchant, status}` (index
-/// `payouts_created`) and the webhook backlog. From this process, on each scrape: its
+/// `payouts_created`, through `MetricsReadModel`) and the webhook backlog. From this process, on each scrape: its
 /// connection pool and its merchant reloads.
 public struct MetricsController: Sendable {
     let pool: PostgresPool
@@ -94,20 +95,16 @@ public struct MetricsController: Sendable {
             .set(Double(try await DoublePayment.count(pool)))
     }
 
-    /// Today's payouts by merchant and status ($1: the start of today), through index `payouts_created`.
-    static let todayQuery = "SELECT merchant, status, count(*) FROM payouts WHERE created_at >= $1 GROUP BY merchant, status"
-
     /// Payouts created today (Shanghai), by merchant and status.
     func refreshToday() async throws {
         let start = BusinessCalendar.start(of: BusinessCalendar.day(of: Date()))
-        let rows = try await pool.query(Self.todayQuery, [start]).rows
-            .map { try $0.decode((String, String, Int64).self) }
-        let seen = Set(rows.map { [$0.0, $0.1] })
+        let rows = try await MetricsReadModel(pool: pool).today(since: start)
+        let seen = Set(rows.map { [$0.merchant, $0.status] })
         let vanished = emitted.withLock { emitted in
             defer { emitted.todayPairs = seen }
             return emitted.todayPairs.subtracting(seen)
         }
-        for (merchant, status, count) in rows { todayGauge(merchant, status).set(Double(count)) }
+        for row in rows { todayGauge(row.merchant, row.status).set(Double(row.count)) }
         for pair in vanished { todayGauge(pair[0], pair[1]).set(0.0) }
     }
 
@@ -118,15 +115,11 @@ public struct MetricsController: Sendable {
 
     /// Deliveries waiting, the oldest one's age, and endpoints switched off for failing.
     func refreshWebhooks() async throws {
-        let row = try await pool.query("""
-            SELECT (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'),
-                   (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM webhook_deliveries WHERE state = 'pending'),
-                   (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL AND removed_at IS NULL)
-            """).first
-        guard let (pending, oldest, disabled) = try row?.decode((Int64, Double, Int64).self) else { return }
-        registry.gauge("hongbao_webhook_deliveries_pending", help: "Webhook deliveries not delivered or given up yet").set(Double(pending))
-        registry.gauge("hongbao_webhook_oldest_pending_seconds", help: "Age of the oldest pending webhook delivery").set(oldest)
-        registry.gauge("hongbao_webhook_endpoints_disabled", help: "Webhook endpoints disabled after failing").set(Double(disabled))
+        let backlog = try await MetricsReadModel(pool: pool).webhooks()
+        registry.gauge("hongbao_webhook_deliveries_pending", help: "Webhook deliveries not delivered or given up yet").set(Double(backlog.pending))
+        registry.gauge("hongbao_webhook_oldest_pending_seconds", help: "Age of the oldest pending webhook delivery")
+            .set(Double(backlog.oldestPending?.ageSeconds ?? 0))
+        registry.gauge("hongbao_webhook_endpoints_disabled", help: "Webhook endpoints disabled after failing").set(Double(backlog.disabledEndpoints))
     }
 
     /// This process's connection pool: now, and counts since it opened.

@@ -41,6 +41,7 @@
 // - Tenants and their keys are module `Tenants`; a payout is always a `Caller`'s.
 // - The audit trail (append, chains, verification, checkpoints, reads) is module `Audit`;
 //   this module appends through it in the same transactions as the changes it records.
-// - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read.
+// - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read
+//   (`hongbao status`, /admin and /metrics read module `Operations`).
 // - Webhooks are module `Webhooks`: this module only writes the outbox they are fanned
 //   out from (migration 0009's trigger).

@@ -178,7 +178,7 @@ public struct Payout: Sendable, Equatable, Codable {
     }
 
     /// The key its merchant's usage is counted under (`Payout.Kind.usageKey`).
-    var usageKey: String { kind.usageKey(mchID) }
+    public var usageKey: String { kind.usageKey(mchID) }
 
     /// Its chain in the audit log: one of the tenant's 16 stripes, chosen by payout id.
     var auditChain: String { AuditChains.payout(tenant: tenantID, payout: id) }
@@ -187,7 +187,7 @@ public struct Payout: Sendable, Equatable, Codable {
 extension Payout.Kind {
     /// WeChat counts enterprise payment apart from red packets: its daily amount, per-user
     /// count and per-minute ring live in the same usage tables under `mch_id:transfer`.
-    func usageKey(_ mchID: String) -> String { self == .transfer ? mchID + ":transfer" : mchID }
+    public func usageKey(_ mchID: String) -> String { self == .transfer ? mchID + ":transfer" : mchID }
 
     /// The merchant limits this kind is held to.
     func limits(of merchant: any MerchantConfig) -> MerchantLimits { self == .transfer ? merchant.transferLimits : merchant.limits }

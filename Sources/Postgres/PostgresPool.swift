@@ -88,6 +88,11 @@ public final class PostgresPool: Sendable {
     }
 
     /// Refuses new work, fails waiters, and stops the threads once their queued work is done.
+    /// Proves a connection can be made and answers (a round trip of `SELECT 1`).
+    public func ping() async throws {
+        _ = try await query("SELECT 1")
+    }
+
     public func close() {
         let (waiters, slots) = state.withLock { state -> ([Waiter], [ConnectionSlot]) in
             state.closed = true

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Hummingbird
 import HummingbirdTesting
+import Operations
 import Postgres
 import Prometheus
 import Testing
@@ -118,7 +119,7 @@ struct MetricsTests {
         defer { pool.close() }
         let plan = try await pool.withConnection { c in
             try c.query("SET enable_seqscan = off")
-            return try c.query("EXPLAIN " + MetricsController.todayQuery, [Date()]).rows.map { try $0.decode(column: 0, as: String.self) }.joined(separator: "\n")
+            return try c.query("EXPLAIN " + MetricsReadModel.todayQuery, [Date()]).rows.map { try $0.decode(column: 0, as: String.self) }.joined(separator: "\n")
         }
         #expect(!plan.contains("Seq Scan on payouts") && plan.contains("payouts_created"), "\(plan)")
     }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import Merchants
+@testable import Operations
 import Postgres
 import Simulator
 import Testing

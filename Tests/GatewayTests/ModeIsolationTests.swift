@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Merchants
+import Operations
 import Postgres
 import Tenants
 import Testing

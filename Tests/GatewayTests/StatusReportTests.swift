@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import Gateway
 import Merchants
+import Operations
 import Postgres
 import Testing
 import TestSupport

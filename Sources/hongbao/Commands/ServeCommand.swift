@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import Merchants
 import NIOPosix
+import Operations
 import Postgres
 import Prometheus
 import ServiceLifecycle
@@ -178,14 +179,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Least privilege: say so when the gateway's role could rewrite history.
     func warnAboutPrivileges(_ pool: PostgresPool, logger: Logger) async {
-        guard let row = try? await pool.query("""
-            SELECT rolsuper, pg_has_role(current_user, 'hongbao_app', 'member'),
-                   coalesce((SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'audit_log'), false)
-            FROM pg_roles WHERE rolname = current_user
-            """).first, let (superuser, member, owner) = try? row.decode((Bool, Bool, Bool).self) else { return }
-        if superuser || owner || !member {
-            logger.warning("serve should run as a login role that is a member of hongbao_app and neither a superuser nor the owner",
-                           metadata: ["superuser": "\(superuser)", "member_of_hongbao_app": "\(member)", "owns_audit_log": "\(owner)"])
-        }
+        guard let role = try? await RolePrivileges.read(pool), !role.leastPrivilege else { return }
+        logger.warning("serve should run as a login role that is a member of hongbao_app and neither a superuser nor the owner",
+                       metadata: ["superuser": "\(role.superuser)", "member_of_hongbao_app": "\(role.memberOfApp)", "owns_audit_log": "\(role.ownsAuditLog)"])
     }
 }

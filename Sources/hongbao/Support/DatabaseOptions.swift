@@ -30,7 +30,7 @@ struct DatabaseOptions: ParsableArguments {
     func connect(migrating: Bool = false) async throws -> PostgresPool {
         let pool = PostgresPool(configuration: configuration(migrating: migrating))
         do {
-            try await pool.query("SELECT 1")
+            try await pool.ping()
         } catch {
             pool.close()
             throw CLIError("cannot reach the database: \(error). Set DATABASE_URL or the PG* variables.")

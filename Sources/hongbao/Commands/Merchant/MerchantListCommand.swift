@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Merchants
+import Operations
 import Postgres
 import WeChatPay
 

@@ -3,6 +3,7 @@ import Audit
 import Foundation
 import Gateway
 import Merchants
+import Operations
 import Postgres
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Operations
 
 /// `hongbao status` for people: sections of aligned tables; colour (ANSI) only when asked,
 /// which the command does on a terminal. Colour never goes inside a table cell, so widths

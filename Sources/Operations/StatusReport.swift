@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import Gateway
 import Merchants
 import Postgres
 import WeChatPay

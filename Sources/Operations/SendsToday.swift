@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 
 /// Today's payouts (Asia/Shanghai day), by status and by entity.
 public struct SendsToday: Sendable, Encodable {

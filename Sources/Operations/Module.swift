@@ -1,0 +1,14 @@
+// Operations: the one read model operators look at — `hongbao status`, the `/admin`
+// dashboard and `/metrics` read the same facts from here, so they never disagree.
+//
+// - `StatusReport` (+ `StatusFacts`, `MerchantStatus`, `MerchantStanding`, `SendsToday`,
+//   `Backlog`, `WebhookBacklog`): every entity's eligibility and today's usage against its
+//   limits, tenants' budgets, today's sends, the open payouts by status, the webhook
+//   backlog and the audit trail's state, read in one snapshot in bounded time.
+// - `MetricsReadModel`: what /metrics reads from PostgreSQL (today's counts through index
+//   `payouts_created`, the webhook backlog as `status` reads it).
+// - `AdminSessionStore`: the dashboard's session generation and redeemed sign-in codes.
+// - `RolePrivileges`: whether the gateway's role has least privilege.
+//
+// Depends on Gateway (payout statuses, the double-payment count), Tenants, Merchants,
+// Audit and Postgres; above it, API and the CLI only render.

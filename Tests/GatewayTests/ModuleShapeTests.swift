@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The shape issue 16 asks for, checked on the sources: HTTP stays in API, SQL stays in
+/// the stores of the modules below it.
+@Suite("Module shape")
+struct ModuleShapeTests {
+    static let sources = Repository.root.appendingPathComponent("Sources")
+
+    /// Every Swift file under `folder` (relative to Sources), with its lines, minus `except`.
+    static func files(_ folder: String, except: [String] = []) throws -> [(path: String, lines: [Substring])] {
+        let root = sources.appendingPathComponent(folder)
+        guard let walker = FileManager.default.enumerator(atPath: root.path) else { throw TestSetupError("no folder \(root.path)") }
+        var found: [(String, [Substring])] = []
+        while let relative = walker.nextObject() as? String {
+            guard relative.hasSuffix(".swift"), !except.contains(where: { relative.hasPrefix($0) }) else { continue }
+            let text = try String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8)
+            found.append(("\(folder)/\(relative)", text.split(separator: "\n", omittingEmptySubsequences: false)))
+        }
+        return found
+    }
+
+    /// A line that holds an SQL statement.
+    static func holdsSQL(_ line: Substring) -> Bool {
+        line.contains(/\b(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)\b/)
+    }
+
+    @Test("no SQL statement in API or the CLI: they go through the stores (benchmarks of the Postgres module itself excepted)")
+    func noSQLAboveTheStores() throws {
+        var offenders: [String] = []
+        for (path, lines) in try Self.files("API", except: ["Generated/"]) + Self.files("hongbao", except: ["Bench/"]) {
+            for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                if Self.holdsSQL(line) { offenders.append("\(path):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))") }
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders.joined(separator: "\n"))")
+    }
+
+    @Test("no module below API imports Hummingbird")
+    func httpOnlyInAPI() throws {
+        var offenders: [String] = []
+        for module in ["Postgres", "Transport", "WeChatPay", "Audit", "Merchants", "Tenants", "Gateway", "Operations", "Webhooks"] {
+            for (path, lines) in try Self.files(module) where lines.contains(where: { $0.hasPrefix("import Hummingbird") }) { offenders.append(path) }
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+}
