@@ -66,14 +66,14 @@ let package = Package(
             "Audit", "Merchants", "Postgres",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Gateway", dependencies: [
+        .target(name: "Payouts", dependencies: [
             "Audit", "Merchants", "Tenants", "Postgres", "WeChatPay", "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "Operations", dependencies: [
-            "Audit", "Gateway", "Merchants", "Postgres", "Tenants", "WeChatPay",
+            "Audit", "Payouts", "Merchants", "Postgres", "Tenants", "WeChatPay",
         ]),
         .target(name: "Webhooks", dependencies: [
             "Audit", "Merchants", "Postgres", "Tenants", "Transport",
@@ -81,7 +81,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Audit", "Gateway", "Merchants", "Operations", "Postgres", "Tenants", "Webhooks",
+            "Audit", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +108,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Audit", "Gateway", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
+            "API", "Audit", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -120,7 +120,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Gateway", "Tenants", "Webhooks", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Payouts", "Tenants", "Webhooks", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
@@ -128,11 +128,11 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Audit", "Merchants", "Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Audit", "Gateway", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants", "Webhooks",
+            "Audit", "Payouts", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "Audit", "Gateway", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
+            "API", "Audit", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

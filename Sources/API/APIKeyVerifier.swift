@@ -1,4 +1,4 @@
-import Gateway
+import Payouts
 import Tenants
 
 /// Looks a well-formed API key up: the seam between the HTTP layer and the key store

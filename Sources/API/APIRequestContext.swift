@@ -1,4 +1,4 @@
-import Gateway
+import Payouts
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,6 +1,6 @@
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import HTTPTypes
 import Hummingbird
 import Logging

@@ -1,5 +1,5 @@
 import Audit
-import Gateway
+import Payouts
 import Hummingbird
 import Logging
 import Merchants

@@ -1,6 +1,6 @@
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import Logging
 import NIOPosix
 import Postgres

@@ -14,8 +14,8 @@
 //   the caller reaches handlers through the task-local `APIRequestContext.current`),
 //   `BodyLimitMiddleware` (64 KiB), `IdempotencyKeyMiddleware`.
 // - `FieldRules`: the spec's value limits, which the generated code does not enforce
-//   (WeChat's business rules are Gateway's `PayoutOrderRules`).
+//   (WeChat's business rules are Payouts' `PayoutOrderRules`).
 // - Services run with the server: `MerchantReloadService`, `EngineDrainService`,
-//   `WebhookDispatchService` (Gateway's `WebhookDispatcher`, woken by LISTEN),
+//   `WebhookDispatchService` (Webhooks' `WebhookDispatcher`, woken by LISTEN),
 //   `AuditCheckpointService` (a signed `AuditCheckpoint` into a directory on an interval).
 // Nothing below this module imports Hummingbird.

@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Tenants
 
 /// What the tenant API needs of the payout engine (the fake in APITests stands in for it).

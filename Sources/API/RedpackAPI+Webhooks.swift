@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Webhooks
 
 /// The tenant API's webhook operations (`POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`).

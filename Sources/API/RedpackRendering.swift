@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import WeChatPay
 
 /// Payouts as the API shows them (`Redpack` of openapi.yaml), and the stored answer of a

@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 
 /// `POST /v1/transfers` and `GET /v1/transfers/{id}`: enterprise payments through the
 /// same engine, idempotency and reconciliation as red packets.

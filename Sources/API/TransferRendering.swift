@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 
 /// Transfers as the API shows them (`Transfer` of openapi.yaml). The engine's statuses in
 /// a transfer's words: `sent` is `processing` (WeChat took it and debited the merchant),

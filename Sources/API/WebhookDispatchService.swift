@@ -1,4 +1,4 @@
-import Gateway
+import Payouts
 import Logging
 import Postgres
 import ServiceLifecycle

@@ -1,4 +1,4 @@
-import Gateway
+import Payouts
 import Webhooks
 
 /// Webhook endpoints as openapi.yaml's `Webhook` (never the secret).

@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Merchants
 import WeChatPay
 

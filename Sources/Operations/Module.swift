@@ -10,5 +10,5 @@
 // - `AdminSessionStore`: the dashboard's session generation and redeemed sign-in codes.
 // - `RolePrivileges`: whether the gateway's role has least privilege.
 //
-// Depends on Gateway (payout statuses, the double-payment count), Tenants, Merchants,
+// Depends on Payouts (payout statuses, the double-payment count), Tenants, Merchants,
 // Audit and Postgres; above it, API and the CLI only render.

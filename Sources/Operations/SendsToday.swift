@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 
 /// Today's payouts (Asia/Shanghai day), by status and by entity.
 public struct SendsToday: Sendable, Encodable {

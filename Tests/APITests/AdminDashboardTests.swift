@@ -1,7 +1,7 @@
 @testable import API
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

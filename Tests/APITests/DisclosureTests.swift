@@ -1,6 +1,6 @@
 @testable import API
 import Foundation
-@testable import Gateway
+@testable import Payouts
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

@@ -1,6 +1,6 @@
 import API
 import Foundation
-import Gateway
+import Payouts
 import Transport
 import WeChatPay
 import Hummingbird

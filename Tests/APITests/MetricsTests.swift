@@ -1,6 +1,6 @@
 @testable import API
 import Foundation
-import Gateway
+import Payouts
 import Hummingbird
 import HummingbirdTesting
 import Operations

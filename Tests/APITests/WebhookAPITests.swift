@@ -1,6 +1,6 @@
 @testable import API
 import Foundation
-import Gateway
+import Payouts
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

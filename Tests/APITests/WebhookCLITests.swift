@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Postgres
 import Tenants
 import Testing

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Gateway
+import Payouts
 import Logging
 import Merchants
 import Postgres

@@ -1,6 +1,6 @@
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import Merchants
 import Postgres
 import Tenants

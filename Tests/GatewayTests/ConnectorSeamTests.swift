@@ -1,5 +1,5 @@
 import Foundation
-@testable import Gateway
+@testable import Payouts
 @testable import Merchants
 import Postgres
 import Synchronization
@@ -108,7 +108,7 @@ struct ConnectorSeamTests {
 
     @Test("outside the wechatpay.v2 kind's own files (WeChatPayV2*.swift), the engine, reconciler and stores name no wire request, answer or API")
     func noKindOutsideItsFiles() throws {
-        let gateway = Repository.root.appendingPathComponent("Sources/Gateway")
+        let gateway = Repository.root.appendingPathComponent("Sources/Payouts")
         let files = try FileManager.default.contentsOfDirectory(atPath: gateway.path).filter { $0.hasSuffix(".swift") }
         #expect(files.contains("WeChatPayV2Connector.swift") && files.count > 20, "\(files)")
         var offenders: [String] = []

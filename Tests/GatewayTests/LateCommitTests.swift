@@ -1,5 +1,5 @@
 import Foundation
-@testable import Gateway
+@testable import Payouts
 import Merchants
 @testable import Operations
 import Postgres

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Gateway
+@testable import Payouts
 import Merchants
 import Postgres
 import Simulator

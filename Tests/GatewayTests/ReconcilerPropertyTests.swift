@@ -1,6 +1,6 @@
 import Audit
 import Foundation
-@testable import Gateway
+@testable import Payouts
 import PropertyBased
 import Postgres
 import Simulator

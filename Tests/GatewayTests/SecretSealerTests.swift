@@ -1,5 +1,5 @@
 import Foundation
-@testable import Gateway
+@testable import Payouts
 import Testing
 import TestSupport
 @testable import Webhooks

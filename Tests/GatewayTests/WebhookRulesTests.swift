@@ -1,4 +1,4 @@
-@testable import Gateway
+@testable import Payouts
 import Postgres
 import Foundation
 import Merchants

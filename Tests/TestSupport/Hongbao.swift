@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Transport
 #if canImport(Glibc)
 import Glibc

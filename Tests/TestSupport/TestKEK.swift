@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Webhooks
 
 /// The key-encryption key (HONGBAO_KEK) of this test run: random, made when first used,

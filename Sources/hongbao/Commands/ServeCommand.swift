@@ -2,7 +2,7 @@ import API
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import Hummingbird
 import Logging
 import Merchants

@@ -2,7 +2,7 @@ import API
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import Payouts
 
 /// `serve`'s audit checkpoints: a signed checkpoint of every chain head written into a
 /// directory on an interval. Off unless both the directory and the signing key are given.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import NIOPosix
 
 struct AuditKeygenCommand: AsyncParsableCommand {

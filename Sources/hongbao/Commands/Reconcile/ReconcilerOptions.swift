@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Gateway
+import Payouts
 import Postgres
 
 /// How the reconciler works: the same flags in `serve` (which runs it continuously) and

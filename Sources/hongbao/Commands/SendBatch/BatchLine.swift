@@ -1,4 +1,4 @@
-import Gateway
+import Payouts
 
 /// What every line shares unless its CSV row says otherwise: the command's options.
 struct BatchDefaults: Sendable {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Gateway
+import Payouts
 
 /// The two file formats (docs/send-batch.md).
 enum BatchFormat: String, CaseIterable, ExpressibleByArgument {

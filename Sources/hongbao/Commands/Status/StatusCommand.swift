@@ -1,7 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import Payouts
 import Merchants
 import Operations
 import Postgres

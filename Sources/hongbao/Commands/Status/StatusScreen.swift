@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Payouts
 import Operations
 
 /// `hongbao status` for people: sections of aligned tables; colour (ANSI) only when asked,

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Gateway
+import Payouts
 import Merchants
 import Tenants
 import Webhooks

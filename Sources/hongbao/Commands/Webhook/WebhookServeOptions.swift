@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Gateway
+import Payouts
 import Webhooks
 
 /// `serve`'s webhook dispatcher settings: flags, else HONGBAO_WEBHOOK_* variables, else defaults.

@@ -1,4 +1,4 @@
-// Gateway — the business rules of moving money (DESIGN.md §4–§5). No HTTP here.
+// Payouts — the business rules of moving money (DESIGN.md §4–§5). No HTTP here.
 //
 // What it owns:
 // - `PayoutEngine`: a tenant's order → exactly one red packet. Idempotency (a key per
