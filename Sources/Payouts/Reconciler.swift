@@ -271,22 +271,20 @@ public final class Reconciler: Sendable {
             return try await applyQuery(item, answer, attempt)
         case .failure(let failure) where failure.code == Self.notFound:
             let now = item.time.now
-            if now.timeIntervalSince(item.billnoCreatedAt) >= settings.schedule.attentionAge {
+            let refusal = item.lastSend.flatMap { $0.outcome == "failure" ? $0.failure : nil }
+            switch NotFoundDecision.decide(now: now, billnoCreatedAt: item.billnoCreatedAt, maySendUntil: item.maySendUntil,
+                                           lastSendRefused: refusal != nil, schedule: settings.schedule) {
+            case .needsAttention:
                 return try await needsAttention(item, attempt, Self.pastWindow(item, now: now))
-            }
-            // NOT_FOUND may mean "still processing" (reference §3.5) until the grace has
-            // passed since the last moment the billno may have been sent.
-            let settled = item.maySendUntil.addingTimeInterval(settings.schedule.notFoundGrace)
-            if now < settled { return try await wait(item, attempt, notBefore: settled) }
-            if let last = item.lastSend, last.outcome == "failure", let refusal = last.failure {
-                // WeChat refused the last resend: query only, until NOT_FOUND has persisted the
-                // longer never-kept grace (a resend would push it on; closing too soon risks a late commit).
-                let neverKept = item.maySendUntil.addingTimeInterval(settings.schedule.neverKeptGrace)
-                if now < neverKept { return try await wait(item, attempt, notBefore: neverKept) }
+            case .waitUntil(let when):
+                return try await wait(item, attempt, notBefore: when)
+            case .closeNeverKept:
+                guard let refusal else { preconditionFailure("closeNeverKept is decided only for a refused last send") }
                 return try await closeNeverKept(item, attempt, refusal: refusal)
+            case .resend:
+                _ = try await pool.pipeline([PayoutLedger.recordAttempt(payout, attempt)])
+                return try await resend(item)
             }
-            _ = try await pool.pipeline([PayoutLedger.recordAttempt(payout, attempt)])
-            return try await resend(item)
         case .failure, .notSent:
             return try await unanswered(item, attempt: attempt, reason: nil)
         }
