@@ -2,7 +2,8 @@
 // `audit_log`, `audit_heads` and `audit_append`.
 //
 // - Writing: `AuditLog.append` (any chain) and `AdminAudit.record` (the admin chain) on the
-//   caller's connection, so a record commits or rolls back with the change it describes.
+//   caller's connection, or `AuditLog.appendStatement`/`appendAboutPayoutRow` inside a
+//   payout's pipeline, so a record commits or rolls back with the change it describes.
 //   The chain arithmetic is migration 0004's `audit_append`, the only writer.
 // - Chains: `AuditChains` (a tenant's 16 payout stripes), `AuditLog.adminChain`,
 //   `AuditLog.merchantChain`.

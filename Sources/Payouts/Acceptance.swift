@@ -106,12 +106,8 @@ struct Acceptance {
                   try order.metadata.map { try PostgresJSON(encoding: $0) }, requestID, stripe, now, order.sendName, order.clientIP,
                   sendingGrace, order.checkName, order.userName, order.description, leaseOwner]))
         // The billno is made by the insert, so the record reads it from the row just written.
-        statements.append(PipelineStatement("""
-            SELECT audit_append($1, $2, $3, 'payout.accepted', tenant_id, merchant, id, $4,
-                                jsonb_build_object('status', status, 'mch_id', mch_id, 'billno', billno, 'amount_fen', amount_fen::text,
-                                                   'openid', openid, 'appid', appid, 'kind', kind, 'total_num', total_num::text))
-            FROM payouts WHERE id = $5
-            """, [AuditChains.payout(tenant: caller.tenantID, payout: payoutID), now, caller.actor, requestID, payoutID]))
+        statements.append(AuditLog.appendAboutPayoutRow(chain: AuditChains.payout(tenant: caller.tenantID, payout: payoutID), actor: caller.actor,
+                                                         action: "payout.accepted", payout: payoutID, requestID: requestID, at: now))
         return statements
     }
 }

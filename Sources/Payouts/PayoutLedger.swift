@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Merchants
 import Postgres
@@ -151,9 +152,8 @@ enum PayoutLedger {
     static func audit(_ payout: Payout, action: String, actor: String, requestID: String?, extra: [String: String] = [:]) throws -> PipelineStatement {
         var detail = auditDetail(payout)
         for (key, value) in extra { detail[key] = value }
-        return PipelineStatement("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                                 [payout.auditChain, Date(), actor, action, payout.tenantID, payout.merchant, payout.id, requestID,
-                                  PostgresJSON(object: detail)])
+        return AuditLog.appendStatement(chain: payout.auditChain, actor: actor, action: action, tenant: payout.tenantID, merchant: payout.merchant,
+                                        payout: payout.id, requestID: requestID, detail: PostgresJSON(object: detail))
     }
 
     /// The money facts of a payout, as every audit record of it carries them.
