@@ -41,25 +41,25 @@ struct AdminEscapingTests {
 
     @Test("hostile search values render as one attribute each: the parsed inputs carry exactly their own attributes and the value read back is the input")
     func hostileSearchInputs() async throws {
-        let gw = try await GatewayHarness.start("adminscalar")
-        defer { Task { await gw.stop() } }
-        let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        var dependencies = GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine, logger: CapturedLogs().logger)
-        dependencies.admin = try AdminSettings(token: Secret(Self.token))
-        try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
-            for input in Self.hostile {
-                let encoded = input.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-                let response = try await client.execute(uri: "/admin/payouts?billno=\(encoded)&openid=\(encoded)&tenant=\(encoded)", method: .get,
-                                                        headers: [.authorization: "Bearer \(Self.token)"])
-                let html = String(buffer: response.body)
-                let tags = HTMLTags.parse(html)
-                #expect(!tags.contains { $0.name == "script" || $0.name == "img" }, "no element injected for \(input.debugDescription)")
-                for name in ["billno", "openid", "tenant"] {
-                    let field = try #require(tags.first { $0.name == "input" && $0.attributes["name"] == name }, "the \(name) field")
-                    #expect(Set(field.attributes.keys) == ["name", "value", "size"], "\(name): \(field.attributes.keys.sorted())")
-                    #expect(field.attributes["value"].map { Array($0.unicodeScalars) } == Array(input.unicodeScalars), "\(name): the value reads back whole")
+        try await GatewayHarness.with("adminscalar") { gw in
+            let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
+            var dependencies = GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine, logger: CapturedLogs().logger)
+            dependencies.admin = try AdminSettings(token: Secret(Self.token))
+            try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
+                for input in Self.hostile {
+                    let encoded = input.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                    let response = try await client.execute(uri: "/admin/payouts?billno=\(encoded)&openid=\(encoded)&tenant=\(encoded)", method: .get,
+                                                            headers: [.authorization: "Bearer \(Self.token)"])
+                    let html = String(buffer: response.body)
+                    let tags = HTMLTags.parse(html)
+                    #expect(!tags.contains { $0.name == "script" || $0.name == "img" }, "no element injected for \(input.debugDescription)")
+                    for name in ["billno", "openid", "tenant"] {
+                        let field = try #require(tags.first { $0.name == "input" && $0.attributes["name"] == name }, "the \(name) field")
+                        #expect(Set(field.attributes.keys) == ["name", "value", "size"], "\(name): \(field.attributes.keys.sorted())")
+                        #expect(field.attributes["value"].map { Array($0.unicodeScalars) } == Array(input.unicodeScalars), "\(name): the value reads back whole")
+                    }
+                    #expect(!tags.contains { $0.attributes.keys.contains { $0.hasPrefix("on") || $0 == "autofocus" } }, "no handler attribute anywhere")
                 }
-                #expect(!tags.contains { $0.attributes.keys.contains { $0.hasPrefix("on") || $0 == "autofocus" } }, "no handler attribute anywhere")
             }
         }
     }

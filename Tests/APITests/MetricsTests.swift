@@ -81,35 +81,35 @@ struct MetricsTests {
 
     @Test("the tenant API's router has no /metrics: it is 404 there (issue 15 item 1)")
     func notOnTheTenantRouter() async throws {
-        let gw = try await GatewayHarness.start("metrics-apart")
-        defer { Task { await gw.stop() } }
-        try await Application(router: try buildRouter(dependencies: try Self.dependencies(gw, PrometheusCollectorRegistry()))).test(.router) { client in
-            let response = try await client.execute(uri: "/metrics", method: .get)
-            #expect(response.status == .notFound)
+        try await GatewayHarness.with("metrics-apart") { gw in
+            try await Application(router: try buildRouter(dependencies: try Self.dependencies(gw, PrometheusCollectorRegistry()))).test(.router) { client in
+                let response = try await client.execute(uri: "/metrics", method: .get)
+                #expect(response.status == .notFound)
+            }
         }
     }
 
     @Test("scrapes inside the cache window answer from the last read of PostgreSQL; after it, a scrape reads again")
     func cachedBetweenReads() async throws {
-        let gw = try await GatewayHarness.start("metrics-cache")
-        defer { Task { await gw.stop() } }
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oCache1")))
-        let dependencies = try Self.dependencies(gw, PrometheusCollectorRegistry())
-        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .seconds(3600))).test(.router) { client in
-            let first = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(Self.sent(first) == 1, "\(first)")
-            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oCache2")))
-            // Many scrapes at once: none reads PostgreSQL again inside the window.
-            let acquisitions = gw.appPool.statistics.counts.acquisitions
-            try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<20 { group.addTask { String(buffer: try await client.execute(uri: "/metrics", method: .get).body) } }
-                while let text = try await group.next() { #expect(Self.sent(text) == 1, "answered from the cache") }
+        try await GatewayHarness.with("metrics-cache") { gw in
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oCache1")))
+            let dependencies = try Self.dependencies(gw, PrometheusCollectorRegistry())
+            try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .seconds(3600))).test(.router) { client in
+                let first = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(Self.sent(first) == 1, "\(first)")
+                _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oCache2")))
+                // Many scrapes at once: none reads PostgreSQL again inside the window.
+                let acquisitions = gw.appPool.statistics.counts.acquisitions
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<20 { group.addTask { String(buffer: try await client.execute(uri: "/metrics", method: .get).body) } }
+                    while let text = try await group.next() { #expect(Self.sent(text) == 1, "answered from the cache") }
+                }
+                #expect(gw.appPool.statistics.counts.acquisitions == acquisitions, "no connection taken for 20 cached scrapes")
             }
-            #expect(gw.appPool.statistics.counts.acquisitions == acquisitions, "no connection taken for 20 cached scrapes")
-        }
-        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
-            let fresh = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(Self.sent(fresh) == 2, "a stale cache reads again: \(fresh)")
+            try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
+                let fresh = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(Self.sent(fresh) == 2, "a stale cache reads again: \(fresh)")
+            }
         }
     }
 
@@ -126,34 +126,34 @@ struct MetricsTests {
 
     @Test("serve: /metrics on --metrics-port only; the tenant port answers 404 for it; a taken metrics port is logged, not fatal; equal ports are refused")
     func separateListener() async throws {
-        let gw = try await GatewayHarness.start("metrics-serve")
-        defer { Task { await gw.stop() } }
-        let gateway = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path],
-                                               environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
-        defer { gateway.stop() }
-        let onTenantPort = try await gateway.get("/metrics")
-        #expect(onTenantPort.status == 404, "not on the tenant API's port")
-        let metrics = try await gateway.fetch(gateway.metricsURL)
-        #expect(metrics.status == 200 && String(decoding: metrics.body, as: UTF8.self).contains("hongbao_payouts_open{"))
-        let health = try await gateway.fetch("http://127.0.0.1:\(gateway.metricsPort)/healthz")
-        #expect(health.status == 404, "the metrics listener serves /metrics alone")
-        #expect(gateway.log.contains("metrics at http://127.0.0.1:\(gateway.metricsPort)/metrics"))
+        try await GatewayHarness.with("metrics-serve") { gw in
+            let gateway = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path],
+                                                   environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
+            defer { gateway.stop() }
+            let onTenantPort = try await gateway.get("/metrics")
+            #expect(onTenantPort.status == 404, "not on the tenant API's port")
+            let metrics = try await gateway.fetch(gateway.metricsURL)
+            #expect(metrics.status == 200 && String(decoding: metrics.body, as: UTF8.self).contains("hongbao_payouts_open{"))
+            let health = try await gateway.fetch("http://127.0.0.1:\(gateway.metricsPort)/healthz")
+            #expect(health.status == 404, "the metrics listener serves /metrics alone")
+            #expect(gateway.log.contains("metrics at http://127.0.0.1:\(gateway.metricsPort)/metrics"))
 
-        // A second instance on this host with the same metrics port still serves payments.
-        let second = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path, "--metrics-port", String(gateway.metricsPort)],
-                                              environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
-        defer { second.stop() }
-        let ready = try await second.get("/readyz")
-        #expect(ready.status == 200, "payments do not wait for monitoring")
-        var logged = false
-        for _ in 0..<100 where !logged {
-            logged = second.log.contains("metrics listener cannot serve")
-            if !logged { try await Task.sleep(for: .milliseconds(50)) }
+            // A second instance on this host with the same metrics port still serves payments.
+            let second = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path, "--metrics-port", String(gateway.metricsPort)],
+                                                  environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
+            defer { second.stop() }
+            let ready = try await second.get("/readyz")
+            #expect(ready.status == 200, "payments do not wait for monitoring")
+            var logged = false
+            for _ in 0..<100 where !logged {
+                logged = second.log.contains("metrics listener cannot serve")
+                if !logged { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(logged, "the operator's log says the metrics port was taken: \(second.log)")
+
+            let same = try await Hongbao.run(["serve", "--port", "18080", "--metrics-port", "18080"])
+            #expect(same.status != 0 && same.err.contains("--metrics-port must differ from --port"), "\(same.err)")
         }
-        #expect(logged, "the operator's log says the metrics port was taken: \(second.log)")
-
-        let same = try await Hongbao.run(["serve", "--port", "18080", "--metrics-port", "18080"])
-        #expect(same.status != 0 && same.err.contains("--metrics-port must differ from --port"), "\(same.err)")
     }
 
     /// The value of the `hongbao_payouts_today{…status="sent"}` sample.

@@ -120,37 +120,37 @@ struct WebhookAPITests {
     @Test("DNS oracle: a refusal names no address, range or resolver error (the operator's log has them), and private and unknown hosts read the same; 6to4 and local-use NAT64 wrappers are refused")
     func refusalsRevealNothing() async throws {
         let logs = CapturedLogs()
-        let gw = try await GatewayHarness.start("whoracle")
-        defer { Task { await gw.stop() } }
-        // What the system resolver says about a name no DNS knows, e.g. "Name or service not known".
-        var said = ""
-        do { _ = try await SystemResolver().addresses(of: "nowhere.shop.example") } catch let error as WebhookError { said = error.message }
-        let resolverText = try #require(said.split(separator: "(").last.map { String($0.dropLast()) }, "\(said)")
-        try #require(said.contains("(") && resolverText.count > 3, "\(said)")
-        let cases: [(url: String, secrets: [String])] = [
-            ("https://inside.shop.example/x", ["10.1.2.3", "10.0.0.0", "private"]),
-            ("https://[2002:0a01:0203::1]/x", ["10.1.2.3", "0a01", "a01:203", "10.0.0.0", "6to4", "private"]),
-            ("https://[64:ff9b:1::a01:203]/x", ["10.1.2.3", "a01:203", "NAT64"]),
-            ("https://nowhere.shop.example/x", [resolverText, "does not resolve ("]),
-        ]
-        let details = try await app(gw, logs: logs).test(.router) { client -> Set<String> in
-            var details: Set<String> = []
-            for (url, secrets) in cases {
-                let response = try await create(client, key: gw.apiKey, ["url": url])
-                #expect(response.status == .unprocessableContent, "\(url)")
-                let problem = try response.problem()
-                #expect(problem.code == "webhook_target_refused", "\(url)")
-                let body = String(buffer: response.body)
-                for secret in secrets { #expect(!body.contains(secret), "\(url): \(body) names \(secret)") }
-                details.insert(problem.detail)
+        try await GatewayHarness.with("whoracle") { gw in
+            // What the system resolver says about a name no DNS knows, e.g. "Name or service not known".
+            var said = ""
+            do { _ = try await SystemResolver().addresses(of: "nowhere.shop.example") } catch let error as WebhookError { said = error.message }
+            let resolverText = try #require(said.split(separator: "(").last.map { String($0.dropLast()) }, "\(said)")
+            try #require(said.contains("(") && resolverText.count > 3, "\(said)")
+            let cases: [(url: String, secrets: [String])] = [
+                ("https://inside.shop.example/x", ["10.1.2.3", "10.0.0.0", "private"]),
+                ("https://[2002:0a01:0203::1]/x", ["10.1.2.3", "0a01", "a01:203", "10.0.0.0", "6to4", "private"]),
+                ("https://[64:ff9b:1::a01:203]/x", ["10.1.2.3", "a01:203", "NAT64"]),
+                ("https://nowhere.shop.example/x", [resolverText, "does not resolve ("]),
+            ]
+            let details = try await app(gw, logs: logs).test(.router) { client -> Set<String> in
+                var details: Set<String> = []
+                for (url, secrets) in cases {
+                    let response = try await create(client, key: gw.apiKey, ["url": url])
+                    #expect(response.status == .unprocessableContent, "\(url)")
+                    let problem = try response.problem()
+                    #expect(problem.code == "webhook_target_refused", "\(url)")
+                    let body = String(buffer: response.body)
+                    for secret in secrets { #expect(!body.contains(secret), "\(url): \(body) names \(secret)") }
+                    details.insert(problem.detail)
+                }
+                return details
             }
-            return details
-        }
-        #expect(details == ["the URL's host does not resolve to a public address; webhooks go only to public addresses."], "\(details)")
-        // The operator's log keeps what the tenant is not told.
-        let log = logs.all.joined(separator: "\n")
-        for kept in ["10.1.2.3", "2002:a01:203::1, a private address (10.0.0.0/8), inside a 6to4 address", "64:ff9b:1::/48", resolverText] {
-            #expect(log.contains(kept), "the log lacks \(kept)")
+            #expect(details == ["the URL's host does not resolve to a public address; webhooks go only to public addresses."], "\(details)")
+            // The operator's log keeps what the tenant is not told.
+            let log = logs.all.joined(separator: "\n")
+            for kept in ["10.1.2.3", "2002:a01:203::1, a private address (10.0.0.0/8), inside a 6to4 address", "64:ff9b:1::/48", resolverText] {
+                #expect(log.contains(kept), "the log lacks \(kept)")
+            }
         }
     }
 
