@@ -1,5 +1,5 @@
 // WeChatPay — WeChat Pay APIv2 (XML) for cash red packets and enterprise payment.
-// Protocol facts: ../shared/reference/wechatpay-v2.md. No tenants, no database.
+// Protocol facts: docs/reference/wechatpay-v2.md ("reference §N" in comments). No tenants, no database.
 //
 // What it owns:
 // - `Signer`: MD5 / HMAC-SHA256 signatures (§2) and CSPRNG nonces.
