@@ -1,3 +1,4 @@
+import Assembly
 import Audit
 import Payouts
 import Hummingbird
@@ -75,6 +76,14 @@ public struct GatewayDependencies: Sendable {
 }
 
 extension GatewayDependencies {
+    /// The application over a gateway built by the composition root (`Gateway`).
+    public init(gateway: Gateway, migrator: Migrator, reconciler: Reconciler? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                webhookTargets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: false), webhookSealer: SecretSealer? = nil,
+                webhookDispatcher: WebhookDispatcher? = nil, logger: Logger) {
+        self.init(pool: gateway.pool, migrator: migrator, registry: gateway.registry, engine: gateway.engine, reconciler: reconciler, metrics: metrics,
+                  webhookTargets: webhookTargets, webhookSealer: webhookSealer, webhookDispatcher: webhookDispatcher, logger: logger)
+    }
+
     /// /readyz's `webhooks` check.
     var webhooksCheck: String {
         guard let webhookSealer else { return "off: \(SecretSealer.environmentVariable) is not set (registering answers 503; events wait)" }

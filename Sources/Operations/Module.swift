@@ -7,6 +7,8 @@
 //   backlog and the audit trail's state, read in one snapshot in bounded time.
 // - `MetricsReadModel`: what /metrics reads from PostgreSQL (today's counts through index
 //   `payouts_created`, the webhook backlog as `status` reads it).
+// - `PayoutSearch`: payouts across tenants and their history (`hongbao payouts list|show`,
+//   /admin's payout pages); `UsageReport`: entities' usage today (`merchant list --usage`).
 // - `AdminSessionStore`: the dashboard's session generation and redeemed sign-in codes.
 // - `RolePrivileges`: whether the gateway's role has least privilege.
 //

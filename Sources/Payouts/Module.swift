@@ -37,11 +37,10 @@
 //   NOT_FOUND for the not-found grace after the last possible send, resends the same
 //   billno identically, closes it only on WeChat's word, follows sent packets to
 //   received/refunded, hands what WeChat can no longer answer to `needs_attention`.
-// - `PayoutSearch`: payouts across tenants for operators (`hongbao payouts`).
 // - Tenants and their keys are module `Tenants`; a payout is always a `Caller`'s.
 // - The audit trail (append, chains, verification, checkpoints, reads) is module `Audit`;
 //   this module appends through it in the same transactions as the changes it records.
-// - `UsageReport`, `TenantUsage`, `PayoutListing`: what operators and tenants read
-//   (`hongbao status`, /admin and /metrics read module `Operations`).
+// - `TenantUsage`, `PayoutListing`: what a tenant reads of its own payouts (operators'
+//   reads — `hongbao status`, `payouts`, /admin, /metrics — are module `Operations`).
 // - Webhooks are module `Webhooks`: this module only writes the outbox they are fanned
 //   out from (migration 0009's trigger).

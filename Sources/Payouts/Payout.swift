@@ -71,16 +71,17 @@ public struct Payout: Sendable, Equatable, Codable {
         order_send_name, order_client_ip, next_check_at, check_name, re_user_name, description
         """
 
-    /// `columns` of the table aliased `alias` (for a query that joins others).
-    static func columns(of alias: String) -> String {
+    /// `columns` of the table aliased `alias` (for a query that joins others, e.g. the
+    /// operator's searches in Operations).
+    public static func columns(of alias: String) -> String {
         columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
     }
 
     /// How many columns `columns` names (a query may select more after them).
-    static let columnCount = 39
+    public static let columnCount = 39
 
     /// From `columns`, starting at column `offset` (a query may select others before them).
-    init(row: PostgresRow, offset: Int = 0) throws {
+    public init(row: PostgresRow, offset: Int = 0) throws {
         id = try row.decode(column: offset + 0)
         tenantID = try row.decode(column: offset + 1)
         kind = try Self.enumValue(row.decode(column: offset + 2))

@@ -11,39 +11,15 @@ import WeChatPay
 public struct EngineSettings: Sendable {
     /// How long a POST waits for the send's outcome before answering 202.
     public var deadline: Duration
-    /// When the reconciler looks at a payout (the grace of a send in progress, backoffs).
-    public var schedule: ReconcileSchedule
-    /// Most entities one payout is tried on (each after a definite failure of the last).
-    public var maximumEntities: Int
-    /// The longest one upstream call can take (the transport's total timeout).
-    public var upstreamTimeout: Duration
-    /// The longest wait for a database connection (the pool's acquire timeout).
-    public var poolWait: Duration
+    /// What the engine shares with the reconciler (graces, entities, call and pool limits).
+    public var policy: PayoutPolicy
     /// How often tenants may make the gateway ask WeChat (`refresh`).
     public var refresh: RefreshLimits
 
-    public init(deadline: Duration = .seconds(5), schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5,
-                upstreamTimeout: Duration = .seconds(10), poolWait: Duration = .seconds(5), refresh: RefreshLimits = RefreshLimits()) {
+    public init(deadline: Duration = .seconds(5), policy: PayoutPolicy = PayoutPolicy(), refresh: RefreshLimits = RefreshLimits()) {
         self.deadline = deadline
-        self.schedule = schedule
-        self.maximumEntities = maximumEntities
-        self.upstreamTimeout = upstreamTimeout
-        self.poolWait = poolWait
+        self.policy = policy
         self.refresh = refresh
-    }
-
-    /// Why the sending grace would not cover what an engine may do between transaction 1
-    /// and transaction 2 — the send, a confirming query after SEND_FAILED, a wait for a
-    /// database connection — if it would not. Past the grace the reconciler may take the
-    /// payout over; an engine still inside a call then would work it beside the reconciler.
-    public func problems() -> [String] {
-        let needed = 2 * upstreamTimeout.seconds + poolWait.seconds
-        guard schedule.sendingGrace > needed else {
-            return ["the sending grace (\(Int(schedule.sendingGrace)) s) must be longer than a send, a confirming query and a wait for a database "
-                    + "connection (2 × \(Int(upstreamTimeout.seconds)) s + \(Int(poolWait.seconds)) s = \(Int(needed)) s), or the reconciler could "
-                    + "take over a payout while its first send is still in flight"]
-        }
-        return []
     }
 }
 
@@ -108,7 +84,7 @@ public final class PayoutEngine: Sendable {
         let placement = Placement(router: router, snapshot: snapshot, runtime: try await states.current(), now: now)
         let leaseOwner = UUID()
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: idempotencyKey, requestHash: hash, requestID: requestID,
-                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), sendingGrace: settings.schedule.sendingGrace,
+                                    placement: placement, rings: rings, day: BusinessCalendar.day(of: now), sendingGrace: settings.policy.schedule.sendingGrace,
                                     leaseOwner: leaseOwner)
         // The lease is counted from before transaction 1: the database's, from inside it, ends no sooner.
         let leaseStart = ContinuousClock.now
@@ -138,11 +114,11 @@ public final class PayoutEngine: Sendable {
     /// sending grace. Runs to the end whatever happens to the tenant's request.
     func deliver(_ accepted: Payout, placement: Placement, caller: Caller, lease held: (owner: UUID, since: ContinuousClock.Instant),
                  render: @escaping PayoutRenderer, requestID: String) async throws -> SendLoop.Outcome {
-        let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.schedule, checks: 0,
+        let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.policy.schedule, checks: 0,
                                     clock: .database, leaseOwner: held.owner, now: { Date() })
-        let lease = SendLease.grace(since: held.since, grace: .seconds(settings.schedule.sendingGrace), callBudget: settings.upstreamTimeout)
+        let lease = SendLease.grace(since: held.since, grace: .seconds(settings.policy.schedule.sendingGrace), callBudget: settings.policy.upstreamTimeout)
         return try await SendLoop(connectors: connectors, placement: placement, owner: caller.owner, settlement: settlement, states: states,
-                                  maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
+                                  maximumEntities: settings.policy.maximumEntities, sendingGrace: settings.policy.schedule.sendingGrace, logger: logger)
             .run(accepted, history: .fresh, lease: lease)
     }
 
@@ -226,7 +202,7 @@ public final class PayoutEngine: Sendable {
             throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
         }
         let (outcome, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
-        let schedule = settings.schedule
+        let schedule = settings.policy.schedule
         return try await pool.transaction { c in
             let fresh = try Settlement.lock(c, id)
             return try QueryApplication.apply(c, fresh, about: SendRef(payout), outcome, attempt, actor: actor, requestID: requestID,

@@ -4,6 +4,7 @@ import Merchants
 import Metrics
 import Postgres
 import Synchronization
+import Transport
 import WeChatPay
 
 /// How the reconciler works; every value has a flag in `serve` and `reconcile`.
@@ -17,31 +18,25 @@ public struct ReconcilerSettings: Sendable {
     public var lease: TimeInterval
     /// Pause when nothing was due.
     public var idlePause: Duration
-    public var schedule: ReconcileSchedule
-    /// Most entities one payout is tried on (as in the engine).
-    public var maximumEntities: Int
-    /// The longest one upstream call can take (the transport's total timeout).
-    public var upstreamTimeout: TimeInterval
     /// How soon a resend refused a per-minute slot is tried again.
     public var rateLimitedPause: TimeInterval
+    /// What the reconciler shares with the engine (graces, entities, call and pool limits).
+    public var policy: PayoutPolicy
 
     public init(batchSize: Int = 32, concurrency: Int = 8, lease: TimeInterval = 300, idlePause: Duration = .seconds(1),
-                schedule: ReconcileSchedule = ReconcileSchedule(), maximumEntities: Int = 5, upstreamTimeout: TimeInterval = 10,
-                rateLimitedPause: TimeInterval = 5) {
+                rateLimitedPause: TimeInterval = 5, policy: PayoutPolicy = PayoutPolicy()) {
         self.batchSize = batchSize
         self.concurrency = concurrency
         self.lease = lease
         self.idlePause = idlePause
-        self.schedule = schedule
-        self.maximumEntities = maximumEntities
-        self.upstreamTimeout = upstreamTimeout
         self.rateLimitedPause = rateLimitedPause
+        self.policy = policy
     }
 
     /// Why these settings would let a look outlast its lease, if they would: each renewal
     /// must cover a query and a resend (two calls) and a wait for a database connection.
-    public func problems(poolWait: TimeInterval) -> [String] {
-        let needed = 2 * upstreamTimeout + poolWait
+    public func problems() -> [String] {
+        let needed = 2 * policy.upstreamTimeout.seconds + policy.poolWait.seconds
         guard lease > needed else {
             return ["the reconcile lease (\(Int(lease)) s) must be longer than two upstream calls and a wait for a database connection "
                     + "(\(Int(needed)) s): a look that outlasts its lease could send while another instance looks at the same payout"]
@@ -139,7 +134,7 @@ public final class Reconciler: Sendable {
     }
 
     var rechecker: ClosedBillnoRecheck {
-        ClosedBillnoRecheck(pool: pool, registry: registry, connectors: connectors, clock: clock, lease: settings.lease, schedule: settings.schedule,
+        ClosedBillnoRecheck(pool: pool, registry: registry, connectors: connectors, clock: clock, lease: settings.lease, schedule: settings.policy.schedule,
                             logger: logger)
     }
 
@@ -148,7 +143,7 @@ public final class Reconciler: Sendable {
     /// Claims up to a batch of due payouts and looks at each, several at once; then the
     /// closed billnos due for their one more query.
     public func pass() async throws -> Pass {
-        let claimed = try await DuePayouts.claim(pool, clock: clock, lease: settings.lease, callBudget: settings.upstreamTimeout,
+        let claimed = try await DuePayouts.claim(pool, clock: clock, lease: settings.lease, callBudget: settings.policy.upstreamTimeout.seconds,
                                                  limit: settings.batchSize, sendAPIs: connectors.sendAPIs)
         var pass = Pass()
         await withTaskGroup(of: (UUID, Outcome).self) { group in
@@ -246,7 +241,7 @@ public final class Reconciler: Sendable {
         // not bring it back every pass).
         do {
             let backoff = outcome == .error
-                ? settings.schedule.next(item.payout.status, checks: item.checks, sentAt: item.payout.sentAt, now: item.time.now)?
+                ? settings.policy.schedule.next(item.payout.status, checks: item.checks, sentAt: item.payout.sentAt, now: item.time.now)?
                     .timeIntervalSince(item.time.now)
                 : nil
             try await item.lease.release(backingOff: backoff)
@@ -273,7 +268,7 @@ public final class Reconciler: Sendable {
             let now = item.time.now
             let refusal = item.lastSend.flatMap { $0.outcome == "failure" ? $0.failure : nil }
             switch NotFoundDecision.decide(now: now, billnoCreatedAt: item.billnoCreatedAt, maySendUntil: item.maySendUntil,
-                                           lastSendRefused: refusal != nil, schedule: settings.schedule) {
+                                           lastSendRefused: refusal != nil, schedule: settings.policy.schedule) {
             case .needsAttention:
                 return try await needsAttention(item, attempt, Self.pastWindow(item, now: now))
             case .waitUntil(let when):
@@ -328,14 +323,14 @@ public final class Reconciler: Sendable {
             refusal.retryClass == ErrorCatalog.RetryClass.caller.rawValue || payout.kind == .transfer ? .fail : .anotherEntityElseFail
         let tried = item.failedOn.union([payout.merchant])
         let sender = try await sendLoop(item)
-        let failover = tried.count < settings.maximumEntities && never != .fail
-            ? Settlement.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.schedule.sendingGrace) : nil
+        let failover = tried.count < settings.policy.maximumEntities && never != .fail
+            ? Settlement.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.policy.schedule.sendingGrace) : nil
         // In the closing transaction itself: the lease is still this look's, and the billno's
         // never-kept grace has passed on the database's clock (not only at the claim).
         let fence = [item.lease.renewal, PayoutLedger.required("""
             SELECT 1 FROM payout_sends WHERE mch_id = $1 AND billno = $2 AND state = 'open'
               AND may_send_until + make_interval(secs => $3::float8) <= \(clock.now)
-            """, Self.mayStillCommit, [payout.mchID, payout.billno, settings.schedule.neverKeptGrace])]
+            """, Self.mayStillCommit, [payout.mchID, payout.billno, settings.policy.schedule.neverKeptGrace])]
         let result: Settlement.Result
         do {
             result = try await sender.settlement.nothingPaid(payout, attempt, failure, next: never, wechatSaidFailed: false, failover: failover, fence: fence)
@@ -350,10 +345,10 @@ public final class Reconciler: Sendable {
     func sendLoop(_ item: DuePayouts.Claimed) async throws -> SendLoop {
         let placement = Placement(router: router, snapshot: registry.snapshot, runtime: try await states.current(), now: Date())
         let time = item.time
-        let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.schedule, checks: item.checks,
+        let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.policy.schedule, checks: item.checks,
                                     clock: clock, leaseOwner: item.lease.owner, now: { time.now })
         return SendLoop(connectors: connectors, placement: placement, owner: item.owner, settlement: settlement, states: states,
-                        maximumEntities: settings.maximumEntities, sendingGrace: settings.schedule.sendingGrace, logger: logger)
+                        maximumEntities: settings.policy.maximumEntities, sendingGrace: settings.policy.schedule.sendingGrace, logger: logger)
     }
 
     /// An `accepted` payout nobody sent: this instance is now sending it.
@@ -368,7 +363,7 @@ public final class Reconciler: Sendable {
     /// asked, whether or not the payout moved to another one meanwhile.
     func applyQuery(_ item: DuePayouts.Claimed, _ answer: CallOutcome<StatusAnswer>, _ attempt: PayoutLedger.Attempt) async throws -> Outcome {
         let claimed = item.payout
-        let schedule = settings.schedule, checks = item.checks, now = item.time.now, clock = self.clock, owner = item.lease.owner
+        let schedule = settings.policy.schedule, checks = item.checks, now = item.time.now, clock = self.clock, owner = item.lease.owner
         let after = try await pool.transaction { c -> Payout in
             let fresh = try Settlement.lock(c, claimed.id)
             return try QueryApplication.apply(c, fresh, about: SendRef(claimed), answer, attempt, actor: Self.actor, requestID: nil, schedule: schedule,
@@ -382,7 +377,7 @@ public final class Reconciler: Sendable {
     /// or, once WeChat can no longer answer for the billno, hand it to a person.
     func unanswered(_ item: DuePayouts.Claimed, attempt: PayoutLedger.Attempt?, reason: String?) async throws -> Outcome {
         let now = item.time.now
-        if now.timeIntervalSince(item.billnoCreatedAt) >= settings.schedule.attentionAge {
+        if now.timeIntervalSince(item.billnoCreatedAt) >= settings.policy.schedule.attentionAge {
             // A payout paid twice is already a person's: WeChat no longer answers for its billno, so stop asking.
             if item.payout.isPaidTwice { return try await stopLooking(item, attempt) }
             return try await needsAttention(item, attempt, Self.pastWindow(item, now: now))
@@ -397,7 +392,7 @@ public final class Reconciler: Sendable {
         let now = item.time.now
         // A payout paid twice is watched like an open send (its own billno may still settle).
         let backoff = payout.isPaidTwice ? PayoutStatus.unknown : payout.status
-        var next = settings.schedule.next(backoff, checks: item.checks, sentAt: payout.sentAt, now: now) ?? now
+        var next = settings.policy.schedule.next(backoff, checks: item.checks, sentAt: payout.sentAt, now: now) ?? now
         if let notBefore { next = max(next, notBefore) }
         var statements: [PipelineStatement] = []
         if let attempt { statements.append(PayoutLedger.recordAttempt(payout, attempt)) }

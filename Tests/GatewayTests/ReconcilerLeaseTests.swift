@@ -95,11 +95,11 @@ struct ReconcilerLeaseTests {
 
     @Test("the sending grace must cover a send, a confirming query and a wait for a connection; serve refuses settings where it does not, saying why")
     func graceCoversTheEngine() async throws {
-        let short = EngineSettings(schedule: ReconcileSchedule(sendingGrace: 20), upstreamTimeout: .seconds(10), poolWait: .seconds(5))
+        let short = PayoutPolicy(schedule: ReconcileSchedule(sendingGrace: 20), upstreamTimeout: .seconds(10), poolWait: .seconds(5))
         let problem = try #require(short.problems().first)
         #expect(problem.contains("2 × 10 s + 5 s = 25 s"), "\(problem)")
-        #expect(EngineSettings(schedule: ReconcileSchedule(sendingGrace: 60), upstreamTimeout: .seconds(10), poolWait: .seconds(5)).problems().isEmpty)
-        #expect(!ReconcilerSettings(lease: 20, upstreamTimeout: 10).problems(poolWait: 5).isEmpty)
+        #expect(PayoutPolicy(schedule: ReconcileSchedule(sendingGrace: 60), upstreamTimeout: .seconds(10), poolWait: .seconds(5)).problems().isEmpty)
+        #expect(!ReconcilerSettings(lease: 20, policy: PayoutPolicy(upstreamTimeout: .seconds(10), poolWait: .seconds(5))).problems().isEmpty)
 
         let serve = try await Hongbao.run(["serve", "--sending-grace-seconds", "20", "--upstream-timeout-ms", "10000", "--merchants", "/nonexistent"],
                                           environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/none"])
@@ -113,7 +113,7 @@ struct ReconcilerLeaseTests {
 
     @Test("an engine never starts a call that could end past its sending grace: the payout is left to the reconciler, untouched")
     func engineStopsAtItsGrace() async throws {
-        let settings = EngineSettings(deadline: .seconds(2), schedule: ReconcileSchedule(sendingGrace: 2), upstreamTimeout: .seconds(3))
+        let settings = EngineSettings(deadline: .seconds(2), policy: PayoutPolicy(schedule: ReconcileSchedule(sendingGrace: 2), upstreamTimeout: .seconds(3)))
         try await GatewayHarness.with("lease-engine", settings: settings) { gw in
             let submission = try await gw.submit(GatewayHarness.order(amountFen: 100))
             guard case .answered(let response) = submission else { throw TestSetupError("not answered: \(submission)") }

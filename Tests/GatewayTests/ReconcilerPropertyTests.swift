@@ -72,7 +72,7 @@ struct ReconcilerPropertyTests {
             for _ in 0..<80 {
                 offset += Self.step
                 try await gw.sim.advanceClock(seconds: Self.step)
-                let settings = ReconcilerSettings(schedule: Self.schedule)
+                let settings = ReconcilerSettings(policy: PayoutPolicy(schedule: Self.schedule))
                 _ = try await gw.reconciler(offset: offset, settings: settings).untilIdle(maximumPasses: 4)
                 if offset > Double(lateSeconds) + 2 * 3600, try await openWork(gw) == 0 { break }
             }

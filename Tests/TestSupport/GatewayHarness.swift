@@ -1,3 +1,4 @@
+import Assembly
 import Foundation
 import Payouts
 import Logging
@@ -17,15 +18,17 @@ public final class GatewayHarness: Sendable {
     public let databaseURL: String
     /// The admin's pool.
     public let pool: PostgresPool
+    /// The gateway's parts, built by the composition root over the least-privilege role's pool.
+    public let gateway: Gateway
     /// The engine's pool: the least-privilege role, as `serve` runs.
-    public let appPool: PostgresPool
-    public let registry: MerchantRegistry
-    public let engine: PayoutEngine
+    public var appPool: PostgresPool { gateway.pool }
+    public var registry: MerchantRegistry { gateway.registry }
+    public var engine: PayoutEngine { gateway.engine }
+    public var transport: HTTPSClient { gateway.transport }
     public let tenant: Tenant
     public let caller: Caller
     /// The caller's key, as a tenant sends it.
     public let apiKey: String
-    public let transport: HTTPSClient
     /// Simulator accounts by entity name.
     public let accounts: [String: AccountCreatedBody]
 
@@ -86,17 +89,17 @@ public final class GatewayHarness: Sendable {
         let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 8)
         let appPool = PostgresPool(configuration: PostgresConfiguration(connectionString: try await TestDatabase.appURL(url), maxConnections: 16))
         let registry = try MerchantRegistry(loader: MerchantLoader(directory: fixture.directory, environment: [:]), logger: quiet)
-        let transport = HTTPSClient(settings: transportSettings)
-        let engine = PayoutEngine(pool: appPool, registry: registry, client: WeChatPayClient(transport: transport),
-                                  states: MerchantStateCache(store: MerchantStateStore(pool: appPool), maxAge: .milliseconds(1)),
-                                  settings: settings, logger: logger ?? quiet)
+        // Wired by the composition root, as `serve` wires it; merchant state read fresh each time.
+        let gateway = Gateway(settings: GatewaySettings(policy: settings.policy, sendDeadline: settings.deadline, refresh: settings.refresh,
+                                                        stateMaxAge: .milliseconds(1)),
+                              registry: registry, pool: appPool, transport: HTTPSClient(settings: transportSettings), logger: logger ?? quiet)
         let tenant = try await TenantStore(pool: appPool).add(name: "t-\(label.lowercased())", dailyBudgetFen: dailyBudgetFen, actor: "test")
         let issued = try await APIKeyStore(pool: appPool).issue(tenant: tenant.name, mode: .test, actor: "test")
         guard case .success(let caller) = try await APIKeyStore(pool: appPool).authenticate(issued.key.text) else {
             throw TestSetupError("a freshly issued key does not authenticate")
         }
-        return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, appPool: appPool, registry: registry, engine: engine, tenant: tenant,
-                              caller: caller, apiKey: issued.key.text, transport: transport, accounts: accounts)
+        return GatewayHarness(sim: sim, fixture: fixture, databaseURL: url, pool: pool, gateway: gateway, tenant: tenant, caller: caller,
+                              apiKey: issued.key.text, accounts: accounts)
     }
 
     /// A gateway for the length of `body`, stopped after it whatever it did.
@@ -115,19 +118,16 @@ public final class GatewayHarness: Sendable {
         }
     }
 
-    private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, appPool: PostgresPool, registry: MerchantRegistry,
-                 engine: PayoutEngine, tenant: Tenant, caller: Caller, apiKey: String, transport: HTTPSClient, accounts: [String: AccountCreatedBody]) {
+    private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, gateway: Gateway, tenant: Tenant,
+                 caller: Caller, apiKey: String, accounts: [String: AccountCreatedBody]) {
         self.sim = sim
         self.fixture = fixture
         self.databaseURL = databaseURL
         self.pool = pool
-        self.appPool = appPool
-        self.registry = registry
-        self.engine = engine
+        self.gateway = gateway
         self.tenant = tenant
         self.caller = caller
         self.apiKey = apiKey
-        self.transport = transport
         self.accounts = accounts
     }
 
@@ -143,9 +143,7 @@ public final class GatewayHarness: Sendable {
     /// A reconciler over this gateway's database, entities and transport, whose clock
     /// runs `offset` seconds ahead (to reach backoffs, the 24-hour refund or the 30-day window).
     public func reconciler(offset: TimeInterval = 0, settings: ReconcilerSettings = ReconcilerSettings()) -> Reconciler {
-        Reconciler(pool: appPool, registry: registry, client: WeChatPayClient(transport: transport),
-                   states: MerchantStateCache(store: MerchantStateStore(pool: appPool), maxAge: .milliseconds(1)),
-                   settings: settings, clock: DatabaseClock(ahead: Int(offset)), logger: Self.quiet)
+        gateway.reconciler(settings: settings, clock: DatabaseClock(ahead: Int(offset)), logger: Self.quiet)
     }
 
     /// Attempts recorded for a payout, oldest first: (api, outcome, err_code).
@@ -166,9 +164,7 @@ public final class GatewayHarness: Sendable {
     }()
 
     public func stop() async {
-        await engine.drain(timeout: .seconds(10))
-        transport.shutdown()
-        appPool.close()
+        await gateway.close(drainFor: .seconds(10))
         pool.close()
         await sim.stop()
     }

@@ -1,4 +1,5 @@
 import API
+import Assembly
 import ArgumentParser
 import Audit
 import Foundation
@@ -67,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
     var refreshMinIntervalSeconds: Int = Environment.int("HONGBAO_REFRESH_MIN_INTERVAL_SECONDS") ?? 10
     @Option(help: ArgumentHelp("Refreshes one tenant may ask for per minute in each mode; more answer 429 too_many_refreshes.", valueName: "n"))
     var refreshesPerMinute: Int = Environment.int("HONGBAO_REFRESHES_PER_MINUTE") ?? 120
-    @OptionGroup var upstream: UpstreamOptions
+    @OptionGroup var policy: PolicyOptions
     @Flag(inversion: .prefixedNo, help: "Run the reconciler in this instance (several instances share its work safely).")
     var reconcile = ProcessInfo.processInfo.environment["HONGBAO_RECONCILE"] != "off"
     @OptionGroup var reconciler: ReconcilerOptions
@@ -83,17 +84,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...120_000).contains(sendDeadlineMs) else { throw ValidationError("--send-deadline-ms must be between 1 and 120000") }
         guard (0...3600).contains(refreshMinIntervalSeconds) else { throw ValidationError("--refresh-min-interval-seconds must be between 0 and 3600") }
         guard (1...100_000).contains(refreshesPerMinute) else { throw ValidationError("--refreshes-per-minute must be between 1 and 100000") }
-        if let problem = engineSettings.problems().first {
-            throw ValidationError("--sending-grace-seconds is too short for --upstream-timeout-ms: \(problem)")
-        }
-        try reconciler.check(upstream: upstream)
+        _ = try settings()
     }
 
-    /// The engine's settings from the flags (the pool waits its default 5 s for a connection).
-    var engineSettings: EngineSettings {
-        EngineSettings(deadline: .milliseconds(sendDeadlineMs), schedule: reconciler.schedule,
-                       upstreamTimeout: .milliseconds(upstream.upstreamTimeoutMs), poolWait: PostgresConfiguration.defaultAcquireTimeout,
-                       refresh: RefreshLimits(minimumInterval: TimeInterval(refreshMinIntervalSeconds), perMinute: refreshesPerMinute))
+    /// The gateway's settings from the flags: one policy for the engine and the reconciler.
+    func settings() throws -> GatewaySettings {
+        try reconciler.apply(to: GatewaySettings(policy: policy.policy, sendDeadline: .milliseconds(sendDeadlineMs),
+                                                 refresh: RefreshLimits(minimumInterval: TimeInterval(refreshMinIntervalSeconds),
+                                                                        perMinute: refreshesPerMinute)))
     }
 
     func run() async throws {
@@ -107,30 +105,25 @@ struct ServeCommand: AsyncParsableCommand {
         do { tracing = try TracingBootstrap.service() } catch { throw CLIError("tracing is configured (OTEL_*) but cannot start: \(error)") }
         if tracing != nil { logger.info("tracing: spans are exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_*ENDPOINT)") }
         let migrator = try migrations.migrator()
-        let loader = merchants.loader()
-        let registry: MerchantRegistry
-        do {
-            // Files, TOML and X.509: on a blocking thread, not the cooperative pool.
-            registry = try await NIOThreadPool.singleton.runIfActive { try MerchantRegistry(loader: loader, logger: logger) }
-        } catch let error as MerchantLoadFailure { throw CLIError(error.description) }
-        logger.info("merchants loaded", metadata: ["count": "\(registry.snapshot.merchants.count)", "directory": "\(merchants.directory)"])
-        let pool = try await database.connect()
-        defer { pool.close() }
-        await warnAboutPrivileges(pool, logger: logger)
-        let transport = upstream.client()
-        defer { transport.shutdown() }
         let metrics = PrometheusCollectorRegistry()
-        let client = WeChatPayClient(transport: transport, observer: UpstreamMetrics(registry: metrics).record)
-        let states = MerchantStateCache(store: MerchantStateStore(pool: pool))
-        let engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states, settings: engineSettings,
-                                  logger: Logger(label: "hongbao.engine"))
-        let reconciling = reconcile ? Reconciler(pool: pool, registry: registry, client: client, states: states,
-                                                 settings: reconciler.settings(upstream: upstream),
-                                                 metrics: PrometheusMetricsFactory(registry: metrics)) : nil
-        // Webhooks have a transport of their own: their pinned addresses and connections
-        // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.
-        let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout))
-        defer { webhookTransport.shutdown() }
+        try await withGateway(try settings(), database: database, merchants: merchants, observer: UpstreamMetrics(registry: metrics).record,
+                              logger: Logger(label: "hongbao.engine")) { gw in
+            logger.info("merchants loaded", metadata: ["count": "\(gw.registry.snapshot.merchants.count)", "directory": "\(merchants.directory)"])
+            await warnAboutPrivileges(gw.pool, logger: logger)
+            let reconciling = reconcile ? gw.reconciler(metrics: PrometheusMetricsFactory(registry: metrics)) : nil
+            // Webhooks have a transport of their own: their pinned addresses and connections
+            // stay apart from WeChat's, and a slow receiver never queues behind an upstream call.
+            let webhookTransport = HTTPSClient(settings: TransportSettings(totalTimeout: webhooks.settings.timeout))
+            defer { webhookTransport.shutdown() }
+            let app = try await application(gw, webhookTransport: webhookTransport, migrator: migrator, reconciler: reconciling, metrics: metrics, dashboard: dashboard,
+                                            checkpoints: checkpoints, logger: logger, additionalServices: tracing.map { [$0] } ?? [])
+            try await app.runService()
+        }
+    }
+
+    /// The HTTP application over the gateway, with webhooks and the operator's services.
+    func application(_ gw: Gateway, webhookTransport: HTTPSClient, migrator: Migrator, reconciler: Reconciler?, metrics: PrometheusCollectorRegistry, dashboard: AdminSettings?,
+                     checkpoints: AuditCheckpointSchedule?, logger: Logger, additionalServices: [any Service]) async throws -> some ApplicationProtocol {
         // Registration and delivery each resolve with a SystemResolver of their own, so names
         // tenants register that never resolve cannot use up the lookups deliveries need.
         let webhookLogger = Logger(label: "hongbao.webhooks")
@@ -144,24 +137,22 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("webhooks off: \(WebhookServeOptions.sealerMissing). Registering an endpoint answers 503; events wait until a gateway with the key delivers them")
         }
         let dispatcher = sealer.map {
-            WebhookDispatcher(pool: pool, transport: webhookTransport, targets: deliveryTargets, settings: webhooks.settings, sealer: $0,
+            WebhookDispatcher(pool: gw.pool, transport: webhookTransport, targets: deliveryTargets, settings: webhooks.settings, sealer: $0,
                               logger: webhookLogger)
         }
-        var dependencies = GatewayDependencies(pool: pool, migrator: migrator, registry: registry, engine: engine,
-                                               reconciler: reconciling, metrics: metrics, webhookTargets: targets, webhookSealer: sealer,
-                                               webhookDispatcher: dispatcher, logger: logger)
+        var dependencies = GatewayDependencies(gateway: gw, migrator: migrator, reconciler: reconciler, metrics: metrics, webhookTargets: targets,
+                                               webhookSealer: sealer, webhookDispatcher: dispatcher, logger: logger)
         dependencies.admin = dashboard
         dependencies.auditCheckpoints = checkpoints
         if let checkpoints {
             logger.info("audit checkpoints on: every \(checkpoints.interval) into \(checkpoints.directory), signed by key \(checkpoints.key.publicKey.keyID)")
         }
-        if let sealer { dependencies.webhookKeyProblem = await Self.unopenedSecrets(pool, sealer: sealer, logger: logger) }
+        if let sealer { dependencies.webhookKeyProblem = await Self.unopenedSecrets(gw.pool, sealer: sealer, logger: logger) }
         logger.info(dashboard == nil ? "operator dashboard off (no admin token)" : "operator dashboard on at /admin")
         logger.info("metrics at http://\(metricsHost):\(metricsPort)/metrics")
-        let app = try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds),
-                                                               metrics: .init(host: metricsHost, port: metricsPort)),
-                                       dependencies: dependencies, additionalServices: tracing.map { [$0] } ?? [])
-        try await app.runService()
+        return try buildApplication(settings: ServeSettings(host: host, port: port, reloadPollInterval: .seconds(reloadPollSeconds),
+                                                            metrics: .init(host: metricsHost, port: metricsPort)),
+                                    dependencies: dependencies, additionalServices: additionalServices)
     }
 
     /// Endpoints whose secret this instance's keys cannot open (their deliveries will wait):

@@ -1,4 +1,5 @@
 import Foundation
+import Operations
 import Payouts
 
 /// A payout as the CLI prints it (`--json` keys are snake_case, as the tenant API's).

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Assembly
 import Foundation
-import Payouts
 import Logging
 import Merchants
 import NIOPosix
+import Operations
+import Payouts
 import Tenants
 import WeChatPay
 
@@ -121,7 +123,7 @@ struct PayoutsRefreshCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var merchants: MerchantOptions
-    @OptionGroup var upstream: UpstreamOptions
+    @OptionGroup var policy: PolicyOptions
     @OptionGroup var actor: ActorOption
     @Argument(help: "The payout's id, or any billno it used.") var payout: String
     @Flag(help: "Print JSON.") var json = false
@@ -129,22 +131,15 @@ struct PayoutsRefreshCommand: AsyncParsableCommand {
     func run() async throws {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.payouts")
-        let loader = merchants.loader()
-        let registry: MerchantRegistry
-        do {
-            registry = try await NIOThreadPool.singleton.runIfActive { try MerchantRegistry(loader: loader, logger: logger) }
-        } catch let error as MerchantLoadFailure { throw CLIError(error.description) }
-        let pool = try await database.connect()
-        defer { pool.close() }
-        guard let found = try await PayoutSearch.one(pool, payout) else { throw CLIError("no payout with id or billno \(payout)") }
-        let transport = upstream.client()
-        defer { transport.shutdown() }
-        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
-                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool)), logger: logger)
-        let before = found.payout.status
-        let after = try await gateway { try await engine.refresh(found.payout, actor: actor.actor, requestID: nil) }
-        let view = PayoutView(PayoutSearch.Found(payout: after, tenantName: found.tenantName))
-        if json { return try Output.printJSON(view) }
-        print(before == after.status ? "\(view.id): still \(view.status)" : "\(view.id): \(before.rawValue) → \(view.status)")
+        // The same policy as serve's engine and reconciler (the same flags and environment).
+        try await withGateway(GatewaySettings(policy: policy.policy), database: database, merchants: merchants, logger: logger) { gw in
+            guard let found = try await PayoutSearch.one(gw.pool, payout) else { throw CLIError("no payout with id or billno \(payout)") }
+            let engine = gw.engine
+            let before = found.payout.status
+            let after = try await gateway { try await engine.refresh(found.payout, actor: actor.actor, requestID: nil) }
+            let view = PayoutView(PayoutSearch.Found(payout: after, tenantName: found.tenantName))
+            if json { return try Output.printJSON(view) }
+            print(before == after.status ? "\(view.id): still \(view.status)" : "\(view.id): \(before.rawValue) → \(view.status)")
+        }
     }
 }

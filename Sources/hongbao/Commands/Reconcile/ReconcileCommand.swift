@@ -1,10 +1,9 @@
 import ArgumentParser
+import Assembly
 import Foundation
 import Payouts
 import Logging
 import Merchants
-import NIOPosix
-import WeChatPay
 
 struct ReconcileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +27,7 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var merchants: MerchantOptions
-    @OptionGroup var upstream: UpstreamOptions
+    @OptionGroup var policy: PolicyOptions
     @OptionGroup var reconciler: ReconcilerOptions
     @Flag(help: "Bring every open payout's next look forward to now first.") var all = false
     @Option(help: ArgumentHelp("Stop after this many passes even if more is due.", valueName: "n")) var maxPasses = 10_000
@@ -36,7 +35,7 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard maxPasses >= 1 else { throw ValidationError("--max-passes must be at least 1") }
-        try reconciler.check(upstream: upstream)
+        _ = try reconciler.apply(to: GatewaySettings(policy: policy.policy))
     }
 
     struct Report: Encodable {
@@ -52,20 +51,12 @@ struct ReconcileCommand: AsyncParsableCommand {
     func run() async throws {
         JSONLogHandler.bootstrap()
         let logger = Logger(label: "hongbao.reconcile")
-        let loader = merchants.loader()
-        let registry: MerchantRegistry
-        do {
-            registry = try await NIOThreadPool.singleton.runIfActive { try MerchantRegistry(loader: loader, logger: logger) }
-        } catch let error as MerchantLoadFailure { throw CLIError(error.description) }
-        let pool = try await database.connect()
-        defer { pool.close() }
-        let transport = upstream.client()
-        defer { transport.shutdown() }
-        let worker = Reconciler(pool: pool, registry: registry, client: WeChatPayClient(transport: transport),
-                                states: MerchantStateCache(store: MerchantStateStore(pool: pool)), settings: reconciler.settings(upstream: upstream), logger: logger)
-        let madeDue = all ? try await worker.makeAllDue() : 0
-        let pass = try await worker.untilIdle(maximumPasses: maxPasses)
-        let backlog = try await worker.backlog()
+        let settings = try reconciler.apply(to: GatewaySettings(policy: policy.policy))
+        let (pass, backlog, madeDue) = try await withGateway(settings, database: database, merchants: merchants, logger: logger) { gw in
+            let worker = gw.reconciler(logger: logger)
+            let madeDue = all ? try await worker.makeAllDue() : 0
+            return (try await worker.untilIdle(maximumPasses: maxPasses), try await worker.backlog(), madeDue)
+        }
         let report = Report(madeDue: madeDue, looked: pass.claimed,
                             outcomes: Dictionary(uniqueKeysWithValues: Reconciler.Outcome.allCases.map { ($0.rawValue, pass.outcomes[$0] ?? 0) }),
                             open: backlog.open, due: backlog.due)

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Assembly
 import Audit
 import Foundation
+import Logging
 import Payouts
 import Merchants
 import Operations
@@ -48,9 +50,13 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded = try merchants.load()
-        let pool = try await database.connect()
-        defer { pool.close() }
+        // The read model needs no policy: the gateway's defaults, its registry and its pool.
+        try await withGateway(GatewaySettings(), database: database, merchants: merchants, logger: Logger(label: "hongbao.status")) { gw in
+            try await show(gw.pool, gw.registry.snapshot.merchants)
+        }
+    }
+
+    func show(_ pool: PostgresPool, _ loaded: [any MerchantConfig]) async throws {
         let scope: AuditVerifier.Scope = auditFull ? .full : .recent(records: auditRecords)
         let terminal = isatty(STDOUT_FILENO) != 0
         let colour = terminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && ProcessInfo.processInfo.environment["TERM"] != "dumb"

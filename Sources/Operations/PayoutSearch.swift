@@ -1,4 +1,5 @@
 import Foundation
+import Payouts
 import Postgres
 
 /// Payouts across tenants for operators (`hongbao payouts list|show`, later the

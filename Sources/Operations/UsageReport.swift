@@ -1,5 +1,6 @@
 import Foundation
 import Merchants
+import Payouts
 import Postgres
 import WeChatPay
 
