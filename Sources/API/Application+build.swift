@@ -118,8 +118,8 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 
 /// Registers routes only.
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
-    let webhooks = StoredWebhookService(store: WebhookStore(pool: d.pool), targets: d.webhookTargets, sealer: d.webhookSealer)
-    let router = try buildTenantRouter(api: RedpackAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
+    let webhooks = StoredWebhookPort(store: WebhookStore(pool: d.pool), targets: d.webhookTargets, sealer: d.webhookSealer)
+    let router = try buildTenantRouter(api: TenantAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
                                        bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, webhooks: d.webhooksCheck, logger: d.logger).addRoutes(to: router)
     // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).

@@ -4,10 +4,14 @@
 // - `buildApplication` (wires dependencies explicitly and returns the app; tests call the
 //   same function) and `buildRouter` (routes only): the tenant API under /v1,
 //   GET /openapi.yaml, /healthz and /readyz.
-// - `RedpackAPI`: the handlers of the generated `APIProtocol` (Sources/API/Generated,
+// - `TenantAPI`: the handlers of the generated `APIProtocol` (Sources/API/Generated,
 //   written by scripts/openapi-generate.sh from openapi.yaml — never edit it by hand; a
-//   test fails when the spec changed without regenerating), on a `PayoutService` (the
-//   payout engine). `RedpackRendering` turns payouts into the spec's `Redpack`.
+//   test fails when the spec changed without regenerating): red packets and enterprise
+//   payments (`TenantAPI+Transfers`) on a `PayoutPort` (the payout engine), webhook
+//   endpoints (`TenantAPI+Webhooks`) on a `WebhookPort` (`StoredWebhookPort`). Ports are
+//   what a handler needs of a module below, so tests put fakes behind them; "Service" is
+//   only said of what runs beside the server (below). `RedpackRendering` turns payouts
+//   into the spec's `Redpack`.
 // - Middleware: `RequestIDMiddleware` (X-Request-Id on every response and log line),
 //   `ProblemMiddleware` (every error as application/problem+json with a stable code from
 //   `ProblemCode`), `APIKeyMiddleware` (Bearer key: shape and checksum, then the store;

@@ -79,7 +79,7 @@ public struct ClosedBillnoRecheck: Sendable {
         if finding == .paidTwice {
             let send = due.send, id = due.payout.id
             _ = try await pool.transaction { c in
-                let fresh = try Settlement.lock(c, id)
+                let fresh = try OutcomeTransaction.lock(c, id)
                 return try QueryApplication.apply(c, fresh, about: send, answer, attempt, actor: Reconciler.actor, requestID: nil,
                                                   schedule: schedule, checks: 0, clock: clock, lease: .keep)
             }

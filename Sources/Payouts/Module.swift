@@ -4,7 +4,7 @@
 // - `PayoutEngine`: a tenant's order → exactly one red packet. Idempotency (a key per
 //   tenant and mode: same body → the stored answer, other body → conflict), `Acceptance`
 //   (transaction 1: key, reservations, payout, billno, lease, audit — committed, durably,
-//   before any byte goes upstream), the upstream call, `Settlement` (transaction 2:
+//   before any byte goes upstream), the upstream call, `OutcomeTransaction` (transaction 2:
 //   attempt, status, released reservations, failover with a new billno only after a
 //   definite failure, audit, outbox, the tenant's answer claimed in the database).
 // - `SendVerdict`: the one table from an answer and the billno's history (`BillnoHistory`)
@@ -28,8 +28,8 @@
 //   payments (`transfer`). `SendLoop` is the send loop both the engine and the reconciler
 //   run. It calls a merchant kind only through its `PayoutConnector` (`PayoutConnectors`,
 //   by kind name): `WeChatPayV2Connector` builds each request from the recorded row (a
-//   resend is identical) and `UpstreamAnswers` turns WeChat's answers into the payout's
-//   terms. Nothing else names a kind or a wire API.
+//   resend is identical) and reads WeChat's answers into the payout's terms
+//   (`SendAnswer`, `StatusAnswer`). Nothing else names a kind or a wire API.
 // - `QueryApplication`: what gethbinfo / gettransferinfo says about one billno → status,
 //   receivers, refunds (releasing what WeChat released), or a double payment.
 // - `Reconciler` (+ `DuePayouts`, `ReconcileSchedule`): takes every payout to its final

@@ -7,24 +7,8 @@ import Tenants
 import Transport
 import WeChatPay
 
-/// How the engine behaves; every value has a flag in `serve`.
-public struct EngineSettings: Sendable {
-    /// How long a POST waits for the send's outcome before answering 202.
-    public var deadline: Duration
-    /// What the engine shares with the reconciler (graces, entities, call and pool limits).
-    public var policy: PayoutPolicy
-    /// How often tenants may make the gateway ask WeChat (`refresh`).
-    public var refresh: RefreshLimits
-
-    public init(deadline: Duration = .seconds(5), policy: PayoutPolicy = PayoutPolicy(), refresh: RefreshLimits = RefreshLimits()) {
-        self.deadline = deadline
-        self.policy = policy
-        self.refresh = refresh
-    }
-}
-
 /// Sends red packets exactly once (DESIGN.md §4): idempotency, transaction 1
-/// (`Acceptance`), the upstream call, transaction 2 (`Settlement`), failover to another
+/// (`Acceptance`), the upstream call, transaction 2 (`OutcomeTransaction`), failover to another
 /// entity with a new billno only after a definite failure, and `unknown` — never
 /// re-routed — when the answer leaves any doubt. A send, once accepted, finishes even if
 /// the tenant's request gives up waiting; `drain` waits for those at shutdown.
@@ -114,10 +98,10 @@ public final class PayoutEngine: Sendable {
     /// sending grace. Runs to the end whatever happens to the tenant's request.
     func deliver(_ accepted: Payout, placement: Placement, caller: Caller, lease held: (owner: UUID, since: ContinuousClock.Instant),
                  render: @escaping PayoutRenderer, requestID: String) async throws -> SendLoop.Outcome {
-        let settlement = Settlement(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.policy.schedule, checks: 0,
+        let outcomeTransaction = OutcomeTransaction(pool: pool, actor: caller.actor, requestID: requestID, render: render, schedule: settings.policy.schedule, checks: 0,
                                     clock: .database, leaseOwner: held.owner, now: { Date() })
         let lease = SendLease.grace(since: held.since, grace: .seconds(settings.policy.schedule.sendingGrace), callBudget: settings.policy.upstreamTimeout)
-        return try await SendLoop(connectors: connectors, placement: placement, owner: caller.owner, settlement: settlement, states: states,
+        return try await SendLoop(connectors: connectors, placement: placement, owner: caller.owner, outcomeTransaction: outcomeTransaction, states: states,
                                   maximumEntities: settings.policy.maximumEntities, sendingGrace: settings.policy.schedule.sendingGrace, logger: logger)
             .run(accepted, history: .fresh, lease: lease)
     }
@@ -204,7 +188,7 @@ public final class PayoutEngine: Sendable {
         let (outcome, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
         let schedule = settings.policy.schedule
         return try await pool.transaction { c in
-            let fresh = try Settlement.lock(c, id)
+            let fresh = try OutcomeTransaction.lock(c, id)
             return try QueryApplication.apply(c, fresh, about: SendRef(payout), outcome, attempt, actor: actor, requestID: requestID,
                                               schedule: schedule, checks: 0, lease: .keep)
         }

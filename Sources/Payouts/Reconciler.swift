@@ -7,44 +7,6 @@ import Synchronization
 import Transport
 import WeChatPay
 
-/// How the reconciler works; every value has a flag in `serve` and `reconcile`.
-public struct ReconcilerSettings: Sendable {
-    /// Payouts claimed per pass.
-    public var batchSize: Int
-    /// Payouts worked at once within a pass.
-    public var concurrency: Int
-    /// How long a claim (and each renewal before an upstream call) keeps other instances off
-    /// a payout: longer than one call and the writes around it (`problems`).
-    public var lease: TimeInterval
-    /// Pause when nothing was due.
-    public var idlePause: Duration
-    /// How soon a resend refused a per-minute slot is tried again.
-    public var rateLimitedPause: TimeInterval
-    /// What the reconciler shares with the engine (graces, entities, call and pool limits).
-    public var policy: PayoutPolicy
-
-    public init(batchSize: Int = 32, concurrency: Int = 8, lease: TimeInterval = 300, idlePause: Duration = .seconds(1),
-                rateLimitedPause: TimeInterval = 5, policy: PayoutPolicy = PayoutPolicy()) {
-        self.batchSize = batchSize
-        self.concurrency = concurrency
-        self.lease = lease
-        self.idlePause = idlePause
-        self.rateLimitedPause = rateLimitedPause
-        self.policy = policy
-    }
-
-    /// Why these settings would let a look outlast its lease, if they would: each renewal
-    /// must cover a query and a resend (two calls) and a wait for a database connection.
-    public func problems() -> [String] {
-        let needed = 2 * policy.upstreamTimeout.seconds + policy.poolWait.seconds
-        guard lease > needed else {
-            return ["the reconcile lease (\(Int(lease)) s) must be longer than two upstream calls and a wait for a database connection "
-                    + "(\(Int(needed)) s): a look that outlasts its lease could send while another instance looks at the same payout"]
-        }
-        return []
-    }
-}
-
 /// Takes every payout to its final state (DESIGN.md §4.4–4.5, reference §3.5 and §5),
 /// claiming due payouts (`DuePayouts`) so several instances share the work and never look
 /// at one payout at the same time (the lease is renewed right before every upstream call,
@@ -324,16 +286,16 @@ public final class Reconciler: Sendable {
         let tried = item.failedOn.union([payout.merchant])
         let sender = try await sendLoop(item)
         let failover = tried.count < settings.policy.maximumEntities && never != .fail
-            ? Settlement.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.policy.schedule.sendingGrace) : nil
+            ? OutcomeTransaction.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.policy.schedule.sendingGrace) : nil
         // In the closing transaction itself: the lease is still this look's, and the billno's
         // never-kept grace has passed on the database's clock (not only at the claim).
         let fence = [item.lease.renewal, PayoutLedger.required("""
             SELECT 1 FROM payout_sends WHERE mch_id = $1 AND billno = $2 AND state = 'open'
               AND may_send_until + make_interval(secs => $3::float8) <= \(clock.now)
             """, Self.mayStillCommit, [payout.mchID, payout.billno, settings.policy.schedule.neverKeptGrace])]
-        let result: Settlement.Result
+        let result: OutcomeTransaction.Result
         do {
-            result = try await sender.settlement.nothingPaid(payout, attempt, failure, next: never, wechatSaidFailed: false, failover: failover, fence: fence)
+            result = try await sender.outcomeTransaction.nothingPaid(payout, attempt, failure, next: never, wechatSaidFailed: false, failover: failover, fence: fence)
         } catch where PayoutLedger.Refusals.match(error, ReconcilerClaim.lost, Self.mayStillCommit) {
             return .waiting
         }
@@ -345,9 +307,9 @@ public final class Reconciler: Sendable {
     func sendLoop(_ item: DuePayouts.Claimed) async throws -> SendLoop {
         let placement = Placement(router: router, snapshot: registry.snapshot, runtime: try await states.current(), now: Date())
         let time = item.time
-        let settlement = Settlement(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.policy.schedule, checks: item.checks,
+        let outcomeTransaction = OutcomeTransaction(pool: pool, actor: Self.actor, requestID: nil, render: nil, schedule: settings.policy.schedule, checks: item.checks,
                                     clock: clock, leaseOwner: item.lease.owner, now: { time.now })
-        return SendLoop(connectors: connectors, placement: placement, owner: item.owner, settlement: settlement, states: states,
+        return SendLoop(connectors: connectors, placement: placement, owner: item.owner, outcomeTransaction: outcomeTransaction, states: states,
                         maximumEntities: settings.policy.maximumEntities, sendingGrace: settings.policy.schedule.sendingGrace, logger: logger)
     }
 
@@ -365,7 +327,7 @@ public final class Reconciler: Sendable {
         let claimed = item.payout
         let schedule = settings.policy.schedule, checks = item.checks, now = item.time.now, clock = self.clock, owner = item.lease.owner
         let after = try await pool.transaction { c -> Payout in
-            let fresh = try Settlement.lock(c, claimed.id)
+            let fresh = try OutcomeTransaction.lock(c, claimed.id)
             return try QueryApplication.apply(c, fresh, about: SendRef(claimed), answer, attempt, actor: Self.actor, requestID: nil, schedule: schedule,
                                               checks: fresh.status == claimed.status ? checks : 0, now: now, clock: clock, lease: .release(owner))
         }

@@ -14,7 +14,7 @@ struct SendLoop {
     let connectors: PayoutConnectors
     let placement: Placement
     let owner: PayoutOwner
-    let settlement: Settlement
+    let outcomeTransaction: OutcomeTransaction
     let states: MerchantStateCache
     let maximumEntities: Int
     let sendingGrace: TimeInterval
@@ -23,7 +23,7 @@ struct SendLoop {
     /// How a delivery ended.
     enum Outcome: Sendable {
         /// The last send's verdict is recorded.
-        case settled(Settlement.Result)
+        case settled(OutcomeTransaction.Result)
         /// No call was started for `payout` as it stands: the lease did not allow it.
         case notStarted(Payout, SendLease.Permit)
     }
@@ -54,23 +54,23 @@ struct SendLoop {
             }
             let verdict = SendVerdict.decide(answer, history: history, kind: payout.kind)
             let movingSince = ContinuousClock.now
-            let result: Settlement.Result
+            let result: OutcomeTransaction.Result
             switch verdict {
             case .paid(let sendListID):
-                result = try await settlement.paid(payout, attempt, sendListID: sendListID)
+                result = try await outcomeTransaction.paid(payout, attempt, sendListID: sendListID)
             case .open(let failure):
                 logger.warning("payout's billno stays open", metadata: ["payout_id": "\(payout.id)", "code": "\(failure.code)"])
-                result = try await settlement.open(payout, attempt, failure)
+                result = try await outcomeTransaction.open(payout, attempt, failure)
             case .nothingPaid(let failure, let next):
                 tried.insert(payout.merchant)
                 let mayMove = next != .fail && tried.count < maximumEntities
-                let failover = mayMove ? Settlement.Failover(placement: placement, tried: tried, owner: owner, sendingGrace: sendingGrace) : nil
-                result = try await settlement.nothingPaid(payout, attempt, failure, next: next, wechatSaidFailed: answer.wechatSaidFailed,
+                let failover = mayMove ? OutcomeTransaction.Failover(placement: placement, tried: tried, owner: owner, sendingGrace: sendingGrace) : nil
+                result = try await outcomeTransaction.nothingPaid(payout, attempt, failure, next: next, wechatSaidFailed: answer.wechatSaidFailed,
                                                           failover: failover)
             }
             if let coolDown = answer.coolDown {
-                await Cooldowns.apply(coolDown, merchant: payout.merchant, openID: payout.openID, pool: settlement.pool, states: states,
-                                      clock: settlement.clock, logger: logger)
+                await Cooldowns.apply(coolDown, merchant: payout.merchant, openID: payout.openID, pool: outcomeTransaction.pool, states: states,
+                                      clock: outcomeTransaction.clock, logger: logger)
             }
             guard result.resend else { return .settled(result) }
             logger.info("payout moved to another entity", metadata: ["payout_id": "\(payout.id)", "from": "\(payout.merchant)", "to": "\(result.payout.merchant)"])

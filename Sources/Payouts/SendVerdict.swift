@@ -97,7 +97,7 @@ enum SendVerdict: Sendable {
             return .notSent(Payout.Failure(code: ErrorCatalog.Synthetic.notSent, message: reason, retryClass: "C"), stopping: stopping)
         case .failure(let failure):
             let detail = Payout.Failure(code: failure.code, message: failure.message, retryClass: failure.rule.retryClass.rawValue)
-            switch (failure.rule.settlement, failure.rule.retryClass) {
+            switch (failure.rule.conclusion, failure.rule.retryClass) {
             case (.nothingPaid, _):
                 return .refused(detail, failure.rule)
             case (.mustQuery, .failed):

@@ -5,7 +5,7 @@ import WeChatPay
 /// The connector of merchant kind `wechatpay.v2` (a direct merchant, APIv2 XML, MD5, mutual
 /// TLS): the WeChat calls a payout makes, built from what the gateway recorded — so a
 /// resend of a billno is always the identical request (re-entrancy, reference §4.2) — and
-/// their answers in the payout's terms (`UpstreamAnswers`). The only place that chooses a
+/// their answers in the payout's terms (`SendAnswer`, `StatusAnswer`). The only place that chooses a
 /// wire API by the payout's kind (red packet, group packet, transfer).
 struct WeChatPayV2Connector: PayoutConnector {
     let client: WeChatPayClient

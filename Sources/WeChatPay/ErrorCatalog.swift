@@ -9,7 +9,7 @@ public enum ErrorCatalog {
     }
 
     /// What the payout engine may conclude from the answer.
-    public enum Settlement: String, Sendable, Codable {
+    public enum Conclusion: String, Sendable, Codable {
         /// Nothing was paid under this number: the payout may fail, or move to another
         /// merchant under a new number.
         case nothingPaid = "nothing_paid"
@@ -32,7 +32,7 @@ public enum ErrorCatalog {
 
     public struct Rule: Sendable, Equatable {
         public let retryClass: RetryClass
-        public let settlement: Settlement
+        public let conclusion: Conclusion
         public let coolDown: CoolDown
         public let action: String
     }
@@ -53,13 +53,13 @@ public enum ErrorCatalog {
         public static let notSent = "NOT_SENT"
     }
 
-    private static func u(_ action: String) -> Rule { Rule(retryClass: .unknown, settlement: .mustQuery, coolDown: .none, action: action) }
-    private static func f(_ action: String) -> Rule { Rule(retryClass: .failed, settlement: .mustQuery, coolDown: .none, action: action) }
+    private static func u(_ action: String) -> Rule { Rule(retryClass: .unknown, conclusion: .mustQuery, coolDown: .none, action: action) }
+    private static func f(_ action: String) -> Rule { Rule(retryClass: .failed, conclusion: .mustQuery, coolDown: .none, action: action) }
     private static func c(_ action: String, coolDown: CoolDown = .entity) -> Rule {
-        Rule(retryClass: .configuration, settlement: .nothingPaid, coolDown: coolDown, action: action)
+        Rule(retryClass: .configuration, conclusion: .nothingPaid, coolDown: coolDown, action: action)
     }
-    private static func r(_ action: String) -> Rule { Rule(retryClass: .recipient, settlement: .nothingPaid, coolDown: .none, action: action) }
-    private static func p(_ action: String) -> Rule { Rule(retryClass: .caller, settlement: .nothingPaid, coolDown: .none, action: action) }
+    private static func r(_ action: String) -> Rule { Rule(retryClass: .recipient, conclusion: .nothingPaid, coolDown: .none, action: action) }
+    private static func p(_ action: String) -> Rule { Rule(retryClass: .caller, conclusion: .nothingPaid, coolDown: .none, action: action) }
 
     /// Anything not in a table: outcome unknown (reference §5: never change the number).
     public static let unknownCode = u("unknown code: keep the number; query, or resend identically")

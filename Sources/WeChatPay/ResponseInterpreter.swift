@@ -3,7 +3,7 @@ public enum CallOutcome<Response: Sendable>: Sendable {
     /// WeChat accepted: the typed answer.
     case success(Response)
     /// WeChat answered with an error, or the answer could not be trusted or read. The
-    /// rule's settlement says whether money may have moved.
+    /// rule's conclusion says whether money may have moved.
     case failure(WeChatPayFailure)
     /// Nothing reached WeChat (DNS, refused connection, TLS handshake): safe to retry anywhere.
     case notSent(String)
@@ -41,7 +41,7 @@ public struct WeChatPayFailure: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// True when the payout must stay open: query or resend the same number.
-    public var outcomeUnknown: Bool { rule.settlement == .mustQuery }
+    public var outcomeUnknown: Bool { rule.conclusion == .mustQuery }
     public var description: String { "\(code) [\(rule.retryClass.rawValue)]: \(message)" }
 }
 

@@ -21,7 +21,7 @@ struct DisclosureTests {
             try await MerchantStateStore(pool: gw.appPool).setEnabled("mine", false, reason: "card expired — call Bob on +86 555 0100", actor: "ops")
             let submission = try await gw.submit(GatewayHarness.order(amountFen: 100))
             guard case .refused(let refusal) = submission else { throw TestSetupError("expected a refusal, got \(submission)") }
-            let problem = RedpackAPI.problem(refusal)
+            let problem = TenantAPI.problem(refusal)
             let body = String(decoding: try JSONEncoder().encode(problem.body(requestID: "r")), as: UTF8.self)
             let answer = try JSONDecoder().decode(ProblemBody.self, from: Data(body.utf8))
             #expect(answer.status == 422 && answer.code == "no_eligible_merchant")

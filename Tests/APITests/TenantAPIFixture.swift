@@ -51,7 +51,7 @@ struct TenantAPIFixture {
 
     /// The engine, faked: records the order and answers with `answer`'s red packet (stored
     /// answer: 201 when the send is settled, else 202), or throws what `answer` throws.
-    struct FakeEngine: PayoutService {
+    struct FakeEngine: PayoutPort {
         let orders: Orders
         let answer: @Sendable (Order) async throws -> Components.Schemas.Redpack
 
@@ -60,7 +60,7 @@ struct TenantAPIFixture {
             let recorded = Order(order: order, tenant: caller, idempotencyKey: idempotencyKey, requestID: requestID)
             orders.record(recorded)
             let redpack = try await answer(recorded)
-            let settled = RedpackAPI.settled(redpack.status)
+            let settled = TenantAPI.settled(redpack.status)
             return .answered(StoredResponse(status: settled ? 201 : 202, body: Array(try RedpackRendering.encoder.encode(redpack))))
         }
 
@@ -71,7 +71,7 @@ struct TenantAPIFixture {
     }
 
     /// No webhook store behind these routes (WebhookAPITests use the real one).
-    struct NoWebhooks: WebhookService {
+    struct NoWebhooks: WebhookPort {
         func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint {
             throw Problem(.notImplemented)
         }
@@ -91,7 +91,7 @@ struct TenantAPIFixture {
     var extraMiddleware: (any MiddlewareProtocol<Request, Response, APIRequestContext>)?
 
     func app() throws -> some ApplicationProtocol {
-        let api = RedpackAPI(service: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks())
+        let api = TenantAPI(service: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks())
         let router: Router<APIRequestContext>
         if let extraMiddleware {
             router = Router(context: APIRequestContext.self)

@@ -6,7 +6,7 @@ struct ErrorCatalogTests {
     typealias C = ErrorCatalog.RetryClass
 
     // Every row of reference §5.1 with the class kept and whether money may have moved.
-    static let redPacketRows: [(String, C, ErrorCatalog.Settlement)] = [
+    static let redPacketRows: [(String, C, ErrorCatalog.Conclusion)] = [
         ("SYSTEMERROR", .unknown, .mustQuery), ("PROCESSING", .unknown, .mustQuery), ("268458547", .unknown, .mustQuery),
         ("SEND_FAILED", .failed, .mustQuery), ("FATAL_ERROR", .unknown, .mustQuery), ("NO_AUTH", .configuration, .nothingPaid),
         ("SENDNUM_LIMIT", .recipient, .nothingPaid), ("SENDAMOUNT_LIMIT", .configuration, .nothingPaid),
@@ -19,15 +19,15 @@ struct ErrorCatalogTests {
     ]
 
     @Test("red packet codes (§5.1)", arguments: redPacketRows)
-    func redPacket(code: String, expected: C, settlement: ErrorCatalog.Settlement) {
+    func redPacket(code: String, expected: C, conclusion: ErrorCatalog.Conclusion) {
         let rule = ErrorCatalog.rule(for: code, family: .redPacket)
         #expect(rule.retryClass == expected)
-        #expect(rule.settlement == settlement)
+        #expect(rule.conclusion == conclusion)
     }
 
     @Test("gethbinfo codes (§5.2): NOT_FOUND is unknown, never failed")
     func query() {
-        #expect(ErrorCatalog.rule(for: "NOT_FOUND", family: .redPacketQuery).settlement == .mustQuery)
+        #expect(ErrorCatalog.rule(for: "NOT_FOUND", family: .redPacketQuery).conclusion == .mustQuery)
         #expect(ErrorCatalog.rule(for: "SYSTEMERROR", family: .redPacketQuery).retryClass == .unknown)
         for code in ["CA_ERROR", "SIGN_ERROR", "NO_AUTH", "FREQ_LIMIT"] {
             #expect(ErrorCatalog.rule(for: code, family: .redPacketQuery).retryClass == .configuration)
@@ -51,7 +51,7 @@ struct ErrorCatalogTests {
 
     @Test("gettransferinfo NOT_FOUND is unknown (§5.4)")
     func transferQuery() {
-        #expect(ErrorCatalog.rule(for: "NOT_FOUND", family: .transferQuery).settlement == .mustQuery)
+        #expect(ErrorCatalog.rule(for: "NOT_FOUND", family: .transferQuery).conclusion == .mustQuery)
     }
 
     @Test("every code the tables know is tested above")

@@ -3,7 +3,7 @@ import Payouts
 
 /// `POST /v1/transfers` and `GET /v1/transfers/{id}`: enterprise payments through the
 /// same engine, idempotency and reconciliation as red packets.
-extension RedpackAPI {
+extension TenantAPI {
     func createTransfer(_ input: Operations.CreateTransfer.Input) async throws -> Operations.CreateTransfer.Output {
         let (context, caller) = try APIRequestContext.authenticated()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }

@@ -3,7 +3,7 @@ import Payouts
 import Webhooks
 
 /// The tenant API's webhook operations (`POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`).
-extension RedpackAPI {
+extension TenantAPI {
     func createWebhook(_ input: Operations.CreateWebhook.Input) async throws -> Operations.CreateWebhook.Output {
         let (context, caller) = try APIRequestContext.authenticated()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }

@@ -2,8 +2,9 @@ import Foundation
 import Payouts
 import Tenants
 
-/// What the tenant API needs of the payout engine (the fake in APITests stands in for it).
-public protocol PayoutService: Sendable {
+/// What the tenant API's handlers need of the payout engine: a port (the engine conforms;
+/// the fake in APITests stands in for it).
+public protocol PayoutPort: Sendable {
     func submit(_ order: PayoutOrder, caller: Caller, idempotencyKey: String, requestID: String,
                 render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission
     func payout(_ id: UUID, caller: Caller) async throws -> Payout?
@@ -12,4 +13,4 @@ public protocol PayoutService: Sendable {
     func usage(caller: Caller, now: Date) async throws -> TenantUsage
 }
 
-extension PayoutEngine: PayoutService {}
+extension PayoutEngine: PayoutPort {}

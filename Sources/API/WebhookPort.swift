@@ -5,7 +5,7 @@ import Webhooks
 
 /// What the tenant API needs to manage a tenant's webhook endpoints (a fake stands in
 /// for it in APITests). Every call is scoped to the caller's tenant and its key's mode.
-public protocol WebhookService: Sendable {
+public protocol WebhookPort: Sendable {
     /// Registers an endpoint for events of the caller's mode; the answer holds the secret, once.
     func create(caller: Caller, url: String, events: [WebhookEventType]?, description: String?, requestID: String) async throws -> CreatedWebhookEndpoint
     func list(caller: Caller) async throws -> [WebhookEndpoint]
@@ -13,9 +13,9 @@ public protocol WebhookService: Sendable {
     func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool
 }
 
-/// `WebhookService` on PostgreSQL, checking targets with the operator's SSRF setting and
+/// `WebhookPort` on PostgreSQL, checking targets with the operator's SSRF setting and
 /// sealing secrets with the operator's key-encryption key (none: nothing can be registered).
-public struct StoredWebhookService: WebhookService {
+public struct StoredWebhookPort: WebhookPort {
     let store: WebhookStore
     let targets: WebhookTargetGuard
     let sealer: SecretSealer?

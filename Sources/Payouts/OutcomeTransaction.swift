@@ -13,7 +13,7 @@ import WeChatPay
 /// idempotency key's row that only succeeds while no answer is stored, in the same
 /// transaction as the outcome, so whoever stores first (this send, or the request that
 /// gave up waiting and answered 202) gives the one answer every replay repeats.
-struct Settlement {
+struct OutcomeTransaction {
     let pool: PostgresPool
     let actor: String
     let requestID: String?

@@ -1,16 +1,6 @@
 import Foundation
 import WeChatPay
 
-/// What a provider answered, in the payout's terms whatever the merchant kind and the
-/// payout's kind, so the engine, the reconciler and the refresh are one state machine over
-/// red packets and transfers. Each kind's connector reads its wire answers into these
-/// (`WeChatPayV2Answers` for wechatpay.v2).
-
-/// A send accepted by WeChat: its order id (send_listid, or a transfer's payment_no).
-struct SendAnswer: Sendable {
-    let orderID: String?
-}
-
 /// A query's answer: the status it reports as a payout status, and what it tells about
 /// the money.
 struct StatusAnswer: Sendable {
