@@ -24,7 +24,7 @@ struct TransferEndToEndTests {
         defer { Task { await gw.stop() } }
         _ = try await TenantStore(pool: gw.pool).add(name: "other-shop", dailyBudgetFen: nil, actor: "test")
         let other = try await APIKeyStore(pool: gw.pool).issue(tenant: "other-shop", mode: .test, actor: "test").key.text
-        try await EndToEndTests().app(gw, logs: CapturedLogs()).test(.router) { client in
+        try await RedpackAPIFlowTests().app(gw, logs: CapturedLogs()).test(.router) { client in
             let created = try await client.send(.post, "/v1/transfers", body: Self.body(), key: gw.apiKey, idempotencyKey: "t-1")
             #expect(created.status == .created)
             let transfer = try created.jsonObject()
@@ -53,7 +53,7 @@ struct TransferEndToEndTests {
     func refusals() async throws {
         let gw = try await GatewayHarness.start("e2etransferbad")
         defer { Task { await gw.stop() } }
-        try await EndToEndTests().app(gw, logs: CapturedLogs()).test(.router) { client in
+        try await RedpackAPIFlowTests().app(gw, logs: CapturedLogs()).test(.router) { client in
             let noName = try await client.send(.post, "/v1/transfers", body: Self.body(["check_name": "FORCE_CHECK"]), key: gw.apiKey, idempotencyKey: "b1")
             #expect(noName.status == .badRequest || noName.status == .unprocessableContent)
             #expect(try (noName.jsonObject()["errors"] as? [[String: Any]])?.first?["field"] as? String == "re_user_name")

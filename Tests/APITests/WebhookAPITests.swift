@@ -241,7 +241,7 @@ struct WebhookAPITests {
                 #expect(created.status == .created)
                 rig.receiver.secret("wake", try #require(try created.jsonObject()["secret"] as? String))
                 let start = ContinuousClock.now
-                let sent = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: rig.gw.apiKey, idempotencyKey: "wake-1")
+                let sent = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: rig.gw.apiKey, idempotencyKey: "wake-1")
                 #expect(sent.status == .created)
                 let got = try await rig.receiver.wait(seconds: 10, "the woken delivery") { !$0.isEmpty }
                 #expect(ContinuousClock.now - start < .seconds(10) && got.first?.verified == true && got.first?.event == "redpack.sent")

@@ -14,8 +14,8 @@ import Transport
 
 /// The tenant API on the real engine, database and simulator (over mTLS): the contract as
 /// independent clients see it. Responses are read as plain JSON, never with generated types.
-@Suite("Tenant API end to end")
-struct EndToEndTests {
+@Suite("Red packet API flow on the real engine, in process")
+struct RedpackAPIFlowTests {
     /// The gateway's router on a harness, logging into `logs`.
     func app(_ gw: GatewayHarness, logs: CapturedLogs) throws -> some ApplicationProtocol {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
@@ -36,7 +36,7 @@ struct EndToEndTests {
         let gw = try await start("e2esend", logs: logs)
         defer { Task { await gw.stop() } }
         try await app(gw, logs: logs).test(.router) { client in
-            let created = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["amount_fen": 188]), key: gw.apiKey, idempotencyKey: "e2e-1")
+            let created = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["amount_fen": 188]), key: gw.apiKey, idempotencyKey: "e2e-1")
             #expect(created.status == .created)
             let redpack = try created.jsonObject()
             let id = try #require(redpack["id"] as? String)
@@ -65,12 +65,12 @@ struct EndToEndTests {
             let ids = try await withThrowingTaskGroup(of: String?.self) { group in
                 for _ in 0..<50 {
                     group.addTask {
-                        var response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "same")
+                        var response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "same")
                         // A 503 (the pool busy on a loaded machine) is retried as a client would: same key.
                         for _ in 0..<10 where response.status == .serviceUnavailable {
                             #expect(response.headers[.retryAfter] != nil)
                             try await Task.sleep(for: .seconds(1))
-                            response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "same")
+                            response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "same")
                         }
                         // 202 too: on a loaded machine a duplicate may wait past the deadline for the first.
                         return [.created, .accepted].contains(response.status) ? try response.jsonObject()["id"] as? String : "status \(response.status)"
@@ -89,11 +89,11 @@ struct EndToEndTests {
         let gw = try await start("e2ereplay")
         defer { Task { await gw.stop() } }
         try await app(gw, logs: CapturedLogs()).test(.router) { client in
-            let first = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "k")
-            let again = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "k")
+            let first = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "k")
+            let again = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "k")
             #expect(first.status == .created && again.status == first.status)
             #expect(String(buffer: again.body) == String(buffer: first.body))
-            let other = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["amount_fen": 101]), key: gw.apiKey, idempotencyKey: "k")
+            let other = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["amount_fen": 101]), key: gw.apiKey, idempotencyKey: "k")
             #expect(try other.status == .conflict && (other.problem().code) == "idempotency_key_reused")
         }
         #expect(try await gw.sim.ledger().packets.count == 1)
@@ -106,7 +106,7 @@ struct EndToEndTests {
         _ = try await TenantStore(pool: gw.pool).add(name: "intruder", dailyBudgetFen: nil, actor: "test")
         let other = try await APIKeyStore(pool: gw.pool).issue(tenant: "intruder", mode: .test, actor: "test").key.text
         try await app(gw, logs: CapturedLogs()).test(.router) { client in
-            let id = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "mine").jsonObject()["id"] as? String
+            let id = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "mine").jsonObject()["id"] as? String
             let payout = try #require(id)
             for (method, path) in [(HTTPRequest.Method.get, "/v1/redpacks/\(payout)"), (.post, "/v1/redpacks/\(payout)/refresh")] {
                 let response = try await client.send(method, path, key: other, idempotencyKey: nil)
@@ -117,7 +117,7 @@ struct EndToEndTests {
             let usage = try await client.send(.get, "/v1/usage", key: other, idempotencyKey: nil).jsonObject()
             #expect(usage["spent_fen"] as? Int == 0)
             // Its own key and body under the same Idempotency-Key is its own payout, not a replay of ours.
-            let theirs = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: other, idempotencyKey: "mine")
+            let theirs = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: other, idempotencyKey: "mine")
             #expect(try theirs.status == .created && (theirs.jsonObject()["id"] as? String) != payout)
         }
     }
@@ -127,26 +127,26 @@ struct EndToEndTests {
         let gw = try await start("e2eerr", entities: [.init("acme", mchId: "1900000109", limits: "{ per_user_per_day = 1 }")])
         defer { Task { await gw.stop() } }
         try await app(gw, logs: CapturedLogs()).test(.router) { client in
-            let noKey = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: nil)
+            let noKey = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: nil)
             #expect(try noKey.status == .badRequest && (noKey.problem().code) == "missing_idempotency_key")
-            let unknown = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["surprise": 1]), key: gw.apiKey, idempotencyKey: "u1")
+            let unknown = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["surprise": 1]), key: gw.apiKey, idempotencyKey: "u1")
             #expect(try unknown.status == .badRequest && (unknown.problem().code) == "unknown_field")
-            let amount = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["amount_fen": 30_000]), key: gw.apiKey, idempotencyKey: "u2")
+            let amount = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["amount_fen": 30_000]), key: gw.apiKey, idempotencyKey: "u2")
             #expect(try amount.status == .badRequest && (amount.problem().errors?.map(\.field)) == ["amount_fen"])
             var corrupted = Array(gw.apiKey)
             corrupted[20] = corrupted[20] == "x" ? "y" : "x"
-            let malformed = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: String(corrupted), idempotencyKey: "u3")
+            let malformed = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: String(corrupted), idempotencyKey: "u3")
             #expect(try malformed.status == .unauthorized && (malformed.problem().code) == "malformed_api_key")
-            let elsewhere = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["appid": "wx0000000000000000"]), key: gw.apiKey, idempotencyKey: "u4")
+            let elsewhere = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["appid": "wx0000000000000000"]), key: gw.apiKey, idempotencyKey: "u4")
             #expect(elsewhere.status == .unprocessableContent)
             #expect(try elsewhere.problem().exclusions?.map(\.code) == ["appid_not_served"])
-            let first = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["openid": "oOnce"]), key: gw.apiKey, idempotencyKey: "u5")
+            let first = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["openid": "oOnce"]), key: gw.apiKey, idempotencyKey: "u5")
             #expect(first.status == .created)
-            let limited = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["openid": "oOnce"]), key: gw.apiKey, idempotencyKey: "u6")
+            let limited = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["openid": "oOnce"]), key: gw.apiKey, idempotencyKey: "u6")
             #expect(try limited.status == .tooManyRequests && (limited.problem().exclusions?.map(\.code)) == ["user_daily_count"])
             #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 > 0)
             _ = try await APIKeyStore(pool: gw.pool).revoke(gw.caller.lookup, reason: "test", actor: "test")
-            let revoked = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["openid": "oNew"]), key: gw.apiKey, idempotencyKey: "u7")
+            let revoked = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["openid": "oNew"]), key: gw.apiKey, idempotencyKey: "u7")
             #expect(try revoked.status == .unauthorized && (revoked.problem().code) == "api_key_revoked", "refused at once")
         }
     }
@@ -157,7 +157,7 @@ struct EndToEndTests {
         defer { Task { await gw.stop() } }
         let live = try await APIKeyStore(pool: gw.pool).issue(tenant: gw.tenant.name, mode: .live, actor: "test").key.text
         try await app(gw, logs: CapturedLogs()).test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: live, idempotencyKey: "live-1")
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: live, idempotencyKey: "live-1")
             #expect(response.status == .unprocessableContent)
             let problem = try response.problem()
             #expect(problem.code == "no_eligible_merchant" && (problem.exclusions ?? []).isEmpty, "\(problem)")
@@ -171,7 +171,7 @@ struct EndToEndTests {
         defer { Task { await gw.stop() } }
         try await gw.sim.setFaults(FaultPlan(latencyMs: 1500, rate: 1))
         try await app(gw, logs: CapturedLogs()).test(.router) { client in
-            let first = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "slow")
+            let first = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "slow")
             #expect(try first.status == .accepted && (first.jsonObject()["status"] as? String) == "sending", "\(first.status) \(String(buffer: first.body))")
             let id = try #require(try first.jsonObject()["id"] as? String)
             try await gw.sim.setFaults(nil)
@@ -181,7 +181,7 @@ struct EndToEndTests {
                 status = try await client.send(.get, "/v1/redpacks/\(id)", key: gw.apiKey, idempotencyKey: nil).jsonObject()["status"] as? String
             }
             #expect(status == "sent")
-            let replay = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: gw.apiKey, idempotencyKey: "slow")
+            let replay = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "slow")
             #expect(replay.status == .accepted && String(buffer: replay.body) == String(buffer: first.body), "the first answer, replayed")
         }
         #expect(try await gw.sim.ledger().packets.count == 1)
@@ -194,8 +194,8 @@ struct EndToEndTests {
         defer { Task { await gw.stop() } }
         let bodies = try await app(gw, logs: logs).test(.router) { client in
             var bodies: [String] = []
-            for (key, body) in [(gw.apiKey, TenantAPIFixture.body()), (gw.apiKey, TenantAPIFixture.body(["surprise": 1])),
-                                (gw.apiKey + "x", TenantAPIFixture.body()), (gw.apiKey, TenantAPIFixture.body(["appid": "wx0000000000000000"]))] {
+            for (key, body) in [(gw.apiKey, TenantOrderBody.redpack()), (gw.apiKey, TenantOrderBody.redpack(["surprise": 1])),
+                                (gw.apiKey + "x", TenantOrderBody.redpack()), (gw.apiKey, TenantOrderBody.redpack(["appid": "wx0000000000000000"]))] {
                 bodies.append(String(buffer: try await client.send(.post, "/v1/redpacks", body: body, key: key, idempotencyKey: UUID().uuidString).body))
             }
             return bodies

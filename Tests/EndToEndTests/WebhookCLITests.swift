@@ -219,7 +219,7 @@ struct WebhookServeTests {
             guard case .response(201, let body) = created else { Issue.record("POST /v1/webhooks: \(created)\n\(gateway.log)"); return }
             let secret = try #require((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["secret"] as? String)
             rig.receiver.secret("served", secret)
-            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantAPIFixture.body().utf8), contentType: "application/json",
+            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantOrderBody.redpack().utf8), contentType: "application/json",
                                        headers: [auth, "Idempotency-Key: served-1"], timeout: nil)
             // 202 too: on a loaded machine the send may outlast the deadline; the event follows it.
             guard case .response(let status, _) = sent, [201, 202].contains(status) else {
