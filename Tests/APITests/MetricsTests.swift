@@ -14,63 +14,63 @@ import TestSupport
 struct MetricsTests {
     @Test("the backlog by status (needs_attention included) and the reconciler's looks, in the Prometheus text format")
     func backlogAndLooks() async throws {
-        let gw = try await GatewayHarness.start("metrics")
-        defer { Task { await gw.stop() } }
-        let registry = PrometheusCollectorRegistry()
-        let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM1")))
-        let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
-        try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL, error_code = $2 WHERE id = $1",
-                                [stuck, DoublePayment.code])
-        let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
-                                    states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
-                                    metrics: PrometheusMetricsFactory(registry: registry))
-        #expect(try await reconciler.pass().payouts == [sent])
+        try await GatewayHarness.with("metrics") { gw in
+            let registry = PrometheusCollectorRegistry()
+            let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM1")))
+            let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
+            try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL, error_code = $2 WHERE id = $1",
+                                    [stuck, DoublePayment.code])
+            let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
+                                        states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
+                                        metrics: PrometheusMetricsFactory(registry: registry))
+            #expect(try await reconciler.pass().payouts == [sent])
 
-        let router = buildMetricsRouter(dependencies: try Self.dependencies(gw, registry), cacheFor: .zero)
-        try await Application(router: router).test(.router) { client in
-            let response = try await client.execute(uri: "/metrics", method: .get)
-            #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
-            let text = String(buffer: response.body)
-            #expect(text.contains(#"hongbao_payouts_open{status="needs_attention"} 1"#), "\(text)")
-            #expect(text.contains(#"hongbao_payouts_open{status="sent"} 1"#))
-            #expect(text.contains(#"hongbao_payouts_open{status="unknown"} 0"#))
-            #expect(text.contains(#"hongbao_reconciler_looks_total{outcome="waiting"} 1"#))
-            #expect(text.contains("hongbao_reconciler_due 0"))
-            #expect(text.contains("hongbao_payouts_paid_on_more_than_one_billno 1"), "a double payment is counted apart")
+            let router = buildMetricsRouter(dependencies: try Self.dependencies(gw, registry), cacheFor: .zero)
+            try await Application(router: router).test(.router) { client in
+                let response = try await client.execute(uri: "/metrics", method: .get)
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"hongbao_payouts_open{status="needs_attention"} 1"#), "\(text)")
+                #expect(text.contains(#"hongbao_payouts_open{status="sent"} 1"#))
+                #expect(text.contains(#"hongbao_payouts_open{status="unknown"} 0"#))
+                #expect(text.contains(#"hongbao_reconciler_looks_total{outcome="waiting"} 1"#))
+                #expect(text.contains("hongbao_reconciler_due 0"))
+                #expect(text.contains("hongbao_payouts_paid_on_more_than_one_billno 1"), "a double payment is counted apart")
+            }
         }
     }
 
     @Test("upstream latency and err_code counts, refusals by code, today's payouts by merchant and status, the pool, reload failures, the webhook backlog")
     func operations() async throws {
-        let gw = try await GatewayHarness.start("metrics-ops")
-        defer { Task { await gw.stop() } }
-        let registry = PrometheusCollectorRegistry()
-        let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
-        let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
-        let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
-                                    states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120))
-        #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
-        let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
-        try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
-        if case .success = gw.registry.reload(trigger: "test") { Issue.record("a broken file must fail the reload") }
+        try await GatewayHarness.with("metrics-ops") { gw in
+            let registry = PrometheusCollectorRegistry()
+            let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
+            let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
+            let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
+                                        states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120))
+            #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
+            let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
+            try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
+            if case .success = gw.registry.reload(trigger: "test") { Issue.record("a broken file must fail the reload") }
 
-        let dependencies = try Self.dependencies(gw, registry)
-        try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
-            let refused = try await client.execute(uri: "/v1/usage", method: .get, headers: [.authorization: "Bearer hb_test_nope"])
-            #expect(refused.status == .unauthorized)
-        }
-        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
-            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(text.contains(#"hongbao_upstream_calls_total{api="gethbinfo",outcome="success",err_code=""} 1"#), "\(text)")
-            #expect(text.contains(#"hongbao_upstream_duration_seconds_count{api="gethbinfo"} 1"#))
-            #expect(text.contains(#"hongbao_api_problems_total{code="malformed_api_key"} 1"#))
-            #expect(text.contains("hongbao_payouts_today{merchant=\"\(merchant)\",status=\"sent\"} 1"))
-            #expect(text.contains(#"hongbao_merchant_reload_failures_total 1"#) && text.contains("hongbao_merchant_reload_failing 1"))
-            #expect(text.contains(#"hongbao_db_pool_connections{state="idle"}"#) && text.contains("hongbao_db_pool_waiting 0"))
-            #expect(Self.value("hongbao_db_pool_acquisitions_total", in: text).map { $0 > 0 } == true)
-            #expect(text.contains("hongbao_webhook_deliveries_pending 0") && text.contains("hongbao_webhook_endpoints_disabled 0"))
-            let again = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(again.contains(#"hongbao_merchant_reload_failures_total 1"#), "a second scrape does not count the failure again")
+            let dependencies = try Self.dependencies(gw, registry)
+            try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
+                let refused = try await client.execute(uri: "/v1/usage", method: .get, headers: [.authorization: "Bearer hb_test_nope"])
+                #expect(refused.status == .unauthorized)
+            }
+            try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(text.contains(#"hongbao_upstream_calls_total{api="gethbinfo",outcome="success",err_code=""} 1"#), "\(text)")
+                #expect(text.contains(#"hongbao_upstream_duration_seconds_count{api="gethbinfo"} 1"#))
+                #expect(text.contains(#"hongbao_api_problems_total{code="malformed_api_key"} 1"#))
+                #expect(text.contains("hongbao_payouts_today{merchant=\"\(merchant)\",status=\"sent\"} 1"))
+                #expect(text.contains(#"hongbao_merchant_reload_failures_total 1"#) && text.contains("hongbao_merchant_reload_failing 1"))
+                #expect(text.contains(#"hongbao_db_pool_connections{state="idle"}"#) && text.contains("hongbao_db_pool_waiting 0"))
+                #expect(Self.value("hongbao_db_pool_acquisitions_total", in: text).map { $0 > 0 } == true)
+                #expect(text.contains("hongbao_webhook_deliveries_pending 0") && text.contains("hongbao_webhook_endpoints_disabled 0"))
+                let again = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(again.contains(#"hongbao_merchant_reload_failures_total 1"#), "a second scrape does not count the failure again")
+            }
         }
     }
 

@@ -27,9 +27,8 @@ struct ModeIsolationAPITests {
     }
 
     /// A gateway with both worlds, stopped when `body` ends however it ends.
-    static func with<T>(_ label: String, dailyBudgetFen: Int64? = nil, _ body: @Sendable (Worlds, any TestClientProtocol) async throws -> T) async throws -> T {
-        let gw = try await GatewayHarness.start(label, entities: [testEntity, liveEntity], dailyBudgetFen: dailyBudgetFen)
-        do {
+    static func with<T: Sendable>(_ label: String, dailyBudgetFen: Int64? = nil, _ body: @Sendable (Worlds, any TestClientProtocol) async throws -> T) async throws -> T {
+        try await GatewayHarness.with(label, entities: [testEntity, liveEntity], dailyBudgetFen: dailyBudgetFen) { gw in
             let live = try await gw.issueKey(mode: .live)
             let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
             let logs = CapturedLogs()
@@ -37,12 +36,7 @@ struct ModeIsolationAPITests {
             let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
                                                                            webhookTargets: targets, webhookSealer: TestKEK.sealer, logger: logs.logger))
             let worlds = Worlds(gw: gw, testKey: gw.apiKey, liveKey: live.text)
-            let value = try await Application(router: router, logger: logs.logger).test(.router) { client in try await body(worlds, client) }
-            await gw.stop()
-            return value
-        } catch {
-            await gw.stop()
-            throw error
+            return try await Application(router: router, logger: logs.logger).test(.router) { client in try await body(worlds, client) }
         }
     }
 

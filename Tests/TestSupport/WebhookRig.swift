@@ -139,17 +139,11 @@ public struct WebhookRig: Sendable {
 
     /// Starts a harness and a receiver, runs `body`, stops both.
     public static func with<T: Sendable>(_ label: String, _ body: @Sendable (WebhookRig) async throws -> T) async throws -> T {
-        let gw = try await GatewayHarness.start(label)
-        let receiver = WebhookReceiver()
-        do {
-            let value = try await receiver.app().test(.live) { client in
+        try await GatewayHarness.with(label) { gw in
+            let receiver = WebhookReceiver()
+            return try await receiver.app().test(.live) { client in
                 try await body(WebhookRig(gw: gw, receiver: receiver, receiverPort: client.port!))
             }
-            await gw.stop()
-            return value
-        } catch {
-            await gw.stop()
-            throw error
         }
     }
 }
