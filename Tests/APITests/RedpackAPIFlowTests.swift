@@ -68,7 +68,7 @@ struct RedpackAPIFlowTests {
                             // A 503 (the pool busy on a loaded machine) is retried as a client would: same key.
                             for _ in 0..<10 where response.status == .serviceUnavailable {
                                 #expect(response.headers[.retryAfter] != nil)
-                                try await Task.sleep(for: .seconds(1))
+                                try await Task.sleep(for: .seconds(1)) // the client's wait before retrying, not an ordering
                                 response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "same")
                             }
                             // 202 too: on a loaded machine a duplicate may wait past the deadline for the first.
@@ -175,9 +175,10 @@ struct RedpackAPIFlowTests {
                 let id = try #require(try first.jsonObject()["id"] as? String)
                 try await gw.sim.setFaults(nil)
                 var status: String? = nil
-                for _ in 0..<100 where status != "sent" { // the send finishes on its own (1.5 s at WeChat; longer on a loaded machine)
-                    try await Task.sleep(for: .milliseconds(200))
+                // The send finishes on its own (1.5 s at WeChat; longer on a loaded machine).
+                _ = try await waitFor(timeout: .seconds(20), every: .milliseconds(200)) {
                     status = try await client.send(.get, "/v1/redpacks/\(id)", key: gw.apiKey, idempotencyKey: nil).jsonObject()["status"] as? String
+                    return status == "sent"
                 }
                 #expect(status == "sent")
                 let replay = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: gw.apiKey, idempotencyKey: "slow")

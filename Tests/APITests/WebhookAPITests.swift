@@ -235,8 +235,12 @@ struct WebhookAPITests {
                                                   webhookTargets: WebhookTargetGuard(allowPrivate: true), webhookSealer: TestKEK.sealer,
                                                   webhookDispatcher: dispatcher, logger: logs.logger))
             try await gateway.test(.live) { client in
-                // Let the dispatcher's workers reach their first long wait.
-                try await Task.sleep(for: .milliseconds(500))
+                // A NOTIFY before the dispatch service LISTENs is lost (and the workers poll once
+                // a minute): wait until its LISTEN is in force.
+                try await eventually("the dispatch service listens") {
+                    try await rig.gw.pool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = $1",
+                                                ["LISTEN \"\(WebhookDispatcher.channel)\""]).first!.decode(column: 0, as: Int64.self) > 0
+                }
                 let created = try await create(client, key: rig.gw.apiKey, ["url": rig.url("wake")])
                 #expect(created.status == .created)
                 rig.receiver.secret("wake", try #require(try created.jsonObject()["secret"] as? String))

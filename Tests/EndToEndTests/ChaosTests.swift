@@ -67,11 +67,7 @@ struct ChaosTests {
             try await load.run(urls: { gateways.urls })
             try await restarter.value
             #expect(gateways.pids == pid, "the gateway was never restarted")
-            var ready = false
-            for _ in 0..<100 where !ready {
-                ready = (try? await gateways.first.get("/readyz").status) == 200
-                if !ready { try await Task.sleep(for: .milliseconds(100)) }
-            }
+            let ready = try await waitFor(timeout: .seconds(10), every: .milliseconds(100)) { (try? await gateways.first.get("/readyz").status) == 200 }
             #expect(ready, "/readyz is 200 again after the restart")
             await gateways.stopAll()
             let report = try await world.settleAndMeasure(load: load, label: "postgres-restart", events: "pg_restarts=\(restarts)")
@@ -155,7 +151,9 @@ final class ChaosWorld: Stoppable {
                 throw TestSetupError("reconcile failed (\(run.status)): \(run.err.suffix(2000))")
             }
             if done(open) { return }
-            try await Task.sleep(for: .milliseconds(1200)) // NOT_FOUND right after a resend waits its grace
+            // Not an ordering: the graces (NOT_FOUND right after a resend waits 1 s) must pass
+            // between passes, and a pass that finds nothing yet is no failure (measure says).
+            try await Task.sleep(for: .milliseconds(1200))
         }
     }
 
@@ -301,7 +299,7 @@ final class ChaosLoad: Sendable {
             attempt += 1
             state.withLock { $0.retries += 1 }
             guard attempt < 400 else { throw TestSetupError("send \(n) never answered: \(outcome)") }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 100...300)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...300))) // a client's jittered backoff before retrying
         }
     }
 

@@ -37,10 +37,8 @@ struct CrashTests {
                                 headers: ["Authorization: Bearer \(key)", "Idempotency-Key: crash-1"], timeout: nil)
             }
             // Wait until transaction 1 committed, then kill -9.
-            var committed = false
-            for _ in 0..<100 where !committed {
-                try await Task.sleep(for: .milliseconds(50))
-                committed = try await pool.query("SELECT count(*) FROM payouts").first!.decode(column: 0, as: Int64.self) == 1
+            let committed = try await waitFor(timeout: .seconds(5), every: .milliseconds(50)) {
+                try await pool.query("SELECT count(*) FROM payouts").first!.decode(column: 0, as: Int64.self) == 1
             }
             let graceEnds = ContinuousClock.now + .seconds(15)
             #expect(committed, "transaction 1 committed before the upstream answer")
@@ -66,7 +64,9 @@ struct CrashTests {
 
             // After it, `reconcile --all` settles it from WeChat's own record: the billno the killed
             // gateway sent was paid once, and is neither paid again nor replaced.
-            try await Task.sleep(until: graceEnds, clock: .continuous) // the simulator also finished the killed send's 3-second answer
+            // The grace running out is the subject (no event marks it); the simulator also
+            // finished the killed send's 3-second answer by then.
+            try await Task.sleep(until: graceEnds, clock: .continuous)
             try await sim.advanceClock(seconds: 5)
             let reconcile = try await Hongbao.run(arguments, environment: ["DATABASE_URL": try await TestDatabase.appURL(url)])
             #expect(reconcile.status == 0, "\(reconcile.err)")

@@ -25,11 +25,7 @@ struct MetricsListenerTests {
             defer { second.stop() }
             let ready = try await second.get("/readyz")
             #expect(ready.status == 200, "payments do not wait for monitoring")
-            var logged = false
-            for _ in 0..<100 where !logged {
-                logged = second.log.contains("metrics listener cannot serve")
-                if !logged { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let logged = try await waitFor(timeout: .seconds(5), every: .milliseconds(50)) { second.log.contains("metrics listener cannot serve") }
             #expect(logged, "the operator's log says the metrics port was taken: \(second.log)")
 
             let same = try await Hongbao.run(["serve", "--port", "18080", "--metrics-port", "18080"])

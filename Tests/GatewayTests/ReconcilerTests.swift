@@ -180,15 +180,19 @@ struct ReconcilerTests {
         try await GatewayHarness.with("rc-cancel") { gw in
             let reconciler = gw.reconciler(settings: ReconcilerSettings(idlePause: .seconds(3600)))
             let finished = Atomic<Bool>(false)
+            // run asks `stopping` before its pass and again in its pause: the second question
+            // says it is pausing.
+            let asked = Atomic<Int>(0)
             let run = Task {
-                await reconciler.run(stopping: { false })
+                await reconciler.run(stopping: {
+                    _ = asked.add(1, ordering: .relaxed)
+                    return false
+                })
                 finished.store(true, ordering: .relaxed)
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await eventually("the reconciler pausing") { asked.load(ordering: .relaxed) >= 2 }
             run.cancel()
-            let deadline = ContinuousClock.now + .seconds(3)
-            while !finished.load(ordering: .relaxed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            let returned = finished.load(ordering: .relaxed)
+            let returned = try await waitFor(timeout: .seconds(3)) { finished.load(ordering: .relaxed) }
             #expect(returned, "still running 3 s after cancel")
         }
     }

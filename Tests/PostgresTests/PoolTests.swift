@@ -56,8 +56,14 @@ struct PoolTests {
         // The holder keeps the only connection far longer than the wait allowed: ending
         // with poolTimeout well before it lets go is what "not hanging" means.
         // Bounds are generous: a loaded two-core machine can starve a thread for seconds.
-        let holder = Task { try await pool.withConnection { _ in Thread.sleep(forTimeInterval: 8) } }
-        try await Task.sleep(for: .milliseconds(100))
+        let holding = Atomic<Bool>(false)
+        let holder = Task {
+            try await pool.withConnection { _ in
+                holding.store(true, ordering: .relaxed)
+                Thread.sleep(forTimeInterval: 8)
+            }
+        }
+        try await eventually("the holder has the only connection") { holding.load(ordering: .relaxed) }
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(error?.kind == .poolTimeout)
@@ -104,7 +110,9 @@ struct PoolTests {
         defer { admin.close() }
         let killed = try await admin.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", [name])
         #expect(try killed.first!.decode(column: 0, as: Int64.self) >= 1)
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually("the terminated backends exited") {
+            try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", [name]).first!.decode(column: 0, as: Int64.self) == 0
+        }
         for _ in 0..<8 {
             #expect(try await pool.query("SELECT 1").first!.decode(column: 0, as: Int32.self) == 1)
         }
@@ -118,16 +126,14 @@ struct PoolTests {
         defer { pool.close() }
         let listener = PostgresListener(configuration: configuration, channels: ["outbox"])
         defer { listener.stop() }
-        var iterator = listener.notifications.makeAsyncIterator()
-        // The listener connects on its own thread; notify until it hears one.
-        let sender = Task {
-            for i in 0..<50 {
-                try await pool.query("SELECT pg_notify('outbox', $1)", ["wake-\(i)"])
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        var events = listener.events.makeAsyncIterator()
+        // The listener connects on its own thread: notify once it says it is listening.
+        guard await events.next() == .listening else { throw TestSetupError("the listener ended before it listened") }
+        try await pool.query("SELECT pg_notify('outbox', $1)", ["wake-0"])
+        var first: PostgresNotification?
+        while first == nil, let event = await events.next() {
+            if case .notification(let notification) = event { first = notification }
         }
-        let first = await iterator.next()
-        sender.cancel()
         #expect(first?.channel == "outbox")
         #expect(first?.payload.hasPrefix("wake-") == true)
     }

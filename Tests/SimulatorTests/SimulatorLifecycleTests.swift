@@ -32,14 +32,14 @@ struct SimulatorLifecycleTests {
         try await SimulatorHarness.with { sim in
             try await sim.freezeClock()
             let first: ClockBody = try await sim.control("/_sim/clock")
-            try await Task.sleep(for: .milliseconds(1100))
+            try await Task.sleep(for: .milliseconds(1100)) // more than a sim second passes: the subject
             let later: ClockBody = try await sim.control("/_sim/clock")
             #expect(first.frozen && later.now == first.now)
             try await sim.advanceClock(seconds: 60)
             let advanced: ClockBody = try await sim.control("/_sim/clock")
             #expect(advanced.now == first.now + 60)
             try await sim.freezeClock(false)
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(50)) // some time passes for the thawed clock to show
             let thawed: ClockBody = try await sim.control("/_sim/clock")
             #expect(!thawed.frozen && thawed.now > advanced.now)
         }

@@ -58,12 +58,11 @@ public final class WebhookReceiver: Sendable {
 
     /// Waits until `condition` holds for what arrived (up to `seconds`).
     public func wait(seconds: Double = 15, _ what: String, until condition: ([Received]) -> Bool) async throws -> [Received] {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
+        let arrived = try await waitFor(timeout: .milliseconds(Int(seconds * 1000)), every: .milliseconds(25)) { () -> [Received]? in
             let all = received
-            if condition(all) { return all }
-            try await Task.sleep(for: .milliseconds(25))
+            return condition(all) ? all : nil
         }
+        if let arrived { return arrived }
         Issue.record("timed out waiting for \(what); received \(received.map { "\($0.name) \($0.event ?? "-") \($0.status)" })")
         return received
     }
@@ -88,7 +87,7 @@ public final class WebhookReceiver: Sendable {
             case .ok: break
             case .failFirst(let n): if count <= n { status = 500 }
             case .alwaysFail: status = 500
-            case .hang(let duration): try? await Task.sleep(for: duration)
+            case .hang(let duration): try? await Task.sleep(for: duration) // a slow receiver is the behaviour asked for
             case .failEvent(let failing, let target, let times): if failing == event && target == payout && count <= times { status = 500 }
             }
             let signature = header("Hongbao-Signature")

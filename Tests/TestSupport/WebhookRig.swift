@@ -90,39 +90,30 @@ public struct WebhookRig: Sendable {
     /// Waits until the endpoint's deliveries satisfy `condition` (up to `seconds`).
     public func waitForDeliveries(_ endpoint: WebhookEndpoint, seconds: Double = 15, _ what: String,
                            until condition: ([WebhookDelivery]) -> Bool) async throws -> [WebhookDelivery] {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         var last: [WebhookDelivery] = []
-        while ContinuousClock.now < deadline {
+        return try await eventually("\(what): \(last.map { "\($0.event) \($0.state) \($0.attempts) \($0.lastError ?? "")" })",
+                                    timeout: .milliseconds(Int(seconds * 1000)), every: .milliseconds(25)) {
             last = try await deliveries(endpoint)
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(25))
+            return condition(last) ? last : nil
         }
-        throw TestSetupError("timed out waiting for \(what): \(last.map { "\($0.event) \($0.state) \($0.attempts) \($0.lastError ?? "")" })")
     }
 
     /// Waits until `atLeast` of the tenant's deliveries have been claimed for an attempt.
     public func waitForAttempts(tenant: UUID, atLeast count: Int, seconds: Double = 15) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            let claimed = try await gw.pool.query("SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1 AND attempts > 0", [tenant])
-                .first!.decode(column: 0, as: Int.self)
-            if claimed >= count { return }
-            try await Task.sleep(for: .milliseconds(10))
+        try await eventually("\(count) claimed deliveries", timeout: .milliseconds(Int(seconds * 1000)), every: .milliseconds(10)) {
+            try await gw.pool.query("SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1 AND attempts > 0", [tenant])
+                .first!.decode(column: 0, as: Int.self) >= count
         }
-        throw TestSetupError("timed out waiting for \(count) claimed deliveries")
     }
 
     /// Waits until attempts to endpoints whose URLs contain each of `fragments` are recorded.
     public func waitForAttempts(tenant: UUID, urlsContaining fragments: [String], seconds: Double) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
+        try await eventually("attempts to \(fragments)", timeout: .milliseconds(Int(seconds * 1000)), every: .milliseconds(50)) {
             let urls = try await gw.pool.query("""
                 SELECT DISTINCT e.url FROM webhook_attempts a JOIN webhook_endpoints e ON e.id = a.endpoint_id WHERE a.tenant_id = $1
                 """, [tenant]).rows.map { try $0.decode(column: 0, as: String.self) }
-            if fragments.allSatisfy({ fragment in urls.contains { $0.contains(fragment) } }) { return }
-            try await Task.sleep(for: .milliseconds(50))
+            return fragments.allSatisfy { fragment in urls.contains { $0.contains(fragment) } }
         }
-        throw TestSetupError("timed out waiting for attempts to \(fragments)")
     }
 
     /// The most attempts that overlapped in time, by their recorded start and finish (what

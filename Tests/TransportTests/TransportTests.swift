@@ -126,6 +126,8 @@ struct TransportTests {
             try await sim.setFaults(FaultPlan(latencyMs: 8000, rate: 1)) // the answer would take 8 s
             let started = ContinuousClock.now
             let task = Task { await sim.transport.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity) }
+            // Well into the 8 s answer: nothing says the call was written (the simulator
+            // counts a call after its latency), so the wait is the scenario.
             try await Task.sleep(for: .milliseconds(1500))
             task.cancel()
             let outcome = await task.value
