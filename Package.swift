@@ -128,6 +128,10 @@ let package = Package(
         ]),
         .target(name: "TestSupport", dependencies: [
             "Assembly", "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Payouts", "Tenants", "Webhooks", .product(name: "Logging", package: "swift-log"),
+            // The webhook receiver (WebhookRig) that in-process and end-to-end tests share.
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
@@ -142,6 +146,11 @@ let package = Package(
             "API", "Assembly", "Audit", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Every test that starts processes (the hongbao binary, scripts/pg.sh, chromium,
+        // PostgreSQL restarts): the other targets run in this process alone.
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Audit", "Payouts", "Merchants", "Postgres", "Simulator", "Tenants", "Transport", "WeChatPay", "Webhooks", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

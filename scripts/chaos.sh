@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make chaos: the crash and fault suite (Tests/APITests/ChaosTests.swift) at full size —
+# make chaos: the crash and fault suite (Tests/EndToEndTests/ChaosTests.swift) at full size —
 # 2,000 sends with both gateways killed -9 again and again, and 2,000 with PostgreSQL
 # restarted under load, every simulator fault on — then the invariant figures:
 #   chaos: <scenario>: sends=… duplicates=… lost=… non_final=… ledger_difference_fen=… (…)

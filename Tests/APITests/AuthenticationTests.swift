@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 /// (a) The Bearer key is checked by `APIKeyMiddleware`; the tenant it establishes
 /// reaches the generated handler through the task-local `APIRequestContext.current`.
@@ -12,7 +13,7 @@ struct AuthenticationTests {
     func tenantReachesHandler() async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), idempotencyKey: "order-42")
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), idempotencyKey: "order-42")
             #expect(response.status == .created)
             let order = try #require(fixture.orders.all.first)
             #expect(order.tenant == TenantAPIFixture.acme)
@@ -25,7 +26,7 @@ struct AuthenticationTests {
     func missing() async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: nil)
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: nil)
             #expect(response.status == .unauthorized)
             #expect(try response.problem().code == "missing_api_key")
             #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
@@ -51,7 +52,7 @@ struct AuthenticationTests {
     func refused(key: String, code: String) async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: key)
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: key)
             #expect(response.status == .unauthorized)
             #expect(try response.problem().code == code)
             #expect(fixture.orders.all.isEmpty, "the handler must not run")
@@ -62,7 +63,7 @@ struct AuthenticationTests {
     func lowercaseScheme() async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), key: nil,
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), key: nil,
                                                  headers: [.authorization: "bearer \(TenantAPIFixture.liveKey)"])
             #expect(response.status == .created)
         }

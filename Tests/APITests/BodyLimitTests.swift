@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 /// (c) `BodyLimitMiddleware` refuses bodies over 64 KiB with 413 before the generated
 /// code decodes (or even collects) them.
@@ -10,7 +11,7 @@ import Testing
 struct BodyLimitTests {
     /// A valid body padded with JSON whitespace to exactly `size` bytes.
     func body(size: Int) -> String {
-        let body = TenantAPIFixture.body()
+        let body = TenantOrderBody.redpack()
         return String(body.dropLast()) + String(repeating: " ", count: size - body.utf8.count) + "}"
     }
 

@@ -11,7 +11,7 @@ import TestSupport
 @Suite("Idempotency-Key")
 struct IdempotencyKeyTests {
     @Test("a missing Idempotency-Key is 400 missing_idempotency_key on both create operations",
-          arguments: [("/v1/redpacks", TenantAPIFixture.body()), ("/v1/group-redpacks", TenantAPIFixture.groupBody())])
+          arguments: [("/v1/redpacks", TenantOrderBody.redpack()), ("/v1/group-redpacks", TenantOrderBody.groupRedpack())])
     func missing(path: String, body: String) async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
@@ -27,7 +27,7 @@ struct IdempotencyKeyTests {
     func malformed(key: String) async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), idempotencyKey: key)
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), idempotencyKey: key)
             #expect(response.status == .badRequest)
             #expect(try response.problem().code == "invalid_idempotency_key")
         }
@@ -37,7 +37,7 @@ struct IdempotencyKeyTests {
     @Test("two Idempotency-Key headers are 400 invalid_idempotency_key")
     func twice() async throws {
         try await TenantAPIFixture().app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(),
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(),
                                                  headers: [.init("Idempotency-Key")!: "a"])
             #expect(response.status == .badRequest)
             #expect(try response.problem().code == "invalid_idempotency_key")
@@ -49,7 +49,7 @@ struct IdempotencyKeyTests {
     func exact(key: String) async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), idempotencyKey: key)
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), idempotencyKey: key)
             #expect(response.status == .created)
         }
         #expect(fixture.orders.all.map(\.idempotencyKey) == [key])

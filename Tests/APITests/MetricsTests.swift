@@ -14,63 +14,63 @@ import TestSupport
 struct MetricsTests {
     @Test("the backlog by status (needs_attention included) and the reconciler's looks, in the Prometheus text format")
     func backlogAndLooks() async throws {
-        let gw = try await GatewayHarness.start("metrics")
-        defer { Task { await gw.stop() } }
-        let registry = PrometheusCollectorRegistry()
-        let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM1")))
-        let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
-        try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL, error_code = $2 WHERE id = $1",
-                                [stuck, DoublePayment.code])
-        let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
-                                    states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
-                                    metrics: PrometheusMetricsFactory(registry: registry))
-        #expect(try await reconciler.pass().payouts == [sent])
+        try await GatewayHarness.with("metrics") { gw in
+            let registry = PrometheusCollectorRegistry()
+            let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM1")))
+            let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
+            try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL, error_code = $2 WHERE id = $1",
+                                    [stuck, DoublePayment.code])
+            let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
+                                        states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
+                                        metrics: PrometheusMetricsFactory(registry: registry))
+            #expect(try await reconciler.pass().payouts == [sent])
 
-        let router = buildMetricsRouter(dependencies: try Self.dependencies(gw, registry), cacheFor: .zero)
-        try await Application(router: router).test(.router) { client in
-            let response = try await client.execute(uri: "/metrics", method: .get)
-            #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
-            let text = String(buffer: response.body)
-            #expect(text.contains(#"hongbao_payouts_open{status="needs_attention"} 1"#), "\(text)")
-            #expect(text.contains(#"hongbao_payouts_open{status="sent"} 1"#))
-            #expect(text.contains(#"hongbao_payouts_open{status="unknown"} 0"#))
-            #expect(text.contains(#"hongbao_reconciler_looks_total{outcome="waiting"} 1"#))
-            #expect(text.contains("hongbao_reconciler_due 0"))
-            #expect(text.contains("hongbao_payouts_paid_on_more_than_one_billno 1"), "a double payment is counted apart")
+            let router = buildMetricsRouter(dependencies: try Self.dependencies(gw, registry), cacheFor: .zero)
+            try await Application(router: router).test(.router) { client in
+                let response = try await client.execute(uri: "/metrics", method: .get)
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"hongbao_payouts_open{status="needs_attention"} 1"#), "\(text)")
+                #expect(text.contains(#"hongbao_payouts_open{status="sent"} 1"#))
+                #expect(text.contains(#"hongbao_payouts_open{status="unknown"} 0"#))
+                #expect(text.contains(#"hongbao_reconciler_looks_total{outcome="waiting"} 1"#))
+                #expect(text.contains("hongbao_reconciler_due 0"))
+                #expect(text.contains("hongbao_payouts_paid_on_more_than_one_billno 1"), "a double payment is counted apart")
+            }
         }
     }
 
     @Test("upstream latency and err_code counts, refusals by code, today's payouts by merchant and status, the pool, reload failures, the webhook backlog")
     func operations() async throws {
-        let gw = try await GatewayHarness.start("metrics-ops")
-        defer { Task { await gw.stop() } }
-        let registry = PrometheusCollectorRegistry()
-        let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
-        let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
-        let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
-                                    states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120))
-        #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
-        let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
-        try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
-        if case .success = gw.registry.reload(trigger: "test") { Issue.record("a broken file must fail the reload") }
+        try await GatewayHarness.with("metrics-ops") { gw in
+            let registry = PrometheusCollectorRegistry()
+            let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
+            let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
+            let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
+                                        states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120))
+            #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
+            let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
+            try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
+            if case .success = gw.registry.reload(trigger: "test") { Issue.record("a broken file must fail the reload") }
 
-        let dependencies = try Self.dependencies(gw, registry)
-        try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
-            let refused = try await client.execute(uri: "/v1/usage", method: .get, headers: [.authorization: "Bearer hb_test_nope"])
-            #expect(refused.status == .unauthorized)
-        }
-        try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
-            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(text.contains(#"hongbao_upstream_calls_total{api="gethbinfo",outcome="success",err_code=""} 1"#), "\(text)")
-            #expect(text.contains(#"hongbao_upstream_duration_seconds_count{api="gethbinfo"} 1"#))
-            #expect(text.contains(#"hongbao_api_problems_total{code="malformed_api_key"} 1"#))
-            #expect(text.contains("hongbao_payouts_today{merchant=\"\(merchant)\",status=\"sent\"} 1"))
-            #expect(text.contains(#"hongbao_merchant_reload_failures_total 1"#) && text.contains("hongbao_merchant_reload_failing 1"))
-            #expect(text.contains(#"hongbao_db_pool_connections{state="idle"}"#) && text.contains("hongbao_db_pool_waiting 0"))
-            #expect(Self.value("hongbao_db_pool_acquisitions_total", in: text).map { $0 > 0 } == true)
-            #expect(text.contains("hongbao_webhook_deliveries_pending 0") && text.contains("hongbao_webhook_endpoints_disabled 0"))
-            let again = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(again.contains(#"hongbao_merchant_reload_failures_total 1"#), "a second scrape does not count the failure again")
+            let dependencies = try Self.dependencies(gw, registry)
+            try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
+                let refused = try await client.execute(uri: "/v1/usage", method: .get, headers: [.authorization: "Bearer hb_test_nope"])
+                #expect(refused.status == .unauthorized)
+            }
+            try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(text.contains(#"hongbao_upstream_calls_total{api="gethbinfo",outcome="success",err_code=""} 1"#), "\(text)")
+                #expect(text.contains(#"hongbao_upstream_duration_seconds_count{api="gethbinfo"} 1"#))
+                #expect(text.contains(#"hongbao_api_problems_total{code="malformed_api_key"} 1"#))
+                #expect(text.contains("hongbao_payouts_today{merchant=\"\(merchant)\",status=\"sent\"} 1"))
+                #expect(text.contains(#"hongbao_merchant_reload_failures_total 1"#) && text.contains("hongbao_merchant_reload_failing 1"))
+                #expect(text.contains(#"hongbao_db_pool_connections{state="idle"}"#) && text.contains("hongbao_db_pool_waiting 0"))
+                #expect(Self.value("hongbao_db_pool_acquisitions_total", in: text).map { $0 > 0 } == true)
+                #expect(text.contains("hongbao_webhook_deliveries_pending 0") && text.contains("hongbao_webhook_endpoints_disabled 0"))
+                let again = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(again.contains(#"hongbao_merchant_reload_failures_total 1"#), "a second scrape does not count the failure again")
+            }
         }
     }
 
@@ -122,38 +122,6 @@ struct MetricsTests {
             return try c.query("EXPLAIN " + MetricsReadModel.todayQuery, [Date()]).rows.map { try $0.decode(column: 0, as: String.self) }.joined(separator: "\n")
         }
         #expect(!plan.contains("Seq Scan on payouts") && plan.contains("payouts_created"), "\(plan)")
-    }
-
-    @Test("serve: /metrics on --metrics-port only; the tenant port answers 404 for it; a taken metrics port is logged, not fatal; equal ports are refused")
-    func separateListener() async throws {
-        try await GatewayHarness.with("metrics-serve") { gw in
-            let gateway = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path],
-                                                   environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
-            defer { gateway.stop() }
-            let onTenantPort = try await gateway.get("/metrics")
-            #expect(onTenantPort.status == 404, "not on the tenant API's port")
-            let metrics = try await gateway.fetch(gateway.metricsURL)
-            #expect(metrics.status == 200 && String(decoding: metrics.body, as: UTF8.self).contains("hongbao_payouts_open{"))
-            let health = try await gateway.fetch("http://127.0.0.1:\(gateway.metricsPort)/healthz")
-            #expect(health.status == 404, "the metrics listener serves /metrics alone")
-            #expect(gateway.log.contains("metrics at http://127.0.0.1:\(gateway.metricsPort)/metrics"))
-
-            // A second instance on this host with the same metrics port still serves payments.
-            let second = try await GatewayProcess(arguments: ["--merchants", gw.fixture.directory.path, "--metrics-port", String(gateway.metricsPort)],
-                                                  environment: ["DATABASE_URL": try await TestDatabase.appURL(gw.databaseURL)])
-            defer { second.stop() }
-            let ready = try await second.get("/readyz")
-            #expect(ready.status == 200, "payments do not wait for monitoring")
-            var logged = false
-            for _ in 0..<100 where !logged {
-                logged = second.log.contains("metrics listener cannot serve")
-                if !logged { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(logged, "the operator's log says the metrics port was taken: \(second.log)")
-
-            let same = try await Hongbao.run(["serve", "--port", "18080", "--metrics-port", "18080"])
-            #expect(same.status != 0 && same.err.contains("--metrics-port must differ from --port"), "\(same.err)")
-        }
     }
 
     /// The value of the `hongbao_payouts_today{…status="sent"}` sample.

@@ -27,9 +27,8 @@ struct ModeIsolationAPITests {
     }
 
     /// A gateway with both worlds, stopped when `body` ends however it ends.
-    static func with<T>(_ label: String, dailyBudgetFen: Int64? = nil, _ body: @Sendable (Worlds, any TestClientProtocol) async throws -> T) async throws -> T {
-        let gw = try await GatewayHarness.start(label, entities: [testEntity, liveEntity], dailyBudgetFen: dailyBudgetFen)
-        do {
+    static func with<T: Sendable>(_ label: String, dailyBudgetFen: Int64? = nil, _ body: @Sendable (Worlds, any TestClientProtocol) async throws -> T) async throws -> T {
+        try await GatewayHarness.with(label, entities: [testEntity, liveEntity], dailyBudgetFen: dailyBudgetFen) { gw in
             let live = try await gw.issueKey(mode: .live)
             let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
             let logs = CapturedLogs()
@@ -37,18 +36,13 @@ struct ModeIsolationAPITests {
             let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
                                                                            webhookTargets: targets, webhookSealer: TestKEK.sealer, logger: logs.logger))
             let worlds = Worlds(gw: gw, testKey: gw.apiKey, liveKey: live.text)
-            let value = try await Application(router: router, logger: logs.logger).test(.router) { client in try await body(worlds, client) }
-            await gw.stop()
-            return value
-        } catch {
-            await gw.stop()
-            throw error
+            return try await Application(router: router, logger: logs.logger).test(.router) { client in try await body(worlds, client) }
         }
     }
 
     /// A red packet sent with `key`: its id and its answer's JSON.
     static func send(_ client: some TestClientProtocol, key: String, idempotencyKey: String = UUID().uuidString,
-                     body: String = TenantAPIFixture.body()) async throws -> (id: String, json: [String: Any]) {
+                     body: String = TenantOrderBody.redpack()) async throws -> (id: String, json: [String: Any]) {
         let response = try await client.send(.post, "/v1/redpacks", body: body, key: key, idempotencyKey: idempotencyKey)
         #expect(response.status == .created, "\(String(buffer: response.body))")
         let json = try response.jsonObject()
@@ -149,12 +143,12 @@ struct ModeIsolationAPITests {
     @Test("test sends never use up the live budget: each mode has the daily budget to itself, and /v1/usage counts only the key's mode")
     func budgetPerMode() async throws {
         try await Self.with("modesbudget", dailyBudgetFen: 300) { w, client in
-            _ = try await Self.send(client, key: w.testKey, body: TenantAPIFixture.body(["amount_fen": 200]))
-            let overTest = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["amount_fen": 200]), key: w.testKey,
+            _ = try await Self.send(client, key: w.testKey, body: TenantOrderBody.redpack(["amount_fen": 200]))
+            let overTest = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["amount_fen": 200]), key: w.testKey,
                                                  idempotencyKey: "test-over")
             #expect(try overTest.status == .tooManyRequests && overTest.problem().code == "budget_exhausted", "test mode shows budget behaviour")
 
-            let live = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["amount_fen": 200]), key: w.liveKey, idempotencyKey: "live-1")
+            let live = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["amount_fen": 200]), key: w.liveKey, idempotencyKey: "live-1")
             #expect(live.status == .created, "test spend does not count against live: \(String(buffer: live.body))")
 
             for (key, mode) in [(w.testKey, "test"), (w.liveKey, "live")] {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 /// (d) Every response carries `X-Request-Id`: the caller's when acceptable, else a new
 /// one; handlers get it as `APIRequestContext.current.requestID` (and in the logger).
@@ -15,7 +16,7 @@ struct RequestIDTests {
     func kept() async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), headers: [Self.header: "req_2025-11-30:abc.1"])
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), headers: [Self.header: "req_2025-11-30:abc.1"])
             #expect(response.status == .created)
             #expect(response.headers[Self.header] == "req_2025-11-30:abc.1")
             #expect(fixture.orders.all.map(\.requestID) == ["req_2025-11-30:abc.1"])
@@ -26,7 +27,7 @@ struct RequestIDTests {
           arguments: ["", String(repeating: "a", count: 129), "has space", "semi;colon", "ünïcode"])
     func replaced(incoming: String) async throws {
         try await TenantAPIFixture().app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(), headers: [Self.header: incoming])
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(), headers: [Self.header: incoming])
             let id = try #require(response.headers[Self.header])
             #expect(id != incoming)
             #expect(UUID(uuidString: id) != nil, "a new id is a UUID: \(id)")
@@ -38,7 +39,7 @@ struct RequestIDTests {
         try await TenantAPIFixture().app().test(.router) { client in
             var seen: Set<String> = []
             let responses = [
-                try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body()),          // 201 from a generated handler
+                try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack()),          // 201 from a generated handler
                 try await client.send(.post, "/v1/redpacks", body: "{}"),                               // 400 from the decoder
                 try await client.send(.get, "/v1/usage", key: nil),                                    // 401 from a middleware
                 try await client.send(.get, "/v1/usage"),                                               // 501 from the stub

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 /// (f) One operation, several outcomes: 201 once the send has a result, 202 while it is
 /// pending (typed outputs `.created` / `.accepted`); refusals are thrown `Problem`s,
@@ -20,7 +21,7 @@ struct ResponseStatusTests {
                       (.sending, .accepted), (.unknown, .accepted), (.accepted, .accepted)])
     func createdOrAccepted(status: Components.Schemas.RedpackStatus, expected: HTTPResponse.Status) async throws {
         try await fixture(answering: status).app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body())
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack())
             #expect(response.status == expected)
             #expect(response.headers[.contentType] == "application/json; charset=utf-8")
             let redpack = try response.jsonObject()
@@ -33,7 +34,7 @@ struct ResponseStatusTests {
     func group() async throws {
         let fixture = fixture(answering: .sent)
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/group-redpacks", body: TenantAPIFixture.groupBody(["total_num": 5]))
+            let response = try await client.send(.post, "/v1/group-redpacks", body: TenantOrderBody.groupRedpack(["total_num": 5]))
             #expect(response.status == .created)
             let redpack = try response.jsonObject()
             #expect(redpack["kind"] as? String == "group")
@@ -52,7 +53,7 @@ struct ResponseStatusTests {
                           retryAfterSeconds: 30)
         }
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body())
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack())
             #expect(response.status == .tooManyRequests)
             #expect(response.headers[.retryAfter] == "30")
             let problem = try response.problem()
@@ -69,7 +70,7 @@ struct ResponseStatusTests {
                           exclusions: [.init(merchant: "acme-sh", code: "appid_not_served", reason: "does not serve appid wx1")])
         }
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body())
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack())
             #expect(response.status == .unprocessableContent)
             #expect(response.headers[.retryAfter] == nil)
             #expect(try response.problem().exclusions?.map(\.code) == ["appid_not_served"])
@@ -82,7 +83,7 @@ struct ResponseStatusTests {
         var fixture = TenantAPIFixture()
         fixture.answer = { _ in throw DatabaseDown() }
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body())
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack())
             #expect(response.status == .internalServerError)
             #expect(try response.problem().code == "internal_error")
             #expect(!String(buffer: response.body).contains("10.0.0.5"))
@@ -110,10 +111,10 @@ struct LiveServerTests {
     func live() async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.live) { client in
-            let created = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body())
+            let created = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack())
             #expect(created.status == .created)
             #expect(try created.jsonObject()["billno"] as? String == "1900000109202511300000000001")
-            let refused = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["surprise": 1]), idempotencyKey: "order-2")
+            let refused = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["surprise": 1]), idempotencyKey: "order-2")
             #expect(refused.status == .badRequest)
             #expect(try refused.problem().code == "unknown_field")
         }

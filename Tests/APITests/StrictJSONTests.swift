@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 /// (b) Bodies are strict (`additionalProperties: false`). The generated decoder refuses
 /// them with a `ServerError` wrapping a `DecodingError`; `ProblemMiddleware` turns that
@@ -25,21 +26,21 @@ struct StrictJSONTests {
 
     @Test("an unknown field is 400 unknown_field naming it")
     func unknownField() async throws {
-        let problem = try await refused(TenantAPIFixture.body(["surprise": "x"]))
+        let problem = try await refused(TenantOrderBody.redpack(["surprise": "x"]))
         #expect(problem.code == "unknown_field")
         #expect(problem.errors == [.init(field: "surprise", message: "is not a field of this request")])
     }
 
     @Test("an unknown field in a group body is refused too (client_ip is not a group field)")
     func unknownGroupField() async throws {
-        let problem = try await refused(TenantAPIFixture.groupBody(["client_ip": "203.0.113.7"]), path: "/v1/group-redpacks")
+        let problem = try await refused(TenantOrderBody.groupRedpack(["client_ip": "203.0.113.7"]), path: "/v1/group-redpacks")
         #expect(problem.code == "unknown_field")
         #expect(problem.errors?.map(\.field) == ["client_ip"])
     }
 
     @Test("a missing required field is 400 missing_field naming it")
     func missingField() async throws {
-        let problem = try await refused(TenantAPIFixture.body(["wishing": nil]))
+        let problem = try await refused(TenantOrderBody.redpack(["wishing": nil]))
         #expect(problem.code == "missing_field")
         #expect(problem.errors == [.init(field: "wishing", message: "is required")])
     }
@@ -51,7 +52,7 @@ struct StrictJSONTests {
                       ("metadata", #""x""#, "metadata", "must be an object")])
     func wrongType(key: String, json: String, field: String, message: String) async throws {
         let value = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
-        let problem = try await refused(TenantAPIFixture.body([key: value]))
+        let problem = try await refused(TenantOrderBody.redpack([key: value]))
         #expect(problem.code == "invalid_field")
         #expect(problem.errors == [.init(field: field, message: message)])
     }
@@ -65,7 +66,7 @@ struct StrictJSONTests {
 
     @Test("a scene_id outside the enum is 400 invalid_field")
     func badEnum() async throws {
-        let problem = try await refused(TenantAPIFixture.body(["scene_id": "PRODUCT_9"]))
+        let problem = try await refused(TenantOrderBody.redpack(["scene_id": "PRODUCT_9"]))
         #expect(problem.code == "invalid_field")
         #expect(problem.errors == [.init(field: "scene_id", message: "is not an allowed value")])
     }
@@ -79,7 +80,7 @@ struct StrictJSONTests {
 
     @Test("values outside openapi.yaml's limits are 400 invalid_field, every one named")
     func limits() async throws {
-        let problem = try await refused(TenantAPIFixture.body([
+        let problem = try await refused(TenantOrderBody.redpack([
             "wishing": String(repeating: "福", count: 129), "amount_fen": 0, "client_ip": "300.1.1.1",
             "metadata": Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") }),
         ]))
@@ -91,20 +92,20 @@ struct StrictJSONTests {
     func limitIsCharacters() async throws {
         let fixture = TenantAPIFixture()
         try await fixture.app().test(.router) { client in
-            let response = try await client.send(.post, "/v1/redpacks", body: TenantAPIFixture.body(["wishing": String(repeating: "福", count: 128)]))
+            let response = try await client.send(.post, "/v1/redpacks", body: TenantOrderBody.redpack(["wishing": String(repeating: "福", count: 128)]))
             #expect(response.status == .created)
         }
     }
 
     @Test("total_num outside 3–20 is 400 invalid_field", arguments: [2, 21])
     func groupShares(shares: Int) async throws {
-        let problem = try await refused(TenantAPIFixture.groupBody(["total_num": shares]), path: "/v1/group-redpacks")
+        let problem = try await refused(TenantOrderBody.groupRedpack(["total_num": shares]), path: "/v1/group-redpacks")
         #expect(problem.errors == [.init(field: "total_num", message: "must be between 3 and 20")])
     }
 
     @Test("a body that is not JSON by Content-Type is 415 unsupported_media_type")
     func contentType() async throws {
-        let problem = try await refused(TenantAPIFixture.body(), status: .unsupportedMediaType, headers: [.contentType: "text/plain"])
+        let problem = try await refused(TenantOrderBody.redpack(), status: .unsupportedMediaType, headers: [.contentType: "text/plain"])
         #expect(problem.code == "unsupported_media_type")
     }
 

@@ -116,24 +116,6 @@ struct TenantAPIFixture {
                      openid: openid, amountFen: amount, totalNum: shares, wishing: "w", actName: "a", remark: "r", sendName: "acme",
                      createdAt: now, updatedAt: now, sentAt: status == .sent ? now : nil, receivers: [])
     }
-
-    /// A valid `POST /v1/redpacks` body, with `changes` applied (nil removes a field).
-    static func body(_ changes: [String: Any?] = [:]) -> String {
-        var object: [String: Any] = [
-            "appid": "wx8888888888888888", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "amount_fen": 100,
-            "wishing": "恭喜发财", "act_name": "新年", "remark": "来自 acme",
-        ]
-        for (key, value) in changes { object[key] = value }
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// A valid `POST /v1/group-redpacks` body, with `changes` applied.
-    static func groupBody(_ changes: [String: Any?] = [:]) -> String {
-        var all: [String: Any?] = ["total_num": 3, "amount_fen": 900]
-        all.merge(changes) { _, new in new }
-        return body(all)
-    }
 }
 
 extension TestClientProtocol {

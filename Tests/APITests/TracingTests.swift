@@ -18,7 +18,7 @@ struct TracingTests {
             defer { gateway.stop() }
             let http = HTTPSClient()
             defer { http.shutdown() }
-            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantAPIFixture.body().utf8), contentType: "application/json",
+            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantOrderBody.redpack().utf8), contentType: "application/json",
                                        headers: ["Authorization: Bearer \(rig.gw.apiKey)", "Idempotency-Key: traced-1"], timeout: nil)
             guard case .response(let status, _) = sent, [201, 202].contains(status) else {
                 Issue.record("POST /v1/redpacks: \(sent)\n\(gateway.log)"); return

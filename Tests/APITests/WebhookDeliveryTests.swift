@@ -257,18 +257,17 @@ struct WebhookDeliveryTests {
             settings.disableAfterFailures = 3
             settings.disableAfterFailingFor = .zero
             let disabled = try await rig.delivering([settings]) { () async throws -> WebhookEndpoint in
-                for _ in 0..<400 {
-                    if let now = try await WebhookStore(pool: rig.gw.pool).find(endpoint.id), !now.enabled { return now }
-                    try await Task.sleep(for: .milliseconds(25))
+                try await eventually("the endpoint disabled", timeout: .seconds(10)) {
+                    try await WebhookStore(pool: rig.gw.pool).find(endpoint.id).flatMap { $0.enabled ? nil : $0 }
                 }
-                throw TestSetupError("never disabled")
             }
             let reason = try #require(disabled.disabledReason)
             #expect(reason.contains("3 failed delivery attempts in a row") && reason.contains("HTTP 500"), "\(reason)")
             #expect(disabled.consecutiveFailures == 3 && disabled.disabledAt != nil)
             let delivery = try #require(try await rig.deliveries(endpoint).first)
             #expect(delivery.state == .pending && delivery.attempts == 3, "kept for when it is enabled again")
-            // Another dispatcher run attempts nothing for a disabled endpoint.
+            // Another dispatcher run attempts nothing for a disabled endpoint: "nothing" needs
+            // time to pass (five polls), there is no event to wait for.
             try await rig.delivering { try await Task.sleep(for: .milliseconds(500)) }
             #expect(try await rig.deliveries(endpoint).first?.attempts == 3 && rig.receiver.received("broken").count == 3)
             let audit = try await rig.gw.pool.query("SELECT actor, detail->>'reason' FROM audit_log WHERE action = 'webhook.disable'").rows

@@ -44,14 +44,14 @@ struct AuditTests {
                     for chain in 0..<3 { try AuditLog.append(c, chain: "tenant:test:\(chain)", actor: "test", action: "busy", detail: PostgresJSON(encoding: [String: String]())) }
                 }
                 transactions += 1
-                try? await Task.sleep(for: .milliseconds(2))
+                try? await Task.sleep(for: .milliseconds(2)) // the appender's pace, not an ordering: the walks get the pool too
             }
             return transactions
         }
         func appended() async throws -> Int64 {
             try await pool.query("SELECT count(*) FROM audit_log WHERE action = 'busy'").first!.decode(column: 0, as: Int64.self)
         }
-        for _ in 0..<2_000 where try await appended() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually("the appender's first commit", timeout: .seconds(10), every: .milliseconds(5)) { try await appended() > 0 }
         // Walks until five of them saw appends commit while they ran (bounded).
         var walks = 0, overlapped = 0
         while overlapped < 5 && walks < 200 {

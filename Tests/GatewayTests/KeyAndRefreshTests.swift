@@ -57,61 +57,61 @@ struct APIKeyTests {
 struct RefreshTests {
     @Test("refresh follows WeChat: sent, then received with the receiver, recorded and audited")
     func received() async throws {
-        let gw = try await GatewayHarness.start("refresh")
-        defer { Task { await gw.stop() } }
-        let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oReceiver", amountFen: 160)))
-        let payout = try await gw.payout(id)
-        let _: [String: AnyCodableScalar?] = try await gw.sim.control("POST", "/_sim/redpacks/\(payout.mchID)/\(payout.billno)/receive", body: [String: String]())
-        let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "r1"))
-        #expect(refreshed.status == .received && refreshed.finalAt != nil)
-        #expect(refreshed.receivers.map(\.openid) == ["oReceiver"] && refreshed.receivers.first?.amountFen == 160)
-        let outbox = try await gw.pool.query("SELECT event FROM outbox WHERE payout_id = $1 ORDER BY id", [id]).rows.map { try $0.decode(column: 0, as: String.self) }
-        #expect(outbox == ["redpack.sent", "redpack.received"])
+        try await GatewayHarness.with("refresh") { gw in
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oReceiver", amountFen: 160)))
+            let payout = try await gw.payout(id)
+            let _: [String: AnyCodableScalar?] = try await gw.sim.control("POST", "/_sim/redpacks/\(payout.mchID)/\(payout.billno)/receive", body: [String: String]())
+            let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "r1"))
+            #expect(refreshed.status == .received && refreshed.finalAt != nil)
+            #expect(refreshed.receivers.map(\.openid) == ["oReceiver"] && refreshed.receivers.first?.amountFen == 160)
+            let outbox = try await gw.pool.query("SELECT event FROM outbox WHERE payout_id = $1 ORDER BY id", [id]).rows.map { try $0.decode(column: 0, as: String.self) }
+            #expect(outbox == ["redpack.sent", "redpack.received"])
+        }
     }
 
     @Test("an unclaimed packet refunded after 24 h gives the merchant's daily amount and the tenant's budget back")
     func refunded() async throws {
-        let gw = try await GatewayHarness.start("refund", dailyBudgetFen: 1_000)
-        defer { Task { await gw.stop() } }
-        let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 400)))
-        #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 400)
-        try await gw.sim.advanceClock(seconds: 90_000 + 10)
-        let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "r1"))
-        #expect(refreshed.status == .refunded && refreshed.refundAmountFen == 400)
-        #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 0)
+        try await GatewayHarness.with("refund", dailyBudgetFen: 1_000) { gw in
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 400)))
+            #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 400)
+            try await gw.sim.advanceClock(seconds: 90_000 + 10)
+            let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "r1"))
+            #expect(refreshed.status == .refunded && refreshed.refundAmountFen == 400)
+            #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 0)
+        }
     }
 
     @Test("a group (fission) packet of 5 shares: sendgroupredpack, then every receiver listed after refresh")
     func group() async throws {
-        let gw = try await GatewayHarness.start("group")
-        defer { Task { await gw.stop() } }
-        let order = PayoutOrder(kind: .group, appID: GatewayHarness.appID, openID: "oSeed", amountFen: 1_000, totalNum: 5,
-                                wishing: "w", actName: "a", remark: "r")
-        let id = try gw.payoutID(try await gw.submit(order))
-        let payout = try await gw.payout(id)
-        #expect(payout.status == .sent && payout.kind == .group && payout.totalNum == 5)
-        let _: [String: AnyCodableScalar?] = try await gw.sim.control("POST", "/_sim/redpacks/\(payout.mchID)/\(payout.billno)/receive", body: [String: String]())
-        let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "r1"))
-        #expect(refreshed.receivers.count == 5 && refreshed.receivers.reduce(0) { $0 + $1.amountFen } == 1_000)
-        guard case .invalid(let problems) = try await gw.submit(PayoutOrder(kind: .group, appID: GatewayHarness.appID, openID: "oSeed", amountFen: 1_000,
-                                                                         totalNum: 2, wishing: "w", actName: "a", remark: "r")) else {
-            throw TestSetupError("2 shares must be refused")
+        try await GatewayHarness.with("group") { gw in
+            let order = PayoutOrder(kind: .group, appID: GatewayHarness.appID, openID: "oSeed", amountFen: 1_000, totalNum: 5,
+                                    wishing: "w", actName: "a", remark: "r")
+            let id = try gw.payoutID(try await gw.submit(order))
+            let payout = try await gw.payout(id)
+            #expect(payout.status == .sent && payout.kind == .group && payout.totalNum == 5)
+            let _: [String: AnyCodableScalar?] = try await gw.sim.control("POST", "/_sim/redpacks/\(payout.mchID)/\(payout.billno)/receive", body: [String: String]())
+            let refreshed = try #require(try await gw.engine.refresh(id, caller: gw.caller, requestID: "r1"))
+            #expect(refreshed.receivers.count == 5 && refreshed.receivers.reduce(0) { $0 + $1.amountFen } == 1_000)
+            guard case .invalid(let problems) = try await gw.submit(PayoutOrder(kind: .group, appID: GatewayHarness.appID, openID: "oSeed", amountFen: 1_000,
+                                                                             totalNum: 2, wishing: "w", actName: "a", remark: "r")) else {
+                throw TestSetupError("2 shares must be refused")
+            }
+            #expect(problems.map(\.field) == ["total_num"])
         }
-        #expect(problems.map(\.field) == ["total_num"])
     }
 
     @Test("another tenant's payout is not found (I5)")
     func isolation() async throws {
-        let gw = try await GatewayHarness.start("isolation")
-        defer { Task { await gw.stop() } }
-        let id = try gw.payoutID(try await gw.submit(GatewayHarness.order()))
-        _ = try await TenantStore(pool: gw.pool).add(name: "other", dailyBudgetFen: nil, actor: "test")
-        let key = try await APIKeyStore(pool: gw.pool).issue(tenant: "other", mode: .test, actor: "test")
-        guard case .success(let other) = try await APIKeyStore(pool: gw.pool).authenticate(key.key.text) else { throw TestSetupError("key") }
-        #expect(try await gw.engine.payout(id, caller: other) == nil)
-        #expect(try await gw.engine.refresh(id, caller: other, requestID: "r") == nil)
-        #expect(try await gw.engine.list(caller: other, filter: PayoutFilter()).payouts.isEmpty)
-        #expect(try await gw.engine.usage(caller: other).payoutCount == 0)
+        try await GatewayHarness.with("isolation") { gw in
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order()))
+            _ = try await TenantStore(pool: gw.pool).add(name: "other", dailyBudgetFen: nil, actor: "test")
+            let key = try await APIKeyStore(pool: gw.pool).issue(tenant: "other", mode: .test, actor: "test")
+            guard case .success(let other) = try await APIKeyStore(pool: gw.pool).authenticate(key.key.text) else { throw TestSetupError("key") }
+            #expect(try await gw.engine.payout(id, caller: other) == nil)
+            #expect(try await gw.engine.refresh(id, caller: other, requestID: "r") == nil)
+            #expect(try await gw.engine.list(caller: other, filter: PayoutFilter()).payouts.isEmpty)
+            #expect(try await gw.engine.usage(caller: other).payoutCount == 0)
+        }
     }
 }
 

@@ -22,101 +22,87 @@ struct LimitTests {
 
     @Test("per user per day: the entity's count is enforced (user_daily_count) and another user still gets through")
     func perUserPerDay() async throws {
-        let gw = try await GatewayHarness.start("peruser", entities: [.init("acme", mchId: "1900000109", limits: "{ per_user_per_day = 2 }")])
-        defer { Task { await gw.stop() } }
-        for _ in 0..<2 { _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oAlice"))) }
-        let refused = try refusal(try await gw.submit(GatewayHarness.order(openID: "oAlice")))
-        #expect(refused.limited && codes(refused) == ["acme": "user_daily_count"])
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oBob")))
-        #expect(try await gw.sim.ledger().packets.count == 3)
+        try await GatewayHarness.with("peruser", entities: [.init("acme", mchId: "1900000109", limits: "{ per_user_per_day = 2 }")]) { gw in
+            for _ in 0..<2 { _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oAlice"))) }
+            let refused = try refusal(try await gw.submit(GatewayHarness.order(openID: "oAlice")))
+            #expect(refused.limited && codes(refused) == ["acme": "user_daily_count"])
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oBob")))
+            #expect(try await gw.sim.ledger().packets.count == 3)
+        }
     }
 
     @Test("per minute: no 60-second window holds more sends than the entity's limit (rate_limited)")
     func perMinute() async throws {
-        let gw = try await GatewayHarness.start("perminute", entities: [.init("acme", mchId: "1900000109", limits: "{ per_minute = 3 }")])
-        defer { Task { await gw.stop() } }
-        for i in 0..<3 { _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o\(i)"))) }
-        let refused = try refusal(try await gw.submit(GatewayHarness.order(openID: "o9")))
-        #expect(codes(refused) == ["acme": "rate_limited"])
-        // Once the oldest send is more than 60 s old, its slot frees (moved back in time here).
-        try await gw.pool.query("UPDATE rate_slots SET used_at = used_at - interval '61 seconds' WHERE slot = (SELECT min(slot) FROM rate_slots WHERE used_at > '-infinity')")
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o9")))
+        try await GatewayHarness.with("perminute", entities: [.init("acme", mchId: "1900000109", limits: "{ per_minute = 3 }")]) { gw in
+            for i in 0..<3 { _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o\(i)"))) }
+            let refused = try refusal(try await gw.submit(GatewayHarness.order(openID: "o9")))
+            #expect(codes(refused) == ["acme": "rate_limited"])
+            // Once the oldest send is more than 60 s old, its slot frees (moved back in time here).
+            try await gw.pool.query("UPDATE rate_slots SET used_at = used_at - interval '61 seconds' WHERE slot = (SELECT min(slot) FROM rate_slots WHERE used_at > '-infinity')")
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o9")))
+        }
     }
 
     @Test("merchant daily amount (daily_amount) and the tenant's daily budget (429 budget) are exact")
     func dailyAmountAndBudget() async throws {
-        let gw = try await GatewayHarness.start("daily", entities: [.init("acme", mchId: "1900000109", limits: "{ daily_fen = 25000 }")],
-                                                dailyBudgetFen: 40_000)
-        defer { Task { await gw.stop() } }
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o1", amountFen: 20_000)))
-        let merchantFull = try refusal(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 5_001)))
-        #expect(codes(merchantFull) == ["acme": "daily_amount"])
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 5_000)))
-        #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 25_000)
+        try await GatewayHarness.with("daily", entities: [.init("acme", mchId: "1900000109", limits: "{ daily_fen = 25000 }")],
+                                      dailyBudgetFen: 40_000) { gw in
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o1", amountFen: 20_000)))
+            let merchantFull = try refusal(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 5_001)))
+            #expect(codes(merchantFull) == ["acme": "daily_amount"])
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 5_000)))
+            #expect(try await gw.engine.usage(caller: gw.caller).spentFen == 25_000)
+        }
     }
 
     @Test("tenant budget: a send that would pass it is refused with nothing reserved")
     func budget() async throws {
-        let gw = try await GatewayHarness.start("budget", dailyBudgetFen: 300)
-        defer { Task { await gw.stop() } }
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o1", amountFen: 200)))
-        let refused = try refusal(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 200)))
-        #expect(refused.tenantBudget == 300 && refused.limited)
-        let usage = try await gw.engine.usage(caller: gw.caller)
-        #expect(usage.spentFen == 200 && usage.remainingFen == 100 && usage.payoutCount == 1)
-        let merchantDay = try await gw.pool.query("SELECT amount_fen FROM merchant_usage").first!.decode(column: 0, as: Int64.self)
-        #expect(merchantDay == 200, "the refused payout's merchant reservation was rolled back")
+        try await GatewayHarness.with("budget", dailyBudgetFen: 300) { gw in
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o1", amountFen: 200)))
+            let refused = try refusal(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 200)))
+            #expect(refused.tenantBudget == 300 && refused.limited)
+            let usage = try await gw.engine.usage(caller: gw.caller)
+            #expect(usage.spentFen == 200 && usage.remainingFen == 100 && usage.payoutCount == 1)
+            let merchantDay = try await gw.pool.query("SELECT amount_fen FROM merchant_usage").first!.decode(column: 0, as: Int64.self)
+            #expect(merchantDay == 200, "the refused payout's merchant reservation was rolled back")
+        }
     }
 
     @Test("scene_id: outside 1–200 yuan needs one; with one, up to 4999 yuan routes")
     func sceneRule() async throws {
-        let gw = try await GatewayHarness.start("scene")
-        defer { Task { await gw.stop() } }
-        guard case .invalid(let problems) = try await gw.submit(GatewayHarness.order(amountFen: 30_000)) else { throw TestSetupError("expected invalid") }
-        #expect(problems.map(\.field) == ["amount_fen"])
-        guard case .invalid = try await gw.submit(GatewayHarness.order(amountFen: 99)) else { throw TestSetupError("expected invalid") }
-        let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 30_000, sceneID: "PRODUCT_4")))
-        #expect(try await gw.payout(id).status == .sent)
-    }
-
-    @Test("merchant list shows today's usage from the reservations")
-    func listShowsUsage() async throws {
-        let gw = try await GatewayHarness.start("listusage")
-        defer { Task { await gw.stop() } }
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o1", amountFen: 120)))
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "o2", amountFen: 130)))
-        let run = try await Hongbao.run(["merchant", "list", "--json", "--merchants", gw.fixture.directory.path], environment: ["DATABASE_URL": gw.databaseURL])
-        #expect(run.status == 0, "\(run.err)")
-        let entries = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
-        let usage = try #require(entries.first?["usage"] as? [String: Any])
-        #expect(usage["count_today"] as? Int == 2 && usage["amount_today_fen"] as? Int == 250 && usage["last_minute"] as? Int == 2)
-        #expect(entries.first?["mode"] as? String == "test")
+        try await GatewayHarness.with("scene") { gw in
+            guard case .invalid(let problems) = try await gw.submit(GatewayHarness.order(amountFen: 30_000)) else { throw TestSetupError("expected invalid") }
+            #expect(problems.map(\.field) == ["amount_fen"])
+            guard case .invalid = try await gw.submit(GatewayHarness.order(amountFen: 99)) else { throw TestSetupError("expected invalid") }
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 30_000, sceneID: "PRODUCT_4")))
+            #expect(try await gw.payout(id).status == .sent)
+        }
     }
 
     @Test("two gateway instances on one database never exceed a limit together")
     func twoInstances() async throws {
-        let gw = try await GatewayHarness.start("twoinst", entities: [.init("acme", mchId: "1900000109", limits: "{ per_user_per_day = 5 }")])
-        defer { Task { await gw.stop() } }
-        // A second engine with its own pool, cache and HTTPS client: another instance.
-        let pool2 = PostgresPool(configuration: PostgresConfiguration(connectionString: gw.databaseURL, maxConnections: 8))
-        let transport2 = HTTPSClient()
-        defer { pool2.close(); transport2.shutdown() }
-        let second = PayoutEngine(pool: pool2, registry: gw.registry, client: WeChatPayClient(transport: transport2),
-                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool2)))
-        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for i in 0..<20 {
-                group.addTask {
-                    let submission = i % 2 == 0
-                        ? try await gw.submit(GatewayHarness.order(openID: "oSame"))
-                        : try await second.submit(GatewayHarness.order(openID: "oSame"), caller: gw.caller, idempotencyKey: UUID().uuidString,
-                                                  requestID: "r", render: GatewayHarness.render)
-                    if case .answered = submission { return true }
-                    return false
+        try await GatewayHarness.with("twoinst", entities: [.init("acme", mchId: "1900000109", limits: "{ per_user_per_day = 5 }")]) { gw in
+            // A second engine with its own pool, cache and HTTPS client: another instance.
+            let pool2 = PostgresPool(configuration: PostgresConfiguration(connectionString: gw.databaseURL, maxConnections: 8))
+            let transport2 = HTTPSClient()
+            defer { pool2.close(); transport2.shutdown() }
+            let second = PayoutEngine(pool: pool2, registry: gw.registry, client: WeChatPayClient(transport: transport2),
+                                      states: MerchantStateCache(store: MerchantStateStore(pool: pool2)))
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        let submission = i % 2 == 0
+                            ? try await gw.submit(GatewayHarness.order(openID: "oSame"))
+                            : try await second.submit(GatewayHarness.order(openID: "oSame"), caller: gw.caller, idempotencyKey: UUID().uuidString,
+                                                      requestID: "r", render: GatewayHarness.render)
+                        if case .answered = submission { return true }
+                        return false
+                    }
                 }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            #expect(results.filter { $0 }.count == 5)
+            #expect(try await gw.sim.ledger().packets.count == 5)
         }
-        #expect(results.filter { $0 }.count == 5)
-        #expect(try await gw.sim.ledger().packets.count == 5)
     }
 }

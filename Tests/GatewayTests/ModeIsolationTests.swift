@@ -17,13 +17,8 @@ struct ModeIsolationTests {
 
     /// A harness with both worlds and the tenant's live caller, stopped when `body` ends however it ends.
     static func with(_ label: String, dailyBudgetFen: Int64? = nil, _ body: (GatewayHarness, Caller) async throws -> Void) async throws {
-        let gw = try await GatewayHarness.start(label, entities: entities, dailyBudgetFen: dailyBudgetFen)
-        do {
+        try await GatewayHarness.with(label, entities: entities, dailyBudgetFen: dailyBudgetFen) { gw in
             try await body(gw, try await gw.issueKey(mode: .live).caller)
-            await gw.stop()
-        } catch {
-            await gw.stop()
-            throw error
         }
     }
 

@@ -104,14 +104,13 @@ struct MoneyRecordTests {
             try await gw.sim.setFaults(FaultPlan(latencyMs: 1500, rate: 1))
             async let submitted = gw.submit(GatewayHarness.order(amountFen: 100))
             // While WeChat takes its time, another billno of the payout is found paid (as a recheck would).
-            var flagged = 0
-            for _ in 0..<100 where flagged == 0 {
-                try await Task.sleep(for: .milliseconds(20))
-                flagged = try await gw.pool.query("""
+            let flagged = try await waitFor(timeout: .seconds(2)) {
+                let rows = try await gw.pool.query("""
                     UPDATE payouts SET status = 'needs_attention', error_code = $1, error_message = 'test', updated_at = clock_timestamp()
                     WHERE status = 'sending'
                     """, [DoublePayment.code]).affectedRows
-            }
+                return rows > 0 ? rows : nil
+            } ?? 0
             #expect(flagged == 1)
             let id = try gw.payoutID(try await submitted)
             let payout = try await gw.payout(id)
@@ -131,11 +130,10 @@ struct MoneyRecordTests {
             try await gw.sim.setFaults(FaultPlan(latencyMs: 1500, rate: 1))
             async let submitted = gw.submit(GatewayHarness.order(amountFen: 100))
             // While WeChat takes its time, something closes the billno as failed.
-            var closed = 0
-            for _ in 0..<100 where closed == 0 {
-                try await Task.sleep(for: .milliseconds(20))
-                closed = try await gw.pool.query("UPDATE payout_sends SET state = 'failed' WHERE state = 'open'").affectedRows
-            }
+            let closed = try await waitFor(timeout: .seconds(2)) {
+                let rows = try await gw.pool.query("UPDATE payout_sends SET state = 'failed' WHERE state = 'open'").affectedRows
+                return rows > 0 ? rows : nil
+            } ?? 0
             #expect(closed == 1)
             let id = try gw.payoutID(try await submitted)
             let payout = try await gw.payout(id)

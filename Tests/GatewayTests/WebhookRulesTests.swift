@@ -4,6 +4,7 @@ import Foundation
 import Merchants
 import Synchronization
 import Testing
+import TestSupport
 @testable import Transport
 @testable import Webhooks
 
@@ -92,7 +93,7 @@ struct WebhookRulesTests {
         // Another caller for the same host waits on the same thread.
         let again = Task { try await resolver.addresses(of: "a.test") }
         let other = Task { try await resolver.addresses(of: "b.test") }
-        try await waitUntil { gate.arrived.count == 2 && resolver.lookupsInProgress == 2 }
+        try await eventually("both lookups blocked", timeout: .seconds(5), every: .milliseconds(10)) { gate.arrived.count == 2 && resolver.lookupsInProgress == 2 }
         // Two hosts blocked: a third is refused at once, without a thread.
         do {
             _ = try await resolver.addresses(of: "c.test")
@@ -105,7 +106,7 @@ struct WebhookRulesTests {
         gate.open("b.test")
         let (first, second) = (try await again.value, try await other.value)
         #expect(first == ["93.184.216.34"] && second == ["93.184.216.34"])
-        try await waitUntil { resolver.lookupsInProgress == 0 }
+        try await eventually("the blocked lookups ended", timeout: .seconds(5), every: .milliseconds(10)) { resolver.lookupsInProgress == 0 }
         gate.open("c.test")
         #expect(try await resolver.addresses(of: "c.test") == ["93.184.216.34"], "room again once the blocked lookups ended")
     }
@@ -219,14 +220,5 @@ final class Gate: Sendable {
     func wait(_ name: String) {
         waiting.withLock { $0.append(name) }
         while !opened.withLock({ $0.contains(name) || $0.contains("*") }) { usleep(5_000) }
-    }
-}
-
-/// Polls `condition` for up to five seconds.
-func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw WebhookError("timeout", "the condition did not hold within 5 s") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

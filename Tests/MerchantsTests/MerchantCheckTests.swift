@@ -27,55 +27,55 @@ struct MerchantCheckTests {
 
     @Test("a correctly configured entity passes every step")
     func passes() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let merchant = try await entity(sim, try MerchantFixture())
-        let steps = await MerchantCheck(client: sim.client).run(merchant)
-        #expect(steps.allSatisfy { $0.ok }, "\(steps)")
-        #expect(steps.map(\.name) == ["certificate and key", "expiry", "TLS handshake", "signature key", "IP whitelist and product"])
+        try await SimulatorHarness.with { sim in
+            let merchant = try await entity(sim, try MerchantFixture())
+            let steps = await MerchantCheck(client: sim.client).run(merchant)
+            #expect(steps.allSatisfy { $0.ok }, "\(steps)")
+            #expect(steps.map(\.name) == ["certificate and key", "expiry", "TLS handshake", "signature key", "IP whitelist and product"])
+        }
     }
 
     @Test("a wrong API key fails at the signature step (SIGN_ERROR)")
     func wrongKey() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let fixture = try MerchantFixture()
-        _ = try await entity(sim, fixture)
-        try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
-        let merchant = try #require(try MerchantLoader(directory: fixture.directory, environment: [:]).load().first)
-        let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
-        #expect(failed.name == "signature key" && failed.detail.contains("SIGN_ERROR") && failed.fix?.contains("APIv2 key") == true)
+        try await SimulatorHarness.with { sim in
+            let fixture = try MerchantFixture()
+            _ = try await entity(sim, fixture)
+            try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
+            let merchant = try #require(try MerchantLoader(directory: fixture.directory, environment: [:]).load().first)
+            let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
+            #expect(failed.name == "signature key" && failed.detail.contains("SIGN_ERROR") && failed.fix?.contains("APIv2 key") == true)
+        }
     }
 
     @Test("another merchant's certificate fails at the client-certificate step (CA_ERROR)")
     func wrongCertificate() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let fixture = try MerchantFixture()
-        _ = try await entity(sim, fixture)
-        let other: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: SimulatorHarness.qualifiedSpec(mchId: "1900000999"))
-        try fixture.credentials(for: "acme", mchId: "1900000109", apiKey: try String(contentsOf: fixture.secrets.appendingPathComponent("acme.apikey"), encoding: .utf8),
-                                issued: SimulatorCA.Issued(certificatePEM: other.certPem, keyPEM: other.keyPem))
-        let merchant = try #require(try MerchantLoader(directory: fixture.directory, environment: [:]).load().first)
-        let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
-        #expect(failed.name == "client certificate" && failed.detail.contains("CA_ERROR"))
+        try await SimulatorHarness.with { sim in
+            let fixture = try MerchantFixture()
+            _ = try await entity(sim, fixture)
+            let other: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: SimulatorHarness.qualifiedSpec(mchId: "1900000999"))
+            try fixture.credentials(for: "acme", mchId: "1900000109", apiKey: try String(contentsOf: fixture.secrets.appendingPathComponent("acme.apikey"), encoding: .utf8),
+                                    issued: SimulatorCA.Issued(certificatePEM: other.certPem, keyPEM: other.keyPem))
+            let merchant = try #require(try MerchantLoader(directory: fixture.directory, environment: [:]).load().first)
+            let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
+            #expect(failed.name == "client certificate" && failed.detail.contains("CA_ERROR"))
+        }
     }
 
     @Test("a calling IP outside the whitelist fails at the IP step (NO_AUTH)")
     func ipNotWhitelisted() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let merchant = try await entity(sim, try MerchantFixture(), whitelist: ["203.0.113.7"]) { $0["egress_ips"] = "[\"203.0.113.7\"]" }
-        let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
-        #expect(failed.name == "IP whitelist and product" && failed.detail.contains("NO_AUTH") && failed.fix?.contains("203.0.113.7") == true)
+        try await SimulatorHarness.with { sim in
+            let merchant = try await entity(sim, try MerchantFixture(), whitelist: ["203.0.113.7"]) { $0["egress_ips"] = "[\"203.0.113.7\"]" }
+            let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
+            #expect(failed.name == "IP whitelist and product" && failed.detail.contains("NO_AUTH") && failed.fix?.contains("203.0.113.7") == true)
+        }
     }
 
     @Test("an unreachable server fails at the TLS step, nothing sent")
     func unreachable() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let merchant = try await entity(sim, try MerchantFixture()) { $0["base_url"] = "\"https://127.0.0.1:1\"" }
-        let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
-        #expect(failed.name == "TLS handshake" && failed.fix?.contains("base_url") == true)
+        try await SimulatorHarness.with { sim in
+            let merchant = try await entity(sim, try MerchantFixture()) { $0["base_url"] = "\"https://127.0.0.1:1\"" }
+            let failed = try #require(await MerchantCheck(client: sim.client).run(merchant).first { !$0.ok })
+            #expect(failed.name == "TLS handshake" && failed.fix?.contains("base_url") == true)
+        }
     }
 }

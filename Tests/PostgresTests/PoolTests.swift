@@ -56,8 +56,14 @@ struct PoolTests {
         // The holder keeps the only connection far longer than the wait allowed: ending
         // with poolTimeout well before it lets go is what "not hanging" means.
         // Bounds are generous: a loaded two-core machine can starve a thread for seconds.
-        let holder = Task { try await pool.withConnection { _ in Thread.sleep(forTimeInterval: 8) } }
-        try await Task.sleep(for: .milliseconds(100))
+        let holding = Atomic<Bool>(false)
+        let holder = Task {
+            try await pool.withConnection { _ in
+                holding.store(true, ordering: .relaxed)
+                Thread.sleep(forTimeInterval: 8)
+            }
+        }
+        try await eventually("the holder has the only connection") { holding.load(ordering: .relaxed) }
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(error?.kind == .poolTimeout)
@@ -104,7 +110,9 @@ struct PoolTests {
         defer { admin.close() }
         let killed = try await admin.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", [name])
         #expect(try killed.first!.decode(column: 0, as: Int64.self) >= 1)
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually("the terminated backends exited") {
+            try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", [name]).first!.decode(column: 0, as: Int64.self) == 0
+        }
         for _ in 0..<8 {
             #expect(try await pool.query("SELECT 1").first!.decode(column: 0, as: Int32.self) == 1)
         }
@@ -118,16 +126,14 @@ struct PoolTests {
         defer { pool.close() }
         let listener = PostgresListener(configuration: configuration, channels: ["outbox"])
         defer { listener.stop() }
-        var iterator = listener.notifications.makeAsyncIterator()
-        // The listener connects on its own thread; notify until it hears one.
-        let sender = Task {
-            for i in 0..<50 {
-                try await pool.query("SELECT pg_notify('outbox', $1)", ["wake-\(i)"])
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        var events = listener.events.makeAsyncIterator()
+        // The listener connects on its own thread: notify once it says it is listening.
+        guard await events.next() == .listening else { throw TestSetupError("the listener ended before it listened") }
+        try await pool.query("SELECT pg_notify('outbox', $1)", ["wake-0"])
+        var first: PostgresNotification?
+        while first == nil, let event = await events.next() {
+            if case .notification(let notification) = event { first = notification }
         }
-        let first = await iterator.next()
-        sender.cancel()
         #expect(first?.channel == "outbox")
         #expect(first?.payload.hasPrefix("wake-") == true)
     }
@@ -135,68 +141,6 @@ struct PoolTests {
 
 final class AttemptCounter: Sendable {
     let value = Atomic<Int>(0)
-}
-
-@Suite("Postgres pool across a real server restart")
-struct ServerRestartTests {
-    /// Runs scripts/pg.sh on a cluster of this suite's own, so parallel suites are untouched.
-    func pg(_ command: String, cluster: String) async throws -> String {
-        try Self.checked(command, try await Shell.run(Self.arguments(command), environment: Self.environment(cluster)))
-    }
-
-    /// For the cleanup in a `defer` (no await there).
-    func pgNow(_ command: String, cluster: String) throws -> String {
-        try Self.checked(command, try Shell.runNow(Self.arguments(command), environment: Self.environment(cluster)))
-    }
-
-    static func arguments(_ command: String) -> [String] { ["bash", Repository.root.appendingPathComponent("scripts/pg.sh").path, command] }
-    static func environment(_ cluster: String) -> [String: String] { ["HONGBAO_PG_NAME": cluster, "HONGBAO_PG_DIR": ""] }
-
-    static func checked(_ command: String, _ run: (status: Int32, output: String)) throws -> String {
-        guard run.status == 0 else { throw TestSetupError("pg.sh \(command) failed (\(run.status))") }
-        return run.output
-    }
-
-    @Test("stop and start the server: in-flight work fails with .connection, then the same pool works again")
-    func restart() async throws {
-        let cluster = "restart-\(UUID().uuidString.prefix(8))"
-        let url = try await pg("start", cluster: cluster)
-        defer { _ = try? pgNow("destroy", cluster: cluster) }
-        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: 4, connectTimeoutSeconds: 2))
-        defer { pool.close() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { try await pool.withConnection { _ = try $0.query("SELECT pg_sleep(0.05)") } } }
-            try await group.waitForAll()
-        }
-        _ = try await pg("stop", cluster: cluster)
-        let down = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
-        #expect(down?.kind == .connection)
-        _ = try await pg("start", cluster: cluster)
-        for _ in 0..<8 {
-            #expect(try await pool.query("SELECT 1").first!.decode(column: 0, as: Int32.self) == 1)
-        }
-    }
-}
-
-@Suite("Development cluster from a clone under a private directory")
-struct PrivateCloneTests {
-    @Test("scripts/pg.sh starts a working cluster when the clone lives under a 0700 directory (root's home on Debian)")
-    func privateParent() async throws {
-        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("hb-private-\(UUID().uuidString.prefix(8))")
-        let scripts = parent.appendingPathComponent("clone/scripts")
-        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: parent.path)
-        defer { try? FileManager.default.removeItem(at: parent) }
-        let script = scripts.appendingPathComponent("pg.sh").path
-        try FileManager.default.copyItem(atPath: Repository.root.appendingPathComponent("scripts/pg.sh").path, toPath: script)
-        let environment = ["HONGBAO_PG_NAME": "probe", "HONGBAO_PG_DIR": ""]
-        let (status, url) = try await Shell.run(["bash", script, "start"], environment: environment)
-        defer { _ = try? Shell.runNow(["bash", script, "destroy"], environment: environment) }
-        #expect(status == 0, "pg.sh start failed under a 0700 parent")
-        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: url, maxConnections: 1))
-        defer { pool.close() }
-        #expect(try await pool.query("SELECT 1").first?.decode(column: 0, as: Int32.self) == 1)
-    }
 }
 
 @Suite("Prepared statements")

@@ -78,8 +78,3 @@ func code<R>(_ outcome: CallOutcome<R>) -> String {
     case .notSent(let reason): "NOT_SENT: \(reason)"
     }
 }
-
-func billno(_ n: Int, mch: String = "1900000109") -> String {
-    let digits = String(n)
-    return mch + "20261129" + String(repeating: "0", count: 10 - digits.count) + digits
-}

@@ -131,12 +131,7 @@ public final class ChildProcess: Sendable {
 
     /// Waits without blocking a thread; nil if it is still running after `timeout`.
     public func exit(within timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = exitStatus() { return status }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return exitStatus()
+        try await waitFor(timeout: timeout) { exitStatus() }
     }
 
     /// A child left running by a failed test is killed (with its group), not leaked.

@@ -110,15 +110,12 @@ public final class GatewayProcess: Sendable {
 
     /// Up to 30 s: a loaded machine (parallel suites on 2 cores) starts slowly.
     static func health(of process: ChildProcess, port: Int, log: URL, http: HTTPSClient) async throws -> Health {
-        for _ in 0..<600 {
+        try await waitFor(timeout: .seconds(30), every: .milliseconds(50)) { () async -> Health? in
             if case .response(200, _) = await http.get("http://127.0.0.1:\(port)/healthz") { return .up }
-            if process.exitStatus() != nil {
-                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                return text.contains("Address already in use") ? .portTaken : .exited
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return .silent
+            guard process.exitStatus() != nil else { return nil }
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            return text.contains("Address already in use") ? .portTaken : .exited
+        } ?? .silent
     }
 
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

@@ -8,6 +8,8 @@ import Glibc
 /// wakeup. Plain Swift (no test framework), so `scripts/asan-transport.sh` can also run
 /// them in an AddressSanitizer build of the Transport module; `ClientLifecycleTests` runs
 /// them in the normal suite. Each throws `ScenarioFailure` when an outcome is wrong.
+/// Their short sleeps are the scenarios themselves: each stages one interleaving (calls in
+/// flight, a loop that has cleaned up) that the client has no event to wait for.
 public enum ClientLifecycleScenarios {
     public struct ScenarioFailure: Error, CustomStringConvertible {
         public let description: String
@@ -43,7 +45,7 @@ public enum ClientLifecycleScenarios {
         defer { close(listener) }
         let client = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(5), totalTimeout: .seconds(5)))
         let task = Task { await client.post("https://127.0.0.1:\(port)/x", body: [1], identity: nil) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(50)) // the call is in flight
         client.shutdown()
         try await Task.sleep(for: .milliseconds(50)) // the loop has cleaned up by now
         task.cancel()                                // cancel reaches a stopped loop
@@ -54,7 +56,7 @@ public enum ClientLifecycleScenarios {
     static func deinitAfterShutdown() async throws {
         var client: HTTPSClient? = HTTPSClient()
         client?.shutdown()
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: .milliseconds(20)) // the loop has cleaned up
         client = nil // deinit stops again
         _ = client
     }
@@ -65,7 +67,7 @@ public enum ClientLifecycleScenarios {
         let client = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(5), totalTimeout: .seconds(5)))
         let outcomes = await withTaskGroup(of: TransportOutcome.self) { group in
             for _ in 0..<16 { group.addTask { await client.post("https://127.0.0.1:\(port)/x", body: [1], identity: nil) } }
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(100)) // the calls are in flight
             client.shutdown()
             return await group.reduce(into: [TransportOutcome]()) { $0.append($1) }
         }
@@ -95,7 +97,7 @@ public enum ClientLifecycleScenarios {
         for _ in 0..<20 {
             let client = HTTPSClient()
             client.shutdown()
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(20)) // the loop has cleaned up, its descriptors free
             var pairs: [[Int32]] = []
             for _ in 0..<8 {
                 var fds: [Int32] = [0, 0]

@@ -23,45 +23,45 @@ struct TransportTests {
 
     @Test("a client certificate from the simulator's CA gets an answer")
     func success() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let outcome = try await post(sim, m, identity: m.identity)
-        guard case .response(200, let body) = outcome else { Issue.record("expected a 200 answer, got \(outcome)"); return }
-        #expect(try WeChatXML.decode(body)["err_code"] == "NOT_FOUND")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            let outcome = try await post(sim, m, identity: m.identity)
+            guard case .response(200, let body) = outcome else { Issue.record("expected a 200 answer, got \(outcome)"); return }
+            #expect(try WeChatXML.decode(body)["err_code"] == "NOT_FOUND")
+        }
     }
 
     @Test("a server certificate from a CA we do not trust is notSent")
     func untrustedServer() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let noRoots = ClientIdentity(name: "x", certificate: try #require(m.identity.certificate), privateKey: try #require(m.identity.privateKey), extraTrustRootsFile: nil)
-        let outcome = try await post(sim, m, identity: noRoots)
-        #expect(isNotSent(outcome), "\(outcome)")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            let noRoots = ClientIdentity(name: "x", certificate: try #require(m.identity.certificate), privateKey: try #require(m.identity.privateKey), extraTrustRootsFile: nil)
+            let outcome = try await post(sim, m, identity: noRoots)
+            #expect(isNotSent(outcome), "\(outcome)")
+        }
     }
 
     @Test("a client certificate not from the simulator's CA is refused in the handshake: notSent")
     func wrongCA() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let stranger = try SimulatorCA.generate().issueClient(merchantID: m.merchantID)
-        let identity = ClientIdentity(name: "stranger", certificate: .pem(Array(stranger.certificatePEM.utf8)),
-                                      privateKey: .pem(Secret(stranger.keyPEM)), extraTrustRootsFile: sim.server.caFile)
-        let outcome = try await post(sim, m, identity: identity)
-        #expect(isNotSent(outcome), "\(outcome)")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            let stranger = try SimulatorCA.generate().issueClient(merchantID: m.merchantID)
+            let identity = ClientIdentity(name: "stranger", certificate: .pem(Array(stranger.certificatePEM.utf8)),
+                                          privateKey: .pem(Secret(stranger.keyPEM)), extraTrustRootsFile: sim.server.caFile)
+            let outcome = try await post(sim, m, identity: identity)
+            #expect(isNotSent(outcome), "\(outcome)")
+        }
     }
 
     @Test("no client certificate at all is refused in the handshake: notSent")
     func noClientCertificate() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        // Trust the simulator's CA through a client without an identity: only the roots matter here.
-        let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m),
-                                               identity: ClientIdentity.trustOnly(name: "anonymous", extraTrustRootsFile: sim.server.caFile))
-        #expect(isNotSent(outcome), "\(outcome)")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            // Trust the simulator's CA through a client without an identity: only the roots matter here.
+            let outcome = await sim.transport.post(m.baseURL + QueryRedPack.path, body: try queryBody(m),
+                                                   identity: ClientIdentity.trustOnly(name: "anonymous", extraTrustRootsFile: sim.server.caFile))
+            #expect(isNotSent(outcome), "\(outcome)")
+        }
     }
 
     @Test("connection refused is notSent")
@@ -93,68 +93,70 @@ struct TransportTests {
 
     @Test("a timeout after the request was sent is unknown")
     func timeoutAfterSend() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        try await sim.setFaults(FaultPlan(latencyMs: 10_000, rate: 1))
-        // Its own client with a short timeout (the harness's client talks to the control API too),
-        // long enough for the TLS handshake when every suite runs at once on two cores.
-        let impatient = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(3), totalTimeout: .seconds(4)))
-        defer { impatient.shutdown() }
-        let outcome = await impatient.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: m.identity)
-        #expect(isUnknown(outcome), "\(outcome)")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            try await sim.setFaults(FaultPlan(latencyMs: 10_000, rate: 1))
+            // Its own client with a short timeout (the harness's client talks to the control API too),
+            // long enough for the TLS handshake when every suite runs at once on two cores.
+            let impatient = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(3), totalTimeout: .seconds(4)))
+            defer { impatient.shutdown() }
+            let outcome = await impatient.post(m.baseURL + QueryRedPack.path, body: try queryBody(m), identity: m.identity)
+            #expect(isUnknown(outcome), "\(outcome)")
+        }
     }
 
     @Test("a server closing the connection after reading the request is unknown")
     func closedAfterRequest() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        try await sim.setFaults(FaultPlan(dropAfterCommit: true, rate: 1))
-        let outcome = try await post(sim, m, identity: m.identity)
-        #expect(isUnknown(outcome), "\(outcome)")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            try await sim.setFaults(FaultPlan(dropAfterCommit: true, rate: 1))
+            let outcome = try await post(sim, m, identity: m.identity)
+            #expect(isUnknown(outcome), "\(outcome)")
+        }
     }
 
     @Test("cancellation ends an in-flight call promptly as unknown")
     func cancellation() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let body = try queryBody(m)
-        // A first call leaves a warm connection, so the second is written at once even on a
-        // loaded machine (a call cancelled before it was written is rightly notSent).
-        _ = await sim.transport.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity)
-        try await sim.setFaults(FaultPlan(latencyMs: 8000, rate: 1)) // the answer would take 8 s
-        let started = ContinuousClock.now
-        let task = Task { await sim.transport.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity) }
-        try await Task.sleep(for: .milliseconds(1500))
-        task.cancel()
-        let outcome = await task.value
-        #expect(ContinuousClock.now - started < .seconds(5), "ended by the cancellation, not by the answer")
-        #expect(isUnknown(outcome), "\(outcome)")
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            let body = try queryBody(m)
+            // A first call leaves a warm connection, so the second is written at once even on a
+            // loaded machine (a call cancelled before it was written is rightly notSent).
+            _ = await sim.transport.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity)
+            try await sim.setFaults(FaultPlan(latencyMs: 8000, rate: 1)) // the answer would take 8 s
+            let started = ContinuousClock.now
+            let task = Task { await sim.transport.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity) }
+            // Well into the 8 s answer: nothing says the call was written (the simulator
+            // counts a call after its latency), so the wait is the scenario.
+            try await Task.sleep(for: .milliseconds(1500))
+            task.cancel()
+            let outcome = await task.value
+            #expect(ContinuousClock.now - started < .seconds(5), "ended by the cancellation, not by the answer")
+            #expect(isUnknown(outcome), "\(outcome)")
+        }
     }
 
     @Test("256 concurrent calls complete on one curl thread")
     func concurrency() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        try await sim.setFaults(FaultPlan(latencyMs: 300, rate: 1)) // keep them in flight together
-        let body = try queryBody(m)
-        // 256 TLS handshakes on a busy 2-core machine can take a while: be patient.
-        let patient = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(30), totalTimeout: .seconds(60)))
-        defer { patient.shutdown() }
-        let outcomes = await withTaskGroup(of: TransportOutcome.self) { group in
-            for _ in 0..<256 {
-                group.addTask { await patient.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity) }
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            try await sim.setFaults(FaultPlan(latencyMs: 300, rate: 1)) // keep them in flight together
+            let body = try queryBody(m)
+            // 256 TLS handshakes on a busy 2-core machine can take a while: be patient.
+            let patient = HTTPSClient(settings: TransportSettings(connectTimeout: .seconds(30), totalTimeout: .seconds(60)))
+            defer { patient.shutdown() }
+            let outcomes = await withTaskGroup(of: TransportOutcome.self) { group in
+                for _ in 0..<256 {
+                    group.addTask { await patient.post(m.baseURL + QueryRedPack.path, body: body, identity: m.identity) }
+                }
+                return await group.reduce(into: [TransportOutcome]()) { $0.append($1) }
             }
-            return await group.reduce(into: [TransportOutcome]()) { $0.append($1) }
+            let answered = outcomes.filter { if case .response(200, _) = $0 { true } else { false } }.count
+            #expect(outcomes.count == 256 && answered == 256, "\(outcomes.filter { if case .response(200, _) = $0 { false } else { true } }.prefix(3))")
+            // Threads curl starts inherit its loop thread's name, so this counts every thread the
+            // client ran on (other suites' threads, in this same process, do not count).
+            #expect(threads(named: patient.threadName) == 1, "in-flight calls must not each take a thread")
         }
-        let answered = outcomes.filter { if case .response(200, _) = $0 { true } else { false } }.count
-        #expect(outcomes.count == 256 && answered == 256, "\(outcomes.filter { if case .response(200, _) = $0 { false } else { true } }.prefix(3))")
-        // Threads curl starts inherit its loop thread's name, so this counts every thread the
-        // client ran on (other suites' threads, in this same process, do not count).
-        #expect(threads(named: patient.threadName) == 1, "in-flight calls must not each take a thread")
     }
 
     func threads(named name: String) -> Int {
@@ -204,22 +206,22 @@ struct SecretTests {
 struct TransportSingleRequestTests {
     @Test("a request whose reused connection dies without an answer is never sent again by the transport: one request at the server, unknown")
     func neverResentByCurl() async throws {
-        let sim = try await SimulatorHarness.start()
-        let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
-        let client = HTTPSClient()
-        let body = { (billno: String) in
-            Array(try QueryRedPack(billno: billno, merchantID: m.merchantID, appID: "wx8888888888888888").body(key: m.apiKey.reveal()).utf8)
+        try await SimulatorHarness.with { sim in
+            let m = try await sim.createMerchant(SimulatorHarness.qualifiedSpec())
+            let client = HTTPSClient()
+            let body = { (billno: String) in
+                Array(try QueryRedPack(billno: billno, merchantID: m.merchantID, appID: "wx8888888888888888").body(key: m.apiKey.reveal()).utf8)
+            }
+            // The first call leaves a kept-alive connection; the second goes out on it.
+            guard case .response(200, _) = await client.post(m.baseURL + QueryRedPack.path, body: try body("B1"), identity: m.identity) else {
+                throw TestSetupError("the first call got no answer")
+            }
+            try await sim.setFaults(FaultPlan(dropAfterCommit: true, rate: 1))
+            let outcome = await client.post(m.baseURL + QueryRedPack.path, body: try body("B2"), identity: m.identity)
+            try await sim.setFaults(nil)
+            guard case .unknown = outcome else { throw TestSetupError("expected unknown, got \(outcome)") }
+            #expect(try await sim.requests()["gethbinfo"]?[m.merchantID] == 2, "the server saw each call once")
+            client.shutdown()
         }
-        // The first call leaves a kept-alive connection; the second goes out on it.
-        guard case .response(200, _) = await client.post(m.baseURL + QueryRedPack.path, body: try body("B1"), identity: m.identity) else {
-            throw TestSetupError("the first call got no answer")
-        }
-        try await sim.setFaults(FaultPlan(dropAfterCommit: true, rate: 1))
-        let outcome = await client.post(m.baseURL + QueryRedPack.path, body: try body("B2"), identity: m.identity)
-        try await sim.setFaults(nil)
-        guard case .unknown = outcome else { throw TestSetupError("expected unknown, got \(outcome)") }
-        #expect(try await sim.requests()["gethbinfo"]?[m.merchantID] == 2, "the server saw each call once")
-        client.shutdown()
-        await sim.stop()
     }
 }

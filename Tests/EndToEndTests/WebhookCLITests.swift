@@ -127,34 +127,34 @@ struct WebhookCLITests {
 
     @Test("redeliver queues every failed delivery of an endpoint (or one by id), enable clears a disabled endpoint; deliveries lists attempts")
     func redeliverAndEnable() async throws {
-        let gw = try await GatewayHarness.start("whclire")
-        defer { Task { await gw.stop() } }
-        let app = try await TestDatabase.appURL(gw.databaseURL)
-        let endpoint = try await WebhookStore(pool: gw.appPool).add(tenant: gw.tenant.id, mode: .test, url: "http://127.0.0.1:9/hook", events: nil,
-                                                                    description: nil, targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test").endpoint
-        _ = try gw.payoutID(try await gw.submit(GatewayHarness.order()))
-        // As if retries had run out and the gateway had given up on the endpoint.
-        try await gw.pool.query("UPDATE webhook_deliveries SET state = 'failed', attempts = 30, last_error = 'the receiver answered HTTP 500'")
-        try await gw.pool.query("UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = 'Disabled after 30 failed delivery attempts'")
-        let id = endpoint.id.uuidString.lowercased()
-        let list = try await hongbao(["webhook", "list"], app)
-        #expect(list.out.contains("disabled: Disabled after 30 failed delivery attempts"), "\(list.out)")
-        let deliveries = try #require(try json(try await hongbao(["webhook", "deliveries", id, "--state", "failed", "--json"], app)) as? [[String: Any]])
-        #expect(deliveries.count == 1 && deliveries.first?["event"] as? String == "redpack.sent" && deliveries.first?["state"] as? String == "failed")
-        let deliveryID = try #require(deliveries.first?["id"] as? String)
-        let queued = try await hongbao(["webhook", "redeliver", "--endpoint", id, "--failed"], app)
-        #expect(queued.status == 0 && queued.out.contains("queued 1 delivery again") && queued.out.contains("is disabled"), "\(queued.out) \(queued.err)")
-        let again = try await hongbao(["webhook", "redeliver", deliveryID, "--json"], app)
-        #expect(try (json(again) as? [String: Int])?["queued"] == 1)
-        #expect(try await gw.pool.query("SELECT state FROM webhook_deliveries").first!.decode(column: 0, as: String.self) == "pending")
-        let enabled = try await hongbao(["webhook", "enable", id, "--json"], app)
-        let view = try #require(try json(enabled) as? [String: Any])
-        #expect(view["enabled"] as? Bool == true && view["disabled_reason"] is NSNull && view["consecutive_failures"] as? Int == 0)
-        let usage = try await hongbao(["webhook", "redeliver"], app)
-        #expect(usage.status != 0 && usage.err.contains("give a delivery id, or --endpoint ID --failed"))
-        let audit = try await gw.pool.query("SELECT action FROM audit_log WHERE action IN ('webhook.redeliver', 'webhook.enable') ORDER BY id").rows
-            .map { try $0.decode(String.self) }
-        #expect(audit == ["webhook.redeliver", "webhook.redeliver", "webhook.enable"])
+        try await GatewayHarness.with("whclire") { gw in
+            let app = try await TestDatabase.appURL(gw.databaseURL)
+            let endpoint = try await WebhookStore(pool: gw.appPool).add(tenant: gw.tenant.id, mode: .test, url: "http://127.0.0.1:9/hook", events: nil,
+                                                                        description: nil, targets: WebhookTargetGuard(allowPrivate: true), sealer: TestKEK.sealer, actor: "test").endpoint
+            _ = try gw.payoutID(try await gw.submit(GatewayHarness.order()))
+            // As if retries had run out and the gateway had given up on the endpoint.
+            try await gw.pool.query("UPDATE webhook_deliveries SET state = 'failed', attempts = 30, last_error = 'the receiver answered HTTP 500'")
+            try await gw.pool.query("UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = 'Disabled after 30 failed delivery attempts'")
+            let id = endpoint.id.uuidString.lowercased()
+            let list = try await hongbao(["webhook", "list"], app)
+            #expect(list.out.contains("disabled: Disabled after 30 failed delivery attempts"), "\(list.out)")
+            let deliveries = try #require(try json(try await hongbao(["webhook", "deliveries", id, "--state", "failed", "--json"], app)) as? [[String: Any]])
+            #expect(deliveries.count == 1 && deliveries.first?["event"] as? String == "redpack.sent" && deliveries.first?["state"] as? String == "failed")
+            let deliveryID = try #require(deliveries.first?["id"] as? String)
+            let queued = try await hongbao(["webhook", "redeliver", "--endpoint", id, "--failed"], app)
+            #expect(queued.status == 0 && queued.out.contains("queued 1 delivery again") && queued.out.contains("is disabled"), "\(queued.out) \(queued.err)")
+            let again = try await hongbao(["webhook", "redeliver", deliveryID, "--json"], app)
+            #expect(try (json(again) as? [String: Int])?["queued"] == 1)
+            #expect(try await gw.pool.query("SELECT state FROM webhook_deliveries").first!.decode(column: 0, as: String.self) == "pending")
+            let enabled = try await hongbao(["webhook", "enable", id, "--json"], app)
+            let view = try #require(try json(enabled) as? [String: Any])
+            #expect(view["enabled"] as? Bool == true && view["disabled_reason"] is NSNull && view["consecutive_failures"] as? Int == 0)
+            let usage = try await hongbao(["webhook", "redeliver"], app)
+            #expect(usage.status != 0 && usage.err.contains("give a delivery id, or --endpoint ID --failed"))
+            let audit = try await gw.pool.query("SELECT action FROM audit_log WHERE action IN ('webhook.redeliver', 'webhook.enable') ORDER BY id").rows
+                .map { try $0.decode(String.self) }
+            #expect(audit == ["webhook.redeliver", "webhook.redeliver", "webhook.enable"])
+        }
     }
 
     @Test("every webhook command's --help has an example")
@@ -219,7 +219,7 @@ struct WebhookServeTests {
             guard case .response(201, let body) = created else { Issue.record("POST /v1/webhooks: \(created)\n\(gateway.log)"); return }
             let secret = try #require((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["secret"] as? String)
             rig.receiver.secret("served", secret)
-            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantAPIFixture.body().utf8), contentType: "application/json",
+            let sent = await http.post(gateway.baseURL + "/v1/redpacks", body: Array(TenantOrderBody.redpack().utf8), contentType: "application/json",
                                        headers: [auth, "Idempotency-Key: served-1"], timeout: nil)
             // 202 too: on a loaded machine the send may outlast the deadline; the event follows it.
             guard case .response(let status, _) = sent, [201, 202].contains(status) else {

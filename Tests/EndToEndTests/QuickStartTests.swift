@@ -85,14 +85,16 @@ struct QuickStartCopy {
             "HONGBAO_RUN_NO_BUILD": "1", "HONGBAO_BIN": Hongbao.binary.path, "HONGBAO_PG_NAME": nil,
         ])
         let stack = try RunningStack(script: "cd '\(root.path)' && exec bash scripts/run.sh", environment: environment, log: log)
-        let deadline = ContinuousClock.now + .seconds(180)
-        while ContinuousClock.now < deadline {
-            if stack.output.contains("Ctrl-C stops everything") { return stack }
+        let up = try await waitFor(timeout: .seconds(180), every: .milliseconds(200)) {
+            if stack.output.contains("Ctrl-C stops everything") { return true }
             if let status = stack.exitStatus() { throw TestSetupError("make run exited \(status):\n\(stack.output)") }
-            try await Task.sleep(for: .milliseconds(200))
+            return false
         }
-        stack.kill()
-        throw TestSetupError("make run did not come up:\n\(stack.output)")
+        guard up else {
+            stack.kill()
+            throw TestSetupError("make run did not come up:\n\(stack.output)")
+        }
+        return stack
     }
 
     /// The README block marked `quickstart`, with this copy's ports; its output lines.

@@ -175,9 +175,9 @@ struct AuditCheckpointCLITests {
         let gateway = try await GatewayProcess(arguments: ["--merchants", fixture.directory.path, "--audit-checkpoint-dir", out.path,
                                                            "--audit-signing-key", privateKey, "--audit-checkpoint-interval", "1"], environment: environment)
         var files: [String] = []
-        for _ in 0..<300 where files.count < 2 { // up to 30 s on a loaded machine
+        _ = try await waitFor(timeout: .seconds(30), every: .milliseconds(100)) { // 30 s: a loaded machine
             files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".json") }.sorted()
-            try await Task.sleep(for: .milliseconds(100))
+            return files.count >= 2
         }
         await gateway.stopped()
         #expect(files.count >= 2, "checkpoints written: \(files); log: \(gateway.log.suffix(2000))")

@@ -186,24 +186,24 @@ struct MerchantCLITests {
 
     @Test("check exits 0 when every step passes and 1 naming the failed step")
     func check() async throws {
-        let sim = try await SimulatorHarness.start()
-        defer { Task { await sim.stop() } }
-        let fixture = try MerchantFixture()
-        let created: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: SimulatorHarness.qualifiedSpec())
-        try fixture.add("acme", mchId: created.mchId) { f in
-            f["base_url"] = "\"\(sim.baseURL)\""
-            f["ca_file"] = "\"\(sim.server.caFile)\""
+        try await SimulatorHarness.with { sim in
+            let fixture = try MerchantFixture()
+            let created: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: SimulatorHarness.qualifiedSpec())
+            try fixture.add("acme", mchId: created.mchId) { f in
+                f["base_url"] = "\"\(sim.baseURL)\""
+                f["ca_file"] = "\"\(sim.server.caFile)\""
+            }
+            try fixture.credentials(for: "acme", mchId: created.mchId, apiKey: created.apiKey,
+                                    issued: .init(certificatePEM: created.certPem, keyPEM: created.keyPem))
+            let passed = try await hongbao(["merchant", "check", "acme", "--json", "--merchants", fixture.directory.path])
+            #expect(passed.status == 0, "\(passed.out) \(passed.err)")
+            let steps = try #require(try JSONSerialization.jsonObject(with: Data(passed.out.utf8)) as? [[String: Any]])
+            #expect(steps.count == 5 && steps.allSatisfy { $0["ok"] as? Bool == true })
+            try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
+            let failed = try await hongbao(["merchant", "check", "acme", "--merchants", fixture.directory.path])
+            #expect(failed.status == 1)
+            #expect(failed.out.contains("✗ signature key"), "\(failed.out)")
         }
-        try fixture.credentials(for: "acme", mchId: created.mchId, apiKey: created.apiKey,
-                                issued: .init(certificatePEM: created.certPem, keyPEM: created.keyPem))
-        let passed = try await hongbao(["merchant", "check", "acme", "--json", "--merchants", fixture.directory.path])
-        #expect(passed.status == 0, "\(passed.out) \(passed.err)")
-        let steps = try #require(try JSONSerialization.jsonObject(with: Data(passed.out.utf8)) as? [[String: Any]])
-        #expect(steps.count == 5 && steps.allSatisfy { $0["ok"] as? Bool == true })
-        try fixture.writeSecret(String(repeating: "Z", count: 32), named: "acme.apikey")
-        let failed = try await hongbao(["merchant", "check", "acme", "--merchants", fixture.directory.path])
-        #expect(failed.status == 1)
-        #expect(failed.out.contains("✗ signature key"), "\(failed.out)")
     }
 
     @Test("a second terminal in the project folder uses the running development cluster and says so")

@@ -26,13 +26,14 @@ struct CrashRecoveryTests {
                                         "--state-dir", directory.path, "--strict-durability"], environment: ProcessInfo.processInfo.environment)
         let transport = HTTPSClient()
         defer { transport.shutdown() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if case .response(200, _) = await transport.get("http://127.0.0.1:\(control)/_sim/clock") { return Running(process: process, https: https, control: control) }
-            try await Task.sleep(for: .milliseconds(50))
+        let up = try await waitFor(timeout: .seconds(30), every: .milliseconds(50)) {
+            if case .response(200, _) = await transport.get("http://127.0.0.1:\(control)/_sim/clock") { true } else { false }
         }
-        process.signal(SIGTERM)
-        throw TestSetupError("the simulator did not come up on \(control)")
+        guard up else {
+            process.signal(SIGTERM)
+            throw TestSetupError("the simulator did not come up on \(control)")
+        }
+        return Running(process: process, https: https, control: control)
     }
 
     static func summary(_ transport: HTTPSClient, _ running: Running) async throws -> LedgerBody.Account {

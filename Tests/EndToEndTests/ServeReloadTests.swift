@@ -14,15 +14,13 @@ struct ServeReloadTests {
 
     /// Waits until /readyz reports `entities` merchants (up to `seconds`).
     func waitForEntities(_ gateway: GatewayProcess, _ entities: Int, seconds: Double = 10) async throws -> String {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         var last = ""
-        while ContinuousClock.now < deadline {
+        return try await eventually("readyz showing \(entities) entities; last: \(last)\n\(gateway.log)",
+                                    timeout: .milliseconds(Int(seconds * 1000)), every: .milliseconds(100)) {
             let (_, body) = try await gateway.get("/readyz")
             last = try JSONDecoder().decode(Status.self, from: Data(body)).checks["merchants"] ?? ""
-            if last.hasPrefix("ok ("), last.hasSuffix(", \(entities) entities)") { return last }
-            try await Task.sleep(for: .milliseconds(100))
+            return last.hasPrefix("ok (") && last.hasSuffix(", \(entities) entities)") ? last : nil
         }
-        throw TestSetupError("readyz never showed \(entities) entities; last: \(last)\n\(gateway.log)")
     }
 
     func start(_ url: String, _ fixture: MerchantFixture, pollSeconds: Int) async throws -> GatewayProcess {
@@ -33,11 +31,10 @@ struct ServeReloadTests {
     /// The first generation comparison after start reloads once; wait for it so later
     /// steps do not race it.
     func settled(_ gateway: GatewayProcess) async throws {
-        for _ in 0..<400 { // up to 20 s on a loaded machine
-            if gateway.log.contains("merchants reloaded") { return }
-            try await Task.sleep(for: .milliseconds(50))
+        // 20 s: a loaded machine.
+        try await eventually("the initial generation check: \(gateway.log)", timeout: .seconds(20), every: .milliseconds(50)) {
+            gateway.log.contains("merchants reloaded")
         }
-        throw TestSetupError("no initial generation check: \(gateway.log)")
     }
 
     @Test("SIGHUP reloads this gateway")

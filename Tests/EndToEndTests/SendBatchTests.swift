@@ -168,9 +168,9 @@ struct SendBatchTests {
             try await rig.sim.setFaults(FaultPlan(latencyMs: 250, rate: 1))
             let child = try rig.start([file, "--amount", "100", "--concurrency", "2"] + Self.options)
             var recorded = 0
-            for _ in 0..<400 where recorded < 8 {
-                try await Task.sleep(for: .milliseconds(50))
+            _ = try await waitFor(timeout: .seconds(20), every: .milliseconds(50)) {
                 recorded = try await rig.payoutCount()
+                return recorded >= 8
             }
             try #require(recorded >= 8 && recorded < 40, "interrupted mid-way (\(recorded) recorded)")
             child.signal(SIGINT)

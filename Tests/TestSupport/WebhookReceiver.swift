@@ -10,8 +10,8 @@ import Testing
 /// parses `Hongbao-Signature` and checks it with its own HMAC-SHA256 (built here from
 /// SHA-256, not the gateway's signer), and records every request in arrival order.
 /// Each path `/hooks/<name>` behaves as `behave(name, …)` says.
-final class WebhookReceiver: Sendable {
-    enum Behaviour: Sendable {
+public final class WebhookReceiver: Sendable {
+    public enum Behaviour: Sendable {
         case ok
         /// 500 for the first n requests, then 200.
         case failFirst(Int)
@@ -22,21 +22,21 @@ final class WebhookReceiver: Sendable {
         case failEvent(String, payout: String, times: Int)
     }
 
-    struct Received: Sendable {
-        let name: String
-        let event: String?
-        let delivery: String?
-        let attempt: String?
-        let contentType: String?
-        let signature: String?
-        let body: [UInt8]
-        let at: ContinuousClock.Instant
+    public struct Received: Sendable {
+        public let name: String
+        public let event: String?
+        public let delivery: String?
+        public let attempt: String?
+        public let contentType: String?
+        public let signature: String?
+        public let body: [UInt8]
+        public let at: ContinuousClock.Instant
         /// The signature checked out with the secret this receiver was given.
-        let verified: Bool
+        public let verified: Bool
         /// What the receiver answered.
-        let status: Int
+        public let status: Int
 
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
     }
 
     private struct State {
@@ -48,25 +48,26 @@ final class WebhookReceiver: Sendable {
 
     private let state = Mutex(State())
 
-    func behave(_ name: String, _ behaviour: Behaviour) { state.withLock { $0.behaviours[name] = behaviour } }
-    func secret(_ name: String, _ secret: String) { state.withLock { $0.secrets[name] = secret } }
-    var received: [Received] { state.withLock { $0.received } }
-    var secretsSnapshot: [String: String] { state.withLock { $0.secrets } }
-    func received(_ name: String) -> [Received] { received.filter { $0.name == name } }
+    public init() {}
+
+    public func behave(_ name: String, _ behaviour: Behaviour) { state.withLock { $0.behaviours[name] = behaviour } }
+    public func secret(_ name: String, _ secret: String) { state.withLock { $0.secrets[name] = secret } }
+    public var received: [Received] { state.withLock { $0.received } }
+    public var secretsSnapshot: [String: String] { state.withLock { $0.secrets } }
+    public func received(_ name: String) -> [Received] { received.filter { $0.name == name } }
 
     /// Waits until `condition` holds for what arrived (up to `seconds`).
-    func wait(seconds: Double = 15, _ what: String, until condition: ([Received]) -> Bool) async throws -> [Received] {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
+    public func wait(seconds: Double = 15, _ what: String, until condition: ([Received]) -> Bool) async throws -> [Received] {
+        let arrived = try await waitFor(timeout: .milliseconds(Int(seconds * 1000)), every: .milliseconds(25)) { () -> [Received]? in
             let all = received
-            if condition(all) { return all }
-            try await Task.sleep(for: .milliseconds(25))
+            return condition(all) ? all : nil
         }
+        if let arrived { return arrived }
         Issue.record("timed out waiting for \(what); received \(received.map { "\($0.name) \($0.event ?? "-") \($0.status)" })")
         return received
     }
 
-    func app() -> some ApplicationProtocol {
+    public func app() -> some ApplicationProtocol {
         let router = Router()
         router.post("/hooks/:name") { request, context -> Response in
             let name = try context.parameters.require("name")
@@ -86,7 +87,7 @@ final class WebhookReceiver: Sendable {
             case .ok: break
             case .failFirst(let n): if count <= n { status = 500 }
             case .alwaysFail: status = 500
-            case .hang(let duration): try? await Task.sleep(for: duration)
+            case .hang(let duration): try? await Task.sleep(for: duration) // a slow receiver is the behaviour asked for
             case .failEvent(let failing, let target, let times): if failing == event && target == payout && count <= times { status = 500 }
             }
             let signature = header("Hongbao-Signature")
@@ -102,7 +103,7 @@ final class WebhookReceiver: Sendable {
     }
 
     /// docs/webhooks.md: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, t within 5 minutes.
-    static func verify(signature: String?, body: [UInt8], secret: String) -> Bool {
+    public static func verify(signature: String?, body: [UInt8], secret: String) -> Bool {
         guard let signature else { return false }
         var parts: [String: String] = [:]
         for item in signature.split(separator: ",") {
@@ -116,7 +117,7 @@ final class WebhookReceiver: Sendable {
     }
 
     /// RFC 2104 over SHA-256, by hand, so a shared bug with the gateway's signer cannot hide.
-    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         let blockSize = 64
         var block = key.count > blockSize ? Array(SHA256.hash(data: key)) : key
         block += [UInt8](repeating: 0, count: blockSize - block.count)
