@@ -81,7 +81,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Audit", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "Webhooks",
+            "Audit", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "WeChatPay", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import Payouts
+import WeChatPay
 
 /// What every line shares unless its CSV row says otherwise: the command's options.
 struct BatchDefaults: Sendable {
@@ -58,7 +59,7 @@ extension BatchDefaults {
         }
         let wishing = nonEmpty(lineWishing) ?? self.wishing ?? ""
         let remark = nonEmpty(lineRemark) ?? self.remark ?? ""
-        let order = PayoutOrder(kind: .normal, appID: appID, openID: openID, amountFen: amount ?? PayoutOrderRules.plainRange.lowerBound,
+        let order = PayoutOrder(kind: .normal, appID: appID, openID: openID, amountFen: amount ?? RedPacketFieldRules.plainAmountFen.lowerBound,
                                 wishing: wishing, actName: actName, remark: remark)
         for problem in PayoutOrderRules.problems(order) {
             switch (problem.field, problem.message) {

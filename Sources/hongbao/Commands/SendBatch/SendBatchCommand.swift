@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Payouts
+import WeChatPay
 import Merchants
 import Transport
 import UnixSignals
@@ -97,7 +98,7 @@ struct SendBatchCommand: AsyncParsableCommand {
             }
         }
         // The options against the API's rules once, rather than as the same problem on every line.
-        let sample = PayoutOrder(kind: .normal, appID: appid, openID: "o", amountFen: amountFen ?? PayoutOrderRules.plainRange.lowerBound,
+        let sample = PayoutOrder(kind: .normal, appID: appid, openID: "o", amountFen: amountFen ?? RedPacketFieldRules.plainAmountFen.lowerBound,
                                  wishing: wishing ?? "w", actName: actName, remark: remark ?? "r")
         let flags = ["appid": "--appid", "act_name": "--act-name", "wishing": "--wishing", "remark": "--remark", "amount_fen": "--amount"]
         if let problem = PayoutOrderRules.problems(sample).first(where: { flags[$0.field] != nil }) {
