@@ -107,8 +107,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "BatchClient", dependencies: [
+            "Merchants", "Payouts", "Tenants", "Transport", "WeChatPay",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Audit", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
+            "API", "Audit", "BatchClient", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
