@@ -136,6 +136,7 @@ let package = Package(
             "Audit", "Payouts", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "BatchClientTests", dependencies: ["BatchClient", "Payouts"]),
         .testTarget(name: "APITests", dependencies: [
             "API", "Audit", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
