@@ -9,45 +9,47 @@ import WeChatPay
 /// limit + 1 refused.
 @Suite("The simulator and the shared field rules agree")
 struct SharedRulesAgreementTests {
-    /// A wire field, the simulator's table it is in, and the shared table's longest value.
-    struct Length: Sendable, CustomTestStringConvertible {
-        let field: String
-        let api: SimAPI
-        let limit: Int
-        init(_ field: String, _ api: SimAPI, _ limit: Int) { (self.field, self.api, self.limit) = (field, api, limit) }
-        var testDescription: String { "\(field) (\(api)) ≤ \(limit)" }
-    }
-
-    static let lengths: [Length] = [
-        Length("mch_billno", .sendRedPack, RedPacketFieldRules.billnoMaxLength),
-        Length("mch_id", .sendRedPack, RedPacketFieldRules.merchantIDMaxLength),
-        Length("wxappid", .sendRedPack, RedPacketFieldRules.appIDMaxLength),
-        Length("re_openid", .sendRedPack, RedPacketFieldRules.openIDMaxLength),
-        Length("send_name", .sendRedPack, RedPacketFieldRules.sendNameMaxLength),
-        Length("wishing", .sendRedPack, RedPacketFieldRules.wishingMaxLength),
-        Length("act_name", .sendRedPack, RedPacketFieldRules.actNameMaxLength),
-        Length("remark", .sendRedPack, RedPacketFieldRules.remarkMaxLength),
-        Length("risk_info", .sendRedPack, RedPacketFieldRules.riskInfoMaxLength),
-        Length("consume_mch_id", .sendRedPack, RedPacketFieldRules.merchantIDMaxLength),
-        Length("mch_billno", .queryRedPack, RedPacketFieldRules.billnoMaxLength),
-        Length("partner_trade_no", .transfer, TransferFieldRules.tradeNumberMaxLength),
-        Length("mchid", .transfer, TransferFieldRules.merchantIDMaxLength),
-        Length("mch_appid", .transfer, TransferFieldRules.appIDMaxLength),
-        Length("openid", .transfer, TransferFieldRules.openIDMaxLength),
-        Length("re_user_name", .transfer, TransferFieldRules.userNameMaxLength),
-        Length("desc", .transfer, TransferFieldRules.descriptionMaxLength),
-        Length("device_info", .transfer, TransferFieldRules.deviceInfoMaxLength),
-        Length("partner_trade_no", .queryTransfer, TransferFieldRules.tradeNumberMaxLength),
-        Length("appid", .queryTransfer, TransferFieldRules.queryAppIDMaxLength),
+    /// sendredpack's wire fields and the shared table's longest values.
+    static let redPacketLengths: [(String, Int)] = [
+        ("mch_billno", RedPacketFieldRules.billnoMaxLength), ("mch_id", RedPacketFieldRules.merchantIDMaxLength),
+        ("wxappid", RedPacketFieldRules.appIDMaxLength), ("re_openid", RedPacketFieldRules.openIDMaxLength),
+        ("send_name", RedPacketFieldRules.sendNameMaxLength), ("wishing", RedPacketFieldRules.wishingMaxLength),
+        ("act_name", RedPacketFieldRules.actNameMaxLength), ("remark", RedPacketFieldRules.remarkMaxLength),
+        ("risk_info", RedPacketFieldRules.riskInfoMaxLength), ("consume_mch_id", RedPacketFieldRules.merchantIDMaxLength),
     ]
 
-    @Test("a value of the shared table's longest length passes the simulator's row; one more character is PARAM_ERROR", arguments: lengths)
-    func length(_ edge: Length) throws {
-        let (field, limit) = (edge.field, edge.limit)
-        let row = try #require(SimRules.table(for: edge.api).first { $0.name == field }, "the simulator has no row \(field)")
+    /// promotion/transfers' wire fields and the shared table's longest values.
+    static let transferLengths: [(String, Int)] = [
+        ("partner_trade_no", TransferFieldRules.tradeNumberMaxLength), ("mchid", TransferFieldRules.merchantIDMaxLength),
+        ("mch_appid", TransferFieldRules.appIDMaxLength), ("openid", TransferFieldRules.openIDMaxLength),
+        ("re_user_name", TransferFieldRules.userNameMaxLength), ("desc", TransferFieldRules.descriptionMaxLength),
+        ("device_info", TransferFieldRules.deviceInfoMaxLength),
+    ]
+
+    /// `field`'s row of the simulator's `table` takes `limit` characters and refuses `limit + 1`.
+    static func agrees(_ field: String, _ limit: Int, in table: [SimRules.Field]) throws {
+        let row = try #require(table.first { $0.name == field }, "the simulator has no row \(field)")
         #expect(SimRules.fieldRefusal([field: String(repeating: "1", count: limit)], [row]) == nil, "\(field): \(limit) characters")
         let refused = SimRules.fieldRefusal([field: String(repeating: "1", count: limit + 1)], [row])
         #expect(refused?["err_code"] == "PARAM_ERROR", "\(field): \(limit + 1) characters")
+    }
+
+    @Test("sendredpack: the shared table's longest value passes the simulator's row; one more character is PARAM_ERROR", arguments: redPacketLengths)
+    func redPacketLength(_ field: String, _ limit: Int) throws {
+        try Self.agrees(field, limit, in: SimRules.sendRedPack)
+    }
+
+    @Test("promotion/transfers: the shared table's longest value passes the simulator's row; one more character is PARAM_ERROR",
+          arguments: transferLengths)
+    func transferLength(_ field: String, _ limit: Int) throws {
+        try Self.agrees(field, limit, in: SimRules.transfer)
+    }
+
+    @Test("gethbinfo and gettransferinfo: the order numbers and appid")
+    func queryLengths() throws {
+        try Self.agrees("mch_billno", RedPacketFieldRules.billnoMaxLength, in: SimRules.queryRedPack)
+        try Self.agrees("partner_trade_no", TransferFieldRules.tradeNumberMaxLength, in: SimRules.queryTransfer)
+        try Self.agrees("appid", TransferFieldRules.queryAppIDMaxLength, in: SimRules.queryTransfer)
     }
 
     @Test("scene ids: the shared list is exactly the simulator's")

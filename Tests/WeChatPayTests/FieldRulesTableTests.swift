@@ -112,13 +112,8 @@ struct FieldRulesTableTests {
 
     @Test("the builders' messages name the reference's values")
     func messages() {
-        func reasons(_ request: some WeChatPayRequest) -> [String] {
-            do {
-                try request.validate()
-                return []
-            } catch {
-                return error.errors.map(\.description)
-            }
+        func reasons(_ request: some WeChatPayRequest) -> [String]? {
+            #expect(throws: RequestInvalid.self) { try request.validate() }?.errors.map(\.description)
         }
         #expect(reasons(SendRedPack(packet: packet { $0.amountFen = 99 }, clientIP: "10.0.0.1"))
             == ["total_amount: outside 100–20000 fen (1–200 yuan) requires a scene_id"])
