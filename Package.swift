@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Assembly", "Audit", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "Webhooks",
+            "Assembly", "Audit", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "WeChatPay", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,8 +114,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "BatchClient", dependencies: [
+            "Merchants", "Payouts", "Tenants", "Transport", "WeChatPay",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Assembly", "Audit", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
+            "API", "Assembly", "Audit", "BatchClient", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -142,6 +147,7 @@ let package = Package(
             "Assembly", "Audit", "Payouts", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "BatchClientTests", dependencies: ["BatchClient", "Payouts"]),
         .testTarget(name: "APITests", dependencies: [
             "API", "Assembly", "Audit", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

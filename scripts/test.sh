@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds once, starts a fresh throwaway cluster of its own (named "test", so a running
-# `make run` keeps its cluster), runs every test target in parallel, runs the transport
+# Builds once, starts a fresh throwaway cluster of its own (named "test" unless
+# HONGBAO_PG_NAME says otherwise, so a running `make run` keeps its cluster, and two
+# worktrees' runs can keep apart), runs every test target in parallel, runs the transport
 # lifecycle under AddressSanitizer, and stops the cluster on the way out whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export HONGBAO_PG_NAME=test
+export HONGBAO_PG_NAME="${HONGBAO_PG_NAME:-test}"
 # Our own code builds without a warning (dependencies' warnings are theirs): a warning
 # that names a file under Sources/ or Tests/ fails the run.
 build_log="$(mktemp)"

@@ -1,3 +1,5 @@
+import WeChatPay
+
 /// Checks request values against openapi.yaml's limits (`minLength`, `maxLength`,
 /// `minimum`, `maximum`, `maxProperties`, `format: ipv4`), which the generated code
 /// does not enforce: it checks JSON types, required fields and unknown fields only.
@@ -49,20 +51,31 @@ struct FieldRules {
         let fields = errors.map(\.field).joined(separator: ", ")
         throw Problem(.invalidField, detail: "Invalid value\(errors.count == 1 ? "" : "s"): \(fields).", errors: errors)
     }
+
+    /// The fields every red packet carries, with WeChat's lengths (`RedPacketFieldRules`,
+    /// which openapi.yaml states too), named as the JSON names them.
+    /// `totalNum` is a group packet's number of shares.
+    mutating func redPacket(appid: String, openid: String, amountFen: Int64, totalNum: Int? = nil, wishing: String, actName: String,
+                            remark: String, sendName: String?, riskInfo: String?) {
+        typealias R = RedPacketFieldRules
+        length("appid", appid, 1...R.appIDMaxLength)
+        length("openid", openid, 1...R.openIDMaxLength)
+        range("amount_fen", amountFen, min: 1)
+        range("total_num", totalNum.map { Int64($0) }, min: Int64(R.groupShares.lowerBound), max: Int64(R.groupShares.upperBound))
+        length("wishing", wishing, 1...R.wishingMaxLength)
+        length("act_name", actName, 1...R.actNameMaxLength)
+        length("remark", remark, 1...R.remarkMaxLength)
+        length("send_name", sendName, 1...R.sendNameMaxLength)
+        length("risk_info", riskInfo, 1...R.riskInfoMaxLength)
+    }
 }
 
 extension Components.Schemas.CreateRedpackRequest {
     /// openapi.yaml's limits for `POST /v1/redpacks`.
     func validate() throws {
         var rules = FieldRules()
-        rules.length("appid", appid, 1...32)
-        rules.length("openid", openid, 1...32)
-        rules.range("amount_fen", amountFen, min: 1)
-        rules.length("wishing", wishing, 1...128)
-        rules.length("act_name", actName, 1...32)
-        rules.length("remark", remark, 1...256)
-        rules.length("send_name", sendName, 1...32)
-        rules.length("risk_info", riskInfo, 1...128)
+        rules.redPacket(appid: appid, openid: openid, amountFen: amountFen, wishing: wishing, actName: actName, remark: remark,
+                        sendName: sendName, riskInfo: riskInfo)
         rules.ipv4("client_ip", clientIp)
         rules.metadata("metadata", metadata?.additionalProperties)
         try rules.check()
@@ -73,15 +86,8 @@ extension Components.Schemas.CreateGroupRedpackRequest {
     /// openapi.yaml's limits for `POST /v1/group-redpacks`.
     func validate() throws {
         var rules = FieldRules()
-        rules.length("appid", appid, 1...32)
-        rules.length("openid", openid, 1...32)
-        rules.range("amount_fen", amountFen, min: 1)
-        rules.range("total_num", Int64(totalNum), min: 3, max: 20)
-        rules.length("wishing", wishing, 1...128)
-        rules.length("act_name", actName, 1...32)
-        rules.length("remark", remark, 1...256)
-        rules.length("send_name", sendName, 1...32)
-        rules.length("risk_info", riskInfo, 1...128)
+        rules.redPacket(appid: appid, openid: openid, amountFen: amountFen, totalNum: totalNum, wishing: wishing, actName: actName,
+                        remark: remark, sendName: sendName, riskInfo: riskInfo)
         rules.metadata("metadata", metadata?.additionalProperties)
         try rules.check()
     }

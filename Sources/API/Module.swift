@@ -17,8 +17,10 @@
 //   `ProblemCode`), `APIKeyMiddleware` (Bearer key: shape and checksum, then the store;
 //   the caller reaches handlers through the task-local `APIRequestContext.current`),
 //   `BodyLimitMiddleware` (64 KiB), `IdempotencyKeyMiddleware`.
-// - `FieldRules`: the spec's value limits, which the generated code does not enforce
-//   (WeChat's business rules are Payouts' `PayoutOrderRules`).
+// - `FieldRules`: the spec's value limits, which the generated code does not enforce,
+//   naming the JSON parameter in the problem. WeChat's numbers (lengths, amounts, shares)
+//   come from WeChatPay's `RedPacketFieldRules` / `TransferFieldRules`, the one table the
+//   engine (`PayoutOrderRules`) and the request builders read too.
 // - Services run with the server: `MerchantReloadService`, `EngineDrainService`,
 //   `WebhookDispatchService` (Webhooks' `WebhookDispatcher`, woken by LISTEN),
 //   `AuditCheckpointService` (a signed `AuditCheckpoint` into a directory on an interval).

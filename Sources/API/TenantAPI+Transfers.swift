@@ -1,5 +1,6 @@
 import Foundation
 import Payouts
+import WeChatPay
 
 /// `POST /v1/transfers` and `GET /v1/transfers/{id}`: enterprise payments through the
 /// same engine, idempotency and reconciliation as red packets.
@@ -31,12 +32,14 @@ extension TenantAPI {
 extension Components.Schemas.CreateTransferRequest {
     /// openapi.yaml's limits for `POST /v1/transfers`.
     func validate() throws {
+        typealias T = TransferFieldRules
         var rules = FieldRules()
-        rules.length("appid", appid, 1...32)
-        rules.length("openid", openid, 1...32)
-        rules.range("amount_fen", amountFen, min: 100, max: 2_000_000)
-        rules.length("description", description, 1...100)
-        rules.length("re_user_name", reUserName, 1...64)
+        // The API takes the red packets' appid and openid lengths for transfers too (openapi.yaml).
+        rules.length("appid", appid, 1...RedPacketFieldRules.appIDMaxLength)
+        rules.length("openid", openid, 1...RedPacketFieldRules.openIDMaxLength)
+        rules.range("amount_fen", amountFen, min: T.amountFen.lowerBound, max: T.amountFen.upperBound)
+        rules.length("description", description, 1...T.descriptionMaxLength)
+        rules.length("re_user_name", reUserName, 1...T.userNameMaxLength)
         rules.ipv4("client_ip", clientIp)
         rules.metadata("metadata", metadata?.additionalProperties)
         try rules.check()

@@ -89,13 +89,14 @@ public struct MerchantLimits: Sendable, Equatable, Codable {
     /// WeChat's defaults (reference §4.1) plus a 50 000-yuan daily cap.
     public static let defaults = MerchantLimits(
         perMinute: RedPacketDefaults.perMinute, perUserPerDay: RedPacketDefaults.perUserPerDay,
-        minFen: RedPacketDefaults.amountRange.lowerBound, maxFen: RedPacketDefaults.amountRange.upperBound, dailyFen: 5_000_000)
-    public static let sceneMaximumFen = RedPacketDefaults.sceneMaximumFen
+        minFen: RedPacketFieldRules.plainAmountFen.lowerBound, maxFen: RedPacketFieldRules.plainAmountFen.upperBound, dailyFen: 5_000_000)
+    public static let sceneMaximumFen = RedPacketFieldRules.sceneAmountFen.upperBound
 
     /// Enterprise payment. The reference's sources disagree (§4.4); these are the strictest
     /// readings: 1–500 yuan a payment (the 2022 notice), 10 payments per user a day,
     /// 100 000 yuan per merchant a day (later copies).
-    public static let transferDefaults = MerchantLimits(perMinute: RedPacketDefaults.perMinute, perUserPerDay: 10, minFen: 100, maxFen: 50_000,
+    public static let transferDefaults = MerchantLimits(perMinute: RedPacketDefaults.perMinute, perUserPerDay: 10,
+                                                        minFen: TransferFieldRules.amountFen.lowerBound, maxFen: 50_000,
                                                         dailyFen: 10_000_000)
 
     public init(perMinute: Int, perUserPerDay: Int, minFen: Int64, maxFen: Int64, dailyFen: Int64) {

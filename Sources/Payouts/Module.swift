@@ -7,6 +7,9 @@
 //   before any byte goes upstream), the upstream call, `OutcomeTransaction` (transaction 2:
 //   attempt, status, released reservations, failover with a new billno only after a
 //   definite failure, audit, outbox, the tenant's answer claimed in the database).
+// - `PayoutOrderRules`: a tenant's order refused before acceptance, with WeChat's field
+//   rules (WeChatPay's `RedPacketFieldRules`, `TransferFieldRules`) plus the gateway's own
+//   (metadata, no spaces at the ends, kind-specific fields).
 // - `SendVerdict`: the one table from an answer and the billno's history (`BillnoHistory`)
 //   to paid / nothing paid / open. A verdict about one attempt is not a verdict about
 //   another: once a billno may have reached WeChat, only WeChat's word about it closes it.

@@ -1,12 +1,10 @@
-/// The gateway's checks of a tenant's order, written from the reference's field tables
-/// (§3.1, §3.3, §4.1). Lengths count Unicode scalars; leading or trailing spaces are
-/// refused (WeChat signs values as sent). A merchant's own limits come later, in routing.
+import WeChatPay
+
+/// The gateway's checks of a tenant's order, with WeChat's field rules
+/// (`RedPacketFieldRules`, `TransferFieldRules`: the numbers and sets the API edge and the
+/// request builders read too). Lengths count Unicode scalars; leading or trailing spaces
+/// are refused (WeChat signs values as sent). A merchant's own limits come later, in routing.
 public enum PayoutOrderRules {
-    public static let sceneIDs: Set<String> = Set((1...8).map { "PRODUCT_\($0)" })
-    /// Per packet without a scene_id: 1–200 yuan; with one: up to 4999 yuan.
-    public static let plainRange: ClosedRange<Int64> = 100...20_000
-    public static let sceneRange: ClosedRange<Int64> = 1...499_900
-    public static let groupShares: ClosedRange<Int> = 3...20
     public static let metadataKeys = 20
 
     public static func problems(_ order: PayoutOrder) -> [FieldProblem] {
@@ -27,28 +25,31 @@ public enum PayoutOrderRules {
             let ok = value.utf8.count <= max && value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || extra.contains($0) }
             if !ok { problems.append(FieldProblem(field, "must be 1–\(max) letters and digits" + (extra.isEmpty ? "" : " (or - _)"))) }
         }
-        token("appid", order.appID, max: 32)
-        token("openid", order.openID, max: 32, extra: [0x2D, 0x5F])
+        typealias R = RedPacketFieldRules
+        token("appid", order.appID, max: R.appIDMaxLength)
+        token("openid", order.openID, max: R.openIDMaxLength, extra: [0x2D, 0x5F])
         metadataProblems(order, &problems)
         if order.kind == .transfer {
             // The field checks report through `text`, which appends to `problems` itself.
             let extra = transferProblems(order, text: text)
             return problems + extra
         }
-        text("wishing", order.wishing, max: 128, required: true)
-        text("act_name", order.actName, max: 32, required: true)
-        text("remark", order.remark, max: 256, required: true)
-        text("send_name", order.sendName, max: 32, required: false)
-        text("risk_info", order.riskInfo, max: 128, required: false)
-        if let scene = order.sceneID, !sceneIDs.contains(scene) {
-            problems.append(FieldProblem("scene_id", "must be one of PRODUCT_1 … PRODUCT_8"))
+        text("wishing", order.wishing, max: R.wishingMaxLength, required: true)
+        text("act_name", order.actName, max: R.actNameMaxLength, required: true)
+        text("remark", order.remark, max: R.remarkMaxLength, required: true)
+        text("send_name", order.sendName, max: R.sendNameMaxLength, required: false)
+        text("risk_info", order.riskInfo, max: R.riskInfoMaxLength, required: false)
+        if let scene = order.sceneID, !R.sceneIDs.contains(scene) {
+            problems.append(FieldProblem("scene_id", "must be one of \(R.sceneIDs.first!) … \(R.sceneIDs.last!)"))
         }
         switch order.kind {
         case .normal:
             if order.totalNum != 1 { problems.append(FieldProblem("total_num", "must be 1 for a normal red packet")) }
             if let ip = order.clientIP, !isIPv4(ip) { problems.append(FieldProblem("client_ip", "must be an IPv4 address")) }
         case .group:
-            if !groupShares.contains(order.totalNum) { problems.append(FieldProblem("total_num", "must be 3–20 for a group red packet")) }
+            if !R.groupShares.contains(order.totalNum) {
+                problems.append(FieldProblem("total_num", "must be \(R.groupShares.lowerBound)–\(R.groupShares.upperBound) for a group red packet"))
+            }
             if order.clientIP != nil { problems.append(FieldProblem("client_ip", "is not sent for group red packets")) }
         case .transfer:
             break // checked by transferProblems
@@ -58,10 +59,11 @@ public enum PayoutOrderRules {
         } else if order.totalNum > 0 {
             let share = order.perShareFen
             let what = order.kind == .group ? "per share (amount_fen / total_num = \(share))" : ""
-            if order.sceneID == nil, !plainRange.contains(share) {
-                problems.append(FieldProblem("amount_fen", "\(what.isEmpty ? "" : what + " ")must be 100–20000 fen (1–200 yuan) without a scene_id"))
-            } else if order.sceneID != nil, !sceneRange.contains(share) {
-                problems.append(FieldProblem("amount_fen", "\(what.isEmpty ? "" : what + " ")must be 1–499900 fen with a scene_id"))
+            let (plain, scene) = (R.plainAmountFen, R.sceneAmountFen)
+            if order.sceneID == nil, !plain.contains(share) {
+                problems.append(FieldProblem("amount_fen", "\(what.isEmpty ? "" : what + " ")must be \(R.describe(plain)) without a scene_id"))
+            } else if order.sceneID != nil, !scene.contains(share) {
+                problems.append(FieldProblem("amount_fen", "\(what.isEmpty ? "" : what + " ")must be \(scene.lowerBound)–\(scene.upperBound) fen with a scene_id"))
             }
         }
         if order.checkName != nil || order.userName != nil || order.description != nil {
@@ -81,23 +83,21 @@ public enum PayoutOrderRules {
 
     /// Enterprise payment (reference §3.6, §4.4): a description, the real-name check, an
     /// amount of at least 1 yuan (the merchant's own ceiling applies in routing).
-    public static let transferMinimumFen: Int64 = 100
-    public static let transferMaximumFen: Int64 = 2_000_000
-
     static func transferProblems(_ order: PayoutOrder, text: (String, String?, Int, Bool) -> Void) -> [FieldProblem] {
+        typealias T = TransferFieldRules
         var problems: [FieldProblem] = []
-        text("description", order.description, 100, true)
+        text("description", order.description, T.descriptionMaxLength, true)
         switch order.checkName {
-        case "NO_CHECK":
-            if order.userName != nil { problems.append(FieldProblem("re_user_name", "is only sent with check_name FORCE_CHECK")) }
-        case "FORCE_CHECK":
-            text("re_user_name", order.userName, 64, true)
+        case T.noNameCheck:
+            if order.userName != nil { problems.append(FieldProblem("re_user_name", "is only sent with check_name \(T.forceNameCheck)")) }
+        case T.forceNameCheck:
+            text("re_user_name", order.userName, T.userNameMaxLength, true)
         default:
-            problems.append(FieldProblem("check_name", "must be NO_CHECK or FORCE_CHECK"))
+            problems.append(FieldProblem("check_name", "must be \(T.noNameCheck) or \(T.forceNameCheck)"))
         }
         if let ip = order.clientIP, !isIPv4(ip) { problems.append(FieldProblem("client_ip", "must be an IPv4 address")) }
-        if !(transferMinimumFen...transferMaximumFen).contains(order.amountFen) {
-            problems.append(FieldProblem("amount_fen", "must be \(transferMinimumFen)–\(transferMaximumFen) fen for a transfer"))
+        if !T.amountFen.contains(order.amountFen) {
+            problems.append(FieldProblem("amount_fen", "must be \(T.amountFen.lowerBound)–\(T.amountFen.upperBound) fen for a transfer"))
         }
         if order.totalNum != 1 || !order.wishing.isEmpty || !order.actName.isEmpty || !order.remark.isEmpty || order.sendName != nil
             || order.sceneID != nil || order.riskInfo != nil {

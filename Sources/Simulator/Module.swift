@@ -3,8 +3,9 @@
 // What it owns:
 // - `SimRules`: what WeChat checks, written from the reference's field tables and rules
 //   (required fields, lengths, charsets, total_num, amount/scene_id, notify_way, the
-//   90/30-day qualification) — its own code, never the client's validators, so the two can
-//   disagree and a shared bug cannot hide.
+//   90/30-day qualification) — its own code, never the client's validators or WeChatPay's
+//   `RedPacketFieldRules`, so the two can disagree and a shared bug cannot hide
+//   (`SharedRulesAgreementTests` says when they drift apart).
 // - `SimLedger`: the registry of `MerchantBook`s — one per merchant, each with its own lock
 //   over `MerchantState` (account, balance, totals, packets, transfers, today's counters,
 //   the minute window) — plus the users transfers check, the sim clock and the journal.

@@ -15,7 +15,8 @@ public struct RequestInvalid: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String { "request refused before sending: " + errors.map(\.description).joined(separator: "; ") }
 }
 
-/// Collects field errors with WeChat's rules (reference §3). Lengths count Unicode
+/// Collects field errors with WeChat's rules (reference §3; the numbers and sets are
+/// `RedPacketFieldRules` and `TransferFieldRules`). Lengths count Unicode
 /// scalars: the reference gives String(n) without saying bytes or characters, and a
 /// too-long value is only ever a PARAM_ERROR upstream (nothing paid), so the looser
 /// reading costs no money.
@@ -62,9 +63,10 @@ struct FieldRules {
     mutating func amount(_ field: String, perPacketFen: Int64, sceneID: String?) {
         check(perPacketFen > 0, field, "must be positive")
         if let sceneID, !sceneID.isEmpty {
-            check(SceneID.allowed.contains(sceneID), "scene_id", "must be one of \(SceneID.allowed.joined(separator: ", "))")
-        } else if !RedPacketDefaults.amountRange.contains(perPacketFen) {
-            errors.append(FieldError(field, "outside 100–20000 fen (1–200 yuan) requires a scene_id"))
+            let scenes = RedPacketFieldRules.sceneIDs
+            check(scenes.contains(sceneID), "scene_id", "must be one of \(scenes.joined(separator: ", "))")
+        } else if !RedPacketFieldRules.plainAmountFen.contains(perPacketFen) {
+            errors.append(FieldError(field, "outside \(RedPacketFieldRules.describe(RedPacketFieldRules.plainAmountFen)) requires a scene_id"))
         }
     }
 
@@ -73,17 +75,9 @@ struct FieldRules {
     }
 }
 
-/// Scene ids (reference §3.1).
-public enum SceneID {
-    public static let allowed = (1...8).map { "PRODUCT_\($0)" }
-}
-
-/// WeChat's red-packet defaults (reference §4.1); merchants may have them changed.
+/// WeChat's red-packet sending limits (reference §4.1); merchants may have them changed.
+/// The amount per packet is a field rule: `RedPacketFieldRules`.
 public enum RedPacketDefaults {
-    /// Per-packet range without a scene_id: 1–200 yuan.
-    public static let amountRange: ClosedRange<Int64> = 100...20_000
-    /// The largest packet any scene allows: 4999 yuan.
-    public static let sceneMaximumFen: Int64 = 499_900
     public static let perMinute = 1800
     public static let perUserPerDay = 10
 }

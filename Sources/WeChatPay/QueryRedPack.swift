@@ -19,9 +19,9 @@ public struct QueryRedPack: WeChatPayRequest, Equatable {
 
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()
-        rules.orderNumber("mch_billno", billno, max: 28)
-        rules.required("mch_id", merchantID, max: 32)
-        rules.required("appid", appID, max: 32)
+        rules.orderNumber("mch_billno", billno, max: RedPacketFieldRules.billnoMaxLength)
+        rules.required("mch_id", merchantID, max: RedPacketFieldRules.merchantIDMaxLength)
+        rules.required("appid", appID, max: RedPacketFieldRules.appIDMaxLength)
         try rules.result()
     }
 

@@ -45,17 +45,18 @@ public struct RedPacketFields: Sendable, Equatable, Codable {
     }
 
     func check(_ rules: inout FieldRules, shares: Int64) {
-        rules.orderNumber("mch_billno", billno, max: 28)
-        rules.required("mch_id", merchantID, max: 32)
-        rules.required("wxappid", appID, max: 32)
-        rules.required("send_name", sendName, max: 32)
-        rules.required("re_openid", openID, max: 32)
-        rules.required("wishing", wishing, max: 128)
-        rules.required("act_name", actName, max: 32)
-        rules.required("remark", remark, max: 256)
-        rules.optional("scene_id", sceneID, max: 32)
-        rules.optional("risk_info", riskInfo, max: 128)
-        rules.optional("consume_mch_id", consumeMerchantID, max: 32)
+        typealias R = RedPacketFieldRules
+        rules.orderNumber("mch_billno", billno, max: R.billnoMaxLength)
+        rules.required("mch_id", merchantID, max: R.merchantIDMaxLength)
+        rules.required("wxappid", appID, max: R.appIDMaxLength)
+        rules.required("send_name", sendName, max: R.sendNameMaxLength)
+        rules.required("re_openid", openID, max: R.openIDMaxLength)
+        rules.required("wishing", wishing, max: R.wishingMaxLength)
+        rules.required("act_name", actName, max: R.actNameMaxLength)
+        rules.required("remark", remark, max: R.remarkMaxLength)
+        rules.optional("scene_id", sceneID, max: R.sceneIDMaxLength)
+        rules.optional("risk_info", riskInfo, max: R.riskInfoMaxLength)
+        rules.optional("consume_mch_id", consumeMerchantID, max: R.merchantIDMaxLength)
         rules.amount("total_amount", perPacketFen: shares > 0 ? amountFen / shares : amountFen, sceneID: sceneID)
     }
 }
@@ -94,7 +95,6 @@ public struct SendRedPack: WeChatPayRequest, Equatable {
 public struct SendGroupRedPack: WeChatPayRequest, Equatable {
     public static let path = "/mmpaymkttransfers/sendgroupredpack"
     public static let family = ErrorCatalog.Family.redPacket
-    public static let shareRange: ClosedRange<Int> = 3...20
     public var packet: RedPacketFields
     public var shares: Int
 
@@ -105,11 +105,14 @@ public struct SendGroupRedPack: WeChatPayRequest, Equatable {
 
     public var merchantID: String { packet.merchantID }
     public var echoedFields: [String: String] { packet.echo }
-    public var fields: [String: String] { packet.wire.merging(["total_num": String(shares), "amt_type": "ALL_RAND"]) { $1 } }
+    public var fields: [String: String] {
+        packet.wire.merging(["total_num": String(shares), "amt_type": RedPacketFieldRules.groupAmountType]) { $1 }
+    }
 
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()
-        rules.check(Self.shareRange.contains(shares), "total_num", "must be 3–20 for a group red packet")
+        let range = RedPacketFieldRules.groupShares
+        rules.check(range.contains(shares), "total_num", "must be \(range.lowerBound)–\(range.upperBound) for a group red packet")
         packet.check(&rules, shares: Int64(max(shares, 1)))
         try rules.result()
     }

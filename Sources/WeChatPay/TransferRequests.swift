@@ -43,16 +43,18 @@ public struct Transfer: WeChatPayRequest, Equatable {
     public var echoedFields: [String: String] { ["partner_trade_no": tradeNumber, "mchid": merchantID] }
 
     public func validate() throws(RequestInvalid) {
+        typealias R = TransferFieldRules
         var rules = FieldRules()
-        rules.orderNumber("partner_trade_no", tradeNumber, max: 32)
-        rules.required("mchid", merchantID, max: 32)
-        rules.required("mch_appid", appID, max: 128)
-        rules.required("openid", openID, max: 64)
-        rules.required("desc", description, max: 100)
-        rules.optional("device_info", deviceInfo, max: 32)
+        rules.orderNumber("partner_trade_no", tradeNumber, max: R.tradeNumberMaxLength)
+        rules.required("mchid", merchantID, max: R.merchantIDMaxLength)
+        rules.required("mch_appid", appID, max: R.appIDMaxLength)
+        rules.required("openid", openID, max: R.openIDMaxLength)
+        rules.required("desc", description, max: R.descriptionMaxLength)
+        rules.optional("device_info", deviceInfo, max: R.deviceInfoMaxLength)
+        // Only positive: the amount range is the merchant's and WeChat's to refuse (AMOUNT_LIMIT).
         rules.check(amountFen > 0, "amount", "must be positive")
         rules.ipv4("spbill_create_ip", clientIP)
-        if nameCheck == .force { rules.required("re_user_name", userName ?? "", max: 64) }
+        if nameCheck == .force { rules.required("re_user_name", userName ?? "", max: R.userNameMaxLength) }
         try rules.result()
     }
 
@@ -86,9 +88,9 @@ public struct QueryTransfer: WeChatPayRequest, Equatable {
 
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()
-        rules.orderNumber("partner_trade_no", tradeNumber, max: 32)
-        rules.required("mch_id", merchantID, max: 32)
-        rules.required("appid", appID, max: 32)
+        rules.orderNumber("partner_trade_no", tradeNumber, max: TransferFieldRules.tradeNumberMaxLength)
+        rules.required("mch_id", merchantID, max: TransferFieldRules.merchantIDMaxLength)
+        rules.required("appid", appID, max: TransferFieldRules.queryAppIDMaxLength)
         try rules.result()
     }
 

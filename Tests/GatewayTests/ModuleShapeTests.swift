@@ -26,10 +26,10 @@ struct ModuleShapeTests {
         line.contains(/\b(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)\b/)
     }
 
-    @Test("no SQL statement in API or the CLI: they go through the stores (benchmarks of the Postgres module itself excepted)")
+    @Test("no SQL statement in API, the CLI or BatchClient: they go through the stores (benchmarks of the Postgres module itself excepted)")
     func noSQLAboveTheStores() throws {
         var offenders: [String] = []
-        for (path, lines) in try Self.files("API", except: ["Generated/"]) + Self.files("hongbao", except: ["Bench/"]) {
+        for (path, lines) in try Self.files("API", except: ["Generated/"]) + Self.files("hongbao", except: ["Bench/"]) + Self.files("BatchClient") {
             for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
                 if Self.holdsSQL(line) { offenders.append("\(path):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))") }
             }
@@ -50,5 +50,17 @@ struct ModuleShapeTests {
             for (path, lines) in try Self.files(module) where lines.contains(where: { $0.hasPrefix("import Hummingbird") }) { offenders.append(path) }
         }
         #expect(offenders.isEmpty, "\(offenders)")
+    }
+
+    @Test("BatchClient is a library: no argument parser (the command maps its errors), no server")
+    func batchClientIsALibrary() throws {
+        var offenders: [String] = []
+        for (path, lines) in try Self.files("BatchClient")
+        where lines.contains(where: { $0.hasPrefix("import ArgumentParser") || $0.hasPrefix("import Hummingbird") }) {
+            offenders.append(path)
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
+        let command = try Self.files("hongbao/Commands/SendBatch")
+        #expect(command.map(\.path) == ["hongbao/Commands/SendBatch/SendBatchCommand.swift"], "send-batch's machinery lives in BatchClient")
     }
 }

@@ -1,12 +1,12 @@
 /// Splits one CSV line (RFC 4180, without line breaks inside quotes: a batch line is one
 /// physical line, so its number is the one an editor shows). Unquoted fields are trimmed
 /// of spaces; quoted ones are kept exactly, with `""` for a quote.
-enum CSVFields {
-    struct Malformed: Error {
-        let message: String
+public enum CSVFields {
+    public struct Malformed: Error {
+        public let message: String
     }
 
-    static func split(_ bytes: [UInt8]) throws(Malformed) -> [[UInt8]] {
+    public static func split(_ bytes: [UInt8]) throws(Malformed) -> [[UInt8]] {
         var fields: [[UInt8]] = []
         var index = 0
         let count = bytes.count

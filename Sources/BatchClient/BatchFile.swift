@@ -13,11 +13,11 @@ final class BatchFile {
     init(path: String) throws {
         self.path = path
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw BatchError("cannot open \(path): \(String(cString: strerror(errno)))") }
         var info = stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(descriptor)
-            throw CLIError("\(path) is not a regular file")
+            throw BatchError("\(path) is not a regular file")
         }
     }
 
@@ -31,17 +31,23 @@ final class BatchFile {
 
     /// A reader from the first byte.
     func lines() throws -> BatchLineReader {
-        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw CLIError("cannot read \(path) again: \(String(cString: strerror(errno)))") }
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw BatchError("cannot read \(path) again: \(String(cString: strerror(errno)))") }
         return BatchLineReader(descriptor: descriptor, path: path)
     }
 }
 
 /// One physical line (numbered from 1, as editors number them), without its line break.
-struct BatchRawLine {
-    let number: Int
-    let bytes: [UInt8]
+public struct BatchRawLine: Sendable {
+    public let number: Int
+    public let bytes: [UInt8]
     /// The line was longer than `BatchLineReader.maximumLineBytes`; `bytes` holds its start.
-    let tooLong: Bool
+    public let tooLong: Bool
+
+    public init(number: Int, bytes: [UInt8], tooLong: Bool = false) {
+        self.number = number
+        self.bytes = bytes
+        self.tooLong = tooLong
+    }
 }
 
 /// Reads a file line by line in fixed-size chunks and hashes every byte on the way, so
@@ -108,7 +114,7 @@ final class BatchLineReader {
         repeat {
             count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
         } while count < 0 && errno == EINTR
-        guard count >= 0 else { throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard count >= 0 else { throw BatchError("cannot read \(path): \(String(cString: strerror(errno)))") }
         if count == 0 {
             atEnd = true
             return false

@@ -1,33 +1,42 @@
 import Payouts
+import WeChatPay
 
 /// What every line shares unless its CSV row says otherwise: the command's options.
-struct BatchDefaults: Sendable {
-    let appID: String
-    let amountFen: Int64?
-    let actName: String
-    let wishing: String?
-    let remark: String?
+public struct BatchDefaults: Sendable {
+    public let appID: String
+    public let amountFen: Int64?
+    public let actName: String
+    public let wishing: String?
+    public let remark: String?
+
+    public init(appID: String, amountFen: Int64?, actName: String, wishing: String?, remark: String?) {
+        self.appID = appID
+        self.amountFen = amountFen
+        self.actName = actName
+        self.wishing = wishing
+        self.remark = remark
+    }
 }
 
 /// One line to send: its number in the file and the order it asks for.
-struct BatchEntry: Sendable {
-    let line: Int
-    let order: PayoutOrder
+public struct BatchEntry: Sendable {
+    public let line: Int
+    public let order: PayoutOrder
 }
 
 /// A line that cannot be sent, and why, field by field in the API's names.
-struct BatchLineProblem: Sendable, Error {
-    let line: Int
-    let problems: [FieldProblem]
+public struct BatchLineProblem: Sendable, Error {
+    public let line: Int
+    public let problems: [FieldProblem]
 
     /// `line 12: amount_fen: must be …`, one per problem.
-    var lines: [String] { problems.map { "line \(line): \($0.field): \($0.message)" } }
+    public var lines: [String] { problems.map { "line \(line): \($0.field): \($0.message)" } }
 }
 
 /// Amounts are whole fen, as the API's `amount_fen`: "100" is 1 yuan. A decimal point is
 /// refused rather than guessed at, since "1.5" could be yuan or a typo.
-enum BatchAmount {
-    static func fen(_ text: String) -> Result<Int64, AmountError> {
+public enum BatchAmount {
+    public static func fen(_ text: String) -> Result<Int64, AmountError> {
         if !text.isEmpty, text.utf8.count <= 12, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(text) {
             return .success(value)
         }
@@ -37,7 +46,7 @@ enum BatchAmount {
             : "must be a whole number of fen, like 100 (1 yuan), not \"\(text)\""))
     }
 
-    struct AmountError: Error { let message: String }
+    public struct AmountError: Error { public let message: String }
 }
 
 extension BatchDefaults {
@@ -58,7 +67,7 @@ extension BatchDefaults {
         }
         let wishing = nonEmpty(lineWishing) ?? self.wishing ?? ""
         let remark = nonEmpty(lineRemark) ?? self.remark ?? ""
-        let order = PayoutOrder(kind: .normal, appID: appID, openID: openID, amountFen: amount ?? PayoutOrderRules.plainRange.lowerBound,
+        let order = PayoutOrder(kind: .normal, appID: appID, openID: openID, amountFen: amount ?? RedPacketFieldRules.plainAmountFen.lowerBound,
                                 wishing: wishing, actName: actName, remark: remark)
         for problem in PayoutOrderRules.problems(order) {
             switch (problem.field, problem.message) {

@@ -23,7 +23,7 @@ final class BatchResultsWriter: @unchecked Sendable {
     init(path: String) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CLIError("cannot write the results to \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw BatchError("cannot write the results to \(path): \(String(cString: strerror(errno)))") }
         append(Self.header)
     }
 
@@ -47,7 +47,7 @@ final class BatchResultsWriter: @unchecked Sendable {
                 continuation.resume()
             }
         }
-        if let failed { throw CLIError(failed) }
+        if let failed { throw BatchError(failed) }
     }
 
     private func flushOnQueue() {

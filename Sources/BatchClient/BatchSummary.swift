@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// What a run did, for people (a table) or scripts (`--json`).
-struct BatchSummary: Encodable {
-    struct Row: Encodable {
+public struct BatchSummary: Encodable, Sendable {
+    struct Row: Encodable, Sendable {
         let status: String
         let code: String?
         let lines: Int
@@ -36,7 +36,8 @@ struct BatchSummary: Encodable {
     let results: String?
     let interrupted: Bool
     let stopped: String?
-    let exitCode: Int32
+    /// The command's exit code for this run (its --help lists them).
+    public let exitCode: Int32
     let elapsedSeconds: Double
     /// `--dry-run --json`: the first problems (`line N: field: message`).
     let problems: [String]?
@@ -48,7 +49,7 @@ struct BatchSummary: Encodable {
         case interrupted, stopped, exitCode = "exit_code", elapsedSeconds = "elapsed_seconds", problems
     }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(file, forKey: .file)
         try c.encode(sha256, forKey: .sha256)
@@ -74,7 +75,7 @@ struct BatchSummary: Encodable {
 
     /// The table: one row per status (and code, for lines not sent), then what was not
     /// started and the total.
-    func printTable() {
+    public func printTable() {
         let colour = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         func paint(_ text: String, _ group: BatchOutcomeGroup) -> String {
             guard colour else { return text }

@@ -1,22 +1,22 @@
-import ArgumentParser
 import Payouts
 
 /// The two file formats (docs/send-batch.md).
-enum BatchFormat: String, CaseIterable, ExpressibleByArgument {
+public enum BatchFormat: String, CaseIterable, Sendable {
     /// One openid per line.
     case txt
     /// openid, amount_fen, wishing, remark; all but openid optional; a header row allowed.
     case csv
 
     /// `.csv` files are CSV, anything else one openid per line.
-    static func guess(path: String) -> BatchFormat { path.lowercased().hasSuffix(".csv") ? .csv : .txt }
+    public static func guess(path: String) -> BatchFormat { path.lowercased().hasSuffix(".csv") ? .csv : .txt }
 }
 
 /// Turns a file's lines into entries, one line at a time (it keeps no per-line state, so a
 /// file of any length parses in the same memory). Blank lines and lines starting with `#`
-/// are skipped; so is a CSV header, a first row whose first field is `openid`.
-struct BatchLineParser {
-    enum Parsed: Sendable {
+/// are skipped; so is a CSV header, a first row whose first field is `openid`. A library
+/// function on purpose: whatever bytes a line holds, `parse` answers, so a fuzzer can call it.
+public struct BatchLineParser {
+    public enum Parsed: Sendable {
         case skipped
         case entry(BatchEntry)
         case invalid(BatchLineProblem)
@@ -26,17 +26,17 @@ struct BatchLineParser {
         case openid, amountFen = "amount_fen", wishing, remark
     }
 
-    let format: BatchFormat
-    let defaults: BatchDefaults
+    public let format: BatchFormat
+    public let defaults: BatchDefaults
     private var columns = Column.allCases
     private var sawContent = false
 
-    init(format: BatchFormat, defaults: BatchDefaults) {
+    public init(format: BatchFormat, defaults: BatchDefaults) {
         self.format = format
         self.defaults = defaults
     }
 
-    mutating func parse(_ raw: BatchRawLine) -> Parsed {
+    public mutating func parse(_ raw: BatchRawLine) -> Parsed {
         let number = raw.number
         if raw.tooLong {
             return .invalid(BatchLineProblem(line: number, problems: [FieldProblem("line", "is longer than \(BatchLineReader.maximumLineBytes) bytes")]))
