@@ -33,12 +33,11 @@ public struct ServeSettings: Sendable {
     }
 }
 
-/// What the application is built from; the caller (CLI or a test) makes each one.
+/// What the application is built from: a gateway from the composition root (`Gateway`),
+/// and what only a served gateway has; the caller (CLI or a test) makes each one.
 public struct GatewayDependencies: Sendable {
-    public let pool: PostgresPool
+    public let gateway: Gateway
     public let migrator: Migrator
-    public let registry: MerchantRegistry
-    public let engine: PayoutEngine
     /// Takes open payouts to their final state; nil runs none in this instance.
     public let reconciler: Reconciler?
     /// What `/metrics` shows (the reconciler counts into it through a factory on it).
@@ -58,14 +57,11 @@ public struct GatewayDependencies: Sendable {
     /// Signed audit checkpoints written on an interval; nil: none from this instance, the default.
     public var auditCheckpoints: AuditCheckpointSchedule? = nil
 
-    public init(pool: PostgresPool, migrator: Migrator, registry: MerchantRegistry, engine: PayoutEngine, reconciler: Reconciler? = nil,
-                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    public init(gateway: Gateway, migrator: Migrator, reconciler: Reconciler? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 webhookTargets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: false), webhookSealer: SecretSealer? = nil,
                 webhookDispatcher: WebhookDispatcher? = nil, logger: Logger) {
-        self.pool = pool
+        self.gateway = gateway
         self.migrator = migrator
-        self.registry = registry
-        self.engine = engine
         self.reconciler = reconciler
         self.metrics = metrics
         self.webhookTargets = webhookTargets
@@ -73,17 +69,13 @@ public struct GatewayDependencies: Sendable {
         self.webhookDispatcher = webhookDispatcher
         self.logger = logger
     }
+
+    var pool: PostgresPool { gateway.pool }
+    var registry: MerchantRegistry { gateway.registry }
+    var engine: PayoutEngine { gateway.engine }
 }
 
 extension GatewayDependencies {
-    /// The application over a gateway built by the composition root (`Gateway`).
-    public init(gateway: Gateway, migrator: Migrator, reconciler: Reconciler? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                webhookTargets: WebhookTargetGuard = WebhookTargetGuard(allowPrivate: false), webhookSealer: SecretSealer? = nil,
-                webhookDispatcher: WebhookDispatcher? = nil, logger: Logger) {
-        self.init(pool: gateway.pool, migrator: migrator, registry: gateway.registry, engine: gateway.engine, reconciler: reconciler, metrics: metrics,
-                  webhookTargets: webhookTargets, webhookSealer: webhookSealer, webhookDispatcher: webhookDispatcher, logger: logger)
-    }
-
     /// /readyz's `webhooks` check.
     var webhooksCheck: String {
         guard let webhookSealer else { return "off: \(SecretSealer.environmentVariable) is not set (registering answers 503; events wait)" }
@@ -119,7 +111,7 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 /// Registers routes only.
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
     let webhooks = StoredWebhookPort(store: WebhookStore(pool: d.pool), targets: d.webhookTargets, sealer: d.webhookSealer)
-    let router = try buildTenantRouter(api: TenantAPI(service: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
+    let router = try buildTenantRouter(api: TenantAPI(payouts: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
                                        bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, webhooks: d.webhooksCheck, logger: d.logger).addRoutes(to: router)
     // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).

@@ -12,7 +12,7 @@ extension TenantAPI {
         let order = PayoutOrder.transfer(appID: body.appid, openID: body.openid, amountFen: body.amountFen, description: body.description,
                                          checkName: body.checkName?.rawValue ?? "NO_CHECK", userName: body.reUserName, clientIP: body.clientIp,
                                          metadata: body.metadata?.additionalProperties)
-        let submission = try await service.submit(order, caller: caller, idempotencyKey: try context.requiredIdempotencyKey(),
+        let submission = try await payouts.submit(order, caller: caller, idempotencyKey: try context.requiredIdempotencyKey(),
                                                   requestID: context.requestID, render: TransferRendering.render)
         let stored = try Self.answer(submission)
         let transfer = try TransferRendering.decode(stored)
@@ -22,7 +22,7 @@ extension TenantAPI {
 
     func getTransfer(_ input: Operations.GetTransfer.Input) async throws -> Operations.GetTransfer.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        guard let id = UUID(uuidString: input.path.id), let payout = try await service.payout(id, caller: caller), payout.kind == .transfer else {
+        guard let id = UUID(uuidString: input.path.id), let payout = try await payouts.payout(id, caller: caller), payout.kind == .transfer else {
             throw Problem(.notFound, detail: "No such transfer.")
         }
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(TransferRendering.transfer(payout))))

@@ -9,7 +9,7 @@ import WeChatPay
 /// the caller from `APIRequestContext.authenticated()`, checks the spec's value limits
 /// (`validate()`), and refuses by throwing `Problem`.
 struct TenantAPI: APIProtocol {
-    let service: any PayoutPort
+    let payouts: any PayoutPort
     let webhooks: any WebhookPort
 
     func createRedpack(_ input: Operations.CreateRedpack.Input) async throws -> Operations.CreateRedpack.Output {
@@ -39,7 +39,7 @@ struct TenantAPI: APIProtocol {
     /// The engine's answer as (201?, Redpack) — the stored answer, decoded — or the
     /// refusal as a Problem.
     func submit(_ order: PayoutOrder, caller: Caller, context: APIRequestContext) async throws -> (Bool, Components.Schemas.Redpack) {
-        let submission = try await service.submit(order, caller: caller, idempotencyKey: try context.requiredIdempotencyKey(),
+        let submission = try await payouts.submit(order, caller: caller, idempotencyKey: try context.requiredIdempotencyKey(),
                                                   requestID: context.requestID, render: RedpackRendering.render)
         let stored = try Self.answer(submission)
         return (stored.status == 201, try RedpackRendering.decode(stored))
@@ -86,7 +86,7 @@ struct TenantAPI: APIProtocol {
 
     func getRedpack(_ input: Operations.GetRedpack.Input) async throws -> Operations.GetRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        guard let id = UUID(uuidString: input.path.id), let payout = try await service.payout(id, caller: caller), payout.kind != .transfer else {
+        guard let id = UUID(uuidString: input.path.id), let payout = try await payouts.payout(id, caller: caller), payout.kind != .transfer else {
             throw Self.notFound
         }
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(RedpackRendering.redpack(payout))))
@@ -94,9 +94,9 @@ struct TenantAPI: APIProtocol {
 
     func refreshRedpack(_ input: Operations.RefreshRedpack.Input) async throws -> Operations.RefreshRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        guard let id = UUID(uuidString: input.path.id), try await service.payout(id, caller: caller)?.kind != .transfer else { throw Self.notFound }
+        guard let id = UUID(uuidString: input.path.id), try await payouts.payout(id, caller: caller)?.kind != .transfer else { throw Self.notFound }
         let payout: Payout?
-        do { payout = try await service.refresh(id, caller: caller, requestID: context.requestID) } catch let error as GatewayError {
+        do { payout = try await payouts.refresh(id, caller: caller, requestID: context.requestID) } catch let error as PayoutError {
             throw Problem(.unavailable, detail: error.message, retryAfterSeconds: 60)
         } catch let throttled as RefreshThrottled {
             throw Problem(.tooManyRefreshes, detail: "This key's tenant asked for too many refreshes this minute.",
@@ -116,7 +116,7 @@ struct TenantAPI: APIProtocol {
         let filter = PayoutFilter(status: query.status.flatMap { PayoutStatus(rawValue: $0.rawValue) }, openID: query.openid, merchant: query.merchant,
                                   createdFrom: query.createdGte, createdBefore: query.createdLt, limit: limit, cursor: query.cursor)
         let page: PayoutPage
-        do { page = try await service.list(caller: caller, filter: filter) } catch let error as GatewayError where error.code == "invalid_cursor" {
+        do { page = try await payouts.list(caller: caller, filter: filter) } catch let error as PayoutError where error.code == "invalid_cursor" {
             throw Problem(.invalidParameter, detail: error.message, errors: [.init(field: "cursor", message: "is not one this API returned")])
         }
         let list = Components.Schemas.RedpackList(data: page.payouts.map(RedpackRendering.redpack), hasMore: page.nextCursor != nil, nextCursor: page.nextCursor)
@@ -125,7 +125,7 @@ struct TenantAPI: APIProtocol {
 
     func getUsage(_ input: Operations.GetUsage.Input) async throws -> Operations.GetUsage.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        let usage = try await service.usage(caller: caller, now: Date())
+        let usage = try await payouts.usage(caller: caller, now: Date())
         let body = Components.Schemas.Usage(day: usage.day, budgetFen: usage.budgetFen, spentFen: usage.spentFen, remainingFen: usage.remainingFen,
                                             payouts: .init(count: usage.payoutCount, amountFen: usage.payoutAmountFen),
                                             byStatus: .init(additionalProperties: usage.byStatus))

@@ -19,20 +19,27 @@ public final class Gateway: Sendable {
     public let client: WeChatPayClient
     /// Merchant state (cool-downs, pauses) shared by the engine and the reconciler.
     public let states: MerchantStateCache
+    /// Each merchant kind's requests and answers, by kind name (the engine's and the reconciler's).
+    public let connectors: PayoutConnectors
     public let engine: PayoutEngine
 
     /// From parts the caller already has (tests bring their own database and merchants).
-    /// `observer` sees every upstream call (serve's /metrics counts them); `logger` is the engine's.
+    /// `observer` sees every upstream call (serve's /metrics counts them); `logger` is the
+    /// engine's. `connectors`: the kinds this build registers (`PayoutConnectors.standard`),
+    /// or those plus a kind of the caller's own (a test's) — the only place a kind plugs in
+    /// besides its `MerchantKinds` entry.
     public init(settings: GatewaySettings, registry: MerchantRegistry, pool: PostgresPool, transport: HTTPSClient,
-                observer: (@Sendable (UpstreamCall) -> Void)? = nil, logger: Logger) {
+                observer: (@Sendable (UpstreamCall) -> Void)? = nil, logger: Logger,
+                connectors: (WeChatPayClient) -> PayoutConnectors = { PayoutConnectors.standard(client: $0) }) {
         self.settings = settings
         self.registry = registry
         self.pool = pool
         self.transport = transport
         self.client = WeChatPayClient(transport: transport, observer: observer)
         self.states = MerchantStateCache(store: MerchantStateStore(pool: pool), maxAge: settings.stateMaxAge)
+        self.connectors = connectors(client)
         self.engine = PayoutEngine(pool: pool, registry: registry, client: client, states: states, settings: settings.engine,
-                                   logger: logger)
+                                   logger: logger, connectors: self.connectors)
     }
 
     /// Why a gateway could not open; its description is the operator's message.
@@ -93,7 +100,7 @@ public final class Gateway: Sendable {
     public func reconciler(settings: ReconcilerSettings? = nil, clock: DatabaseClock = .database, metrics: (any MetricsFactory)? = nil,
                            logger: Logger? = nil) -> Reconciler {
         Reconciler(pool: pool, registry: registry, client: client, states: states, settings: settings ?? self.settings.reconciler,
-                   clock: clock, logger: logger ?? Logger(label: "hongbao.reconciler"), metrics: metrics)
+                   clock: clock, logger: logger ?? Logger(label: "hongbao.reconciler"), metrics: metrics, connectors: connectors)
     }
 
     /// Waits for sends that outlived their requests, then closes the transport and the pool.

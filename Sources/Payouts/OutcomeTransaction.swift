@@ -234,7 +234,7 @@ struct OutcomeTransaction {
 
     static func lock(_ c: PostgresConnection, _ id: UUID) throws -> Payout {
         guard let row = try c.query("SELECT \(Payout.columns) FROM payouts WHERE id = $1 FOR UPDATE", [id]).first else {
-            throw GatewayError.notFound("payout \(id)")
+            throw PayoutError.notFound("payout \(id)")
         }
         return try Payout(row: row)
     }

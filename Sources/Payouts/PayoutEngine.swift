@@ -135,7 +135,7 @@ public final class PayoutEngine: Sendable {
             try await Task.sleep(for: .milliseconds(min(pause, max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1))))))
             pause = min(pause * 2, 250)
         }
-        guard let payout = try await load(record.payoutID, tenant: caller.tenantID, mode: caller.mode) else { throw GatewayError.notFound("payout \(record.payoutID)") }
+        guard let payout = try await load(record.payoutID, tenant: caller.tenantID, mode: caller.mode) else { throw PayoutError.notFound("payout \(record.payoutID)") }
         return .answered(try await IdempotencyRecords.answer(pool, tenant: caller.tenantID, payout: payout.id, try render(payout)))
     }
 
@@ -183,7 +183,7 @@ public final class PayoutEngine: Sendable {
     public func refresh(_ payout: Payout, actor: String, requestID: String?) async throws -> Payout {
         let id = payout.id
         guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
-            throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
+            throw PayoutError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
         }
         let (outcome, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
         let schedule = settings.policy.schedule

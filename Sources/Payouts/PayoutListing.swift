@@ -39,7 +39,7 @@ enum PayoutListing {
         let limit = min(max(filter.limit, 1), 100)
         var after: (Date, UUID)? = nil
         if let cursor = filter.cursor {
-            guard let decoded = decode(cursor) else { throw GatewayError("invalid_cursor", "cursor is not one this API returned") }
+            guard let decoded = decode(cursor) else { throw PayoutError("invalid_cursor", "cursor is not one this API returned") }
             after = decoded
         }
         let rows = try await pool.query("""

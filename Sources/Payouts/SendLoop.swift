@@ -36,7 +36,7 @@ struct SendLoop {
         var tried = earlier
         while true {
             guard let merchant = placement.snapshot.merchant(named: payout.merchant) else {
-                throw GatewayError("merchant_unavailable", "entity \(payout.merchant) is not in the merchants snapshot; payout \(payout.id) cannot be sent")
+                throw PayoutError("merchant_unavailable", "entity \(payout.merchant) is not in the merchants snapshot; payout \(payout.id) cannot be sent")
             }
             let permit = try await lease.permitSend(payout, history: history, merchant: merchant)
             guard permit == .go else {

@@ -19,7 +19,7 @@ struct AdminDashboardTests {
 
     func router(_ gw: GatewayHarness, admin: AdminSettings?, logs: CapturedLogs) throws -> Router<APIRequestContext> {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        var dependencies = GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine, logger: logs.logger)
+        var dependencies = GatewayDependencies(gateway: gw.gateway, migrator: migrator, logger: logs.logger)
         dependencies.admin = admin
         return try buildRouter(dependencies: dependencies)
     }

@@ -43,7 +43,7 @@ struct AdminEscapingTests {
     func hostileSearchInputs() async throws {
         try await GatewayHarness.with("adminscalar") { gw in
             let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-            var dependencies = GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine, logger: CapturedLogs().logger)
+            var dependencies = GatewayDependencies(gateway: gw.gateway, migrator: migrator, logger: CapturedLogs().logger)
             dependencies.admin = try AdminSettings(token: Secret(Self.token))
             try await Application(router: try buildRouter(dependencies: dependencies)).test(.router) { client in
                 for input in Self.hostile {

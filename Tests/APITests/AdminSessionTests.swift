@@ -20,7 +20,7 @@ struct AdminSessionTests {
     static func router(_ gw: GatewayHarness, token: String = token, failedSignInsPerMinute: Int = 10, logs: CapturedLogs = CapturedLogs()) throws
         -> Router<APIRequestContext> {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        var dependencies = GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine, logger: logs.logger)
+        var dependencies = GatewayDependencies(gateway: gw.gateway, migrator: migrator, logger: logs.logger)
         dependencies.admin = try AdminSettings(token: Secret(token), failedSignInsPerMinute: failedSignInsPerMinute)
         return try buildRouter(dependencies: dependencies)
     }

@@ -1,4 +1,5 @@
 import API
+import Assembly
 import Foundation
 import Payouts
 import Transport
@@ -27,10 +28,8 @@ struct HealthTests {
     func migrator() throws -> Migrator { try Migrator(directory: Repository.root.appendingPathComponent("migrations")) }
 
     func app(_ pool: PostgresPool, _ registry: MerchantRegistry) throws -> some ApplicationProtocol {
-        let engine = PayoutEngine(pool: pool, registry: registry, client: WeChatPayClient(transport: HTTPSClient()),
-                                  states: MerchantStateCache(store: MerchantStateStore(pool: pool)), logger: logger)
-        return Application(router: try buildRouter(dependencies: GatewayDependencies(pool: pool, migrator: try migrator(), registry: registry,
-                                                                                     engine: engine, logger: logger)))
+        let gateway = Gateway(settings: GatewaySettings(), registry: registry, pool: pool, transport: HTTPSClient(), logger: logger)
+        return Application(router: try buildRouter(dependencies: GatewayDependencies(gateway: gateway, migrator: try migrator(), logger: logger)))
     }
 
     struct Status: Decodable { let status: String; let checks: [String: String] }

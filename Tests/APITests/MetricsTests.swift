@@ -1,8 +1,10 @@
 @testable import API
+import Assembly
 import Foundation
 import Payouts
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Operations
 import Postgres
 import Prometheus
@@ -20,9 +22,7 @@ struct MetricsTests {
             let stuck = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oM2")))
             try await gw.pool.query("UPDATE payouts SET status = 'needs_attention', next_check_at = NULL, error_code = $2 WHERE id = $1",
                                     [stuck, DoublePayment.code])
-            let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: .init(transport: gw.transport),
-                                        states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120),
-                                        metrics: PrometheusMetricsFactory(registry: registry))
+            let reconciler = gw.gateway.reconciler(clock: DatabaseClock(ahead: 120), metrics: PrometheusMetricsFactory(registry: registry))
             #expect(try await reconciler.pass().payouts == [sent])
 
             let router = buildMetricsRouter(dependencies: try Self.dependencies(gw, registry), cacheFor: .zero)
@@ -45,9 +45,10 @@ struct MetricsTests {
         try await GatewayHarness.with("metrics-ops") { gw in
             let registry = PrometheusCollectorRegistry()
             let sent = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oOps1")))
-            let observed = WeChatPayClient(transport: gw.transport, observer: UpstreamMetrics(registry: registry).record)
-            let reconciler = Reconciler(pool: gw.appPool, registry: gw.registry, client: observed,
-                                        states: .init(store: .init(pool: gw.appPool)), clock: DatabaseClock(ahead: 120))
+            // Observed as serve observes its gateway's calls.
+            let observed = Gateway(settings: gw.gateway.settings, registry: gw.registry, pool: gw.appPool, transport: gw.transport,
+                                   observer: UpstreamMetrics(registry: registry).record, logger: Logger(label: "test"))
+            let reconciler = observed.reconciler(clock: DatabaseClock(ahead: 120))
             #expect(try await reconciler.pass().payouts == [sent], "one gethbinfo, observed")
             let merchant = try await gw.pool.query("SELECT merchant FROM payouts WHERE id = $1", [sent]).first!.decode(column: 0, as: String.self)
             try "not = [toml".write(to: gw.fixture.directory.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
@@ -75,8 +76,7 @@ struct MetricsTests {
     }
 
     static func dependencies(_ gw: GatewayHarness, _ registry: PrometheusCollectorRegistry) throws -> GatewayDependencies {
-        GatewayDependencies(pool: gw.appPool, migrator: try Migrator(directory: Repository.root.appendingPathComponent("migrations")), registry: gw.registry,
-                            engine: gw.engine, metrics: registry, logger: CapturedLogs().logger)
+        GatewayDependencies(gateway: gw.gateway, migrator: try Migrator(directory: Repository.root.appendingPathComponent("migrations")), metrics: registry, logger: CapturedLogs().logger)
     }
 
     @Test("the tenant API's router has no /metrics: it is 404 there (issue 15 item 1)")

@@ -33,8 +33,7 @@ struct ModeIsolationAPITests {
             let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
             let logs = CapturedLogs()
             let targets = WebhookTargetGuard(resolver: FakeResolver(["hooks.shop.example": ["93.184.216.34"]]), allowPrivate: false)
-            let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
-                                                                           webhookTargets: targets, webhookSealer: TestKEK.sealer, logger: logs.logger))
+            let router = try buildRouter(dependencies: GatewayDependencies(gateway: gw.gateway, migrator: migrator, webhookTargets: targets, webhookSealer: TestKEK.sealer, logger: logs.logger))
             let worlds = Worlds(gw: gw, testKey: gw.apiKey, liveKey: live.text)
             return try await Application(router: router, logger: logs.logger).test(.router) { client in try await body(worlds, client) }
         }

@@ -19,8 +19,7 @@ struct RedpackAPIFlowTests {
     /// The gateway's router on a harness, logging into `logs`.
     func app(_ gw: GatewayHarness, logs: CapturedLogs) throws -> some ApplicationProtocol {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
-                                                                       logger: logs.logger))
+        let router = try buildRouter(dependencies: GatewayDependencies(gateway: gw.gateway, migrator: migrator, logger: logs.logger))
         return Application(router: router, logger: logs.logger)
     }
 

@@ -16,8 +16,7 @@ struct RefreshThrottleAPITests {
         try await GatewayHarness.with("refresh-api", settings: settings) { gw in
             let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(amountFen: 100)))
             let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-            let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
-                                                                           logger: CapturedLogs().logger))
+            let router = try buildRouter(dependencies: GatewayDependencies(gateway: gw.gateway, migrator: migrator, logger: CapturedLogs().logger))
             try await Application(router: router).test(.router) { client in
                 var statuses: [HTTPResponse.Status] = []
                 var last: TestResponse?

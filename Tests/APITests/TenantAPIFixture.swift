@@ -91,7 +91,7 @@ struct TenantAPIFixture {
     var extraMiddleware: (any MiddlewareProtocol<Request, Response, APIRequestContext>)?
 
     func app() throws -> some ApplicationProtocol {
-        let api = TenantAPI(service: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks())
+        let api = TenantAPI(payouts: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks())
         let router: Router<APIRequestContext>
         if let extraMiddleware {
             router = Router(context: APIRequestContext.self)

@@ -29,8 +29,7 @@ struct WebhookAPITests {
 
     func app(_ gw: GatewayHarness, logs: CapturedLogs, allowPrivate: Bool = false, sealer: SecretSealer? = TestKEK.sealer) throws -> some ApplicationProtocol {
         let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
-        let router = try buildRouter(dependencies: GatewayDependencies(pool: gw.appPool, migrator: migrator, registry: gw.registry, engine: gw.engine,
-                                                                       webhookTargets: WebhookTargetGuard(resolver: LiteralOrFake(), allowPrivate: allowPrivate, logger: logs.logger),
+        let router = try buildRouter(dependencies: GatewayDependencies(gateway: gw.gateway, migrator: migrator, webhookTargets: WebhookTargetGuard(resolver: LiteralOrFake(), allowPrivate: allowPrivate, logger: logs.logger),
                                                                        webhookSealer: sealer, logger: logs.logger))
         return Application(router: router, logger: logs.logger)
     }
@@ -231,8 +230,7 @@ struct WebhookAPITests {
             let logs = CapturedLogs()
             let gateway = try buildApplication(
                 settings: ServeSettings(host: "127.0.0.1", port: 0),
-                dependencies: GatewayDependencies(pool: rig.gw.appPool, migrator: migrator, registry: rig.gw.registry, engine: rig.gw.engine,
-                                                  webhookTargets: WebhookTargetGuard(allowPrivate: true), webhookSealer: TestKEK.sealer,
+                dependencies: GatewayDependencies(gateway: rig.gw.gateway, migrator: migrator, webhookTargets: WebhookTargetGuard(allowPrivate: true), webhookSealer: TestKEK.sealer,
                                                   webhookDispatcher: dispatcher, logger: logs.logger))
             try await gateway.test(.live) { client in
                 // A NOTIFY before the dispatch service LISTENs is lost (and the workers poll once

@@ -1,4 +1,6 @@
+import Assembly
 import Foundation
+import Logging
 @testable import Payouts
 @testable import Merchants
 import Postgres
@@ -78,11 +80,10 @@ struct ConnectorSeamTests {
             let registry = try MerchantRegistry(loader: MerchantLoader(directory: directory, kinds: kinds, environment: [:]))
             #expect(registry.snapshot.merchants.map(\.kind) == [Self.kind])
 
+            // Plugged in through the composition root, as a kind of this build would be.
             let fake = FakeConnector()
-            let client = WeChatPayClient(transport: gw.transport)
-            let engine = PayoutEngine(pool: gw.appPool, registry: registry, client: client,
-                                      states: MerchantStateCache(store: MerchantStateStore(pool: gw.appPool)), settings: EngineSettings(deadline: .seconds(10)),
-                                      connectors: PayoutConnectors.standard(client: client).adding(Self.kind, fake))
+            let engine = Gateway(settings: gw.gateway.settings, registry: registry, pool: gw.appPool, transport: gw.transport, logger: Logger(label: "test"),
+                                 connectors: { .standard(client: $0).adding(Self.kind, fake) }).engine
             let submission = try await engine.submit(GatewayHarness.order(openID: "oFakeKind1", amountFen: 150), caller: gw.caller, idempotencyKey: "fake-1",
                                                      requestID: "test-fake", render: GatewayHarness.render)
             let id = try gw.payoutID(submission)

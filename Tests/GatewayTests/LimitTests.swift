@@ -1,4 +1,6 @@
+import Assembly
 import Foundation
+import Logging
 import Payouts
 import Merchants
 import Postgres
@@ -86,8 +88,7 @@ struct LimitTests {
             let pool2 = PostgresPool(configuration: PostgresConfiguration(connectionString: gw.databaseURL, maxConnections: 8))
             let transport2 = HTTPSClient()
             defer { pool2.close(); transport2.shutdown() }
-            let second = PayoutEngine(pool: pool2, registry: gw.registry, client: WeChatPayClient(transport: transport2),
-                                      states: MerchantStateCache(store: MerchantStateStore(pool: pool2)))
+            let second = Gateway(settings: gw.gateway.settings, registry: gw.registry, pool: pool2, transport: transport2, logger: Logger(label: "test")).engine
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for i in 0..<20 {
                     group.addTask {

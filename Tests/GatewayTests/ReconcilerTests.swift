@@ -226,8 +226,7 @@ extension GatewayHarness {
     /// `sending`, its billno open, nothing sent upstream.
     func acceptOnly(_ order: PayoutOrder) async throws -> Payout {
         let now = Date()
-        let states = MerchantStateCache(store: MerchantStateStore(pool: appPool), maxAge: .milliseconds(1))
-        let placement = Placement(router: MerchantRouter(), snapshot: registry.snapshot, runtime: try await states.current(), now: now)
+        let placement = Placement(router: MerchantRouter(), snapshot: registry.snapshot, runtime: try await gateway.states.current(), now: now)
         let acceptance = Acceptance(order: order, caller: caller, idempotencyKey: UUID().uuidString, requestHash: order.canonicalHash,
                                     requestID: "crashed", placement: placement, rings: RateSlotRings(), day: BusinessCalendar.day(of: now),
                                     sendingGrace: 60, leaseOwner: UUID())

@@ -57,11 +57,11 @@ struct TenantView: Encodable {
     var budgetText: String { dailyBudgetFen.map { "\($0) fen/day" } ?? "none (no daily budget)" }
 }
 
-/// Runs a store call, turning a refusal (GatewayError, TenantError, WebhookError) into a one-line CLI error.
+/// Runs a store call, turning a refusal (PayoutError, TenantError, WebhookError) into a one-line CLI error.
 func gateway<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let error as GatewayError {
+    } catch let error as PayoutError {
         throw CLIError(error.message)
     } catch let error as TenantError {
         throw CLIError(error.message)
