@@ -72,47 +72,6 @@ public struct QualificationFacts: Sendable, Equatable {
     }
 }
 
-/// Limits the gateway enforces before WeChat would.
-public struct MerchantLimits: Sendable, Equatable, Codable {
-    public let perMinute: Int
-    public let perUserPerDay: Int
-    /// Per-packet range without a scene_id.
-    public let minFen: Int64
-    public let maxFen: Int64
-    /// Merchant's total per Shanghai day.
-    public let dailyFen: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case perMinute = "per_minute", perUserPerDay = "per_user_per_day", minFen = "min_fen", maxFen = "max_fen", dailyFen = "daily_fen"
-    }
-
-    /// WeChat's defaults (reference §4.1) plus a 50 000-yuan daily cap.
-    public static let defaults = MerchantLimits(
-        perMinute: RedPacketDefaults.perMinute, perUserPerDay: RedPacketDefaults.perUserPerDay,
-        minFen: RedPacketFieldRules.plainAmountFen.lowerBound, maxFen: RedPacketFieldRules.plainAmountFen.upperBound, dailyFen: 5_000_000)
-    public static let sceneMaximumFen = RedPacketFieldRules.sceneAmountFen.upperBound
-
-    /// Enterprise payment. The reference's sources disagree (§4.4); these are the strictest
-    /// readings: 1–500 yuan a payment (the 2022 notice), 10 payments per user a day,
-    /// 100 000 yuan per merchant a day (later copies).
-    public static let transferDefaults = MerchantLimits(perMinute: RedPacketDefaults.perMinute, perUserPerDay: 10,
-                                                        minFen: TransferFieldRules.amountFen.lowerBound, maxFen: 50_000,
-                                                        dailyFen: 10_000_000)
-
-    public init(perMinute: Int, perUserPerDay: Int, minFen: Int64, maxFen: Int64, dailyFen: Int64) {
-        self.perMinute = perMinute
-        self.perUserPerDay = perUserPerDay
-        self.minFen = minFen
-        self.maxFen = maxFen
-        self.dailyFen = dailyFen
-    }
-
-    /// Whether one packet of `fen` may be sent, given whether a scene_id comes with it.
-    public func accepts(perPacketFen fen: Int64, hasScene: Bool) -> Bool {
-        hasScene ? (1...Self.sceneMaximumFen).contains(fen) : (minFen...maxFen).contains(fen)
-    }
-}
-
 /// Which tenants may use an entity.
 public enum TenantScope: Sendable, Equatable {
     case all

@@ -202,17 +202,9 @@ public final class MerchantRouter: Sendable {
         }
         guard profile.tenants.allows(request.tenant) else { return .tenantNotAllowed(request.tenant) }
         let limits = transfer ? profile.transferLimits : profile.limits
-        guard limits.accepts(perPacketFen: request.perPacketFen, hasScene: request.hasScene) else {
-            let range = request.hasScene ? 1...MerchantLimits.sceneMaximumFen : limits.minFen...limits.maxFen
-            return .amountOutOfRange(fen: request.perPacketFen, range: range, hasScene: request.hasScene)
-        }
+        if let refusal = limits.refusal(perPacketFen: request.perPacketFen, hasScene: request.hasScene) { return refusal }
         if let until = state.cooldownUntil, until > now { return .coolingDown(until: until, code: state.cooldownCode) }
-        guard usage.lastMinute < limits.perMinute else { return .perMinuteFull(limit: limits.perMinute) }
-        guard usage.userToday < limits.perUserPerDay else { return .userDailyCountFull(limit: limits.perUserPerDay) }
-        guard usage.amountTodayFen + request.amountFen <= limits.dailyFen else {
-            return .dailyAmountFull(limitFen: limits.dailyFen, usedFen: usage.amountTodayFen)
-        }
-        return nil
+        return limits.refusal(usage: usage, addingFen: request.amountFen)
     }
 }
 

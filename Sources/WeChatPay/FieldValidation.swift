@@ -75,13 +75,6 @@ struct FieldRules {
     }
 }
 
-/// WeChat's red-packet sending limits (reference §4.1); merchants may have them changed.
-/// The amount per packet is a field rule: `RedPacketFieldRules`.
-public enum RedPacketDefaults {
-    public static let perMinute = 1800
-    public static let perUserPerDay = 10
-}
-
 extension String {
     var trimmingWhitespace: String {
         var s = Substring(self)
