@@ -12,10 +12,19 @@ public struct RedPacketFields: Sendable, Equatable, Codable {
     public var remark: String
     public var sceneID: String?
     public var riskInfo: String?
+    /// The merchant whose funds pay (reference §4.6): in service-provider mode, another than
+    /// the sub-merchant; nil: the sub-merchant (or, directly, the merchant itself).
     public var consumeMerchantID: String?
+    /// Service-provider mode (reference §3.1, §4.6): the sub-merchant sent for, with
+    /// `merchantID` the provider's. Nil for a direct merchant.
+    public var subMerchantID: String?
+    /// Service-provider mode: the appid WeChat reaches the user through (required there,
+    /// bound to the provider or the sub-merchant; MSGAPPID_ERROR otherwise).
+    public var messageAppID: String?
 
     public init(billno: String, merchantID: String, appID: String, sendName: String, openID: String, amountFen: Int64,
-                wishing: String, actName: String, remark: String, sceneID: String? = nil, riskInfo: String? = nil, consumeMerchantID: String? = nil) {
+                wishing: String, actName: String, remark: String, sceneID: String? = nil, riskInfo: String? = nil, consumeMerchantID: String? = nil,
+                subMerchantID: String? = nil, messageAppID: String? = nil) {
         self.billno = billno
         self.merchantID = merchantID
         self.appID = appID
@@ -28,6 +37,8 @@ public struct RedPacketFields: Sendable, Equatable, Codable {
         self.sceneID = sceneID
         self.riskInfo = riskInfo
         self.consumeMerchantID = consumeMerchantID
+        self.subMerchantID = subMerchantID
+        self.messageAppID = messageAppID
     }
 
     var wire: [String: String] {
@@ -35,7 +46,7 @@ public struct RedPacketFields: Sendable, Equatable, Codable {
             "mch_billno": billno, "mch_id": merchantID, "wxappid": appID, "send_name": sendName,
             "re_openid": openID, "total_amount": String(amountFen), "wishing": wishing,
             "act_name": actName, "remark": remark, "scene_id": sceneID ?? "", "risk_info": riskInfo ?? "",
-            "consume_mch_id": consumeMerchantID ?? "",
+            "consume_mch_id": consumeMerchantID ?? "", "sub_mch_id": subMerchantID ?? "", "msgappid": messageAppID ?? "",
         ]
     }
 
@@ -57,6 +68,13 @@ public struct RedPacketFields: Sendable, Equatable, Codable {
         rules.optional("scene_id", sceneID, max: R.sceneIDMaxLength)
         rules.optional("risk_info", riskInfo, max: R.riskInfoMaxLength)
         rules.optional("consume_mch_id", consumeMerchantID, max: R.merchantIDMaxLength)
+        rules.optional("sub_mch_id", subMerchantID, max: R.merchantIDMaxLength)
+        // Service-provider mode names the sub-merchant and the appid that reaches the user together.
+        if subMerchantID != nil {
+            rules.required("msgappid", messageAppID ?? "", max: R.appIDMaxLength)
+        } else {
+            rules.optional("msgappid", messageAppID, max: R.appIDMaxLength)
+        }
         rules.amount("total_amount", perPacketFen: shares > 0 ? amountFen / shares : amountFen, sceneID: sceneID)
     }
 }
