@@ -84,7 +84,7 @@ public struct WeChatPayV2Merchant: MerchantConfig {
         }
 
         /// A TOML date (`2025-03-01`) or an ISO string.
-        static func day(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> BusinessDay {
+        static func day<Key: CodingKey>(_ c: KeyedDecodingContainer<Key>, _ key: Key) throws -> BusinessDay {
             if let date = try? c.decode(TOMLDate.self, forKey: key), let day = BusinessDay(year: date.year, month: date.month, day: date.day) {
                 return day
             }
@@ -125,59 +125,23 @@ public struct WeChatPayV2Merchant: MerchantConfig {
     }
 
     static func make(_ d: Document, file: URL, environment: [String: String], now: Date) throws -> WeChatPayV2Merchant {
-        let fileName = file.lastPathComponent
-        func fail(_ field: String, _ reason: String) -> MerchantLoadError { MerchantLoadError(file: fileName, field: field, reason: reason) }
-        let base = file.deletingLastPathComponent()
-        let stem = file.deletingPathExtension().lastPathComponent
-        guard d.name == stem else { throw fail("name", "must equal the file name without .toml (\"\(stem)\")") }
-        // Billnos are mch_id + yyyymmdd + 10 digits and WeChat allows 28 characters.
-        guard !d.mchID.isEmpty, d.mchID.count <= 10, d.mchID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw fail("mch_id", "must be 1–10 digits (a billno is mch_id + yyyymmdd + 10 digits, at most 28 characters)")
-        }
+        func fail(_ field: String, _ reason: String) -> MerchantLoadError { MerchantLoadError(file: file.lastPathComponent, field: field, reason: reason) }
+        try WeChatPayV2Fields.checkName(d.name, file: file)
+        try WeChatPayV2Fields.checkBillnoMerchantID(d.mchID, field: "mch_id", file: file)
         guard !d.appids.isEmpty else { throw fail("appids", "at least one appid is required") }
-        for appid in d.appids where !(appid.id.hasPrefix("wx") || appid.id.hasPrefix("ww")) || appid.id.count > 32 || !appid.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
-            throw fail("appids", "\"\(appid.id)\" is not an appid (wx… or ww…, letters and digits, ≤ 32)")
-        }
+        let fields = WeChatPayV2Fields(file: file, environment: environment, now: now)
+        try fields.checkAppIDs(d.appids.map(\.id), field: "appids")
         if Set(d.appids.map(\.id)).count != d.appids.count { throw fail("appids", "an appid is listed twice") }
-        guard !d.sendName.isEmpty, d.sendName.unicodeScalars.count <= 32 else { throw fail("send_name", "must be 1–32 characters") }
-        guard let url = URL(string: d.baseURL), url.scheme == "https", url.host != nil else { throw fail("base_url", "must be an https:// URL") }
-        guard !d.tenants.isEmpty else { throw fail("tenants", "list the tenants allowed, or [\"*\"] for all") }
-        let priority = d.priority ?? 10
-        let weight = d.weight ?? 1
-        guard weight >= 1 else { throw fail("weight", "must be at least 1") }
-        let limits = d.limits?.resolved ?? .defaults
-        let transferLimits = d.transferLimits?.resolved(over: .transferDefaults) ?? .transferDefaults
-        for (field, checked) in [("limits", limits), ("transfer_limits", transferLimits)] {
-            guard checked.perMinute >= 1, checked.perUserPerDay >= 1, checked.minFen >= 1, checked.minFen <= checked.maxFen, checked.dailyFen >= checked.maxFen else {
-                throw fail(field, "need per_minute ≥ 1, per_user_per_day ≥ 1, 1 ≤ min_fen ≤ max_fen ≤ daily_fen")
-            }
-        }
-        let apiKey: Secret
-        do { apiKey = try d.apiKey.resolve(relativeTo: base, environment: environment) } catch { throw fail("api_key", error.reason) }
-        guard apiKey.reveal().count == 32, apiKey.reveal().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw fail("api_key", "the APIv2 key must be 32 letters and digits (from \(d.apiKey.location))")
-        }
-        let certPath = d.cert.hasPrefix("/") ? d.cert : base.appendingPathComponent(d.cert).path
-        guard let certPEM = try? String(contentsOfFile: certPath, encoding: .utf8) else { throw fail("cert", "cannot read \(certPath)") }
-        let keySecret: Secret
-        do { keySecret = try d.key.resolve(relativeTo: base, environment: environment) } catch { throw fail("key", error.reason) }
-        let summary: CertificateSummary
-        do { summary = try CertificateCheck.verify(certificatePEM: certPEM, keyPEM: keySecret.reveal(), now: now) } catch {
-            throw fail(error.field, error.reason)
-        }
-        var caFile: String?
-        if let ca = d.caFile, !ca.isEmpty {
-            let path = ca.hasPrefix("/") ? ca : base.appendingPathComponent(ca).path
-            guard FileManager.default.isReadableFile(atPath: path) else { throw fail("ca_file", "cannot read \(path)") }
-            caFile = path
-        }
-        let identity = ClientIdentity(name: d.name, certificate: .pem(Array(certPEM.utf8)), privateKey: .pem(keySecret), extraTrustRootsFile: caFile)
+        let entity = try fields.entity(sendName: d.sendName, baseURL: d.baseURL, tenants: d.tenants, priority: d.priority, weight: d.weight)
+        let limits = try fields.limits(d.limits, over: .defaults, field: "limits")
+        let transferLimits = try fields.limits(d.transferLimits, over: .transferDefaults, field: "transfer_limits")
+        let (credentials, summary) = try fields.credentials(merchantID: d.mchID, identityName: d.name, baseURL: d.baseURL, apiKey: d.apiKey, cert: d.cert,
+                                                            key: d.key, caFile: d.caFile)
         return WeChatPayV2Merchant(
-            name: d.name, merchantID: d.mchID, appIDs: d.appids, sendName: d.sendName,
-            credentials: MerchantCredentials(merchantID: d.mchID, baseURL: d.baseURL, apiKey: apiKey, identity: identity),
+            name: d.name, merchantID: d.mchID, appIDs: d.appids, sendName: d.sendName, credentials: credentials,
             qualificationFacts: QualificationFacts(onboardedOn: d.onboardedOn, tradingSince: d.tradingSince, redpackEnabled: d.redpackEnabled,
                                                    transferEnabled: d.transferEnabled),
-            limits: limits, transferLimits: transferLimits, tenants: d.tenants.contains("*") ? .all : .only(Set(d.tenants)), priority: priority, weight: weight,
+            limits: limits, transferLimits: transferLimits, tenants: entity.tenants, priority: entity.priority, weight: entity.weight,
             egressIPs: d.egressIPs ?? [], mode: d.mode, certificate: summary, source: file)
     }
 }
