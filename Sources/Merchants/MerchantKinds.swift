@@ -11,7 +11,10 @@ public struct MerchantKinds: Sendable {
     public init(_ factories: [String: Factory]) { self.factories = factories }
 
     /// The kinds this build knows.
-    public static let standard = MerchantKinds([WeChatPayV2Merchant.kind: WeChatPayV2Merchant.load])
+    public static let standard = MerchantKinds([
+        WeChatPayV2Merchant.kind: WeChatPayV2Merchant.load,
+        WeChatPayV2PartnerMerchant.kind: WeChatPayV2PartnerMerchant.load,
+    ])
 
     public var names: [String] { factories.keys.sorted() }
 

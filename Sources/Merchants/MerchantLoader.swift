@@ -30,7 +30,7 @@ public struct MerchantLoader: Sendable {
                 errors.append(MerchantLoadError(file: file.lastPathComponent, field: nil, reason: "\(error)"))
             }
         }
-        errors += Self.duplicates(loaded)
+        errors += Self.duplicates(loaded) + Self.disagreeingCredentials(loaded)
         guard errors.isEmpty else { throw MerchantLoadFailure(errors: errors) }
         return loaded
     }
@@ -103,6 +103,28 @@ public struct MerchantLoader: Sendable {
                     errors.append(MerchantLoadError(file: file, field: "appids", reason: "mch_id \(m.merchantID) with appid \(appid.id) is also in \(other)"))
                 }
                 pairs[pair] = file
+            }
+        }
+        return errors
+    }
+
+    /// Entities that act as one merchant number at one endpoint (a provider's sub-merchants,
+    /// or direct files sharing a mch_id) must agree on its APIv2 key and certificate: WeChat
+    /// has one of each per merchant number, and the later file would silently win otherwise.
+    public static func disagreeingCredentials(_ merchants: [any MerchantConfig]) -> [MerchantLoadError] {
+        var errors: [MerchantLoadError] = []
+        var first: [String: any MerchantConfig] = [:]
+        for m in merchants {
+            let key = m.credentials.merchantID + " " + m.credentials.baseURL
+            guard let other = first[key] else { first[key] = m; continue }
+            let file = m.source.lastPathComponent, otherFile = other.source.lastPathComponent
+            if m.credentials.identity.certificate != other.credentials.identity.certificate {
+                errors.append(MerchantLoadError(file: file, field: "cert",
+                                                reason: "mch_id \(m.credentials.merchantID) has another certificate in \(otherFile): one merchant number, one certificate"))
+            }
+            if m.credentials.apiKey.reveal() != other.credentials.apiKey.reveal() {
+                errors.append(MerchantLoadError(file: file, field: "api_key",
+                                                reason: "mch_id \(m.credentials.merchantID) has another APIv2 key in \(otherFile): one merchant number, one key"))
             }
         }
         return errors

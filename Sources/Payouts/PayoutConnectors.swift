@@ -12,7 +12,10 @@ public struct PayoutConnectors: Sendable {
 
     /// The kinds this build knows, talking to WeChat through `client`.
     public static func standard(client: WeChatPayClient) -> PayoutConnectors {
-        PayoutConnectors([WeChatPayV2Merchant.kind: WeChatPayV2Connector(client: client)])
+        PayoutConnectors([
+            WeChatPayV2Merchant.kind: WeChatPayV2Connector(client: client),
+            WeChatPayV2PartnerMerchant.kind: WeChatPayV2Connector(client: client, addressing: WeChatPayV2PartnerAddressing()),
+        ])
     }
 
     /// The same with `connector` registered for `kind` (a plugin, or a test's fake kind).

@@ -2,13 +2,16 @@ import Foundation
 import Merchants
 import WeChatPay
 
-/// The connector of merchant kind `wechatpay.v2` (a direct merchant, APIv2 XML, MD5, mutual
-/// TLS): the WeChat calls a payout makes, built from what the gateway recorded — so a
-/// resend of a billno is always the identical request (re-entrancy, reference §4.2) — and
-/// their answers in the payout's terms (`SendAnswer`, `StatusAnswer`). The only place that chooses a
-/// wire API by the payout's kind (red packet, group packet, transfer).
+/// The connector of the wechatpay.v2 kinds (APIv2 XML, MD5, mutual TLS): the WeChat calls
+/// a payout makes, built from what the gateway recorded — so a resend of a billno is always
+/// the identical request (re-entrancy, reference §4.2) — and their answers in the payout's
+/// terms (`SendAnswer`, `StatusAnswer`). The only place that chooses a wire API by the
+/// payout's kind (red packet, group packet, transfer). How the requests name the merchant
+/// is the kind's `WeChatPayV2Addressing`: directly (`wechatpay.v2`), or as a service
+/// provider for a sub-merchant (`wechatpay.v2.partner`).
 struct WeChatPayV2Connector: PayoutConnector {
     let client: WeChatPayClient
+    var addressing: any WeChatPayV2Addressing = WeChatPayV2DirectAddressing()
 
     /// The APIs that send money (as `payout_attempts.api` records them); the others only ask.
     static let sendAPIs = ["sendredpack", "sendgroupredpack", "transfers"]
@@ -26,12 +29,15 @@ struct WeChatPayV2Connector: PayoutConnector {
         do {
             switch payout.kind {
             case .normal:
-                outcome = try await client.call(SendRedPack(packet: fields(payout), clientIP: payout.clientIP ?? "127.0.0.1"), as: merchant.credentials)
+                let packet = try addressing.packet(fields(payout), as: merchant)
+                outcome = try await client.call(SendRedPack(packet: packet, clientIP: payout.clientIP ?? "127.0.0.1"), as: merchant.credentials)
                     .map { SendAnswer(orderID: $0.sendListID) }
             case .group:
-                outcome = try await client.call(SendGroupRedPack(packet: fields(payout), shares: payout.totalNum), as: merchant.credentials)
+                let packet = try addressing.packet(fields(payout), as: merchant)
+                outcome = try await client.call(SendGroupRedPack(packet: packet, shares: payout.totalNum), as: merchant.credentials)
                     .map { SendAnswer(orderID: $0.sendListID) }
             case .transfer:
+                try addressing.checkTransfers(as: merchant)
                 outcome = try await client.call(transfer(payout), as: merchant.credentials).map { SendAnswer(orderID: $0.paymentNumber) }
             }
         } catch {
@@ -55,7 +61,8 @@ struct WeChatPayV2Connector: PayoutConnector {
                 outcome = try await client.call(QueryTransfer(tradeNumber: send.billno, merchantID: send.mchID, appID: payout.appID), as: merchant.credentials)
                     .map { StatusAnswer($0, payout: payout) }
             } else {
-                outcome = try await client.call(QueryRedPack(billno: send.billno, merchantID: send.mchID, appID: payout.appID), as: merchant.credentials)
+                let (merchantID, appID) = try addressing.queryAddress(send, appID: payout.appID, as: merchant)
+                outcome = try await client.call(QueryRedPack(billno: send.billno, merchantID: merchantID, appID: appID), as: merchant.credentials)
                     .map { StatusAnswer($0) }
             }
         } catch {

@@ -12,6 +12,9 @@ public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Every field error of one request.
 public struct RequestInvalid: Error, Equatable, Sendable, CustomStringConvertible {
     public let errors: [FieldError]
+
+    /// Also made by a connector that cannot address a request for a merchant at all.
+    public init(errors: [FieldError]) { self.errors = errors }
     public var description: String { "request refused before sending: " + errors.map(\.description).joined(separator: "; ") }
 }
 
