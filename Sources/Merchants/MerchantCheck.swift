@@ -25,12 +25,12 @@ public struct MerchantCheck: Sendable {
         let days = merchant.certificate.daysToExpiry(from: now)
         steps.append(Step(name: "expiry", ok: days >= 0, detail: "\(days) days left (until \(merchant.certificate.notValidAfter.formatted(.iso8601)))",
                           fix: days < 30 ? "renew the API certificate on the merchant platform" : nil))
-        guard let appID = merchant.appIDs.first(where: { $0.type != .app })?.id ?? merchant.appIDs.first?.id else { return steps }
-        // mch_id + 19700101 + zeros: a day before any billno this gateway can make.
+        guard let address = merchant.queryAddress else { return steps }
+        // Its billno prefix + 19700101 + zeros: a day before any billno this gateway can make.
         let billno = String((merchant.merchantID + "19700101" + "0000000000").prefix(28))
         let outcome: CallOutcome<RedPacketInfo>
         do {
-            outcome = try await client.call(QueryRedPack(billno: billno, merchantID: merchant.merchantID, appID: appID), as: merchant.credentials)
+            outcome = try await client.call(QueryRedPack(billno: billno, merchantID: address.merchantID, appID: address.appID), as: merchant.credentials)
         } catch {
             steps.append(Step(name: "request", ok: false, detail: "\(error)", fix: "fix mch_id/appids in \(merchant.source.lastPathComponent)"))
             return steps
@@ -48,7 +48,7 @@ public struct MerchantCheck: Sendable {
             case "CA_ERROR":
                 steps.append(Step(name: "TLS handshake", ok: true, detail: "connected with the client certificate", fix: nil))
                 steps.append(Step(name: "client certificate", ok: false, detail: "CA_ERROR: \(failure.message)",
-                                  fix: "install the API certificate issued to mch_id \(merchant.merchantID) (cert/key)"))
+                                  fix: "install the API certificate issued to mch_id \(merchant.credentials.merchantID) (cert/key)"))
             case "SIGN_ERROR":
                 steps += [Step(name: "TLS handshake", ok: true, detail: "connected with the client certificate", fix: nil)]
                 steps.append(Step(name: "signature key", ok: false, detail: "SIGN_ERROR: \(failure.message)",

@@ -29,6 +29,21 @@ public protocol MerchantConfig: Sendable {
     var certificate: CertificateSummary { get }
     /// The file the entity was loaded from.
     var source: URL { get }
+    /// The merchant number and appid a gethbinfo about this entity's billnos is sent with
+    /// (`merchant check`); nil when it has no appid to ask with. Default: its own number and
+    /// its first appid that is not a mobile app's.
+    var queryAddress: (merchantID: String, appID: String)? { get }
+    /// What only this kind has, for `merchant show` and `list --json` (`kind_facts`), in
+    /// the order to show them. Default: none.
+    var kindFacts: [(name: String, value: String)] { get }
+}
+
+extension MerchantConfig {
+    public var queryAddress: (merchantID: String, appID: String)? {
+        (appIDs.first(where: { $0.type != .app }) ?? appIDs.first).map { (merchantID, $0.id) }
+    }
+
+    public var kindFacts: [(name: String, value: String)] { [] }
 }
 
 /// Stripe-style test mode: `hb_test_` keys reach only `test` entities, `hb_live_` keys only

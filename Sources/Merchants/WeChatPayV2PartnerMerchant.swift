@@ -49,6 +49,13 @@ public struct WeChatPayV2PartnerMerchant: MerchantConfig {
     public var appIDs: [AppIDBinding] { [AppIDBinding(id: messageAppID, type: .officialAccount)] }
     /// Unused: transfers are never switched on for this kind.
     public var transferLimits: MerchantLimits { .transferDefaults }
+    /// gethbinfo asks as the provider (reference §3.5 has no service-provider fields).
+    public var queryAddress: (merchantID: String, appID: String)? { (providerID, providerAppID) }
+
+    public var kindFacts: [(name: String, value: String)] {
+        [("provider mch_id", providerID), ("wxappid", providerAppID), ("sub_mch_id", merchantID), ("msgappid", messageAppID)]
+            + (consumeMerchantID.map { [("consume_mch_id", $0)] } ?? [])
+    }
 
     /// The TOML document, before any secret or file is read.
     public struct Document: Decodable, Sendable {

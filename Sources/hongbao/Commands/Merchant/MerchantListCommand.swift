@@ -26,9 +26,12 @@ struct MerchantView: Encodable {
     let file: String
     /// Today's reservations (nil with `--offline`).
     let usage: MerchantUsage?
+    /// What only its kind has (a sub-merchant's provider, msgappid, …), by name.
+    let kindFacts: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case name, kind, mode, appids, enabled, eligible, reasons, limits, tenants, priority, weight, file, usage
+        case kindFacts = "kind_facts"
         case mchId = "mch_id", eligibleFrom = "eligible_from", certificateExpires = "certificate_expires"
     }
 
@@ -51,6 +54,7 @@ struct MerchantView: Encodable {
         try c.encode(certificateExpires, forKey: .certificateExpires)
         try c.encode(file, forKey: .file)
         try c.encode(usage, forKey: .usage)
+        try c.encode(kindFacts, forKey: .kindFacts)
     }
 
     /// `state` nil: the database was not consulted, so enablement and cool-downs are unknown.
@@ -72,6 +76,7 @@ struct MerchantView: Encodable {
         weight = m.weight
         certificateExpires = m.certificate.notValidAfter.formatted(.iso8601)
         file = m.source.path
+        kindFacts = Dictionary(m.kindFacts.map { ($0.name, $0.value) }) { first, _ in first }
     }
 }
 
@@ -155,6 +160,7 @@ struct MerchantShowCommand: AsyncParsableCommand {
         if json { return try Output.printJSON(view) }
         let rows: [[String]] = [
             ["name", view.name], ["kind", view.kind], ["mode", view.mode], ["mch_id", view.mchId],
+        ] + merchant.kindFacts.map { [$0.name, $0.value] } + [
             ["appids", view.appids.map { "\($0.id) (\($0.type.rawValue))" }.joined(separator: ", ")],
             ["send_name", merchant.sendName], ["base_url", merchant.credentials.baseURL], ["api_key", "\(merchant.credentials.apiKey)"],
             ["certificate", merchant.certificate.subject], ["expires", "\(view.certificateExpires) (\(merchant.certificate.daysToExpiry(from: now)) days)"],
