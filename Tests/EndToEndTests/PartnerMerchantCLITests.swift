@@ -33,4 +33,35 @@ struct PartnerMerchantCLITests {
         for line in ["provider mch_id", "1900000200", "msgappid", "wx3a3a3a3a3a3a3a3a"] { #expect(show.out.contains(line), "\(show.out)") }
         #expect(!show.out.contains(MerchantFixture.apiKey), "the APIv2 key is never printed")
     }
+
+    @Test("add --kind wechatpay.v2.partner writes a sub-merchant that loads; a second provider certificate for one mch_id is refused, nothing written")
+    func add() async throws {
+        let fixture = try MerchantFixture()
+        try fixture.addPartner("sub-a", providerMchId: "1900000200", subMchId: "1900000301")
+        let (cert, key, apiKey) = try fixture.credentials(for: "provider-1900000200", mchId: "1900000200")
+        let database = try await TestDatabase.create("cliaddpartner")
+        let migrate = try await Hongbao.run(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path],
+                                            environment: ["DATABASE_URL": database])
+        #expect(migrate.status == 0, "\(migrate.err)")
+        func add(_ name: String, sub: String, cert: String, key: String) async throws -> Hongbao.Run {
+            try await Hongbao.run(["merchant", "add", "--kind", "wechatpay.v2.partner", "--merchants", fixture.directory.path, "--name", name,
+                                   "--mch-id", "1900000200", "--sub-mch-id", sub, "--wxappid", "wx8888888888888888", "--msgappid", "wx3b3b3b3b3b3b3b3b",
+                                   "--send-name", "ShopB", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
+                                   "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01", "--actor", "test", "--json"],
+                                  environment: ["DATABASE_URL": database])
+        }
+        let added = try await add("sub-b", sub: "1900000302", cert: cert, key: key)
+        #expect(added.status == 0, "\(added.err)")
+        let show = try await Hongbao.run(["merchant", "show", "sub-b", "--offline", "--merchants", fixture.directory.path], environment: Self.offline)
+        #expect(show.out.contains("wechatpay.v2.partner") && show.out.contains("1900000302"), "\(show.out)")
+
+        let stranger = try fixture.credentials(for: "stranger", mchId: "1900000200")
+        let refused = try await add("sub-c", sub: "1900000303", cert: stranger.cert, key: stranger.key)
+        #expect(refused.status != 0 && refused.err.contains("another certificate in sub-b.toml"), "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("sub-c.toml").path))
+        let missing = try await Hongbao.run(["merchant", "add", "--kind", "wechatpay.v2.partner", "--merchants", fixture.directory.path, "--name", "sub-d",
+                                             "--mch-id", "1900000200", "--send-name", "D", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
+                                             "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01"], environment: Self.offline)
+        #expect(missing.status == 64 && missing.err.contains("--sub-mch-id is required"), "\(missing.err)")
+    }
 }

@@ -10,10 +10,14 @@ struct MerchantAddCommand: AsyncParsableCommand {
         commandName: "add",
         abstract: "Validate a new entity completely and write it into merchants.d (audited).",
         discussion: """
-            Either from an existing TOML file (--from) or from flags. Everything is checked \
-            before anything is written: fields, the API key, the certificate and key, and \
-            that no other entity has the same name or (mch_id, appid). Relative paths in the \
-            file are resolved against the merchants directory.
+            Either from an existing TOML file of any kind (--from) or from flags. Everything is \
+            checked before anything is written: fields, the API key, the certificate and key, \
+            that no other entity has the same name or (mch_id, appid), and that files naming \
+            one merchant number agree on its key and certificate. Relative paths in the file \
+            are resolved against the merchants directory. With --kind wechatpay.v2.partner the \
+            flags describe a service provider's sub-merchant (docs/merchant-kinds.md): --mch-id, \
+            the key and the certificate are the provider's; --sub-mch-id, --msgappid and the \
+            dates are the sub-merchant's; --wxappid is the provider's appid.
 
             Examples:
               hongbao merchant add --from acme-sh.toml
@@ -21,14 +25,24 @@ struct MerchantAddCommand: AsyncParsableCommand {
                 --send-name ACME --api-key-file /etc/hongbao/acme.key \
                 --cert /etc/hongbao/acme/apiclient_cert.pem --key-file /etc/hongbao/acme/apiclient_key.pem \
                 --onboarded-on 2025-03-01 --trading-since 2025-04-02
+              hongbao merchant add --kind wechatpay.v2.partner --name shop-a --mch-id 1900000200 \
+                --sub-mch-id 1900000301 --wxappid wx8888888888888888 --msgappid wx3a3a3a3a3a3a3a3a \
+                --send-name ShopA --api-key-file /etc/hongbao/sp.key --cert /etc/hongbao/sp/apiclient_cert.pem \
+                --key-file /etc/hongbao/sp/apiclient_key.pem --onboarded-on 2025-03-01 --trading-since 2025-04-02
             """)
 
     @OptionGroup var merchants: MerchantOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var actor: ActorOption
     @Option(help: ArgumentHelp("Copy this TOML file (validated) into merchants.d.", valueName: "file")) var from: String?
+    @Option(help: ArgumentHelp("The entity's kind: wechatpay.v2 (a direct merchant) or wechatpay.v2.partner (a service provider's sub-merchant).",
+                               valueName: "kind")) var kind = WeChatPayV2Merchant.kind
     @Option(help: "Entity name (becomes <name>.toml).") var name: String?
-    @Option(help: "WeChat Pay merchant id.") var mchId: String?
+    @Option(help: "WeChat Pay merchant id (a partner's: the provider's).") var mchId: String?
+    @Option(help: "wechatpay.v2.partner: the sub-merchant's id (sub_mch_id).") var subMchId: String?
+    @Option(help: "wechatpay.v2.partner: the provider's appid bound to its mch_id (wxappid).") var wxappid: String?
+    @Option(help: "wechatpay.v2.partner: the appid whose openids the sub-merchant serves (msgappid).") var msgappid: String?
+    @Option(help: "wechatpay.v2.partner: the merchant whose funds pay, if not the sub-merchant (consume_mch_id).") var consumeMchId: String?
     @Option(help: ArgumentHelp("appid and its type (mp, miniprogram, app); repeatable.", valueName: "id:type")) var appid: [String] = []
     @Option(help: "Default sender name (≤ 32 characters).") var sendName: String?
     @Option(help: "File holding the 32-character APIv2 key.") var apiKeyFile: String?
@@ -60,7 +74,17 @@ struct MerchantAddCommand: AsyncParsableCommand {
                                   ("--onboarded-on", onboardedOn), ("--trading-since", tradingSince)] where value == nil {
                 throw ValidationError("\(flag) is required (or use --from FILE)")
             }
-            if appid.isEmpty { throw ValidationError("--appid id:type is required at least once") }
+            switch kind {
+            case WeChatPayV2Merchant.kind:
+                if appid.isEmpty { throw ValidationError("--appid id:type is required at least once") }
+            case WeChatPayV2PartnerMerchant.kind:
+                for (flag, value) in [("--sub-mch-id", subMchId), ("--wxappid", wxappid), ("--msgappid", msgappid)] where value == nil {
+                    throw ValidationError("\(flag) is required for --kind \(kind)")
+                }
+                if !appid.isEmpty { throw ValidationError("--appid is for wechatpay.v2; a sub-merchant's appid is --msgappid") }
+            default:
+                throw ValidationError("--kind must be \(WeChatPayV2Merchant.kind) or \(WeChatPayV2PartnerMerchant.kind) (other kinds: --from FILE)")
+            }
             if (apiKeyFile == nil) == (apiKeyEnv == nil) { throw ValidationError("give exactly one of --api-key-file and --api-key-env") }
             if (keyFile == nil) == (keyEnv == nil) { throw ValidationError("give exactly one of --key-file and --key-env") }
         }
@@ -76,7 +100,7 @@ struct MerchantAddCommand: AsyncParsableCommand {
         do { existing = try loader.load() } catch { throw CLIError("the merchants directory does not load as it is:\n\(error)") }
         let merchant: any MerchantConfig
         do { merchant = try loader.load(text: text, as: target) } catch { throw CLIError("\(error)") }
-        let clashes = MerchantLoader.duplicates(existing + [merchant])
+        let clashes = MerchantLoader.duplicates(existing + [merchant]) + MerchantLoader.disagreeingCredentials(existing + [merchant])
         guard clashes.isEmpty else { throw CLIError(clashes.map(\.description).joined(separator: "\n")) }
         let pool = try await database.connect()
         defer { pool.close() }
@@ -116,9 +140,12 @@ struct MerchantAddCommand: AsyncParsableCommand {
         for (flag, value) in [("--onboarded-on", onboardedOn!), ("--trading-since", tradingSince!)] where BusinessDay(iso: value) == nil {
             throw ValidationError("\(flag) must be a YYYY-MM-DD date")
         }
-        var lines = [
-            "kind = \"\(WeChatPayV2Merchant.kind)\"", "name = \(quote(name!))", "mch_id = \(quote(mchId!))",
-            "appids = [\(bindings.joined(separator: ", "))]", "send_name = \(quote(sendName!))",
+        let identity = kind == WeChatPayV2PartnerMerchant.kind
+            ? ["sub_mch_id = \(quote(subMchId!))", "wxappid = \(quote(wxappid!))", "msgappid = \(quote(msgappid!))"]
+                + (consumeMchId.map { ["consume_mch_id = \(quote($0))"] } ?? [])
+            : ["appids = [\(bindings.joined(separator: ", "))]"]
+        var lines = ["kind = \(quote(kind))", "name = \(quote(name!))", "mch_id = \(quote(mchId!))"] + identity + [
+            "send_name = \(quote(sendName!))",
             "api_key = " + (apiKeyFile.map { "{ file = \(quote($0)) }" } ?? "{ env = \(quote(apiKeyEnv!)) }"),
             "cert = \(quote(cert!))", "key = " + (keyFile.map { "{ file = \(quote($0)) }" } ?? "{ env = \(quote(keyEnv!)) }"),
             "base_url = \(quote(baseURL))", "onboarded_on = \(onboardedOn!)", "trading_since = \(tradingSince!)",
