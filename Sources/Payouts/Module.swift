@@ -30,8 +30,10 @@
 // - One state machine over payout kinds: red packets (normal, group) and enterprise
 //   payments (`transfer`). `SendLoop` is the send loop both the engine and the reconciler
 //   run. It calls a merchant kind only through its `PayoutConnector` (`PayoutConnectors`,
-//   by kind name): `WeChatPayV2Connector` builds each request from the recorded row (a
-//   resend is identical) and reads WeChat's answers into the payout's terms
+//   by kind name): `WeChatPayV2Connector`, for both wechatpay.v2 kinds, builds each
+//   request from the recorded row (a resend is identical), addressed by the kind
+//   (`WeChatPayV2DirectAddressing`, `WeChatPayV2PartnerAddressing`: the provider's mch_id
+//   naming the sub-merchant), and reads WeChat's answers into the payout's terms
 //   (`SendAnswer`, `StatusAnswer`). Nothing else names a kind or a wire API.
 // - `QueryApplication`: what gethbinfo / gettransferinfo says about one billno → status,
 //   receivers, refunds (releasing what WeChat released), or a double payment.
