@@ -24,6 +24,11 @@ struct PacketRecord: Sendable {
     var receivedAt: Double
     /// Index into the merchant's appid table.
     let appIndex: UInt16
+    /// Service-provider mode: the sub-merchant it was sent for, and the fund source that paid
+    /// (`consume_mch_id`, else the sub-merchant) — indices into `MerchantState.subTable`,
+    /// 0 meaning a direct packet and the provider's own balance.
+    let subIndex: UInt16
+    let fundIndex: UInt16
     let totalNum: UInt8
     let kind: Kind
     /// Opened by its user two seconds after sending (the account's receive probability).
@@ -94,6 +99,9 @@ struct PacketRecord: Sendable {
         w.u8(kind.rawValue)
         w.bool(autoReceive)
         w.u8(settlement.rawValue)
+        // Last, so that records written before service providers existed read as direct.
+        w.u32(UInt32(subIndex))
+        w.u32(UInt32(fundIndex))
     }
 
     static func decode(_ r: inout BinaryReader, texts: inout PacketTexts.Cache) throws(MalformedRecord) -> PacketRecord {
@@ -108,8 +116,10 @@ struct PacketRecord: Sendable {
         guard let kind = Kind(rawValue: try r.u8()) else { throw MalformedRecord(reason: "packet kind") }
         let auto = try r.bool()
         guard let settlement = Settlement(rawValue: try r.u8()) else { throw MalformedRecord(reason: "packet settlement") }
+        let subIndex = r.isAtEnd ? 0 : try r.u32(), fundIndex = r.isAtEnd ? 0 : try r.u32()
         return PacketRecord(key: key, compactOpenid: CompactText(openid), texts: shared, amountFen: amount, createdAt: createdAt, sequence: sequence,
                             fingerprint: fingerprint, receivedAt: receivedAt, appIndex: UInt16(truncatingIfNeeded: appIndex),
+                            subIndex: UInt16(truncatingIfNeeded: subIndex), fundIndex: UInt16(truncatingIfNeeded: fundIndex),
                             totalNum: totalNum, kind: kind, autoReceive: auto, settlement: settlement)
     }
 }
