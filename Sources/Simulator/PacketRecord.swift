@@ -30,10 +30,35 @@ struct PacketRecord: Sendable {
     let subIndex: UInt16
     let fundIndex: UInt16
     let totalNum: UInt8
-    let kind: Kind
+    /// kind (bits 0–1), autoReceive (bit 2) and settlement (bits 3–4) share one byte, which
+    /// keeps the record at 136 bytes with the two service-provider indices.
+    private var flags: UInt8
+
+    var kind: Kind { Kind(rawValue: flags & 3) ?? .normal }
     /// Opened by its user two seconds after sending (the account's receive probability).
-    let autoReceive: Bool
-    var settlement: Settlement
+    var autoReceive: Bool { flags & 4 != 0 }
+    var settlement: Settlement {
+        get { Settlement(rawValue: flags >> 3 & 3) ?? .open }
+        set { flags = flags & ~0x18 | newValue.rawValue << 3 }
+    }
+
+    init(key: OrderKey, compactOpenid: CompactText, texts: PacketTexts, amountFen: Int64, createdAt: Double, sequence: Int64,
+         fingerprint: Fingerprint, receivedAt: Double, appIndex: UInt16, subIndex: UInt16, fundIndex: UInt16, totalNum: UInt8,
+         kind: Kind, autoReceive: Bool, settlement: Settlement) {
+        self.key = key
+        self.compactOpenid = compactOpenid
+        self.texts = texts
+        self.amountFen = amountFen
+        self.createdAt = createdAt
+        self.sequence = sequence
+        self.fingerprint = fingerprint
+        self.receivedAt = receivedAt
+        self.appIndex = appIndex
+        self.subIndex = subIndex
+        self.fundIndex = fundIndex
+        self.totalNum = totalNum
+        self.flags = kind.rawValue | (autoReceive ? 4 : 0) | settlement.rawValue << 3
+    }
 
     /// WeChat's unclaimed-packet schedule (seconds after sending).
     static let sentAfter: Double = 1
