@@ -5,6 +5,9 @@ import WeChatPay
 /// own: WeChat authenticates SP-mode calls with the provider's (reference §4.6). It has the
 /// facts and limits an account has, because WeChat applies them to the sub-merchant a packet
 /// is for, and a balance that pays its packets unless `consume_mch_id` names another source.
+/// Each provider keeps its own copy: a sub_mch_id listed by two providers has two separate
+/// balances, and a send is checked only against the calling provider's list, so no provider
+/// can reach another's sub-merchant (ACCEPTMODE_ERROR) or its money.
 public struct SimSubMerchantSpec: Codable, Sendable, Equatable {
     public var subMchId: String
     /// Appids bound to the sub-merchant: a `msgappid` must be one of these or the provider's.
