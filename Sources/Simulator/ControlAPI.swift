@@ -15,8 +15,8 @@ struct ControlAPI: Sendable {
         sim.post("accounts") { request, _ in try await createAccount(request) }
         sim.get("accounts/:mch_id") { _, context in
             let mchId = try context.parameters.require("mch_id")
-            guard let account = ledger.book(mchId)?.account else { return json(["error": "no account \(mchId)"], status: .notFound) }
-            return json(AccountView(account))
+            guard let book = ledger.book(mchId) else { return json(["error": "no account \(mchId)"], status: .notFound) }
+            return json(book.state.withLock { AccountView($0.account, subMerchants: SubMerchantView.list($0)) })
         }
         sim.get("ca.pem") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: ByteBuffer(string: ca.certificatePEM)))
@@ -95,7 +95,9 @@ struct ControlAPI: Sendable {
         let issued = try ca.issueClient(merchantID: spec.mchId)
         let (apiKey, created) = ledger.upsert(spec, certificate: issued, der: try SimulatorCA.der(of: issued.certificatePEM))
         await ledger.durable()
-        return json(AccountCreated(mchId: spec.mchId, apiKey: apiKey, certPem: issued.certificatePEM, keyPem: issued.keyPEM),
+        let subMerchants = ledger.book(spec.mchId)?.state.withLock { SubMerchantView.list($0) } ?? nil
+        return json(AccountCreated(mchId: spec.mchId, apiKey: apiKey, certPem: issued.certificatePEM, keyPem: issued.keyPEM,
+                                   subMerchants: subMerchants),
                     status: created ? .created : .ok)
     }
 
@@ -173,9 +175,32 @@ struct AccountCreated: Encodable {
     let apiKey: String
     let certPem: String
     let keyPem: String
+    /// A service provider's sub-merchants as registered (absent for a direct merchant).
+    let subMerchants: [SubMerchantView]?
 }
 
-struct AccountView: Encodable {
+/// One sub-merchant as WeChat sees it: its spec, the limits in force and its money.
+struct SubMerchantView: Encodable, Sendable {
+    let subMchId: String
+    let appids: [SimAccountSpec.AppID]
+    let onboardedOn: BusinessDay
+    let tradingSince: BusinessDay
+    let redpackEnabled: Bool
+    let limits: SimAccountSpec.Limits
+    let balanceFen: Int64
+    let fundedFen: Int64
+
+    /// The provider's sub-merchants in registration order; nil for a direct merchant.
+    static func list(_ state: MerchantState) -> [SubMerchantView]? {
+        state.account.spec.subMerchants?.map { sub in
+            let ledger = state.subs[sub.subMchId] ?? SubMerchantLedger()
+            return SubMerchantView(subMchId: sub.subMchId, appids: sub.appids, onboardedOn: sub.onboardedOn, tradingSince: sub.tradingSince,
+                                   redpackEnabled: sub.redpackEnabled, limits: sub.resolvedLimits, balanceFen: ledger.balanceFen, fundedFen: ledger.fundedFen)
+        }
+    }
+}
+
+struct AccountView: Encodable, Sendable {
     let mchId: String
     let apiKey: String
     let appids: [SimAccountSpec.AppID]
@@ -188,8 +213,10 @@ struct AccountView: Encodable {
     let limits: SimAccountSpec.Limits
     let receiveProbability: Double
     let transferSettleSeconds: Double
+    let subMerchants: [SubMerchantView]?
 
-    init(_ a: SimAccount) {
+    init(_ a: SimAccount, subMerchants: [SubMerchantView]?) {
+        self.subMerchants = subMerchants
         mchId = a.spec.mchId
         apiKey = a.apiKey
         appids = a.spec.appids

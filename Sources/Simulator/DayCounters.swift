@@ -1,3 +1,5 @@
+import WeChatPay
+
 /// Today's counters of one merchant (Asia/Shanghai day): per-user counts and amounts and the
 /// merchant's totals. Only one day is kept: the first use on a later day starts afresh, so
 /// counters of past days cost nothing.
@@ -19,6 +21,9 @@ struct DayCounters: Sendable {
     }
 
     init(day: Int = .min) { self.day = day }
+
+    /// The day counted (ISO), nil before the first count.
+    var dayName: String? { day == .min ? nil : BusinessDay(ordinal: day).description }
 
     func encode(_ w: inout BinaryWriter) {
         w.i64(Int64(day))

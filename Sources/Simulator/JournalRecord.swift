@@ -27,6 +27,7 @@ enum JournalRecord: Sendable {
                 w.u8(Tag.account.rawValue)
                 w.string(mchId)
                 update.encode(&w)
+                update.encodeSubFunding(&w)
             case .packet(let record):
                 w.u8(Tag.packet.rawValue)
                 w.string(mchId)
@@ -62,7 +63,11 @@ enum JournalRecord: Sendable {
         switch tag {
         case .clock: return .clock(offset: try r.f64())
         case .user: return .user(try r.string(), try SimUser.decode(&r))
-        case .account: return .merchant(try r.string(), .account(try MerchantEvent.AccountUpdate.decode(&r)))
+        case .account:
+            let mchId = try r.string()
+            var update = try MerchantEvent.AccountUpdate.decode(&r)
+            update.subFunding = try MerchantEvent.AccountUpdate.decodeSubFunding(&r)
+            return .merchant(mchId, .account(update))
         case .packet: return .merchant(try r.string(), .packet(try PacketRecord.decode(&r, texts: &texts)))
         case .received: return .merchant(try r.string(), .received(try r.key(), at: try r.f64()))
         case .refunded: return .merchant(try r.string(), .refunded(try r.key()))
@@ -96,6 +101,26 @@ extension MerchantEvent.AccountUpdate {
         var certificates: [String] = []
         for _ in 0..<(try r.varint()) { certificates.append(try r.string()) }
         return Self(spec: spec, apiKey: apiKey, balanceFen: balance, fundedFen: funded, certificates: certificates)
+    }
+
+    /// Written after the rest of an account record (the snapshot keeps sub-merchants' money
+    /// in their ledgers instead), so that records from before service providers read the same.
+    func encodeSubFunding(_ w: inout BinaryWriter) {
+        w.varint(subFunding.count)
+        for funding in subFunding {
+            w.string(funding.subMchId)
+            w.i64(funding.balanceFen)
+            w.i64(funding.fundedFen)
+        }
+    }
+
+    static func decodeSubFunding(_ r: inout BinaryReader) throws(MalformedRecord) -> [MerchantEvent.SubFunding] {
+        guard !r.isAtEnd else { return [] }
+        var out: [MerchantEvent.SubFunding] = []
+        for _ in 0..<(try r.varint()) {
+            out.append(MerchantEvent.SubFunding(subMchId: try r.string(), balanceFen: try r.i64(), fundedFen: try r.i64()))
+        }
+        return out
     }
 }
 

@@ -12,9 +12,15 @@ struct PacketView: Encodable, Sendable {
     let refundAmountFen: Int64?
     let sendListid: String
     let createdAt: String
+    /// Service-provider mode: the sub-merchant it was sent for (absent for a direct packet).
+    let subMchId: String?
+    /// Whose balance paid it, and gets it back if unclaimed: mch_id's or a sub-merchant's.
+    let fundMchId: String
 
     init(mchId: String, _ p: PacketRecord, state: MerchantState, now: Double) {
         self.mchId = mchId
+        subMchId = state.subId(at: p.subIndex)
+        fundMchId = state.subId(at: p.fundIndex) ?? mchId
         billno = p.key.description
         kind = switch p.kind {
         case .normal: "normal"
@@ -75,6 +81,10 @@ struct AccountSummary: Encodable, Sendable, Equatable {
     /// Users with counters today, and that day (counters of earlier days are gone).
     let counterUsers: Int
     let counterDay: String?
+    /// A service provider's sub-merchants, each a fund source of its own (absent for a
+    /// direct merchant). The totals above are the provider's own balance's: a packet counts
+    /// where its money came from.
+    let subMerchants: [SubMerchantSummary]?
 
     init(mchId: String, _ s: MerchantState) {
         self.mchId = mchId
@@ -89,7 +99,31 @@ struct AccountSummary: Encodable, Sendable, Equatable {
         storedPackets = s.packets.count
         storedTransfers = s.transfers.count
         counterUsers = s.day.users.count
-        counterDay = s.day.day == .min ? nil : BusinessDay(ordinal: s.day.day).description
+        counterDay = s.day.dayName
+        subMerchants = s.subs.isEmpty ? nil : s.subs.sorted { $0.key < $1.key }.map { SubMerchantSummary(subMchId: $0.key, $0.value) }
+    }
+}
+
+/// One sub-merchant's money, kept incrementally: funded = balance + sent − refunded.
+struct SubMerchantSummary: Encodable, Sendable, Equatable {
+    let subMchId: String
+    let balanceFen: Int64
+    let fundedFen: Int64
+    let sentFen: Int64
+    let refundedFen: Int64
+    let packetCount: Int64
+    let counterUsers: Int
+    let counterDay: String?
+
+    init(subMchId: String, _ s: SubMerchantLedger) {
+        self.subMchId = subMchId
+        balanceFen = s.balanceFen
+        fundedFen = s.fundedFen
+        sentFen = s.sentFen
+        refundedFen = s.refundedFen
+        packetCount = s.packetCount
+        counterUsers = s.day.users.count
+        counterDay = s.day.dayName
     }
 }
 

@@ -16,12 +16,21 @@ struct MerchantState: Sendable {
     private(set) var appidTable: [String] = []
     private var appidIndex: [String: UInt16] = [:]
     var texts = PacketTexts.Cache()
+    /// A service provider's sub-merchants, by sub_mch_id: their money and counters. Kept
+    /// when a re-registration drops one (its history stays; new sends for it are refused).
+    var subs: [String: SubMerchantLedger] = [:]
+    /// Every sub_mch_id this provider ever had, in order, after "" at 0; packets store an
+    /// index into it for the sub-merchant (0: a direct packet) and for the fund source that
+    /// paid (0: the provider's own balance).
+    private(set) var subTable: [String] = [""]
+    private var subIndexes: [String: UInt16] = [:]
     /// Packets before this position have had their 25-hour refund decided.
     private var refundCursor = 0
 
     init(account: SimAccount) {
         self.account = account
         internAppids()
+        internSubs()
     }
 
     /// Money and counts since the account was created.
@@ -44,6 +53,65 @@ struct MerchantState: Sendable {
         }
     }
 
+    /// The sub_mch_id at a packet's index; nil for 0 (direct packet, or the provider's own balance).
+    func subId(at index: UInt16) -> String? { index > 0 && Int(index) < subTable.count ? subTable[Int(index)] : nil }
+    func subIndex(_ subMchId: String) -> UInt16? { subIndexes[subMchId] }
+
+    private mutating func internSubs() {
+        for sub in account.spec.subMerchants ?? [] where subIndexes[sub.subMchId] == nil {
+            subIndexes[sub.subMchId] = UInt16(subTable.count)
+            subTable.append(sub.subMchId)
+        }
+    }
+
+    /// Restores the sub-merchant table of a snapshot (indices must not move).
+    mutating func restoreSubs(_ table: [String]) {
+        subTable = table.isEmpty ? [""] : table
+        subIndexes = Dictionary(subTable.enumerated().dropFirst().map { ($1, UInt16($0)) }) { a, _ in a }
+        internSubs()
+    }
+
+    /// Changes the sub-merchant at `index`, taken out of `subs` meanwhile so that its day
+    /// counters are not copied.
+    private mutating func withSub<T>(_ index: UInt16, _ body: (inout SubMerchantLedger) -> T) -> T {
+        let id = subId(at: index) ?? ""
+        var ledger = subs.removeValue(forKey: id) ?? SubMerchantLedger()
+        defer { subs[id] = ledger }
+        return body(&ledger)
+    }
+
+    /// Today's counters and the minute window of whom a packet's limits belong to: the
+    /// merchant itself (0) or the sub-merchant at `subject`.
+    mutating func withCounters<T>(_ subject: UInt16, _ body: (inout DayCounters, inout SendWindow) -> T) -> T {
+        if subject == 0 { return body(&day, &window) }
+        return withSub(subject) { body(&$0.day, &$0.window) }
+    }
+
+    /// The balance of a fund source: 0 is the provider's own, else the sub-merchant at `fund`.
+    func balance(of fund: UInt16) -> Int64 {
+        fund == 0 ? account.balanceFen : subId(at: fund).flatMap { subs[$0]?.balanceFen } ?? 0
+    }
+
+    private mutating func pay(_ fen: Int64, from fund: UInt16) {
+        guard fund > 0 else {
+            account.balanceFen -= fen
+            totals.sentFen += fen
+            totals.packetCount += 1
+            return
+        }
+        withSub(fund) { $0.balanceFen -= fen; $0.sentFen += fen; $0.packetCount += 1 }
+    }
+
+    /// An unclaimed packet's money goes back to the source that paid it.
+    private mutating func refund(_ fen: Int64, to fund: UInt16) {
+        guard fund > 0 else {
+            account.balanceFen += fen
+            totals.refundedFen += fen
+            return
+        }
+        withSub(fund) { $0.balanceFen += fen; $0.refundedFen += fen }
+    }
+
     /// Restores the appid table of a snapshot (indices must not move).
     mutating func restoreAppids(_ table: [String]) {
         appidTable = table
@@ -62,16 +130,22 @@ struct MerchantState: Sendable {
             account.fundedFen = update.fundedFen
             account.certificates = update.certificates
             internAppids()
+            internSubs()
+            for funding in update.subFunding {
+                subs[funding.subMchId, default: .init()].balanceFen = funding.balanceFen
+                subs[funding.subMchId, default: .init()].fundedFen = funding.fundedFen
+            }
         case .packet(let record):
             guard packets.position(of: record.key) == nil else { return }
             packets.append(record)
-            account.balanceFen -= record.amountFen
-            totals.sentFen += record.amountFen
-            totals.packetCount += 1
-            day.roll(to: SimTime.day(record.createdAt))
-            if SimTime.day(record.createdAt) == day.day {
-                day.sentFen += record.amountFen
-                day.users[record.openid, default: .init()].packets += 1
+            pay(record.amountFen, from: record.fundIndex)
+            let sentOn = SimTime.day(record.createdAt)
+            withCounters(record.subIndex) { day, _ in
+                day.roll(to: sentOn)
+                if sentOn == day.day {
+                    day.sentFen += record.amountFen
+                    day.users[record.openid, default: .init()].packets += 1
+                }
             }
         case .received(let key, let at):
             guard let position = packets.position(of: key), packets[position].settlement == .open else { return }
@@ -80,8 +154,7 @@ struct MerchantState: Sendable {
         case .refunded(let key):
             guard let position = packets.position(of: key), packets[position].settlement == .open else { return }
             packets[position].settlement = .refunded
-            account.balanceFen += packets[position].amountFen
-            totals.refundedFen += packets[position].amountFen
+            refund(packets[position].amountFen, to: packets[position].fundIndex)
         case .transfer(let record):
             guard transfers.position(of: record.key) == nil else { return }
             transfers.append(record)
@@ -139,6 +212,14 @@ enum MerchantEvent: Sendable {
         let balanceFen: Int64
         let fundedFen: Int64
         let certificates: [String]
+        /// Each sub-merchant's balance and funding as this registration sets them.
+        var subFunding: [SubFunding] = []
+    }
+
+    struct SubFunding: Sendable {
+        let subMchId: String
+        let balanceFen: Int64
+        let fundedFen: Int64
     }
 
     case account(AccountUpdate)

@@ -11,6 +11,13 @@
 //   the minute window) — plus the users transfers check, the sim clock and the journal.
 //   Requests are parsed and their signatures verified outside any lock; a merchant's lock
 //   is held only for the checks that need its state and the commit.
+// - Service providers (服务商): an account with `sub_merchants` sends for them in SP mode
+//   (`sub_mch_id`), with its own certificate and key. `PacketParty` makes WeChat's checks
+//   (ACCEPTMODE_ERROR, MSGAPPID_ERROR, the fund source) and records its safe readings; each
+//   sub-merchant's qualification and limits apply, and its `SubMerchantLedger` (inside the
+//   provider's `MerchantState`, under the provider's lock) holds its balance and counters.
+//   Packets record the sub-merchant and the fund source that paid, which an unclaimed packet's
+//   refund goes back to.
 // - Packet life on the sim clock: SENDING → SENT (1 s) → RECEIVED (control API, or the
 //   account's receive probability at 2 s), or RFUND_ING at 24 h → REFUND at 25 h with the
 //   money back. Transfers: accepted and debited at once, PROCESSING until the account's

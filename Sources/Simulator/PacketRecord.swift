@@ -24,11 +24,41 @@ struct PacketRecord: Sendable {
     var receivedAt: Double
     /// Index into the merchant's appid table.
     let appIndex: UInt16
+    /// Service-provider mode: the sub-merchant it was sent for, and the fund source that paid
+    /// (`consume_mch_id`, else the sub-merchant) — indices into `MerchantState.subTable`,
+    /// 0 meaning a direct packet and the provider's own balance.
+    let subIndex: UInt16
+    let fundIndex: UInt16
     let totalNum: UInt8
-    let kind: Kind
+    /// kind (bits 0–1), autoReceive (bit 2) and settlement (bits 3–4) share one byte, which
+    /// keeps the record at 136 bytes with the two service-provider indices.
+    private var flags: UInt8
+
+    var kind: Kind { Kind(rawValue: flags & 3) ?? .normal }
     /// Opened by its user two seconds after sending (the account's receive probability).
-    let autoReceive: Bool
-    var settlement: Settlement
+    var autoReceive: Bool { flags & 4 != 0 }
+    var settlement: Settlement {
+        get { Settlement(rawValue: flags >> 3 & 3) ?? .open }
+        set { flags = flags & ~0x18 | newValue.rawValue << 3 }
+    }
+
+    init(key: OrderKey, compactOpenid: CompactText, texts: PacketTexts, amountFen: Int64, createdAt: Double, sequence: Int64,
+         fingerprint: Fingerprint, receivedAt: Double, appIndex: UInt16, subIndex: UInt16, fundIndex: UInt16, totalNum: UInt8,
+         kind: Kind, autoReceive: Bool, settlement: Settlement) {
+        self.key = key
+        self.compactOpenid = compactOpenid
+        self.texts = texts
+        self.amountFen = amountFen
+        self.createdAt = createdAt
+        self.sequence = sequence
+        self.fingerprint = fingerprint
+        self.receivedAt = receivedAt
+        self.appIndex = appIndex
+        self.subIndex = subIndex
+        self.fundIndex = fundIndex
+        self.totalNum = totalNum
+        self.flags = kind.rawValue | (autoReceive ? 4 : 0) | settlement.rawValue << 3
+    }
 
     /// WeChat's unclaimed-packet schedule (seconds after sending).
     static let sentAfter: Double = 1
@@ -94,6 +124,9 @@ struct PacketRecord: Sendable {
         w.u8(kind.rawValue)
         w.bool(autoReceive)
         w.u8(settlement.rawValue)
+        // Last, so that records written before service providers existed read as direct.
+        w.u32(UInt32(subIndex))
+        w.u32(UInt32(fundIndex))
     }
 
     static func decode(_ r: inout BinaryReader, texts: inout PacketTexts.Cache) throws(MalformedRecord) -> PacketRecord {
@@ -108,8 +141,10 @@ struct PacketRecord: Sendable {
         guard let kind = Kind(rawValue: try r.u8()) else { throw MalformedRecord(reason: "packet kind") }
         let auto = try r.bool()
         guard let settlement = Settlement(rawValue: try r.u8()) else { throw MalformedRecord(reason: "packet settlement") }
+        let subIndex = r.isAtEnd ? 0 : try r.u32(), fundIndex = r.isAtEnd ? 0 : try r.u32()
         return PacketRecord(key: key, compactOpenid: CompactText(openid), texts: shared, amountFen: amount, createdAt: createdAt, sequence: sequence,
                             fingerprint: fingerprint, receivedAt: receivedAt, appIndex: UInt16(truncatingIfNeeded: appIndex),
+                            subIndex: UInt16(truncatingIfNeeded: subIndex), fundIndex: UInt16(truncatingIfNeeded: fundIndex),
                             totalNum: totalNum, kind: kind, autoReceive: auto, settlement: settlement)
     }
 }

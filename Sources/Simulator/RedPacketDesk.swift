@@ -13,12 +13,18 @@ struct PacketRequest: Sendable {
     let remark: String
     let fingerprint: Fingerprint
     let autoReceive: Bool
+    let party: PacketParty
 }
 
 extension SimLedger {
     func send(_ api: SimAPI, _ f: [String: String], _ book: MerchantBook, _ account: SimAccount) -> [String: String] {
         let amount = Int64(f["total_amount"]!) ?? .max, totalNum = Int(f["total_num"]!) ?? .max
-        if let refusal = SimRules.amountRefusal(api, amountFen: amount, totalNum: totalNum, sceneID: f["scene_id"], limits: account.limits) {
+        let (party, limits): (PacketParty, SimAccountSpec.Limits)
+        switch PacketParty.resolve(api, f, account) {
+        case .refused(let refusal): return refusal
+        case .party(let resolved, let resolvedLimits): (party, limits) = (resolved, resolvedLimits)
+        }
+        if let refusal = SimRules.amountRefusal(api, amountFen: amount, totalNum: totalNum, sceneID: f["scene_id"], limits: limits) {
             return refusal
         }
         let appid = f["wxappid"]!
@@ -32,12 +38,15 @@ extension SimLedger {
         let request = PacketRequest(
             kind: kind, key: OrderKey(f["mch_billno"]!)!, openid: f["re_openid"]!, appid: appid, amountFen: amount, totalNum: totalNum,
             wishing: f["wishing"]!, actName: f["act_name"]!, remark: f["remark"]!, fingerprint: Self.fingerprint(f),
-            autoReceive: Double.random(in: 0..<1) < (account.spec.receiveProbability ?? 0))
+            autoReceive: Double.random(in: 0..<1) < (account.spec.receiveProbability ?? 0), party: party)
         return book.state.withLock { state in
             state.send(request, now: clock.now, sequence: sequence) { record(book.mchId, $0) }
         }
     }
 
+    /// §3.5 has no sub_mch_id: a packet is found by the provider's mch_id and its billno
+    /// whatever sub-merchant it was for (billnos are unique per mch_id), and a sub_mch_id sent
+    /// anyway is ignored like any field outside the table.
     func query(_ f: [String: String], _ book: MerchantBook, _ account: SimAccount) -> SimReply {
         guard account.appType(f["appid"]!) != nil else {
             return SimReply(SimAnswer.refusal("PARAM_ERROR", "参数错误: appid 商户号和appid不匹配 (not bound to this mch_id)"))
@@ -90,7 +99,9 @@ extension SimLedger {
 }
 
 extension MerchantState {
-    /// Re-entrancy, qualification, frequency, per-user count, daily amount, balance — then the commit.
+    /// Re-entrancy, qualification, frequency, per-user count, daily amount, balance — then the
+    /// commit. In SP mode the qualification, limits and counters are the sub-merchant's and
+    /// the balance is the fund source's (`PacketParty`).
     mutating func send(_ r: PacketRequest, now: Double, sequence: SimSequence, emit: (MerchantEvent) -> Void) -> [String: String] {
         settleDue(now: now, emit: emit)
         if let position = packets.position(of: r.key) {
@@ -101,22 +112,39 @@ extension MerchantState {
             return sendSuccess(packets[position])
         }
         let today = SimTime.day(now)
-        if let refusal = SimRules.qualificationRefusal(account.spec, today: today) { return refusal }
-        let limits = account.limits
-        if window.count(at: now) >= limits.perMinute { return SimAnswer.error("FREQ_LIMIT", "超过频率限制,请稍后再试") }
-        day.roll(to: today)
-        if Int(day.users[r.openid]?.packets ?? 0) >= limits.perUserPerDay {
-            return SimAnswer.error("SENDNUM_LIMIT", "该用户今日领取红包个数超过限制")
+        var (subject, fund, limits) = (UInt16(0), UInt16(0), account.limits)
+        if let subMchId = r.party.subMchId {
+            // Checked against the account copy outside the lock; a re-registration since may have dropped it.
+            guard let index = subIndex(subMchId), let sub = account.subMerchant(subMchId) else {
+                return PacketParty.acceptModeError(subMchId, account.spec.mchId)
+            }
+            if let refusal = SimRules.qualificationRefusal(sub, today: today) { return refusal }
+            (subject, limits) = (index, sub.resolvedLimits)
+            if case .subMerchant(let payer) = r.party.fund {
+                guard let payerIndex = subIndex(payer) else { return PacketParty.acceptModeError(payer, account.spec.mchId) }
+                fund = payerIndex
+            }
+        } else if let refusal = SimRules.qualificationRefusal(account.spec, today: today) {
+            return refusal
         }
-        if day.sentFen + r.amountFen > limits.dailyFen {
-            return SimAnswer.error("SENDAMOUNT_LIMIT", "您的商户号今日发放金额超过限制，如有需要请登录微信支付商户平台更改API安全配置")
+        let refusal = withCounters(subject) { day, window -> [String: String]? in
+            if window.count(at: now) >= limits.perMinute { return SimAnswer.error("FREQ_LIMIT", "超过频率限制,请稍后再试") }
+            day.roll(to: today)
+            if Int(day.users[r.openid]?.packets ?? 0) >= limits.perUserPerDay {
+                return SimAnswer.error("SENDNUM_LIMIT", "该用户今日领取红包个数超过限制")
+            }
+            if day.sentFen + r.amountFen > limits.dailyFen {
+                return SimAnswer.error("SENDAMOUNT_LIMIT", "您的商户号今日发放金额超过限制，如有需要请登录微信支付商户平台更改API安全配置")
+            }
+            return nil
         }
-        guard account.balanceFen >= r.amountFen else { return SimAnswer.error("NOTENOUGH", "帐号余额不足，请到商户平台充值后再重试") }
-        window.record(now)
+        if let refusal { return refusal }
+        guard balance(of: fund) >= r.amountFen else { return SimAnswer.error("NOTENOUGH", "帐号余额不足，请到商户平台充值后再重试") }
+        withCounters(subject) { _, window in window.record(now) }
         let record = PacketRecord(
             key: r.key, compactOpenid: CompactText(r.openid), texts: texts.intern(wishing: r.wishing, actName: r.actName, remark: r.remark),
             amountFen: r.amountFen, createdAt: now, sequence: sequence.next(), fingerprint: r.fingerprint, receivedAt: 0,
-            appIndex: appIndex(r.appid) ?? 0, totalNum: UInt8(r.totalNum), kind: r.kind, autoReceive: r.autoReceive, settlement: .open)
+            appIndex: appIndex(r.appid) ?? 0, subIndex: subject, fundIndex: fund, totalNum: UInt8(r.totalNum), kind: r.kind, autoReceive: r.autoReceive, settlement: .open)
         apply(.packet(record))
         emit(.packet(record))
         return sendSuccess(record)

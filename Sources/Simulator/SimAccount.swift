@@ -67,10 +67,12 @@ public struct SimAccountSpec: Codable, Sendable {
     public var receiveProbability: Double?
     /// Sim-clock seconds a transfer stays PROCESSING before it becomes SUCCESS.
     public var transferSettleSeconds: Double?
+    /// Set when the account is a service provider (服务商): the sub-merchants it sends for.
+    public var subMerchants: [SimSubMerchantSpec]?
 
     public init(mchId: String, appids: [AppID], apiKey: String? = nil, onboardedOn: BusinessDay, tradingSince: BusinessDay,
                 redpackEnabled: Bool = true, balanceFen: Int64, ipWhitelist: [String] = [], limits: Limits? = nil,
-                receiveProbability: Double? = nil, transferSettleSeconds: Double? = nil) {
+                receiveProbability: Double? = nil, transferSettleSeconds: Double? = nil, subMerchants: [SimSubMerchantSpec]? = nil) {
         self.mchId = mchId
         self.appids = appids
         self.apiKey = apiKey
@@ -82,18 +84,28 @@ public struct SimAccountSpec: Codable, Sendable {
         self.limits = limits
         self.receiveProbability = receiveProbability
         self.transferSettleSeconds = transferSettleSeconds
+        self.subMerchants = subMerchants
+    }
+
+    static func isMerchantID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 32 && id.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// Refusals of the spec itself, in words (control API → 400).
     func problems() -> [String] {
         var out: [String] = []
-        if mchId.isEmpty || !mchId.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) || mchId.count > 32 { out.append("mch_id must be 1–32 digits") }
+        if !Self.isMerchantID(mchId) { out.append("mch_id must be 1–32 digits") }
         if appids.isEmpty { out.append("appids must not be empty") }
         if appids.count > Int(UInt16.max) { out.append("too many appids") }
         if let apiKey, apiKey.count != 32 { out.append("api_key must be 32 characters") }
         if balanceFen < 0 { out.append("balance_fen must not be negative") }
         if let p = receiveProbability, !(0...1).contains(p) { out.append("receive_probability must be within 0…1") }
         if let s = transferSettleSeconds, !(0...2_592_000).contains(s) { out.append("transfer_settle_seconds must be within 0…2592000") }
+        let subs = subMerchants ?? []
+        // Packets store a sub-merchant as a 16-bit index (`MerchantState.subTable`, 0 = none).
+        if subs.count >= Int(UInt16.max) { out.append("too many sub_merchants") }
+        if Set(subs.map(\.subMchId)).count != subs.count { out.append("sub_mch_id must be unique") }
+        for sub in subs { out += sub.problems(providerMchId: mchId) }
         return out
     }
 }
@@ -112,4 +124,7 @@ struct SimAccount: Sendable {
     var settleSeconds: Double { spec.transferSettleSeconds ?? SimRules.Defaults.transferSettleSeconds }
 
     func appType(_ appID: String) -> AppIDType? { spec.appids.first { $0.id == appID }?.type }
+
+    /// The sub-merchant `subMchId` of this provider, if it is one.
+    func subMerchant(_ subMchId: String) -> SimSubMerchantSpec? { spec.subMerchants?.first { $0.subMchId == subMchId } }
 }

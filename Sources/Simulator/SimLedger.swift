@@ -98,8 +98,14 @@ public final class SimLedger: Sendable {
             let apiKey = spec.apiKey ?? existing.apiKey
             // Re-registering sets the balance to what the spec says; the difference is a top-up or withdrawal.
             let funded = created ? spec.balanceFen : existing.fundedFen + (spec.balanceFen - existing.balanceFen)
+            // Each sub-merchant's balance likewise; one new to this provider is funded with it.
+            let subFunding = (spec.subMerchants ?? []).map { sub in
+                let known = state.subs[sub.subMchId]
+                return MerchantEvent.SubFunding(subMchId: sub.subMchId, balanceFen: sub.balanceFen,
+                                                fundedFen: known.map { $0.fundedFen + (sub.balanceFen - $0.balanceFen) } ?? sub.balanceFen)
+            }
             let event = MerchantEvent.account(.init(spec: spec, apiKey: apiKey, balanceFen: spec.balanceFen, fundedFen: funded,
-                                                    certificates: existing.certificates + [certificate.certificatePEM]))
+                                                    certificates: existing.certificates + [certificate.certificatePEM], subFunding: subFunding))
             state.apply(event)
             record(spec.mchId, event)
             return apiKey

@@ -65,6 +65,7 @@ enum SimRules {
         Field("total_num", .required, 10, .integer), Field("wishing", .required, 128), Field("client_ip", .required, 15, .ipv4),
         Field("act_name", .required, 32), Field("remark", .required, 256), Field("scene_id", .optional, 32, .oneOf(scenes)),
         Field("risk_info", .optional, 128), Field("consume_mch_id", .optional, 32),
+        Field("sub_mch_id", .optional, 32), Field("msgappid", .optional, 32),
     ]
 
     /// §3.3 sendgroupredpack: no client_ip in the table (tolerated when sent, as wechatpy does); amt_type ALL_RAND.
@@ -175,7 +176,7 @@ enum SimRules {
 
     /// §4.3: on Shanghai day `today` a merchant may pay iff the product is enabled, it was
     /// onboarded ≥ 90 days ago and has traded normally for ≥ 30 days. Nil when it may; else NO_AUTH with the reasons.
-    static func qualificationRefusal(_ spec: SimAccountSpec, today: Int) -> [String: String]? {
+    static func qualificationRefusal(_ spec: some SimQualification, today: Int) -> [String: String]? {
         var reasons: [String] = []
         if !spec.redpackEnabled { reasons.append("产品未开通 (product not enabled)") }
         let onboarded = today - spec.onboardedOn.ordinal

@@ -86,6 +86,13 @@ enum SnapshotFile {
                     var table: [String] = []
                     for _ in 0..<(try r.varint()) { table.append(try r.string()) }
                     state.restoreAppids(table)
+                    // Service providers' sub-merchants; absent from snapshots written before them.
+                    if !r.isAtEnd {
+                        var subs: [String] = []
+                        for _ in 0..<(try r.varint()) { subs.append(try r.string()) }
+                        state.restoreSubs(subs)
+                        for _ in 0..<(try r.varint()) { state.subs[try r.string()] = try SubMerchantLedger.decode(&r) }
+                    }
                     restored.merchants[mchId] = Restored.Merchant(lsn: lsn, state: state)
                     restored.maxLSN = max(restored.maxLSN, lsn)
                     current = mchId
@@ -178,6 +185,13 @@ extension SimLedger {
                     state.day.encode(&w)
                     w.varint(state.appidTable.count)
                     for appid in state.appidTable { w.string(appid) }
+                    w.varint(state.subTable.count)
+                    for subMchId in state.subTable { w.string(subMchId) }
+                    w.varint(state.subs.count)
+                    for (subMchId, ledger) in state.subs {
+                        w.string(subMchId)
+                        ledger.encode(&w)
+                    }
                     try emit(w)
                     for position in state.packets.startPosition..<state.packets.endPosition {
                         var p = BinaryWriter()

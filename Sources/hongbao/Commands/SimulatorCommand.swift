@@ -40,7 +40,18 @@ struct SimulatorCommand: AsyncParsableCommand {
                        {"mch_id","appids":[{"id","type":"mp|miniprogram|app"}],"onboarded_on","trading_since",
                         "redpack_enabled","balance_fen","ip_whitelist","receive_probability","transfer_settle_seconds",
                         "limits":{"per_minute","per_user_per_day","min_fen","max_fen","daily_fen","transfer_max_fen",
-                                  "transfer_per_user_per_day","transfer_user_daily_fen","transfer_daily_fen"}}
+                                  "transfer_per_user_per_day","transfer_user_daily_fen","transfer_daily_fen"},
+                        "sub_merchants":[{"sub_mch_id","appids","onboarded_on","trading_since","redpack_enabled",
+                                          "balance_fen","limits"}]}
+                                                      sub_merchants (optional) makes the account a service
+                                                      provider: a send with sub_mch_id is for that sub-merchant
+                                                      (else ACCEPTMODE_ERROR), authenticated with the provider's
+                                                      certificate and key; msgappid is required and bound to the
+                                                      provider or that sub-merchant (else MSGAPPID_ERROR); the
+                                                      sub-merchant's qualification and limits apply; its balance
+                                                      pays, or consume_mch_id's (the provider or one of its
+                                                      sub-merchants, else PARAM_ERROR). The answer adds
+                                                      "sub_merchants":[{"sub_mch_id","balance_fen","funded_fen",…}]
               GET    /_sim/accounts/{mch_id}          one merchant as WeChat sees it
               GET    /_sim/ca.pem                     the CA certificate
               GET    /_sim/ledger?kind=packets|transfers&limit=N&cursor=C&mch_id=M&billno=B
@@ -49,12 +60,18 @@ struct SimulatorCommand: AsyncParsableCommand {
                                                       totals: {"accounts","kind","packets","transfers",
                                                       "next_cursor"}; pass next_cursor back as cursor until it
                                                       is null. billno filters packets (partner_trade_no for
-                                                      transfers), mch_id one merchant.
+                                                      transfers), mch_id one merchant. A packet shows
+                                                      "fund_mch_id" (whose balance paid it and gets an unclaimed
+                                                      one back) and, in SP mode, "sub_mch_id".
               GET    /_sim/ledger/summary             per account, kept incrementally (O(merchants)):
                                                       {"accounts":[{"mch_id","balance_fen","funded_fen","sent_fen",
                                                       "refunded_fen","transferred_fen","transfer_refunded_fen",
                                                       "packet_count","transfer_count","stored_packets",
-                                                      "stored_transfers","counter_users","counter_day"}]};
+                                                      "stored_transfers","counter_users","counter_day",
+                                                      "sub_merchants":[{"sub_mch_id","balance_fen","funded_fen",
+                                                      "sent_fen","refunded_fen","packet_count","counter_users",
+                                                      "counter_day"}]}]} (sub_merchants for providers only; a
+                                                      packet counts on the balance that paid it);
                                                       funded = balance + sent − refunded + transferred
                                                       − transfer_refunded, also after records aged out
               GET    /_sim/clock, POST /_sim/clock    {"advance_seconds": 86400} or {"freeze": true|false}
