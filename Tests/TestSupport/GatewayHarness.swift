@@ -29,7 +29,7 @@ public final class GatewayHarness: Sendable {
     public let caller: Caller
     /// The caller's key, as a tenant sends it.
     public let apiKey: String
-    /// Simulator accounts by entity name.
+    /// Simulator accounts by entity name (a provider under "provider-<mch_id>").
     public let accounts: [String: AccountCreatedBody]
 
     /// One simulator account + merchants.d file.
@@ -67,8 +67,8 @@ public final class GatewayHarness: Sendable {
 
     public static let appID = "wx8888888888888888"
 
-    public static func start(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], dailyBudgetFen: Int64? = nil,
-                             settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
+    public static func start(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], providers: [Provider] = [],
+                             dailyBudgetFen: Int64? = nil, settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
                              transportSettings: TransportSettings = TransportSettings(), logger: Logger? = nil) async throws -> GatewayHarness {
         let sim = try await SimulatorHarness.start()
         let fixture = try MerchantFixture()
@@ -86,6 +86,7 @@ public final class GatewayHarness: Sendable {
                 if let tenants = entity.tenants { fields["tenants"] = "[" + tenants.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
             }
         }
+        for (mchId, created) in try await register(providers, sim: sim, fixture: fixture) { accounts["provider-\(mchId)"] = created }
         let (url, pool) = try await TestDatabase.migratedDatabase(label, maxConnections: 8)
         let appPool = PostgresPool(configuration: PostgresConfiguration(connectionString: try await TestDatabase.appURL(url), maxConnections: 16))
         let registry = try MerchantRegistry(loader: MerchantLoader(directory: fixture.directory, environment: [:]), logger: quiet)
@@ -103,11 +104,13 @@ public final class GatewayHarness: Sendable {
     }
 
     /// A gateway for the length of `body`, stopped after it whatever it did.
-    public static func with<T: Sendable>(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], dailyBudgetFen: Int64? = nil,
+    public static func with<T: Sendable>(_ label: String, entities: [Entity] = [Entity("acme", mchId: "1900000109")], providers: [Provider] = [],
+                                         dailyBudgetFen: Int64? = nil,
                                          settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
                                          transportSettings: TransportSettings = TransportSettings(),
                                          _ body: (GatewayHarness) async throws -> T) async throws -> T {
-        let gw = try await start(label, entities: entities, dailyBudgetFen: dailyBudgetFen, settings: settings, transportSettings: transportSettings)
+        let gw = try await start(label, entities: entities, providers: providers, dailyBudgetFen: dailyBudgetFen, settings: settings,
+                                 transportSettings: transportSettings)
         do {
             let value = try await body(gw)
             await gw.stop()

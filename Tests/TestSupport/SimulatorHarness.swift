@@ -193,6 +193,10 @@ public struct LedgerBody: Decodable, Sendable {
         public let refundAmountFen: Int64?
         public let openid: String
         public let sendListid: String
+        /// In service-provider mode, the sub-merchant it was for.
+        public let subMchId: String?
+        /// Whose balance paid it (the merchant itself, a sub-merchant, or consume_mch_id's).
+        public let fundMchId: String?
     }
     public struct Transfer: Decodable, Sendable {
         public let mchId: String
