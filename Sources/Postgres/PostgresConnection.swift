@@ -67,9 +67,11 @@ public final class PostgresConnection: @unchecked Sendable {
         guard fd >= 0 else { return false }
         // Something may have arrived while idle: a FATAL from a terminated backend, then
         // EOF, or a notice. Let libpq read until nothing is pending; EOF fails the read.
-        for _ in 0..<4 {
+        // Once something has arrived, wait a moment for more: a terminated backend's FATAL
+        // can be readable before its EOF (seen under load), and only the EOF fails the read.
+        for attempt in 0..<4 {
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 0) > 0 else { break }
+            guard poll(&descriptor, 1, attempt == 0 ? 0 : 20) > 0 else { break }
             if PQconsumeInput(handle) == 0 { return false }
             while let notify = PQnotifies(handle) { PQfreemem(notify) }
         }
