@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Merchants
 import Postgres
 import Testing
 import TestSupport
@@ -97,6 +98,18 @@ struct PartnerAPITests {
             let queries = try await gw.pool.query("SELECT api, outcome FROM payout_attempts WHERE payout_id = $1 AND api = 'gethbinfo'", [id]).rows
                 .map { try $0.decode((String, String).self) }
             #expect(queries.count == 1 && queries.first?.1 == "success", "\(queries)")
+        }
+    }
+
+    @Test("merchant check proves a sub-merchant end to end: the provider's certificate and key, gethbinfo asked as the provider")
+    func check() async throws {
+        let provider = GatewayHarness.Provider(mchId: "1900000200", subMerchants: [.init("sub-a", subMchId: "1900000301", msgAppID: GatewayHarness.appID)])
+        try await GatewayHarness.with("partner-check", entities: [], providers: [provider]) { gw in
+            let sub = try #require(gw.registry.snapshot.merchant(named: "sub-a"))
+            let steps = await MerchantCheck(client: gw.gateway.client).run(sub)
+            #expect(!steps.isEmpty && steps.allSatisfy(\.ok), "\(steps)")
+            // WeChat answered NOT_FOUND to the provider's signed gethbinfo: certificate, key and whitelist hold.
+            #expect(steps.map(\.name) == ["certificate and key", "expiry", "TLS handshake", "signature key", "IP whitelist and product"])
         }
     }
 }
