@@ -38,7 +38,11 @@ struct PartnerMerchantCLITests {
     func add() async throws {
         let fixture = try MerchantFixture()
         try fixture.addPartner("sub-a", providerMchId: "1900000200", subMchId: "1900000301")
-        let (cert, key, apiKey) = try fixture.credentials(for: "provider-1900000200", mchId: "1900000200")
+        // The provider's files sub-a.toml names: one merchant number, one key and certificate.
+        let secrets = fixture.secrets
+        let (cert, key, apiKey) = (secrets.appendingPathComponent("provider-1900000200.cert.pem").path,
+                                   secrets.appendingPathComponent("provider-1900000200.key.pem").path,
+                                   secrets.appendingPathComponent("provider-1900000200.apikey").path)
         let database = try await TestDatabase.create("cliaddpartner")
         let migrate = try await Hongbao.run(["migrate", "--migrations", Repository.root.appendingPathComponent("migrations").path],
                                             environment: ["DATABASE_URL": database])
@@ -46,7 +50,7 @@ struct PartnerMerchantCLITests {
         func add(_ name: String, sub: String, cert: String, key: String) async throws -> Hongbao.Run {
             try await Hongbao.run(["merchant", "add", "--kind", "wechatpay.v2.partner", "--merchants", fixture.directory.path, "--name", name,
                                    "--mch-id", "1900000200", "--sub-mch-id", sub, "--wxappid", "wx8888888888888888", "--msgappid", "wx3b3b3b3b3b3b3b3b",
-                                   "--send-name", "ShopB", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
+                                   "--send-name", "ShopB", "--api-key-file", apiKey, "--cert", cert, "--key-file", key, "--base-url", "https://127.0.0.1:9443",
                                    "--onboarded-on", "2025-01-01", "--trading-since", "2025-02-01", "--actor", "test", "--json"],
                                   environment: ["DATABASE_URL": database])
         }
@@ -57,7 +61,7 @@ struct PartnerMerchantCLITests {
 
         let stranger = try fixture.credentials(for: "stranger", mchId: "1900000200")
         let refused = try await add("sub-c", sub: "1900000303", cert: stranger.cert, key: stranger.key)
-        #expect(refused.status != 0 && refused.err.contains("another certificate in sub-b.toml"), "\(refused.err)")
+        #expect(refused.status != 0 && refused.err.contains("another certificate in sub-a.toml"), "\(refused.err)")
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("sub-c.toml").path))
         let missing = try await Hongbao.run(["merchant", "add", "--kind", "wechatpay.v2.partner", "--merchants", fixture.directory.path, "--name", "sub-d",
                                              "--mch-id", "1900000200", "--send-name", "D", "--api-key-file", apiKey, "--cert", cert, "--key-file", key,
