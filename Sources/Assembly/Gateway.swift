@@ -46,10 +46,12 @@ public final class Gateway: Sendable {
     public enum OpenFailure: Error, CustomStringConvertible {
         case merchants(String)
         case database(String)
+        /// Settings a call or a look could outlast (`GatewaySettings.problems`).
+        case settings(String)
 
         public var description: String {
             switch self {
-            case .merchants(let text): text
+            case .merchants(let text), .settings(let text): text
             case .database(let error): "cannot reach the database: \(error). Set DATABASE_URL or the PG* variables."
             }
         }
@@ -61,6 +63,8 @@ public final class Gateway: Sendable {
     /// answer exactly as long as the policy says.
     public static func open(_ settings: GatewaySettings, database: PostgresConfiguration, merchants: MerchantLoader,
                             observer: (@Sendable (UpstreamCall) -> Void)? = nil, logger: Logger) async throws(OpenFailure) -> Gateway {
+        // Every process refuses unsafe settings here, whatever its flags checked first.
+        if let problem = settings.problems().first { throw .settings("unsafe settings: \(problem)") }
         let registry: MerchantRegistry
         do {
             registry = try await NIOThreadPool.singleton.runIfActive { try MerchantRegistry(loader: merchants, logger: logger) }

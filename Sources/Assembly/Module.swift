@@ -7,7 +7,9 @@
 //   wait for a database connection), the engine's own (how long a POST waits, refresh
 //   limits), the reconciler's own (batch, concurrency, lease) and how stale the merchant
 //   state cache may be. `problems()` says why a combination is unsafe (a grace or a lease
-//   shorter than what it must cover), so `serve`, `reconcile` and the tests refuse it alike.
+//   shorter than what it must cover); `Gateway.open` refuses such settings, so every process
+//   does (the CLI says so earlier, naming the flag). Tests that build a `Gateway` from parts
+//   may shorten graces on purpose.
 // - `Gateway`: the parts built from those settings — the merchant registry, the database
 //   pool, the upstream transport and its WeChat client, the merchant state cache, the
 //   engine — and the reconciler over the same parts. `Gateway.open` loads the merchants

@@ -1,5 +1,8 @@
 import Assembly
 import Foundation
+import Postgres
+import Merchants
+import Logging
 import Payouts
 import Testing
 
@@ -28,5 +31,18 @@ struct GatewaySettingsTests {
         let shortLease = GatewaySettings(policy: Self.policy, reconcileLease: 15)
         #expect(shortLease.problems().count == 1)
         #expect(shortLease.problems().first?.contains("reconcile lease (15 s)") == true, "\(shortLease.problems())")
+    }
+
+    @Test("Gateway.open refuses unsafe settings before it reads a file or connects")
+    func openRefusesUnsafeSettings() async throws {
+        let unsafe = GatewaySettings(policy: PayoutPolicy(schedule: ReconcileSchedule(sendingGrace: 10), upstreamTimeout: .seconds(7), poolWait: .seconds(4)))
+        do {
+            _ = try await Gateway.open(unsafe, database: PostgresConfiguration(connectionString: "postgresql://nobody@127.0.0.1:1/none"),
+                                       merchants: MerchantLoader(directory: URL(fileURLWithPath: "/nonexistent"), environment: [:]), logger: Logger(label: "test"))
+            Issue.record("unsafe settings opened a gateway")
+        } catch {
+            guard case .settings(let text) = error else { Issue.record("expected a settings refusal, got \(error)"); return }
+            #expect(text.contains("2 × 7 s + 4 s = 18 s"), "\(text)")
+        }
     }
 }

@@ -74,8 +74,11 @@ extension MerchantFixture {
     /// API key from the simulator, its base URL and CA, test mode.
     public func addSimulatedPartner(_ name: String, created: AccountCreatedBody, subMchId: String, msgAppID: String, baseURL: String, caFile: String,
                                     _ change: (inout [String: String]) -> Void = { _ in }) throws {
-        try credentials(for: "provider-\(created.mchId)", mchId: created.mchId, apiKey: created.apiKey,
-                        issued: SimulatorCA.Issued(certificatePEM: created.certPem, keyPEM: created.keyPem))
+        // The provider's certificate, key and API key, written once for all its sub-merchants.
+        if !FileManager.default.fileExists(atPath: secrets.appendingPathComponent("provider-\(created.mchId).cert.pem").path) {
+            try credentials(for: "provider-\(created.mchId)", mchId: created.mchId, apiKey: created.apiKey,
+                            issued: SimulatorCA.Issued(certificatePEM: created.certPem, keyPEM: created.keyPem))
+        }
         var fields = try partnerFields(name: name, providerMchId: created.mchId, subMchId: subMchId, msgAppID: msgAppID)
         fields["base_url"] = "\"\(baseURL)\""
         fields["ca_file"] = "\"\(caFile)\""

@@ -109,16 +109,8 @@ public final class GatewayHarness: Sendable {
                                          settings: EngineSettings = EngineSettings(deadline: .seconds(10)),
                                          transportSettings: TransportSettings = TransportSettings(),
                                          _ body: (GatewayHarness) async throws -> T) async throws -> T {
-        let gw = try await start(label, entities: entities, providers: providers, dailyBudgetFen: dailyBudgetFen, settings: settings,
-                                 transportSettings: transportSettings)
-        do {
-            let value = try await body(gw)
-            await gw.stop()
-            return value
-        } catch {
-            await gw.stop()
-            throw error
-        }
+        try await start(label, entities: entities, providers: providers, dailyBudgetFen: dailyBudgetFen, settings: settings,
+                        transportSettings: transportSettings).scoped(body)
     }
 
     private init(sim: SimulatorHarness, fixture: MerchantFixture, databaseURL: String, pool: PostgresPool, gateway: Gateway, tenant: Tenant,
