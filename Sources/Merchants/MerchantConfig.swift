@@ -36,6 +36,14 @@ public protocol MerchantConfig: Sendable {
     /// What only this kind has, for `merchant show` and `list --json` (`kind_facts`), in
     /// the order to show them. Default: none.
     var kindFacts: [(name: String, value: String)] { get }
+    /// Whom a billno made on this entity is WeChat's under, beyond what the payout records
+    /// (its merchant number, billno and appid): every fact from merchants.d that a send or
+    /// gethbinfo of the billno puts on the wire to name the account. Recorded with each
+    /// billno (migration 0018); a billno is sent and asked about only as an entity that still
+    /// presents the same identity, so re-pointing a file never asks WeChat about an open
+    /// billno as someone else (NOT_FOUND, a resend: the user paid twice). Default: the kind
+    /// and the credentials' merchant number.
+    var wireIdentity: String { get }
 }
 
 extension MerchantConfig {
@@ -44,6 +52,8 @@ extension MerchantConfig {
     }
 
     public var kindFacts: [(name: String, value: String)] { [] }
+
+    public var wireIdentity: String { "\(kind) mch_id=\(credentials.merchantID)" }
 }
 
 /// Stripe-style test mode: `hb_test_` keys reach only `test` entities, `hb_live_` keys only

@@ -50,7 +50,14 @@ public struct WeChatPayV2PartnerMerchant: MerchantConfig {
     /// Unused: transfers are never switched on for this kind.
     public var transferLimits: MerchantLimits { .transferDefaults }
     /// gethbinfo asks as the provider (reference §3.5 has no service-provider fields).
-    public var queryAddress: (merchantID: String, appID: String)? { (providerID, providerAppID) }
+    public var providerAddress: (merchantID: String, appID: String) { (providerID, providerAppID) }
+    public var queryAddress: (merchantID: String, appID: String)? { providerAddress }
+    /// The provider, its appid, the sub-merchant and the fund source: a billno of this
+    /// entity is the provider's, for this sub-merchant, paid from there. (The msgappid is the
+    /// payout's own recorded appid.)
+    public var wireIdentity: String {
+        "\(kind) mch_id=\(providerID) wxappid=\(providerAppID) sub_mch_id=\(merchantID) consume_mch_id=\(consumeMerchantID ?? "-")"
+    }
 
     public var kindFacts: [(name: String, value: String)] {
         [("provider mch_id", providerID), ("wxappid", providerAppID), ("sub_mch_id", merchantID), ("msgappid", messageAppID)]

@@ -76,8 +76,10 @@ public enum PayoutSearch {
         public let merchant: String
         public let state: String
         public let createdAt: Date
+        /// The wire identity the billno was made with (migration 0018).
+        public let sentAs: String
 
-        enum CodingKeys: String, CodingKey { case billno, merchant, state, mchID = "mch_id", createdAt = "created_at" }
+        enum CodingKeys: String, CodingKey { case billno, merchant, state, mchID = "mch_id", createdAt = "created_at", sentAs = "sent_as" }
     }
 
     /// One upstream call.
@@ -97,10 +99,10 @@ public enum PayoutSearch {
     }
 
     public static func history(_ pool: PostgresPool, _ id: UUID) async throws -> (sends: [Send], attempts: [Attempt]) {
-        let sends = try await pool.query("SELECT mch_id, billno, merchant, state, created_at FROM payout_sends WHERE payout_id = $1 ORDER BY created_at", [id])
+        let sends = try await pool.query("SELECT mch_id, billno, merchant, state, created_at, sent_as FROM payout_sends WHERE payout_id = $1 ORDER BY created_at", [id])
             .rows.map { row in
-                let (mchID, billno, merchant, state, created) = try row.decode((String, String, String, String, Date).self)
-                return Send(mchID: mchID, billno: billno, merchant: merchant, state: state, createdAt: created)
+                let (mchID, billno, merchant, state, created, sentAs) = try row.decode((String, String, String, String, Date, String).self)
+                return Send(mchID: mchID, billno: billno, merchant: merchant, state: state, createdAt: created, sentAs: sentAs)
             }
         let attempts = try await pool.query("""
             SELECT api, billno, started_at, (extract(epoch FROM finished_at - started_at) * 1000)::int8, outcome, err_code, err_message

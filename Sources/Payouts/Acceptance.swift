@@ -92,19 +92,19 @@ struct Acceptance {
                 INSERT INTO payouts (id, tenant_id, kind, mode, status, day, merchant, mch_id, billno, appid, openid, amount_fen, total_num,
                                      wishing, act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, request_id, usage_stripe,
                                      created_at, updated_at, order_send_name, order_client_ip, next_check_at, lease_until, lease_owner,
-                                     check_name, re_user_name, description)
+                                     check_name, re_user_name, description, sent_as)
                 VALUES ($1, $2, $3, $4, 'sending', $5::date, $6, $7, $7 || $8 || lpad((nextval('billno_seq') % 10000000000)::text, 10, '0'),
                         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25,
-                        now() + make_interval(secs => $26::float8), now() + make_interval(secs => $26::float8), $30, $27, $28, $29)
+                        now() + make_interval(secs => $26::float8), now() + make_interval(secs => $26::float8), $30, $27, $28, $29, $31)
                 RETURNING *),
-            s AS (INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state, may_send_until)
-                  SELECT mch_id, billno, id, merchant, send_name, client_ip, 'open', next_check_at FROM p)
+            s AS (INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state, may_send_until, sent_as)
+                  SELECT mch_id, billno, id, merchant, send_name, client_ip, 'open', next_check_at, sent_as FROM p)
             SELECT \(Payout.columns) FROM p
             """, [payoutID, caller.tenantID, order.kind.rawValue, caller.mode.rawValue, dayText, merchant.name, merchant.merchantID,
                   day.compact, order.appID, order.openID, order.amountFen, Int32(order.totalNum), order.wishing, order.actName, order.remark,
                   Placement.sendName(order, on: merchant), order.sceneID, order.riskInfo, Placement.clientIP(order, on: merchant),
                   try order.metadata.map { try PostgresJSON(encoding: $0) }, requestID, stripe, now, order.sendName, order.clientIP,
-                  sendingGrace, order.checkName, order.userName, order.description, leaseOwner]))
+                  sendingGrace, order.checkName, order.userName, order.description, leaseOwner, merchant.wireIdentity]))
         // The billno is made by the insert, so the record reads it from the row just written.
         statements.append(AuditLog.appendAboutPayoutRow(chain: AuditChains.payout(tenant: caller.tenantID, payout: payoutID), actor: caller.actor,
                                                          action: "payout.accepted", payout: payoutID, requestID: requestID, at: now))

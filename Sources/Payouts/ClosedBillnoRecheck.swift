@@ -26,6 +26,8 @@ public struct ClosedBillnoRecheck: Sendable {
     struct Due: Sendable {
         let send: SendRef
         let merchant: String
+        /// The wire identity the billno was made with.
+        let sentAs: String
         let payout: Payout
         let closedAt: Date
         /// The database's time at the claim, carried forward.
@@ -50,21 +52,23 @@ public struct ClosedBillnoRecheck: Sendable {
                 SELECT mch_id, billno FROM payout_sends WHERE recheck_at <= \(clock.now) ORDER BY recheck_at LIMIT $1 FOR UPDATE SKIP LOCKED),
             claimed AS (
                 UPDATE payout_sends s SET recheck_at = \(clock.plus(seconds: 2)) FROM due
-                WHERE s.mch_id = due.mch_id AND s.billno = due.billno RETURNING s.mch_id, s.billno, s.merchant, s.payout_id, s.closed_at)
-            SELECT claimed.mch_id, claimed.billno, claimed.merchant, claimed.closed_at, \(clock.now), \(Payout.columns(of: "p"))
+                WHERE s.mch_id = due.mch_id AND s.billno = due.billno RETURNING s.mch_id, s.billno, s.merchant, s.sent_as, s.payout_id, s.closed_at)
+            SELECT claimed.mch_id, claimed.billno, claimed.merchant, claimed.sent_as, claimed.closed_at, \(clock.now), \(Payout.columns(of: "p"))
             FROM claimed JOIN payouts p ON p.id = claimed.payout_id
             """, [Int64(limit), lease])
         return try rows.rows.map { row in
-            let (mchID, billno, merchant, closedAt, now) = try row.decode((String, String, String, Date, Date).self)
-            return Due(send: SendRef(mchID: mchID, billno: billno), merchant: merchant, payout: try Payout(row: row, offset: 5), closedAt: closedAt,
+            let (mchID, billno, merchant, sentAs, closedAt, now) = try row.decode((String, String, String, String, Date, Date).self)
+            return Due(send: SendRef(mchID: mchID, billno: billno), merchant: merchant, sentAs: sentAs, payout: try Payout(row: row, offset: 6),
+                       closedAt: closedAt,
                        time: DatabaseTime(now))
         }
     }
 
     func look(at due: Due) async throws -> Finding {
-        guard let merchant = registry.snapshot.merchant(named: due.merchant) else {
-            logger.warning("cannot query a closed billno again: its entity is not in merchants.d",
-                           metadata: ["payout_id": "\(due.payout.id)", "billno": "\(due.send.billno)", "merchant": "\(due.merchant)"])
+        let merchant: any MerchantConfig
+        do { merchant = try registry.snapshot.entity(named: due.merchant, sentAs: due.sentAs) } catch {
+            logger.warning("cannot query a closed billno again", metadata: ["payout_id": "\(due.payout.id)", "billno": "\(due.send.billno)",
+                                                                        "merchant": "\(due.merchant)", "reason": "\(error.reason)"])
             try await recheck(due.send, at: due.time.now.addingTimeInterval(again), due: due)
             return .later
         }

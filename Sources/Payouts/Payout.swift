@@ -32,6 +32,8 @@ public struct Payout: Sendable, Equatable, Codable {
     public var merchant: String
     public var mchID: String
     public var billno: String
+    /// The wire identity the current billno was made with (`MerchantConfig.wireIdentity`).
+    public var sentAs: String
     public let appID: String
     public let openID: String
     public let amountFen: Int64
@@ -68,7 +70,7 @@ public struct Payout: Sendable, Equatable, Codable {
         id, tenant_id, kind, mode, status, day::text, merchant, mch_id, billno, appid, openid, amount_fen, total_num, wishing, \
         act_name, remark, send_name, scene_id, risk_info, client_ip, metadata, send_listid, detail_id, refund_amount_fen, \
         receivers, error_code, error_message, error_class, created_at, updated_at, sent_at, final_at, usage_stripe, \
-        order_send_name, order_client_ip, next_check_at, check_name, re_user_name, description
+        order_send_name, order_client_ip, next_check_at, check_name, re_user_name, description, sent_as
         """
 
     /// `columns` of the table aliased `alias` (for a query that joins others, e.g. the
@@ -78,7 +80,7 @@ public struct Payout: Sendable, Equatable, Codable {
     }
 
     /// How many columns `columns` names (a query may select more after them).
-    public static let columnCount = 39
+    public static let columnCount = 40
 
     /// From `columns`, starting at column `offset` (a query may select others before them).
     public init(row: PostgresRow, offset: Int = 0) throws {
@@ -122,6 +124,7 @@ public struct Payout: Sendable, Equatable, Codable {
         checkName = try row.decode(column: offset + 36)
         userName = try row.decode(column: offset + 37)
         description = try row.decode(column: offset + 38)
+        sentAs = try row.decode(column: offset + 39)
     }
 
     /// What a status change alters; nil leaves a field as it is (`.some(nil)` clears it).
@@ -160,6 +163,7 @@ public struct Payout: Sendable, Equatable, Codable {
         next.merchant = merchant.name
         next.mchID = merchant.merchantID
         next.billno = billno
+        next.sentAs = merchant.wireIdentity
         next.sendName = Placement.sendName(order, on: merchant)
         next.clientIP = Placement.clientIP(order, on: merchant)
         next.updatedAt = now.microseconds

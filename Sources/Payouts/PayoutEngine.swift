@@ -182,8 +182,9 @@ public final class PayoutEngine: Sendable {
     /// moved to another billno meanwhile, it is about the old one (`QueryApplication`).
     public func refresh(_ payout: Payout, actor: String, requestID: String?) async throws -> Payout {
         let id = payout.id
-        guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
-            throw PayoutError("merchant_unavailable", "entity \(payout.merchant) is no longer in merchants.d; the payout cannot be queried")
+        let merchant: any MerchantConfig
+        do { merchant = try registry.snapshot.entity(named: payout.merchant, sentAs: payout.sentAs) } catch {
+            throw PayoutError("merchant_unavailable", "\(error.reason); the payout cannot be queried")
         }
         let (outcome, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
         let schedule = settings.policy.schedule

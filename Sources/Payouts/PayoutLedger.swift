@@ -70,9 +70,9 @@ enum PayoutLedger {
     /// may still send it — the first `may_send_until` (migration 0011), on the database's clock.
     static func insertSend(_ payout: Payout, sendingGrace: TimeInterval, clock: DatabaseClock) -> PipelineStatement {
         PipelineStatement("""
-            INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state, created_at, may_send_until)
-            VALUES ($1, $2, $3, $4, $5, $6, 'open', \(clock.now), \(clock.plus(seconds: 7)))
-            """, [payout.mchID, payout.billno, payout.id, payout.merchant, payout.sendName, payout.clientIP, sendingGrace])
+            INSERT INTO payout_sends (mch_id, billno, payout_id, merchant, send_name, client_ip, state, created_at, may_send_until, sent_as)
+            VALUES ($1, $2, $3, $4, $5, $6, 'open', \(clock.now), \(clock.plus(seconds: 7)), $8)
+            """, [payout.mchID, payout.billno, payout.id, payout.merchant, payout.sendName, payout.clientIP, sendingGrace, payout.sentAs])
     }
 
     /// Closes the payout's current billno as paid.
@@ -126,7 +126,7 @@ enum PayoutLedger {
             UPDATE payouts SET checks = CASE WHEN status = $2 THEN checks ELSE 0 END, status = $2, updated_at = $3, error_code = $4, error_message = $5, error_class = $6, send_listid = $7,
                 detail_id = $8, refund_amount_fen = $9, receivers = $10, sent_at = $11, final_at = $12,
                 next_check_at = CASE WHEN $13::float8 IS NULL THEN NULL ELSE \(clock.plus(seconds: 13)) END,
-                merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18,
+                merchant = $14, mch_id = $15, billno = $16, send_name = $17, client_ip = $18, sent_as = $21,
                 lease_until = CASE WHEN lease_owner = $20 THEN NULL ELSE lease_until END,
                 lease_owner = CASE WHEN lease_owner = $20 THEN NULL ELSE lease_owner END
             WHERE id = $1 AND updated_at = $19
@@ -134,7 +134,7 @@ enum PayoutLedger {
             """, Refusals.payoutChanged,
             [next.id, next.status.rawValue, next.updatedAt, next.failure?.code, next.failure?.message, next.failure?.retryClass, next.sendListID,
              next.detailID, next.refundAmountFen, try PostgresJSON(encoding: next.receivers), next.sentAt, next.finalAt, nextLook,
-             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt, lease.owner])
+             next.merchant, next.mchID, next.billno, next.sendName, next.clientIP, previous.updatedAt, lease.owner, next.sentAs])
     }
 
     /// The refusals the payout's statements raise (`required`).

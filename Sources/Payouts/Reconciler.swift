@@ -218,8 +218,9 @@ public final class Reconciler: Sendable {
         var item = claimed
         if item.payout.status == .accepted { item.payout = try await takeOver(item.payout) }
         let payout = item.payout
-        guard let merchant = registry.snapshot.merchant(named: payout.merchant) else {
-            return try await unanswered(item, attempt: nil, reason: "entity \(payout.merchant) is not in merchants.d")
+        let merchant: any MerchantConfig
+        do { merchant = try registry.snapshot.entity(named: payout.merchant, sentAs: payout.sentAs) } catch {
+            return try await unanswered(item, attempt: nil, reason: error.reason)
         }
         guard try await item.lease.renew() == .go else { return .waiting }
         let (answer, attempt) = await connectors.connector(for: merchant).query(payout, as: merchant)
@@ -249,8 +250,9 @@ public final class Reconciler: Sendable {
 
     /// A sent packet: has it been opened, or refunded?
     func follow(_ item: DuePayouts.Claimed) async throws -> Outcome {
-        guard let merchant = registry.snapshot.merchant(named: item.payout.merchant) else {
-            return try await unanswered(item, attempt: nil, reason: "entity \(item.payout.merchant) is not in merchants.d")
+        let merchant: any MerchantConfig
+        do { merchant = try registry.snapshot.entity(named: item.payout.merchant, sentAs: item.payout.sentAs) } catch {
+            return try await unanswered(item, attempt: nil, reason: error.reason)
         }
         guard try await item.lease.renew() == .go else { return .waiting }
         let (answer, attempt) = await connectors.connector(for: merchant).query(item.payout, as: merchant)

@@ -35,8 +35,9 @@ struct SendLoop {
         var lease = lease
         var tried = earlier
         while true {
-            guard let merchant = placement.snapshot.merchant(named: payout.merchant) else {
-                throw PayoutError("merchant_unavailable", "entity \(payout.merchant) is not in the merchants snapshot; payout \(payout.id) cannot be sent")
+            let merchant: any MerchantConfig
+            do { merchant = try placement.snapshot.entity(named: payout.merchant, sentAs: payout.sentAs) } catch {
+                throw PayoutError("merchant_unavailable", "\(error.reason); payout \(payout.id) cannot be sent")
             }
             let permit = try await lease.permitSend(payout, history: history, merchant: merchant)
             guard permit == .go else {

@@ -18,14 +18,15 @@ struct WeChatPayV2PartnerAddressing: WeChatPayV2Addressing {
         wire.merchantID = sub.providerID
         wire.appID = sub.providerAppID
         wire.subMerchantID = packet.merchantID
-        wire.messageAppID = sub.messageAppID
+        // The payout's recorded appid, which routing matched to the msgappid: a resend
+        // names the same one whatever the file says now.
+        wire.messageAppID = packet.appID
         wire.consumeMerchantID = sub.consumeMerchantID
         return wire
     }
 
     func queryAddress(_ send: SendRef, appID: String, as merchant: any MerchantConfig) throws(RequestInvalid) -> (merchantID: String, appID: String) {
-        let sub = try Self.subMerchant(merchant)
-        return (sub.providerID, sub.providerAppID)
+        try Self.subMerchant(merchant).providerAddress
     }
 
     /// Enterprise payment has no provider mode in the reference (§3.6): never sent.

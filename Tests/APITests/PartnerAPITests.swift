@@ -81,6 +81,12 @@ struct PartnerAPITests {
             #expect(cooled == ["sub-unbound", "sub-unknown"], "a configuration failure cools the entity down")
             let ledger = try await gw.sim.ledger()
             #expect(ledger.packets.count == 6 && ledger.packets.allSatisfy { $0.subMchId == "1900000301" }, "nothing was paid by the failing ones")
+            // Every billno, the refused ones and the ones moved to, records whom it was sent as (migration 0018).
+            let subs = ["sub-unknown": "1900000391", "sub-unbound": "1900000392", "sub-good": "1900000301"]
+            for row in try await gw.pool.query("SELECT merchant, sent_as FROM payout_sends").rows {
+                let (merchant, sentAs) = try row.decode((String, String).self)
+                #expect(sentAs == "wechatpay.v2.partner mch_id=1900000200 wxappid=wx8888888888888888 sub_mch_id=\(subs[merchant] ?? "?") consume_mch_id=-")
+            }
         }
     }
 

@@ -30,6 +30,7 @@ struct PayoutsCLITests {
             let shown = try #require(try JSONSerialization.jsonObject(with: Data(show.out.utf8)) as? [String: Any])
             #expect((shown["payout"] as? [String: Any])?["id"] as? String == id.uuidString.lowercased())
             #expect((shown["sends"] as? [[String: Any]])?.map { $0["state"] as? String } == ["paid"])
+            #expect((shown["sends"] as? [[String: Any]])?.map { $0["sent_as"] as? String } == ["wechatpay.v2 mch_id=\(payout.mchID)"])
             #expect((shown["attempts"] as? [[String: Any]])?.map { $0["api"] as? String } == ["sendredpack"])
 
             #expect(try await gw.sim.controlStatus("POST", "/_sim/redpacks/\(payout.mchID)/\(payout.billno)/receive", body: [String: String]()) == 200)

@@ -46,30 +46,42 @@ extension GatewayHarness {
     /// Creates each provider in the simulator and writes its sub-merchants' files (test mode).
     static func register(_ providers: [Provider], sim: SimulatorHarness, fixture: MerchantFixture) async throws -> [String: AccountCreatedBody] {
         var created: [String: AccountCreatedBody] = [:]
-        let day = BusinessDay(iso: "2025-01-01")!
         for provider in providers {
-            var spec = SimulatorHarness.qualifiedSpec(mchId: provider.mchId, balanceFen: provider.balanceFen)
-            spec.subMerchants = provider.subMerchants.filter(\.boundAtWeChat).map { sub in
-                // An unbound msgappid: the sub-merchant at WeChat has another appid.
-                let appid = sub.msgAppIDBound ? sub.msgAppID : "wx0f0f0f0f0f0f0f0f"
-                return SimSubMerchantSpec(subMchId: sub.subMchId, appids: [.init(id: appid, type: .officialAccount)], onboardedOn: day, tradingSince: day,
-                                          balanceFen: sub.balanceFen)
-            }
-            let account: AccountCreatedBody = try await sim.control("POST", "/_sim/accounts", body: spec)
+            let account = try await createAccount(provider, sim: sim)
             created[provider.mchId] = account
             for sub in provider.subMerchants {
-                try fixture.addSimulatedPartner(sub.name, created: account, subMchId: sub.subMchId, msgAppID: sub.msgAppID, baseURL: sim.baseURL,
-                                                caFile: sim.server.caFile) { fields in
-                    fields["priority"] = String(sub.priority)
-                    if let limits = sub.limits { fields["limits"] = limits }
-                }
+                try fixture.addSimulatedPartner(sub, created: account, sim: sim)
             }
         }
         return created
     }
+
+    /// The provider as a simulator account only: merchants.d is left as it is (a test that
+    /// re-points a file at it writes that file itself).
+    public static func createAccount(_ provider: Provider, sim: SimulatorHarness) async throws -> AccountCreatedBody {
+        let day = BusinessDay(iso: "2025-01-01")!
+        var spec = SimulatorHarness.qualifiedSpec(mchId: provider.mchId, balanceFen: provider.balanceFen)
+        spec.subMerchants = provider.subMerchants.filter(\.boundAtWeChat).map { sub in
+            // An unbound msgappid: the sub-merchant at WeChat has another appid.
+            let appid = sub.msgAppIDBound ? sub.msgAppID : "wx0f0f0f0f0f0f0f0f"
+            return SimSubMerchantSpec(subMchId: sub.subMchId, appids: [.init(id: appid, type: .officialAccount)], onboardedOn: day, tradingSince: day,
+                                      balanceFen: sub.balanceFen)
+        }
+        return try await sim.control("POST", "/_sim/accounts", body: spec)
+    }
 }
 
 extension MerchantFixture {
+    /// `sub`'s file, sending as the simulator provider account `created` (written over any
+    /// file of the same name).
+    public func addSimulatedPartner(_ sub: GatewayHarness.SubMerchant, created: AccountCreatedBody, sim: SimulatorHarness) throws {
+        try addSimulatedPartner(sub.name, created: created, subMchId: sub.subMchId, msgAppID: sub.msgAppID, baseURL: sim.baseURL,
+                                caFile: sim.server.caFile) { fields in
+            fields["priority"] = String(sub.priority)
+            if let limits = sub.limits { fields["limits"] = limits }
+        }
+    }
+
     /// A sub-merchant of a simulator provider account: the provider's certificate, key and
     /// API key from the simulator, its base URL and CA, test mode.
     public func addSimulatedPartner(_ name: String, created: AccountCreatedBody, subMchId: String, msgAppID: String, baseURL: String, caFile: String,

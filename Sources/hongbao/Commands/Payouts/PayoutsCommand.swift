@@ -103,8 +103,8 @@ struct PayoutsShowCommand: AsyncParsableCommand {
             ["error", view.errorCode.map { "\($0): \(view.errorMessage ?? "")" } ?? "-"],
         ])
         print("\nbillnos")
-        Output.printTable(["MCH_ID", "BILLNO", "MERCHANT", "STATE", "CREATED"], history.sends.map {
-            [$0.mchID, $0.billno, $0.merchant, $0.state, $0.createdAt.formatted(.iso8601)]
+        Output.printTable(["MCH_ID", "BILLNO", "MERCHANT", "STATE", "CREATED", "SENT AS"], history.sends.map {
+            [$0.mchID, $0.billno, $0.merchant, $0.state, $0.createdAt.formatted(.iso8601), $0.sentAs]
         })
         print("\nupstream calls")
         Output.printTable(["STARTED", "API", "BILLNO", "MS", "OUTCOME", "ERROR"], history.attempts.map {
