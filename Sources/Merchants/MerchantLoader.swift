@@ -115,8 +115,7 @@ public struct MerchantLoader: Sendable {
         var errors: [MerchantLoadError] = []
         var first: [String: any MerchantConfig] = [:]
         for m in merchants {
-            let key = m.credentials.merchantID + " " + m.credentials.baseURL
-            guard let other = first[key] else { first[key] = m; continue }
+            guard let other = first[m.credentials.signer] else { first[m.credentials.signer] = m; continue }
             let file = m.source.lastPathComponent, otherFile = other.source.lastPathComponent
             if m.credentials.identity.certificate != other.credentials.identity.certificate {
                 errors.append(MerchantLoadError(file: file, field: "cert",

@@ -7,6 +7,8 @@ public struct MerchantSnapshot: Sendable {
     /// Increases with every successful load (shown in logs and `merchant list`).
     public let generation: Int
     private let byName: [String: any MerchantConfig]
+    /// `MerchantCredentials.signer` → the names of the entities that sign as it.
+    private let bySigner: [String: [String]]
 
     /// Entities of one priority serving one appid, with cumulative weights for sampling
     /// and a flat `RoutingProfile` each, so the hot path reads contiguous values.
@@ -30,6 +32,7 @@ public struct MerchantSnapshot: Sendable {
         self.merchants = merchants
         self.generation = generation
         self.byName = Dictionary(merchants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.bySigner = Dictionary(grouping: merchants, by: \.credentials.signer).mapValues { $0.map(\.name) }
         var serving: [String: [any MerchantConfig]] = [:]
         for merchant in merchants {
             for appid in merchant.appIDs { serving[appid.id, default: []].append(merchant) }
@@ -41,6 +44,10 @@ public struct MerchantSnapshot: Sendable {
 
     /// The entity named `name` (a payout's recorded entity, for its later calls).
     public func merchant(named name: String) -> (any MerchantConfig)? { byName[name] }
+
+    /// The entities that sign as `merchant` does, itself included: what WeChat says about
+    /// its certificate, key or request rate is about all of them.
+    public func sharingSigner(with merchant: any MerchantConfig) -> [String] { bySigner[merchant.credentials.signer] ?? [merchant.name] }
 
     /// Every entity serving `appID`, best priority first.
     public func serving(appID: String) -> [any MerchantConfig] { groups(appID: appID).flatMap(\.merchants) }

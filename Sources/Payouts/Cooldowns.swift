@@ -5,9 +5,12 @@ import Postgres
 import WeChatPay
 
 /// Routing around an entity for a while after an answer that says it cannot send now
-/// (DESIGN.md §3). Three scopes, by what the answer is about:
-/// - the entity's own configuration or account (CA_ERROR, SIGN_ERROR, NOTENOUGH,
-///   FREQ_LIMIT …): shared by every instance, in `merchant_state`;
+/// (DESIGN.md §3). Four scopes, by what the answer is about:
+/// - the entity's own configuration or account (NOTENOUGH, API_METHOD_CLOSED …): shared by
+///   every instance, in `merchant_state`;
+/// - the signer (CA_ERROR, SIGN_ERROR, FREQ_LIMIT): the same, for every entity that signs
+///   as the same merchant number (`MerchantSnapshot.sharingSigner`: a provider's
+///   sub-merchants) — and a failover skips them all;
 /// - codes that may be about the user instead (NO_AUTH "user flagged by risk control", a
 ///   transfer's per-user MONEY_LIMIT): a strike per refused user, and the shared cool-down
 ///   only once `severalUsers` distinct users were refused within `window` — one flagged
@@ -17,7 +20,7 @@ import WeChatPay
 /// Applied after the settlement, in a transaction of its own: a cool-down steers routing,
 /// it moves no money, and a crash in between only loses the cool-down.
 enum Cooldowns {
-    enum Scope: Sendable, Equatable { case entity, ifSeveralUsers, thisInstance }
+    enum Scope: Sendable, Equatable { case entity, signer, ifSeveralUsers, thisInstance }
 
     struct Request: Sendable, Equatable {
         let scope: Scope
@@ -44,19 +47,27 @@ enum Cooldowns {
         switch rule.coolDown {
         case .none: nil
         case .entity: Request(scope: .entity, code: code, duration: duration(for: code))
+        case .signer: Request(scope: .signer, code: code, duration: duration(for: code))
         case .ifSeveralUsers: Request(scope: .ifSeveralUsers, code: code, duration: duration(for: code))
         }
     }
 
-    /// Applies `request` to the entity that refused `payout`'s send. Never throws: a
-    /// cool-down that could not be written is logged, and the payout is unaffected.
-    static func apply(_ request: Request, merchant: String, openID: String, pool: PostgresPool, states: MerchantStateCache,
+    /// The entities a refusal by `merchant` is about, by its scope (itself, or every
+    /// entity with its signer).
+    static func covered(by request: Request, merchant: any MerchantConfig, in snapshot: MerchantSnapshot) -> [String] {
+        request.scope == .signer ? snapshot.sharingSigner(with: merchant) : [merchant.name]
+    }
+
+    /// Applies `request` to the entity that refused `payout`'s send (`merchant`), and with
+    /// a signer's refusal to `siblings` too. Never throws: a cool-down that could not be
+    /// written is logged, and the payout is unaffected.
+    static func apply(_ request: Request, merchant: String, siblings: [String] = [], openID: String, pool: PostgresPool, states: MerchantStateCache,
                       clock: DatabaseClock, logger: Logger) async {
         switch request.scope {
         case .thisInstance:
             states.coolDownHere(merchant, for: request.duration, code: request.code)
             return
-        case .entity, .ifSeveralUsers:
+        case .entity, .signer, .ifSeveralUsers:
             break
         }
         let seconds = Double(request.duration.components.seconds)
@@ -65,7 +76,9 @@ enum Cooldowns {
                 if request.scope == .ifSeveralUsers {
                     guard try strike(c, merchant: merchant, code: request.code, openID: openID, clock: clock) >= severalUsers else { return false }
                 }
-                try MerchantStateStore.coolDown(c, merchant, seconds: seconds + Double(clock.ahead), code: request.code, actor: "gateway")
+                for name in [merchant] + siblings.filter({ $0 != merchant }).sorted() {
+                    try MerchantStateStore.coolDown(c, name, seconds: seconds + Double(clock.ahead), code: request.code, actor: "gateway")
+                }
                 return true
             }
             if cooled { states.invalidate() }

@@ -127,7 +127,9 @@ struct OutcomeTransaction {
     /// Where a payout may go after its billno paid nothing.
     struct Failover {
         let placement: Placement
-        let tried: Set<String>
+        /// Entities the payout may not move to: the ones that failed it, and every entity a
+        /// signer's refusal was about.
+        let excluding: Set<String>
         let owner: PayoutOwner
         /// The new billno's grace (as transaction 1 gives a first one).
         let sendingGrace: TimeInterval
@@ -188,7 +190,7 @@ struct OutcomeTransaction {
     /// The payout on another entity under a new billno, with the grace of a fresh send:
     /// the mover keeps its lease (a reconciler renews its own), pushed to at least the grace.
     private func move(_ c: PostgresConnection, _ payout: Payout, _ failure: Payout.Failure, _ failover: Failover, at: Date) throws -> Result {
-        let next = try failover.placement.place(c, payout.order, owner: failover.owner, day: payout.day, excluding: failover.tried)
+        let next = try failover.placement.place(c, payout.order, owner: failover.owner, day: payout.day, excluding: failover.excluding)
         let billno = try Self.newBillno(c, mchID: next.merchantID, day: payout.day)
         var moved = payout.moved(to: next, billno: billno, order: payout.order, at: at)
         moved.nextCheckAt = at.addingTimeInterval(failover.sendingGrace)

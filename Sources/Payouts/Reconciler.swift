@@ -288,7 +288,7 @@ public final class Reconciler: Sendable {
         let tried = item.failedOn.union([payout.merchant])
         let sender = try await sendLoop(item)
         let failover = tried.count < settings.policy.maximumEntities && never != .fail
-            ? OutcomeTransaction.Failover(placement: sender.placement, tried: tried, owner: item.owner, sendingGrace: settings.policy.schedule.sendingGrace) : nil
+            ? OutcomeTransaction.Failover(placement: sender.placement, excluding: tried, owner: item.owner, sendingGrace: settings.policy.schedule.sendingGrace) : nil
         // In the closing transaction itself: the lease is still this look's, and the billno's
         // never-kept grace has passed on the database's clock (not only at the claim).
         let fence = [item.lease.renewal, PayoutLedger.required("""

@@ -34,6 +34,8 @@ struct SendLoop {
         var history = history
         var lease = lease
         var tried = earlier
+        // Entities a signer's refusal was about: never moved to, though not tried.
+        var avoided: Set<String> = []
         while true {
             let merchant: any MerchantConfig
             do { merchant = try placement.snapshot.entity(named: payout.merchant, sentAs: payout.sentAs) } catch {
@@ -54,6 +56,7 @@ struct SendLoop {
                 return nil
             }
             let verdict = SendVerdict.decide(answer, history: history, kind: payout.kind)
+            let covered = answer.coolDown.map { Cooldowns.covered(by: $0, merchant: merchant, in: placement.snapshot) } ?? []
             let movingSince = ContinuousClock.now
             let result: OutcomeTransaction.Result
             switch verdict {
@@ -64,14 +67,16 @@ struct SendLoop {
                 result = try await outcomeTransaction.open(payout, attempt, failure)
             case .nothingPaid(let failure, let next):
                 tried.insert(payout.merchant)
+                avoided.formUnion(covered)
                 let mayMove = next != .fail && tried.count < maximumEntities
-                let failover = mayMove ? OutcomeTransaction.Failover(placement: placement, tried: tried, owner: owner, sendingGrace: sendingGrace) : nil
+                let failover = mayMove
+                    ? OutcomeTransaction.Failover(placement: placement, excluding: tried.union(avoided), owner: owner, sendingGrace: sendingGrace) : nil
                 result = try await outcomeTransaction.nothingPaid(payout, attempt, failure, next: next, wechatSaidFailed: answer.wechatSaidFailed,
                                                           failover: failover)
             }
             if let coolDown = answer.coolDown {
-                await Cooldowns.apply(coolDown, merchant: payout.merchant, openID: payout.openID, pool: outcomeTransaction.pool, states: states,
-                                      clock: outcomeTransaction.clock, logger: logger)
+                await Cooldowns.apply(coolDown, merchant: payout.merchant, siblings: covered, openID: payout.openID, pool: outcomeTransaction.pool,
+                                      states: states, clock: outcomeTransaction.clock, logger: logger)
             }
             guard result.resend else { return .settled(result) }
             logger.info("payout moved to another entity", metadata: ["payout_id": "\(payout.id)", "from": "\(payout.merchant)", "to": "\(result.payout.merchant)"])

@@ -22,8 +22,13 @@ public enum ErrorCatalog {
     public enum CoolDown: String, Sendable, Codable {
         /// Not about the entity: no cool-down.
         case none
-        /// The entity's own configuration or account (certificate, key, balance, rate): cool it down.
+        /// The entity's own configuration or account (balance, product switch): cool it down.
         case entity
+        /// The credentials the request was signed and presented with (certificate, APIv2
+        /// key) or the request rate of the merchant number that called: every entity with
+        /// the same signer cools down (a provider's sub-merchants all sign as the provider;
+        /// the safe reading for FREQ_LIMIT is that WeChat counts the calling mch_id).
+        case signer
         /// Either the entity or the user (NO_AUTH "user flagged by risk control", a
         /// transfer's per-user MONEY_LIMIT): one user's refusal must not cool the entity down
         /// for every tenant, so only several distinct users refused within a window do.
@@ -66,11 +71,11 @@ public enum ErrorCatalog {
 
     static let shared: [String: Rule] = [
         "SYSTEMERROR": u("query with the original number; a new number would be a new packet"),
-        "CA_ERROR": c("install the merchant's API certificate for this mch_id"),
-        "SIGN_ERROR": c("check the merchant's APIv2 key"),
+        "CA_ERROR": c("install the merchant's API certificate for this mch_id", coolDown: .signer),
+        "SIGN_ERROR": c("check the merchant's APIv2 key", coolDown: .signer),
         "XML_ERROR": p("bug: malformed request body"),
         "PARAM_ERROR": p("fix the field named in err_code_des (or the mch_id/appid binding)"),
-        "FREQ_LIMIT": c("back off, then the same number"),
+        "FREQ_LIMIT": c("back off, then the same number", coolDown: .signer),
         // R/C: the user flagged by risk control, or the entity's product or IP (reference §5.1).
         "NO_AUTH": c("user flagged by risk control, product not enabled, IP not whitelisted or account frozen (C/R: kept as C)",
                      coolDown: .ifSeveralUsers),

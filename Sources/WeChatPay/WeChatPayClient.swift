@@ -17,6 +17,15 @@ public struct MerchantCredentials: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "MerchantCredentials(\(merchantID) at \(baseURL))" }
+
+    /// Who WeChat sees sign and present the request: the merchant number at its endpoint
+    /// (scheme and host case-folded, no trailing slash). Entities with one signer share its
+    /// key, certificate and request rate (a provider's sub-merchants).
+    public var signer: String {
+        var endpoint = baseURL.lowercased()
+        while endpoint.hasSuffix("/") { endpoint.removeLast() }
+        return merchantID + " " + endpoint
+    }
 }
 
 /// Signs a request, posts it with the merchant's identity, and interprets the answer.

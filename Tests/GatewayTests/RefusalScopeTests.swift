@@ -86,6 +86,27 @@ struct RefusalScopeTests {
         }
     }
 
+    @Test("a refusal about the signer (SIGN_ERROR) is every entity's that signs as the same provider: the send moves to another provider's entity, never a sibling, and all siblings cool down")
+    func signerRefusalCoversSiblings() async throws {
+        let provider = GatewayHarness.Provider(mchId: "1900000200", subMerchants: [
+            .init("sub-a", subMchId: "1900000301", msgAppID: GatewayHarness.appID, priority: 1),
+            .init("sub-b", subMchId: "1900000302", msgAppID: GatewayHarness.appID, priority: 1),
+            .init("sub-c", subMchId: "1900000303", msgAppID: GatewayHarness.appID, priority: 1),
+        ])
+        try await GatewayHarness.with("scope-signer", entities: [.init("direct", mchId: "1900000109", priority: 2)], providers: [provider]) { gw in
+            // The provider's APIv2 key file now holds another key: WeChat answers SIGN_ERROR for every sub-merchant.
+            try gw.fixture.writeSecret("WrongWrongWrongWrongWrongWrong32", named: "provider-1900000200.apikey")
+            if case .failure(let failure) = gw.registry.reload() { throw TestSetupError("reload failed: \(failure)") }
+            let id = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oSigner", amountFen: 100)))
+            let payout = try await gw.payout(id)
+            #expect(payout.status == .sent && payout.merchant == "direct")
+            #expect(try await gw.attempts(id).map(\.code) == ["SIGN_ERROR", nil], "one sub-merchant refused, then straight to the other provider")
+            #expect(try await cooling(gw) == ["sub-a": "SIGN_ERROR", "sub-b": "SIGN_ERROR", "sub-c": "SIGN_ERROR"])
+            let next = try gw.payoutID(try await gw.submit(GatewayHarness.order(openID: "oSigner2", amountFen: 100)))
+            #expect(try await gw.attempts(next).map(\.code) == [nil], "routing skips the whole provider meanwhile")
+        }
+    }
+
     /// Entities cooling down in the database, with the code.
     func cooling(_ gw: GatewayHarness) async throws -> [String: String] {
         try await gw.pool.query("SELECT name, cooldown_code FROM merchant_state WHERE cooldown_until > now()").rows

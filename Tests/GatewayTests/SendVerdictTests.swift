@@ -78,10 +78,11 @@ struct SendVerdictTests {
         #expect(Self.decide(.notSent(Self.failure, stopping: true), .fresh) == "open")
     }
 
-    @Test("cool-downs: entity codes for every instance, user-or-entity codes only after several users, a local failure here only")
+    @Test("cool-downs: entity and signer codes for every instance, user-or-entity codes only after several users, a local failure here only")
     func coolDownScopes() {
         #expect(Self.refused("NOTENOUGH").coolDown?.scope == .entity)
-        #expect(Self.refused("CA_ERROR").coolDown?.scope == .entity)
+        #expect(Self.refused("CA_ERROR").coolDown?.scope == .signer)
+        #expect(Self.refused("SIGN_ERROR").coolDown?.scope == .signer && Self.refused("FREQ_LIMIT").coolDown?.scope == .signer)
         #expect(Self.refused("NO_AUTH").coolDown?.scope == .ifSeveralUsers)
         #expect(Self.refused("MONEY_LIMIT", .transfer).coolDown?.scope == .ifSeveralUsers)
         #expect(Self.refused("SENDNUM_LIMIT").coolDown == nil)

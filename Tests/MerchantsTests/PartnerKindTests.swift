@@ -53,4 +53,17 @@ struct PartnerKindTests {
         #expect(failure.errors.allSatisfy { $0.reason.contains("sub-a.toml") && $0.reason.contains("1900000200") })
         #expect(!failure.description.contains("Z9yZ9y") && !failure.description.contains(MerchantFixture.apiKey), "no key in the message")
     }
+
+    @Test("one endpoint written two ways (a trailing slash, upper-case host) is one signer: the files must still agree on the key")
+    func endpointSpellingsAreOneSigner() throws {
+        let fixture = try MerchantFixture()
+        try fixture.addPartner("sub-a", providerMchId: "1900000200", subMchId: "1900000301") { $0["base_url"] = "\"https://API.example.test\"" }
+        try fixture.writeSecret("Z9yZ9yZ9yZ9yZ9yZ9yZ9yZ9yZ9yZ9y12", named: "other.apikey")
+        try fixture.addPartner("sub-b", providerMchId: "1900000200", subMchId: "1900000302") {
+            $0["base_url"] = "\"https://api.example.test/\""
+            $0["api_key"] = "{ file = \"\(fixture.secrets.appendingPathComponent("other.apikey").path)\" }"
+        }
+        let failure = try #require(throws: MerchantLoadFailure.self) { try MerchantLoader(directory: fixture.directory, environment: [:]).load() }
+        #expect(failure.errors.map { "\($0.file) \($0.field ?? "")" } == ["sub-b.toml api_key"], "\(failure.errors)")
+    }
 }
