@@ -103,4 +103,62 @@ struct JournalTests {
         await journal.waitDurable(late) // a shutting-down server must not hang on it
         #expect(late == lsn + 1)
     }
+
+    @Test("a snapshot and journal written before service providers (records without their trailing sub-merchant fields) load as direct, to the same totals and answers")
+    func filesFromBeforeServiceProviders() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-oldformat-\(UUID())")
+        let first = try Self.ledger(directory)
+        _ = try Self.register(first)
+        for n in 1...20 { _ = try Self.send(first, n) }
+        _ = try #require(try first.compact())
+        for n in 21...25 { _ = try Self.send(first, n) } // only in the journal
+        let before = first.summary()
+        let answer = try Self.send(first, 22)["send_listid"]
+        first.journal.close()
+
+        // The bytes the simulator wrote before service providers: the same records less what
+        // that change appended (a direct merchant's sub-merchant table — only the direct
+        // entry "" — and empty sub-merchant ledgers, a packet's two
+        // u32 sub-merchant and fund-source indices, an account update's empty funding list).
+        var stripped = (snapshotMerchants: 0, snapshotPackets: 0, journalAccounts: 0, journalPackets: 0)
+        try Self.rewrite(directory.appendingPathComponent(SnapshotFile.name)) { body in
+            switch body.first {
+            case 102: stripped.snapshotMerchants += 1; return Self.dropping([1, 0, 0], from: body)
+            case 103: stripped.snapshotPackets += 1; return Self.dropping([0, 0, 0, 0, 0, 0, 0, 0], from: body)
+            default: return body
+            }
+        }
+        for file in Journal.files(in: directory) {
+            try Self.rewrite(file.url) { body in
+                switch body.first {
+                case 1: stripped.journalAccounts += 1; return Self.dropping([0], from: body)
+                case 2: stripped.journalPackets += 1; return Self.dropping([0, 0, 0, 0, 0, 0, 0, 0], from: body)
+                default: return body
+                }
+            }
+        }
+        #expect(stripped.snapshotMerchants == 1 && stripped.snapshotPackets == 20 && stripped.journalPackets >= 5, "\(stripped)")
+
+        let second = try Self.ledger(directory)
+        #expect(second.summary() == before)
+        #expect(try Self.send(second, 22)["send_listid"] == answer, "a resend is answered from the old record")
+        let packets = try #require(second.page(kind: .packets, limit: 100, cursor: nil, mchId: nil, number: nil)).packets
+        #expect(packets.count == 25 && packets.allSatisfy { $0.subMchId == nil && $0.fundMchId == Self.mchId }, "every old packet is direct")
+        second.journal.close()
+    }
+
+    /// `body` without its last bytes, which must be `tail`.
+    static func dropping(_ tail: [UInt8], from body: [UInt8]) -> [UInt8] {
+        precondition(Array(body.suffix(tail.count)) == tail, "the record does not end with the fields being removed")
+        return Array(body.dropLast(tail.count))
+    }
+
+    /// Re-frames every record of a journal or snapshot file through `change`, keeping its LSN.
+    static func rewrite(_ url: URL, _ change: ([UInt8]) -> [UInt8]) throws {
+        let (frames, valid) = Journal.frames(in: [UInt8](try Data(contentsOf: url)))
+        var out: [UInt8] = []
+        for frame in frames { Journal.frame(lsn: frame.lsn, body: change(Array(frame.body)), into: &out) }
+        #expect(valid > 0)
+        try Data(out).write(to: url)
+    }
 }
