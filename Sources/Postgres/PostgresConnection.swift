@@ -17,6 +17,15 @@ public final class PostgresConnection: @unchecked Sendable {
     private var preparedSerial = 0
     /// Savepoints open now, innermost last: each gets a name of its own (`savepoint`).
     private var savepointDepth = 0
+    /// Set by libpq's notice receiver when the server said FATAL outside a query (a
+    /// terminated backend says so just before it closes the socket).
+    private let idleFatal = IdleFatal()
+
+    /// Reached from libpq's C callback through an unretained pointer: the connection owns it
+    /// and outlives every handle it is registered with.
+    final class IdleFatal {
+        var seen = false
+    }
 
     struct PreparedKey: Hashable {
         let sql: String
@@ -29,12 +38,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Opens a connection; throws `.connection` with libpq's reason (no password in it).
     public init(configuration: PostgresConfiguration) throws {
         self.configuration = configuration
-        self.handle = try Self.open(configuration)
+        self.handle = try Self.open(configuration, idleFatal: idleFatal)
     }
 
     deinit { if let handle { PQfinish(handle) } }
 
-    private static func open(_ configuration: PostgresConfiguration) throws -> OpaquePointer {
+    private static func open(_ configuration: PostgresConfiguration, idleFatal: IdleFatal) throws -> OpaquePointer {
         let keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
         let values = [configuration.connectionString, configuration.applicationName, String(configuration.connectTimeoutSeconds), "UTF8"]
         let cKeys = keys.map { strdup($0) }
@@ -54,8 +63,15 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             throw PostgresError(.connection, "cannot connect to \(configuration.redactedTarget): \(reason)")
         }
-        // Server notices (e.g. "already exists, skipping") would otherwise go to stderr.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        // Server notices (e.g. "already exists, skipping") are dropped rather than printed to
+        // stderr; a FATAL one marks the connection as closed by the server. libpq hands an
+        // error that arrives while no query runs to this receiver.
+        idleFatal.seen = false
+        PQsetNoticeReceiver(connection, { argument, result in
+            guard let argument, let result, let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))) else { return }
+            let level = String(cString: severity)
+            if level == "FATAL" || level == "PANIC" { Unmanaged<IdleFatal>.fromOpaque(argument).takeUnretainedValue().seen = true }
+        }, Unmanaged.passUnretained(idleFatal).toOpaque())
         return connection
     }
 
@@ -66,16 +82,14 @@ public final class PostgresConnection: @unchecked Sendable {
         let fd = PQsocket(handle)
         guard fd >= 0 else { return false }
         // Something may have arrived while idle: a FATAL from a terminated backend, then
-        // EOF, or a notice. Let libpq read until nothing is pending; EOF fails the read.
-        // Once something has arrived, wait a moment for more: a terminated backend's FATAL
-        // can be readable before its EOF (seen under load), and only the EOF fails the read.
-        for attempt in 0..<4 {
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, attempt == 0 ? 0 : 20) > 0 else { break }
+        // EOF, or a notice. Let libpq read what is pending: EOF fails the read, and a FATAL
+        // (readable before its EOF under load) reaches the notice receiver.
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&descriptor, 1, 0) > 0 {
             if PQconsumeInput(handle) == 0 { return false }
             while let notify = PQnotifies(handle) { PQfreemem(notify) }
         }
-        return PQstatus(handle) == CONNECTION_OK
+        return !idleFatal.seen && PQstatus(handle) == CONNECTION_OK
     }
 
     /// Rolls back a transaction a previous borrower left open, so the next one starts clean.
@@ -89,7 +103,7 @@ public final class PostgresConnection: @unchecked Sendable {
         if let handle { PQfinish(handle) }
         handle = nil
         prepared = [:] // a new session knows none of them
-        handle = try Self.open(configuration)
+        handle = try Self.open(configuration, idleFatal: idleFatal)
     }
 
     /// Runs one statement with `$n` parameters; results come back in binary format.
