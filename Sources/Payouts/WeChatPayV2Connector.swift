@@ -62,7 +62,8 @@ struct WeChatPayV2Connector: PayoutConnector {
                     .map { StatusAnswer($0, payout: payout) }
             } else {
                 let (merchantID, appID) = try addressing.queryAddress(send, appID: payout.appID, as: merchant)
-                outcome = try await client.call(QueryRedPack(billno: send.billno, merchantID: merchantID, appID: appID), as: merchant.credentials)
+                outcome = try await client.call(QueryRedPack(billno: send.billno, merchantID: merchantID, appID: appID, totalAmountFen: payout.amountFen),
+                                                as: merchant.credentials)
                     .map { StatusAnswer($0) }
             }
         } catch {

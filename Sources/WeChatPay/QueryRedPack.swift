@@ -7,15 +7,24 @@ public struct QueryRedPack: WeChatPayRequest, Equatable {
     public var merchantID: String
     /// The appid used when sending (sent as `appid`, not `wxappid`).
     public var appID: String
+    /// The amount the packet was sent with, when known: an answer must echo it as
+    /// `total_amount`, or it is about another packet (a billno reused under another account
+    /// or a crossed answer) and says nothing about this one.
+    public var totalAmountFen: Int64?
 
-    public init(billno: String, merchantID: String, appID: String) {
+    public init(billno: String, merchantID: String, appID: String, totalAmountFen: Int64? = nil) {
         self.billno = billno
         self.merchantID = merchantID
         self.appID = appID
+        self.totalAmountFen = totalAmountFen
     }
 
     public var fields: [String: String] { ["mch_billno": billno, "mch_id": merchantID, "appid": appID, "bill_type": "MCHT"] }
-    public var echoedFields: [String: String] { ["mch_billno": billno, "mch_id": merchantID] }
+    public var echoedFields: [String: String] {
+        var echoed = ["mch_billno": billno, "mch_id": merchantID]
+        if let totalAmountFen { echoed["total_amount"] = String(totalAmountFen) }
+        return echoed
+    }
 
     public func validate() throws(RequestInvalid) {
         var rules = FieldRules()

@@ -120,6 +120,26 @@ struct ErrorCatalogTests {
         }
     }
 
+    @Test("a gethbinfo answer about another amount is not about this payout's packet: unknown, never read as its state")
+    func queryEchoesTheAmount() {
+        let query = QueryRedPack(billno: "b1", merchantID: "10000098", appID: "wx8888888888888888", totalAmountFen: 100)
+        let answer = ["return_code": "SUCCESS", "result_code": "SUCCESS", "mch_billno": "b1", "mch_id": "10000098", "detail_id": "D",
+                      "status": "SENT", "send_type": "API", "hb_type": "NORMAL", "total_num": "1", "send_time": "2026-01-01 10:00:00"]
+        func interpret(_ amount: String?) -> CallOutcome<RedPacketInfo> {
+            var fields = answer
+            fields["total_amount"] = amount
+            return ResponseInterpreter.interpret(query, status: 200, body: Array(WeChatXML.encode(fields).utf8), key: key)
+        }
+        guard case .success(let info) = interpret("100") else { Issue.record("the same amount is this packet's state"); return }
+        #expect(info.status == .sent)
+        for other in ["101", nil] {
+            guard case .failure(let failure) = interpret(other) else { Issue.record("total_amount \(other ?? "absent") must not be read as this packet's"); continue }
+            #expect(failure.code == ErrorCatalog.Synthetic.echoMismatch && failure.outcomeUnknown)
+        }
+        let unchecked = QueryRedPack(billno: "b1", merchantID: "10000098", appID: "wx8888888888888888")
+        #expect(unchecked.echoedFields["total_amount"] == nil, "merchant check asks about a billno it knows no amount of")
+    }
+
     @Test("a response sign that verifies is accepted")
     func signedResponse() {
         var fields = echo.merging(["return_code": "SUCCESS", "result_code": "SUCCESS"]) { $1 }
