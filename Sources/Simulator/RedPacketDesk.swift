@@ -80,8 +80,15 @@ extension SimLedger {
     }
 
     /// The user opens a packet now (control API). Nil when unknown.
+    /// `mchId` may be a sub-merchant's number: a packet sent in provider mode is its
+    /// provider's at WeChat, but an operator knows it by the sub-merchant (the gateway's
+    /// payout names the sub_mch_id), so the providers that list it are looked through too.
     func receive(mchId: String, billno: String) -> Result<PacketView, NotOpenable>? {
-        guard let book = book(mchId), let key = OrderKey(billno) else { return nil }
+        guard let key = OrderKey(billno) else { return nil }
+        let holder = book(mchId).flatMap { $0.state.withLock { $0.packets.position(of: key) } != nil ? $0 : nil }
+            ?? books().first { provider in provider.state.withLock { $0.subIndex(mchId) != nil && $0.packets.position(of: key) != nil } }
+        guard let book = holder else { return nil }
+        let mchId = book.mchId
         return book.state.withLock { state in
             let now = clock.now
             state.settleDue(now: now) { record(mchId, $0) }

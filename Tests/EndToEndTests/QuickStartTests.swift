@@ -35,6 +35,10 @@ struct QuickStartTests {
         #expect(lines.last.flatMap { Int($0) }.map { $0 >= 1 } == true, "the dashboard's search finds the packet: \(lines.suffix(3))")
         let dashboard = try await project.shell("curl -s http://127.0.0.1:\(project.gatewayPort)/admin -H \"Authorization: Bearer $(cat .hongbao/admin-token)\"")
         #expect(dashboard.contains("Sends today: 1001 payouts, 100100 fen"), "today's 1,001 sends are on the dashboard")
+        // The example provider's three sub-merchants are registered, eligible and take a share of the batch beside the direct merchant.
+        #expect(first.output.contains("registered provider 1900000400 with sub-merchants sp-shop-a, sp-shop-b, sp-shop-c"), "\(first.output.prefix(2000))")
+        let subs = try await project.shell("curl -s 'http://127.0.0.1:\(project.controlPort)/_sim/ledger?kind=packets&limit=1000&mch_id=1900000400' | jq -r '[.packets[].sub_mch_id] | unique | join(\",\")'")
+        #expect(subs == "1900000401,1900000402,1900000403", "\(subs)")
         let usage = try await project.shell("curl -s http://127.0.0.1:\(project.gatewayPort)/v1/usage -H \"Authorization: Bearer $(cat .hongbao/demo-api-key)\" | jq -c '[.payouts.count, .spent_fen]'")
         #expect(usage == "[1001,100100]", "one packet and a batch of 1,000 at 100 fen")
 

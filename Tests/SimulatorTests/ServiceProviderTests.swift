@@ -247,6 +247,21 @@ struct ServiceProviderTests {
         }
     }
 
+    @Test("the control API opens an SP packet named by its sub-merchant's number as well as by its provider's; a sub-merchant it was not sent for finds nothing")
+    func receiveBySubMerchant() async throws {
+        try await SimulatorHarness.with { sim in
+            let p = try await sim.createMerchant(Self.providerSpec())
+            #expect(try await sim.raw(Path.send, Self.spPacket(p, billno: 1, amount: "350"), as: p)["result_code"] == "SUCCESS")
+            #expect(try await sim.raw(Path.send, Self.spPacket(p, billno: 2, amount: "360"), as: p)["result_code"] == "SUCCESS")
+            let empty = [String: String]()
+            #expect(try await sim.controlStatus("POST", "/_sim/redpacks/\(Self.subA)/\(billno(1, mch: Self.provider))/receive", body: empty) == 200)
+            #expect(try await sim.controlStatus("POST", "/_sim/redpacks/\(Self.provider)/\(billno(2, mch: Self.provider))/receive", body: empty) == 200)
+            let (first, second) = (try await Self.packet(sim, 1), try await Self.packet(sim, 2))
+            #expect(first.status == "RECEIVED" && second.status == "RECEIVED")
+            #expect(try await sim.controlStatus("POST", "/_sim/redpacks/1900000299/\(billno(1, mch: Self.provider))/receive", body: empty) == 404)
+        }
+    }
+
     @Test("an unclaimed SP packet is refunded after 25 h to the source that paid it")
     func refundToFundSource() async throws {
         try await SimulatorHarness.with { sim in

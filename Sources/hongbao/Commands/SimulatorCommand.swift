@@ -75,7 +75,8 @@ struct SimulatorCommand: AsyncParsableCommand {
                                                       funded = balance + sent − refunded + transferred
                                                       − transfer_refunded, also after records aged out
               GET    /_sim/clock, POST /_sim/clock    {"advance_seconds": 86400} or {"freeze": true|false}
-              POST   /_sim/redpacks/{mch_id}/{billno}/receive
+              POST   /_sim/redpacks/{mch_id}/{billno}/receive  the user opens it; mch_id may be the
+                                                      sub_mch_id of a provider-mode packet
               POST   /_sim/transfers/{mch_id}/{partner_trade_no}/fail     {"reason": "..."}  money back
               POST   /_sim/transfers/{mch_id}/{partner_trade_no}/succeed  SUCCESS now
               POST   /_sim/users/{openid}             {"real_name": "王小王", "real_name_verified": true, "risk_flagged": false}
