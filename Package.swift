@@ -82,6 +82,10 @@ let package = Package(
         .target(name: "Operations", dependencies: [
             "Audit", "Payouts", "Merchants", "Postgres", "Tenants", "WeChatPay",
         ]),
+        .target(name: "Campaigns", dependencies: [
+            "Audit", "Merchants", "Payouts", "Postgres", "Tenants",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Webhooks", dependencies: [
             "Audit", "Merchants", "Postgres", "Tenants", "Transport",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -144,7 +148,8 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),
         .testTarget(name: "MerchantsTests", dependencies: ["Audit", "Merchants", "Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Assembly", "Audit", "Payouts", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants", "Webhooks",
+            "Assembly", "Audit", "Campaigns", "Payouts", "Merchants", "Simulator", "Postgres", "WeChatPay", "Transport", "TestSupport", "Operations", "Tenants",
+            "Webhooks",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "BatchClientTests", dependencies: ["BatchClient", "Payouts"]),

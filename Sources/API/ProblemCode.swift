@@ -33,6 +33,9 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case unsupportedMediaType = "unsupported_media_type"
     // 422: valid, but no merchant entity may pay it.
     case noEligibleMerchant = "no_eligible_merchant"
+    /// The order's campaign cannot take it now (paused, outside its window, budget spent,
+    /// the user's cap reached …): the detail says which.
+    case campaignRefused = "campaign_refused"
     // 422: a webhook endpoint the gateway will not call, or one too many.
     case webhookTargetRefused = "webhook_target_refused"
     case tooManyWebhooks = "too_many_webhooks"
@@ -57,7 +60,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .idempotencyKeyReused, .idempotencyKeyInUse: .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .noEligibleMerchant, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
+        case .noEligibleMerchant, .campaignRefused, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
         case .rateLimited, .budgetExhausted, .limitsReached, .tooManyRefreshes: .tooManyRequests
         case .internalError: .internalServerError
         case .notImplemented: .notImplemented
@@ -90,6 +93,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .bodyTooLarge: "Body too large"
         case .unsupportedMediaType: "Unsupported media type"
         case .noEligibleMerchant: "No eligible merchant"
+        case .campaignRefused: "Campaign refused"
         case .webhookTargetRefused: "Webhook target refused"
         case .tooManyWebhooks: "Too many webhook endpoints"
         case .rateLimited: "Rate limited"

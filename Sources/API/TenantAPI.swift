@@ -57,6 +57,8 @@ struct TenantAPI: APIProtocol {
             throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used with another request body.")
         case .refused(let refusal):
             throw Self.problem(refusal)
+        case .campaignRefused(let refusal):
+            throw Problem(.campaignRefused, detail: refusal.reason + ".")
         }
     }
 

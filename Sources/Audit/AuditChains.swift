@@ -1,12 +1,15 @@
 import Foundation
 
 /// Chain names of the audit log: the admin chain (`AuditLog.adminChain`), each entity's
-/// (`AuditLog.merchantChain`), and each tenant's 16 payout stripes, chosen by payout id so
-/// concurrent payouts of one tenant do not all wait on one chain head.
+/// (`AuditLog.merchantChain`), each tenant's 16 payout stripes, chosen by payout id so
+/// concurrent payouts of one tenant do not all wait on one chain head, and each campaign's.
 public enum AuditChains {
     public static let stripes = 16
 
     public static func payout(tenant: UUID, payout: UUID) -> String {
         "tenant:\(tenant.uuidString.lowercased()):\(Int(payout.uuid.0) % stripes)"
     }
+
+    /// Every change to one campaign (created, activated, paused, resumed, ended).
+    public static func campaign(_ id: UUID) -> String { "campaign:\(id.uuidString.lowercased())" }
 }

@@ -31,6 +31,7 @@ struct Acceptance {
         /// The key is taken: by this very request earlier, or by another body.
         case duplicate
         case refused(PlacementRefusal)
+        case campaignRefused(CampaignRefusal)
     }
 
     static let duplicate = "duplicate"
@@ -59,6 +60,7 @@ struct Acceptance {
                     return .accepted(try Payout(row: row))
                 } catch let error as PostgresError where error.sqlState == PayoutLedger.refusalState {
                     if error.message == Self.duplicate { return .duplicate }
+                    if let refusal = CampaignRefusal(error) { return .campaignRefused(refusal) }
                     guard let refusal = Reservations.Refusal(error) else { throw error }
                     guard let exclusion = refusal.exclusion(merchant.limits) else {
                         return .refused(PlacementRefusal(exclusions: [], tenantBudget: caller.dailyBudgetFen))
@@ -83,6 +85,11 @@ struct Acceptance {
                 ON CONFLICT (tenant_id, mode, key) DO NOTHING RETURNING 1
                 """, Self.duplicate, [caller.tenantID, idempotencyKey, requestHash, payoutID, caller.mode.rawValue]),
         ]
+        // The campaign before any entity: its refusal is the same whichever entity is tried.
+        if let charge = order.campaign {
+            statements.append(charge.reserve(payout: payoutID, tenant: caller.tenantID, mode: caller.mode.rawValue, openID: order.openID,
+                                              amountFen: order.amountFen))
+        }
         statements += Reservations.reserveMerchant(mchID: order.kind.usageKey(merchant.merchantID), openID: order.openID, day: dayText,
                                                    amountFen: order.amountFen, limits: order.kind.limits(of: merchant))
         statements += Reservations.reserveTenant(tenant: caller.tenantID, mode: caller.mode, day: dayText, stripe: stripe, amountFen: order.amountFen,

@@ -26,7 +26,10 @@
 // - `Reservations` + `Placement`: every limit (per user per day, a 60-second slot ring per
 //   merchant, merchant daily amount, tenant budget per mode) as a conditional upsert in
 //   PostgreSQL, so N instances on one database never exceed one; routing proposes,
-//   reservation decides. Resends take a slot of the ring too.
+//   reservation decides. Resends take a slot of the ring too. A campaign's packet also
+//   carries a `CampaignCharge`: its campaign's budget and per-user cap are reserved in the
+//   same transaction and given back where the tenant's reservation is (the Campaigns
+//   module makes such orders; this module only charges them).
 // - One state machine over payout kinds: red packets (normal, group) and enterprise
 //   payments (`transfer`). `SendLoop` is the send loop both the engine and the reconciler
 //   run. It calls a merchant kind only through its `PayoutConnector` (`PayoutConnectors`,

@@ -178,7 +178,9 @@ struct OutcomeTransaction {
                 }
             }
             if next == .anotherEntityElseKeepOpen { throw NoOtherEntity() }
-            try c.run(Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen))
+            try c.run([Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe,
+                                                  amountFen: payout.amountFen),
+                       CampaignCharge.release(payout: payout.id)])
             let failed = payout.changed(.init(status: .failed, failure: .some(failure), nextCheckAt: .some(nil)), at: at)
             try c.run([try PayoutLedger.update(from: payout, to: failed, clock: clock, lease: lease),
                        try PayoutLedger.audit(failed, action: "payout.failed", actor: actor, requestID: requestID)])

@@ -46,6 +46,8 @@ public final class PayoutEngine: Sendable {
         case conflict
         /// No entity could take it (nothing was reserved or recorded).
         case refused(PlacementRefusal)
+        /// The order's campaign could not take it (nothing was reserved or recorded).
+        case campaignRefused(CampaignRefusal)
     }
 
     // MARK: sending
@@ -75,6 +77,8 @@ public final class PayoutEngine: Sendable {
         switch try await acceptance.run(pool) {
         case .refused(let refusal):
             return .refused(refusal)
+        case .campaignRefused(let refusal):
+            return .campaignRefused(refusal)
         case .duplicate:
             // The key's record: the send in flight here (registered since), else the committed row.
             var known = inFlight.flight(key: flightKey)?.record

@@ -177,7 +177,8 @@ enum PayoutLedger {
     /// Gives back every reservation of a payout that paid nothing.
     static func releaseAll(_ payout: Payout) -> [PipelineStatement] {
         Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
-            + [Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)]
+            + [Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen),
+               CampaignCharge.release(payout: payout.id)]
     }
 }
 

@@ -22,10 +22,14 @@ public struct PayoutOrder: Sendable, Equatable, Codable {
     public let checkName: String?
     public let userName: String?
     public let description: String?
+    /// A campaign's packet: charged against its budget and per-user cap (nil otherwise, so
+    /// other orders' canonical hash is what it always was).
+    public let campaign: CampaignCharge?
 
     public init(kind: Payout.Kind, appID: String, openID: String, amountFen: Int64, totalNum: Int = 1, wishing: String, actName: String,
                 remark: String, sendName: String? = nil, sceneID: String? = nil, riskInfo: String? = nil, clientIP: String? = nil,
-                metadata: [String: String]? = nil, checkName: String? = nil, userName: String? = nil, description: String? = nil) {
+                metadata: [String: String]? = nil, checkName: String? = nil, userName: String? = nil, description: String? = nil,
+                campaign: CampaignCharge? = nil) {
         self.kind = kind
         self.appID = appID
         self.openID = openID
@@ -42,6 +46,7 @@ public struct PayoutOrder: Sendable, Equatable, Codable {
         self.checkName = checkName
         self.userName = userName
         self.description = description
+        self.campaign = campaign
     }
 
     /// An enterprise payment (企业付款到零钱) to `openID`'s balance under `appID` (mch_appid).
@@ -56,11 +61,22 @@ public struct PayoutOrder: Sendable, Equatable, Codable {
 
     /// SHA-256 of the canonical JSON (sorted keys): the same request, however its JSON was
     /// written, has the same hash; any difference in any field changes it.
+    ///
+    /// A campaign's packet is the tenant's request — the campaign and the openid — whatever
+    /// the campaign's wording or the amount drawn for it: a retry after the wording was edited
+    /// replays the first answer instead of conflicting with it.
     public var canonicalHash: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data()
+        let data = campaign.map { (try? encoder.encode(CampaignRequest(campaign: $0.campaignID, openid: openID, metadata: metadata))) ?? Data() }
+            ?? (try? encoder.encode(self)) ?? Data()
         return Array(SHA256.hash(data: data))
+    }
+
+    private struct CampaignRequest: Encodable {
+        let campaign: UUID
+        let openid: String
+        let metadata: [String: String]?
     }
 }
 

@@ -83,6 +83,7 @@ enum Reservations {
                 INSERT INTO tenant_usage (tenant_id, mode, day, stripe, amount_fen, count) VALUES ($1, $2, $3::date, $4, $5, 1)
                 ON CONFLICT (tenant_id, mode, day, stripe) DO UPDATE SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
                 """, [payout.tenantID, payout.mode.rawValue, payout.day, payout.usageStripe, payout.amountFen]),
+            CampaignCharge.countAgain(payout: payout.id),
         ]
     }
 
@@ -136,6 +137,7 @@ enum Reservations {
                                   "reservation_missing", [payout.usageKey, payout.day, fen]),
             PayoutLedger.required("UPDATE tenant_usage SET amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe = $3 RETURNING 1",
                                   "reservation_missing", [payout.tenantID, payout.day, payout.usageStripe, fen, payout.mode.rawValue]),
+            CampaignCharge.refund(payout: payout.id, refundFen: fen),
         ]
     }
 

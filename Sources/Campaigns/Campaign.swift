@@ -1,0 +1,76 @@
+import Foundation
+import Merchants
+import Postgres
+
+/// A tenant's campaign in one mode: the wording every packet carries, how much each packet
+/// is, the budget and per-user cap, the window, its status, and what sends have reserved
+/// from the budget and not given back.
+public struct Campaign: Sendable, Equatable {
+    public let id: UUID
+    public let tenantID: UUID
+    public let mode: MerchantMode
+    public let name: String
+    public let appID: String
+    public let actName: String
+    public let wishing: String
+    public let remark: String
+    public let sendName: String?
+    public let sceneID: String?
+    /// A fixed amount is min = max; otherwise each packet draws within [min, max] (`CampaignDraw`).
+    public let amountMinFen: Int64
+    public let amountMaxFen: Int64
+    public let budgetFen: Int64
+    public let perOpenIDCap: Int
+    /// The window: sends are taken from `startsAt` (inclusive) until `endsAt` (exclusive).
+    public let startsAt: Date?
+    public let endsAt: Date?
+    public let status: CampaignStatus
+    public let endedReason: String?
+    /// Taken from the budget by sends that paid or may still pay.
+    public let reservedFen: Int64
+    public let createdAt: Date
+    public let updatedAt: Date
+
+    public var budgetLeftFen: Int64 { budgetFen - reservedFen }
+
+    /// What the tenant configured, as a draft (its rules and the packets it makes).
+    public var draft: CampaignDraft {
+        CampaignDraft(name: name, appID: appID, actName: actName, wishing: wishing, remark: remark, sendName: sendName, sceneID: sceneID,
+                      amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, budgetFen: budgetFen, perOpenIDCap: perOpenIDCap,
+                      startsAt: startsAt, endsAt: endsAt)
+    }
+
+    static let columns = """
+        id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen, budget_fen, \
+        per_openid_cap, starts_at, ends_at, status, ended_reason, reserved_fen, created_at, updated_at
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(column: 0)
+        tenantID = try row.decode(column: 1)
+        mode = try Self.enumValue(row.decode(column: 2))
+        name = try row.decode(column: 3)
+        appID = try row.decode(column: 4)
+        actName = try row.decode(column: 5)
+        wishing = try row.decode(column: 6)
+        remark = try row.decode(column: 7)
+        sendName = try row.decode(column: 8)
+        sceneID = try row.decode(column: 9)
+        amountMinFen = try row.decode(column: 10)
+        amountMaxFen = try row.decode(column: 11)
+        budgetFen = try row.decode(column: 12)
+        perOpenIDCap = Int(try row.decode(column: 13, as: Int32.self))
+        startsAt = try row.decode(column: 14)
+        endsAt = try row.decode(column: 15)
+        status = try Self.enumValue(row.decode(column: 16))
+        endedReason = try row.decode(column: 17)
+        reservedFen = try row.decode(column: 18)
+        createdAt = try row.decode(column: 19)
+        updatedAt = try row.decode(column: 20)
+    }
+
+    static func enumValue<T: RawRepresentable>(_ raw: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: raw) else { throw PostgresError(.decode, "unexpected value \(raw) for \(T.self)") }
+        return value
+    }
+}

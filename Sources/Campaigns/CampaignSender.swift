@@ -1,0 +1,29 @@
+import Foundation
+import Payouts
+import Tenants
+
+/// A campaign's packet for one openid: the campaign's wording and an amount drawn for this
+/// send (`CampaignDraw`), submitted to the engine with the campaign's charge. Whether the
+/// campaign may take it — active, in its window, budget and the user's cap — is decided in
+/// the engine's transaction 1 on the database (`CampaignRefusal` when not), never here, so
+/// it holds across instances.
+public struct CampaignSender: Sendable {
+    let store: CampaignStore
+    let engine: PayoutEngine
+
+    public init(store: CampaignStore, engine: PayoutEngine) {
+        self.store = store
+        self.engine = engine
+    }
+
+    public func send(campaign id: UUID, openID: String, metadata: [String: String]? = nil, caller: Caller, idempotencyKey: String, requestID: String,
+                     render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission {
+        guard let campaign = try await store.find(id, tenant: caller.tenantID, mode: caller.mode) else {
+            return .campaignRefused(CampaignRefusal(.notFound))
+        }
+        let draw = CampaignDraw(campaign: id, idempotencyKey: idempotencyKey, minFen: campaign.amountMinFen, maxFen: campaign.amountMaxFen)
+        let order = campaign.draft.order(openID: openID, amountFen: draw.amountFen, metadata: metadata,
+                                         charge: CampaignCharge(campaignID: id, draw: draw.draw))
+        return try await engine.submit(order, caller: caller, idempotencyKey: idempotencyKey, requestID: requestID, render: render)
+    }
+}

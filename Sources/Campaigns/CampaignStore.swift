@@ -1,0 +1,85 @@
+import Audit
+import Foundation
+import Merchants
+import Postgres
+
+/// Tenants' campaigns in PostgreSQL. Calls take the caller's tenant and mode: another
+/// tenant's campaign, or the other mode's, is "not found", never "forbidden". Every change
+/// is audited on the campaign's own chain in its transaction, with the actor and request.
+public struct CampaignStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Stores `draft` as a draft of `tenant` in `mode` after checking it against WeChat's
+    /// rules (`invalid_campaign`, naming each field, and nothing stored).
+    public func create(_ draft: CampaignDraft, tenant: UUID, mode: MerchantMode, actor: String, requestID: String? = nil) async throws -> Campaign {
+        let problems = draft.problems
+        guard problems.isEmpty else {
+            throw CampaignError("invalid_campaign", "Invalid campaign: \(problems.map(\.field).joined(separator: ", ")).", problems: problems)
+        }
+        let id = UUID()
+        return try await pool.transaction { c in
+            guard try c.query("SELECT 1 FROM tenants WHERE id = $1 AND disabled_at IS NULL FOR KEY SHARE", [tenant]).first != nil else {
+                throw CampaignError("tenant_disabled", "the tenant is disabled or does not exist")
+            }
+            let row = try c.query("""
+                INSERT INTO campaigns (id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen,
+                                       budget_fen, per_openid_cap, starts_at, ends_at, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft')
+                RETURNING \(Campaign.columns)
+                """, [id, tenant, mode.rawValue, draft.name, draft.appID, draft.actName, draft.wishing, draft.remark, draft.sendName, draft.sceneID,
+                      draft.amountMinFen, draft.amountMaxFen, draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt]).first!
+            let campaign = try Campaign(row: row)
+            try Self.audit(c, campaign, action: "campaign.created", actor: actor, requestID: requestID,
+                           detail: ["name": draft.name, "appid": draft.appID, "amount_min_fen": String(draft.amountMinFen),
+                                    "amount_max_fen": String(draft.amountMaxFen), "budget_fen": String(draft.budgetFen),
+                                    "per_openid_cap": String(draft.perOpenIDCap)])
+            return campaign
+        }
+    }
+
+    public func find(_ id: UUID, tenant: UUID, mode: MerchantMode) async throws -> Campaign? {
+        try await pool.query("SELECT \(Campaign.columns) FROM campaigns WHERE id = $1 AND tenant_id = $2 AND mode = $3", [id, tenant, mode.rawValue])
+            .first.map(Campaign.init(row:))
+    }
+
+    /// Newest first.
+    public func list(tenant: UUID, mode: MerchantMode, limit: Int = 100) async throws -> [Campaign] {
+        try await pool.query("""
+            SELECT \(Campaign.columns) FROM campaigns WHERE tenant_id = $1 AND mode = $2 ORDER BY created_at DESC, id DESC LIMIT $3
+            """, [tenant, mode.rawValue, Int64(limit)]).rows.map(Campaign.init(row:))
+    }
+
+    /// Moves the campaign by `action` if its status allows (`campaign_status` otherwise,
+    /// naming the status it is in). Ending records `reason`.
+    public func apply(_ action: CampaignStatus.Action, to id: UUID, tenant: UUID, mode: MerchantMode, reason: String? = nil, actor: String,
+                      requestID: String? = nil) async throws -> Campaign {
+        try await pool.transaction { c in
+            guard let current = try c.query("SELECT \(Campaign.columns) FROM campaigns WHERE id = $1 AND tenant_id = $2 AND mode = $3 FOR UPDATE",
+                                             [id, tenant, mode.rawValue]).first.map(Campaign.init(row:)) else {
+                throw CampaignError.notFound(id.uuidString.lowercased())
+            }
+            guard action.from.contains(current.status) else {
+                throw CampaignError("campaign_status", "a campaign that is \(current.status.rawValue) cannot \(action.rawValue)")
+            }
+            let ended = action == .end ? (reason ?? "ended by \(actor)") : nil
+            let row = try c.query("""
+                UPDATE campaigns SET status = $2, ended_reason = $3, updated_at = now() WHERE id = $1 RETURNING \(Campaign.columns)
+                """, [id, action.to.rawValue, ended]).first!
+            let campaign = try Campaign(row: row)
+            var detail = ["from": current.status.rawValue, "to": campaign.status.rawValue]
+            if let ended { detail["reason"] = ended }
+            try Self.audit(c, campaign, action: "campaign.\(action.rawValue)", actor: actor, requestID: requestID, detail: detail)
+            return campaign
+        }
+    }
+
+    static func audit(_ c: PostgresConnection, _ campaign: Campaign, action: String, actor: String, requestID: String?, detail: [String: String]) throws {
+        var detail = detail
+        detail["campaign"] = campaign.id.uuidString.lowercased()
+        detail["mode"] = campaign.mode.rawValue
+        try AuditLog.append(c, chain: AuditChains.campaign(campaign.id), actor: actor, action: action, tenant: campaign.tenantID, requestID: requestID,
+                            detail: try PostgresJSON(encoding: detail))
+    }
+}

@@ -1,0 +1,19 @@
+// Campaigns: red-packet templates with one wording, one budget, one per-user cap and one
+// window (issue 18), sent through the same exactly-once engine as single calls.
+//
+// - `Campaign` (what the tenant configured, its status and what its budget has reserved),
+//   `CampaignDraft` (a new campaign, checked against WeChat's field and amount rules by the
+//   engine's own `PayoutOrderRules`, so a bad campaign never reaches sending) and
+//   `CampaignStore` (create, read, list, activate, pause, resume, end — each change audited
+//   on the campaign's own chain, `campaign:<id>`).
+// - `CampaignDraw`: a packet's amount within [min, max], drawn from the campaign and the
+//   send's idempotency key, so a retry draws the same amount and the record reproduces it.
+// - `CampaignSender`: a campaign packet for one openid — the campaign's wording and a drawn
+//   amount, carried to the engine with a `CampaignCharge`.
+//
+// Budgets and caps are not kept here: the engine reserves them in transaction 1
+// (`hb_campaign_reserve`, migration 0019) and gives them back exactly when nothing was or
+// will be paid, or the unclaimed amount WeChat refunded, on every instance alike.
+// A campaign belongs to one tenant and one mode: any other caller's campaign is "not found".
+//
+// Depends on Payouts (the engine), Tenants (callers), Audit, Merchants (modes) and Postgres.
