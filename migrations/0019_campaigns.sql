@@ -24,6 +24,8 @@ CREATE TABLE campaigns (
     ended_reason    text CHECK ((status = 'ended') = (ended_reason IS NOT NULL)),
     -- What sends have taken from the budget and not given back (failures, refunds).
     reserved_fen    bigint NOT NULL DEFAULT 0 CHECK (reserved_fen >= 0 AND reserved_fen <= budget_fen),
+    -- Paid past the budget by payments found late (a double payment a person settles).
+    overspent_fen   bigint NOT NULL DEFAULT 0 CHECK (overspent_fen >= 0),
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
@@ -111,18 +113,25 @@ BEGIN
     UPDATE campaigns SET reserved_fen = reserved_fen - cp.refunded_fen WHERE id = cp.campaign_id;
 END $$;
 
--- A payment found after its reservation was given back (DoublePayment): counted again,
--- without a limit check — the money moved. The budget may end above its total then; the
--- check constraint is what makes that visible, so this raises it only to the budget.
+-- A late payment found on a billno the payout had closed (DoublePayment: once per such
+-- billno). The money moved, so it is charged without a limit check: a payout whose
+-- reservation was given back takes it again; one that was paid elsewhere too is a second
+-- payment of its amount. What passes the budget is kept apart, as `overspent_fen`, so the
+-- budget's check never refuses recording what WeChat did and the overspend stays visible.
 CREATE FUNCTION hb_campaign_count_again(p_payout uuid) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 DECLARE
     cp campaign_payouts%ROWTYPE;
 BEGIN
-    UPDATE campaign_payouts SET released = false WHERE payout_id = p_payout AND released RETURNING * INTO cp;
+    SELECT * INTO cp FROM campaign_payouts WHERE payout_id = p_payout FOR UPDATE;
     IF NOT FOUND THEN RETURN; END IF;
-    UPDATE campaigns SET reserved_fen = least(budget_fen, reserved_fen + cp.amount_fen) WHERE id = cp.campaign_id;
-    UPDATE campaign_recipients SET count = count + 1 WHERE campaign_id = cp.campaign_id AND openid = cp.openid;
+    IF cp.released THEN
+        UPDATE campaign_payouts SET released = false WHERE payout_id = p_payout;
+        UPDATE campaign_recipients SET count = count + 1 WHERE campaign_id = cp.campaign_id AND openid = cp.openid;
+    END IF;
+    UPDATE campaigns SET reserved_fen = least(budget_fen, reserved_fen + cp.amount_fen),
+                         overspent_fen = overspent_fen + greatest(0, reserved_fen + cp.amount_fen - budget_fen)
+    WHERE id = cp.campaign_id;
 END $$;
 
 GRANT SELECT, INSERT, UPDATE ON campaigns, campaign_recipients, campaign_payouts TO hongbao_app;

@@ -28,6 +28,8 @@ public struct Campaign: Sendable, Equatable {
     public let endedReason: String?
     /// Taken from the budget by sends that paid or may still pay.
     public let reservedFen: Int64
+    /// Paid past the budget by payments WeChat committed late (a double payment a person settles).
+    public let overspentFen: Int64
     public let createdAt: Date
     public let updatedAt: Date
 
@@ -42,7 +44,7 @@ public struct Campaign: Sendable, Equatable {
 
     static let columns = """
         id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen, budget_fen, \
-        per_openid_cap, starts_at, ends_at, status, ended_reason, reserved_fen, created_at, updated_at
+        per_openid_cap, starts_at, ends_at, status, ended_reason, reserved_fen, overspent_fen, created_at, updated_at
         """
 
     init(row: PostgresRow) throws {
@@ -65,8 +67,9 @@ public struct Campaign: Sendable, Equatable {
         status = try Self.enumValue(row.decode(column: 16))
         endedReason = try row.decode(column: 17)
         reservedFen = try row.decode(column: 18)
-        createdAt = try row.decode(column: 19)
-        updatedAt = try row.decode(column: 20)
+        overspentFen = try row.decode(column: 19)
+        createdAt = try row.decode(column: 20)
+        updatedAt = try row.decode(column: 21)
     }
 
     static func enumValue<T: RawRepresentable>(_ raw: String) throws -> T where T.RawValue == String {

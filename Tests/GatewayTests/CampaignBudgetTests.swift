@@ -2,6 +2,7 @@ import Campaigns
 import Foundation
 import Payouts
 import Postgres
+import Simulator
 import Tenants
 import Testing
 import TestSupport
@@ -134,6 +135,29 @@ struct CampaignBudgetTests {
             #expect(try await gw.payout(id).status == .refunded)
             #expect(try await Self.reserved(gw, campaign.id) == 0, "the unclaimed amount is the campaign's again")
             #expect(Self.refusal(try await Self.send(gw, campaign.id, openID: "oAway")) == .userRewarded, "the user was offered the packet")
+        }
+    }
+
+    @Test("a packet WeChat paid twice (a late commit after a failover) is charged twice: the budget is full and the rest shows as overspent, never hidden or refused")
+    func doublePaymentIsCharged() async throws {
+        let entities = [GatewayHarness.Entity("first", mchId: "1900000601", priority: 1), GatewayHarness.Entity("second", mchId: "1900000602", priority: 2)]
+        try await GatewayHarness.with("campaign-twice", entities: entities) { gw in
+            let campaign = try await Self.active(gw, Self.draft(minFen: 150, maxFen: 150, budgetFen: 150))
+            try await gw.sim.freezeClock()
+            try await gw.sim.setFaults(FaultPlan(commitLateSeconds: 2700, rate: 1))
+            let id = try gw.payoutID(try await Self.send(gw, campaign.id, openID: "oTwice"))
+            try await gw.sim.setFaults(nil)
+            _ = try await gw.reconciler(offset: 7 * 60).pass()   // resend refused while WeChat commits: open
+            _ = try await gw.reconciler(offset: 38 * 60).pass()  // NOT_FOUND past the grace: moved to the second entity
+            #expect(try await gw.payout(id).merchant == "second")
+            try await gw.sim.advanceClock(seconds: 2800)         // …and WeChat commits the first after all
+            try await gw.sim.advanceClock(seconds: 5)            // (SENDING for its first second)
+            _ = try await gw.reconciler(offset: 44 * 60).pass()
+            #expect(try await gw.payout(id).status == .needsAttention)
+            #expect(try await gw.sim.ledger().packets.map(\.amountFen) == [150, 150])
+            let row = try #require(try await gw.pool.query("SELECT reserved_fen, overspent_fen FROM campaigns WHERE id = $1", [campaign.id]).first)
+            let (reserved, overspent) = try row.decode((Int64, Int64).self)
+            #expect(reserved == 150 && overspent == 150, "300 fen paid against a 150 fen budget")
         }
     }
 
