@@ -47,21 +47,21 @@ public struct CampaignDraft: Sendable, Equatable {
                     sendName: sendName, sceneID: sceneID, metadata: metadata, campaign: charge)
     }
 
-    public var problems: [CampaignProblem] {
-        var out: [CampaignProblem] = []
-        if name.isEmpty || name.count > Self.nameMaxLength { out.append(CampaignProblem("name", "must be 1–\(Self.nameMaxLength) characters")) }
-        if amountMinFen > amountMaxFen { out.append(CampaignProblem("amount_max_fen", "must not be below amount_min_fen")) }
-        if budgetFen < amountMaxFen { out.append(CampaignProblem("budget_fen", "must pay at least one packet of the largest amount (\(amountMaxFen) fen)")) }
+    public var problems: [FieldProblem] {
+        var out: [FieldProblem] = []
+        if name.isEmpty || name.count > Self.nameMaxLength { out.append(FieldProblem("name", "must be 1–\(Self.nameMaxLength) characters")) }
+        if amountMinFen > amountMaxFen { out.append(FieldProblem("amount_max_fen", "must not be below amount_min_fen")) }
+        if budgetFen < amountMaxFen { out.append(FieldProblem("budget_fen", "must pay at least one packet of the largest amount (\(amountMaxFen) fen)")) }
         if !Self.capRange.contains(perOpenIDCap) {
-            out.append(CampaignProblem("per_openid_cap", "must be \(Self.capRange.lowerBound)–\(Self.capRange.upperBound)"))
+            out.append(FieldProblem("per_openid_cap", "must be \(Self.capRange.lowerBound)–\(Self.capRange.upperBound)"))
         }
-        if let startsAt, let endsAt, endsAt <= startsAt { out.append(CampaignProblem("ends_at", "must be after starts_at")) }
+        if let startsAt, let endsAt, endsAt <= startsAt { out.append(FieldProblem("ends_at", "must be after starts_at")) }
         // Both ends of the range, through the engine's rules (the openid is any valid one).
         var seen = Set<String>()
         for (amount, field) in [(amountMinFen, "amount_min_fen"), (amountMaxFen, "amount_max_fen")] {
             for problem in PayoutOrderRules.problems(order(openID: "oCampaignCheck", amountFen: amount, charge: nil)) {
                 let named = problem.field == "amount_fen" ? field : problem.field
-                if seen.insert(named + problem.message).inserted { out.append(CampaignProblem(named, problem.message)) }
+                if seen.insert(named + problem.message).inserted { out.append(FieldProblem(named, problem.message)) }
             }
         }
         return out
