@@ -44,6 +44,12 @@ public struct CampaignStore: Sendable {
             .first.map(Campaign.init(row:))
     }
 
+    /// Its packets' outcomes and its budget; nil when it is not the caller's.
+    public func stats(_ id: UUID, tenant: UUID, mode: MerchantMode) async throws -> CampaignStats? {
+        guard let campaign = try await find(id, tenant: tenant, mode: mode) else { return nil }
+        return try CampaignStats(campaign, rows: try await pool.query(CampaignStats.query, [id]).rows)
+    }
+
     /// Newest first.
     public func list(tenant: UUID, mode: MerchantMode, limit: Int = 100) async throws -> [Campaign] {
         try await pool.query("""

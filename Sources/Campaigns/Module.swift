@@ -5,7 +5,8 @@
 //   `CampaignDraft` (a new campaign, checked against WeChat's field and amount rules by the
 //   engine's own `PayoutOrderRules`, so a bad campaign never reaches sending) and
 //   `CampaignStore` (create, read, list, activate, pause, resume, end — each change audited
-//   on the campaign's own chain, `campaign:<id>`).
+//   on the campaign's own chain, `campaign:<id>`), `CampaignStats` (its packets by outcome,
+//   counts and fen, and the budget left).
 // - `CampaignDraw`: a packet's amount within [min, max], drawn from the campaign and the
 //   send's idempotency key, so a retry draws the same amount and the record reproduces it.
 // - `CampaignSender`: a campaign packet for one openid — the campaign's wording and a drawn

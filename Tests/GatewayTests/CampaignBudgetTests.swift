@@ -121,6 +121,8 @@ struct CampaignBudgetTests {
             let row = try #require(try await gw.pool.query("SELECT count FROM campaign_recipients WHERE campaign_id = $1 AND openid = 'oUnlucky'", [campaign.id]).first)
             #expect(try row.decode(column: 0, as: Int32.self) == 0)
             #expect(try await gw.pool.query("SELECT released FROM campaign_payouts WHERE payout_id = $1", [id]).first!.decode(column: 0, as: Bool.self))
+            let stats = try #require(try await CampaignStore(pool: gw.appPool).stats(campaign.id, tenant: gw.caller.tenantID, mode: gw.caller.mode))
+            #expect(stats.failed.count == 1 && stats.failed.fen == 100 && stats.budgetLeftFen == 1_000)
         }
     }
 
@@ -158,6 +160,30 @@ struct CampaignBudgetTests {
             let row = try #require(try await gw.pool.query("SELECT reserved_fen, overspent_fen FROM campaigns WHERE id = $1", [campaign.id]).first)
             let (reserved, overspent) = try row.decode((Int64, Int64).self)
             #expect(reserved == 150 && overspent == 150, "300 fen paid against a 150 fen budget")
+        }
+    }
+
+    @Test("stats agree with the simulator's ledger: sent, received and refunded to the fen, failures apart, and the budget left")
+    func statsAgreeWithTheLedger() async throws {
+        try await GatewayHarness.with("campaign-stats") { gw in
+            let campaign = try await Self.active(gw, Self.draft(minFen: 100, maxFen: 300, budgetFen: 100_000))
+            var ids: [UUID] = []
+            for i in 0..<6 { ids.append(try gw.payoutID(try await Self.send(gw, campaign.id, openID: "oStats\(i)"))) }
+            for id in ids.prefix(2) {   // two are opened at once
+                let payout = try await gw.payout(id)
+                #expect(try await gw.sim.controlStatus("POST", "/_sim/redpacks/\(payout.mchID)/\(payout.billno)/receive", body: [String: String]()) == 200)
+            }
+            for id in ids.prefix(2) { _ = try await gw.engine.refresh(try await gw.payout(id), actor: "test", requestID: nil) }
+            try await gw.sim.advanceClock(seconds: 25 * 3600)   // the other four are refunded unclaimed
+            _ = try await gw.reconciler(offset: 25 * 3600).untilIdle(maximumPasses: 3)
+            let stats = try #require(try await CampaignStore(pool: gw.appPool).stats(campaign.id, tenant: gw.caller.tenantID, mode: gw.caller.mode))
+            let ledger = try await gw.sim.ledger().packets
+            let received = ledger.filter { $0.status == "RECEIVED" }, refunded = ledger.filter { $0.status == "REFUND" }
+            #expect(stats.received.count == 2 && stats.received.fen == received.map(\.amountFen).reduce(0, +))
+            #expect(stats.refunded.count == 4 && stats.refunded.fen == refunded.compactMap(\.refundAmountFen).reduce(0, +))
+            #expect(stats.sent.count == 0 && stats.failed.count == 0 && stats.unknown.count == 0)
+            #expect(stats.budgetLeftFen == 100_000 - stats.received.fen, "refunds went back to the budget")
+            #expect(try await CampaignStore(pool: gw.appPool).stats(campaign.id, tenant: UUID(), mode: gw.caller.mode) == nil)
         }
     }
 
