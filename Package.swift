@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Assembly", "Audit", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "WeChatPay", "Webhooks",
+            "Assembly", "Audit", "Campaigns", "Payouts", "Merchants", "Operations", "Postgres", "Tenants", "WeChatPay", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,7 +154,8 @@ let package = Package(
         ]),
         .testTarget(name: "BatchClientTests", dependencies: ["BatchClient", "Payouts"]),
         .testTarget(name: "APITests", dependencies: [
-            "API", "Assembly", "Audit", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants", "Webhooks",
+            "API", "Assembly", "Audit", "Campaigns", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants",
+            "Webhooks",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,4 +1,5 @@
 import Assembly
+import Campaigns
 import Audit
 import Payouts
 import Hummingbird
@@ -111,7 +112,7 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 /// Registers routes only.
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
     let webhooks = StoredWebhookPort(store: WebhookStore(pool: d.pool), targets: d.webhookTargets, sealer: d.webhookSealer)
-    let router = try buildTenantRouter(api: TenantAPI(payouts: d.engine, webhooks: webhooks), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
+    let router = try buildTenantRouter(api: TenantAPI(payouts: d.engine, webhooks: webhooks, campaigns: StoredCampaignPort(store: CampaignStore(pool: d.pool))), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
                                        bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, webhooks: d.webhooksCheck, logger: d.logger).addRoutes(to: router)
     // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).

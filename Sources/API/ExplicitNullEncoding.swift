@@ -101,3 +101,30 @@ extension Components.Schemas.Webhook {
         try container.encode(createdAt, forKey: .createdAt)
     }
 }
+
+extension Components.Schemas.Campaign {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(name, forKey: .name)
+        try container.encode(appid, forKey: .appid)
+        try container.encode(actName, forKey: .actName)
+        try container.encode(wishing, forKey: .wishing)
+        try container.encode(remark, forKey: .remark)
+        try container.encode(sendName, forKey: .sendName)
+        try container.encode(sceneId, forKey: .sceneId)
+        try container.encode(amountMinFen, forKey: .amountMinFen)
+        try container.encode(amountMaxFen, forKey: .amountMaxFen)
+        try container.encode(budgetFen, forKey: .budgetFen)
+        try container.encode(budgetLeftFen, forKey: .budgetLeftFen)
+        try container.encode(perOpenidCap, forKey: .perOpenidCap)
+        try container.encode(startsAt, forKey: .startsAt)
+        try container.encode(endsAt, forKey: .endsAt)
+        try container.encode(status, forKey: .status)
+        try container.encode(endedReason, forKey: .endedReason)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}

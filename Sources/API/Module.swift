@@ -8,7 +8,8 @@
 //   written by scripts/openapi-generate.sh from openapi.yaml — never edit it by hand; a
 //   test fails when the spec changed without regenerating): red packets and enterprise
 //   payments (`TenantAPI+Transfers`) on a `PayoutPort` (the payout engine), webhook
-//   endpoints (`TenantAPI+Webhooks`) on a `WebhookPort` (`StoredWebhookPort`). Ports are
+//   endpoints (`TenantAPI+Webhooks`) on a `WebhookPort` (`StoredWebhookPort`), campaigns
+//   (`TenantAPI+Campaigns`, `CampaignRendering`) on a `CampaignPort` (`StoredCampaignPort`). Ports are
 //   what a handler needs of a module below, so tests put fakes behind them; "Service" is
 //   only said of what runs beside the server (below). `RedpackRendering` turns payouts
 //   into the spec's `Redpack`.

@@ -28,6 +28,8 @@ enum ProblemCode: String, CaseIterable, Sendable {
     // 409: idempotency.
     case idempotencyKeyReused = "idempotency_key_reused"
     case idempotencyKeyInUse = "idempotency_key_in_use"
+    /// The campaign's status does not allow the change (pause an ended one …).
+    case campaignStatus = "campaign_status"
     // 413, 415
     case bodyTooLarge = "body_too_large"
     case unsupportedMediaType = "unsupported_media_type"
@@ -57,7 +59,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .notAcceptable: .notAcceptable
-        case .idempotencyKeyReused, .idempotencyKeyInUse: .conflict
+        case .idempotencyKeyReused, .idempotencyKeyInUse, .campaignStatus: .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .noEligibleMerchant, .campaignRefused, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
@@ -90,6 +92,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .notAcceptable: "Not acceptable"
         case .idempotencyKeyReused: "Idempotency-Key reused with another body"
         case .idempotencyKeyInUse: "Idempotency-Key in use"
+        case .campaignStatus: "Campaign status does not allow it"
         case .bodyTooLarge: "Body too large"
         case .unsupportedMediaType: "Unsupported media type"
         case .noEligibleMerchant: "No eligible merchant"

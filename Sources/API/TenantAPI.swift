@@ -5,12 +5,14 @@ import Tenants
 import WeChatPay
 
 /// The tenant API's operations (`APIProtocol`, generated from openapi.yaml), on the payout
-/// engine and, for webhooks (`TenantAPI+Webhooks.swift`), the webhook store. Each takes
+/// engine and, for webhooks (`TenantAPI+Webhooks.swift`) and campaigns
+/// (`TenantAPI+Campaigns.swift`), their stores. Each takes
 /// the caller from `APIRequestContext.authenticated()`, checks the spec's value limits
 /// (`validate()`), and refuses by throwing `Problem`.
 struct TenantAPI: APIProtocol {
     let payouts: any PayoutPort
     let webhooks: any WebhookPort
+    let campaigns: any CampaignPort
 
     func createRedpack(_ input: Operations.CreateRedpack.Input) async throws -> Operations.CreateRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()

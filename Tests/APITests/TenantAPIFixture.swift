@@ -1,4 +1,5 @@
 @testable import API
+import Campaigns
 import Foundation
 import Payouts
 import HTTPTypes
@@ -79,6 +80,16 @@ struct TenantAPIFixture {
         func remove(_ id: UUID, caller: Caller, requestID: String) async throws -> Bool { throw Problem(.notImplemented) }
     }
 
+    struct NoCampaigns: CampaignPort {
+        func create(_ draft: CampaignDraft, caller: Caller, requestID: String) async throws -> Campaign { throw Problem(.notImplemented) }
+        func list(caller: Caller) async throws -> [Campaign] { throw Problem(.notImplemented) }
+        func find(_ id: UUID, caller: Caller) async throws -> Campaign? { throw Problem(.notImplemented) }
+        func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign {
+            throw Problem(.notImplemented)
+        }
+        func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats? { throw Problem(.notImplemented) }
+    }
+
     let orders = Orders()
     /// Every line the gateway logged (at debug level and above).
     let logs = CapturedLogs()
@@ -91,7 +102,7 @@ struct TenantAPIFixture {
     var extraMiddleware: (any MiddlewareProtocol<Request, Response, APIRequestContext>)?
 
     func app() throws -> some ApplicationProtocol {
-        let api = TenantAPI(payouts: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks())
+        let api = TenantAPI(payouts: FakeEngine(orders: orders, answer: answer), webhooks: NoWebhooks(), campaigns: NoCampaigns())
         let router: Router<APIRequestContext>
         if let extraMiddleware {
             router = Router(context: APIRequestContext.self)

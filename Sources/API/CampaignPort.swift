@@ -1,0 +1,35 @@
+import Campaigns
+import Foundation
+import Tenants
+
+/// What the tenant API needs to manage a tenant's campaigns (a fake stands in for it in
+/// APITests). Every call is scoped to the caller's tenant and its key's mode: another
+/// tenant's campaign, or the other mode's, is nil or `not_found`.
+public protocol CampaignPort: Sendable {
+    func create(_ draft: CampaignDraft, caller: Caller, requestID: String) async throws -> Campaign
+    func list(caller: Caller) async throws -> [Campaign]
+    func find(_ id: UUID, caller: Caller) async throws -> Campaign?
+    func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign
+    func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats?
+}
+
+/// `CampaignPort` on PostgreSQL.
+public struct StoredCampaignPort: CampaignPort {
+    let store: CampaignStore
+
+    public init(store: CampaignStore) { self.store = store }
+
+    public func create(_ draft: CampaignDraft, caller: Caller, requestID: String) async throws -> Campaign {
+        try await store.create(draft, tenant: caller.tenantID, mode: caller.mode, actor: caller.actor, requestID: requestID)
+    }
+
+    public func list(caller: Caller) async throws -> [Campaign] { try await store.list(tenant: caller.tenantID, mode: caller.mode) }
+
+    public func find(_ id: UUID, caller: Caller) async throws -> Campaign? { try await store.find(id, tenant: caller.tenantID, mode: caller.mode) }
+
+    public func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign {
+        try await store.apply(action, to: id, tenant: caller.tenantID, mode: caller.mode, actor: caller.actor, requestID: requestID)
+    }
+
+    public func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats? { try await store.stats(id, tenant: caller.tenantID, mode: caller.mode) }
+}

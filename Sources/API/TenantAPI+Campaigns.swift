@@ -1,0 +1,91 @@
+import Campaigns
+import Foundation
+import Payouts
+
+/// The tenant API's campaign operations (`POST/GET /v1/campaigns`, `GET /v1/campaigns/{id}`,
+/// `…/activate`, `…/pause`, `…/resume`, `…/stats`).
+extension TenantAPI {
+    func createCampaign(_ input: Operations.CreateCampaign.Input) async throws -> Operations.CreateCampaign.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
+        let campaign = try await Self.campaignCall { try await campaigns.create(try body.draft(), caller: caller, requestID: context.requestID) }
+        return .created(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.campaign(campaign))))
+    }
+
+    func listCampaigns(_ input: Operations.ListCampaigns.Input) async throws -> Operations.ListCampaigns.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        let list = Components.Schemas.CampaignList(data: try await campaigns.list(caller: caller).map(CampaignRendering.campaign))
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(list)))
+    }
+
+    func getCampaign(_ input: Operations.GetCampaign.Input) async throws -> Operations.GetCampaign.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard let id = UUID(uuidString: input.path.id), let campaign = try await campaigns.find(id, caller: caller) else { throw Self.campaignNotFound }
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.campaign(campaign))))
+    }
+
+    func activateCampaign(_ input: Operations.ActivateCampaign.Input) async throws -> Operations.ActivateCampaign.Output {
+        let (requestID, campaign) = try await apply(.activate, to: input.path.id)
+        return .ok(.init(headers: .init(xRequestId: requestID), body: .json(campaign)))
+    }
+
+    func pauseCampaign(_ input: Operations.PauseCampaign.Input) async throws -> Operations.PauseCampaign.Output {
+        let (requestID, campaign) = try await apply(.pause, to: input.path.id)
+        return .ok(.init(headers: .init(xRequestId: requestID), body: .json(campaign)))
+    }
+
+    func resumeCampaign(_ input: Operations.ResumeCampaign.Input) async throws -> Operations.ResumeCampaign.Output {
+        let (requestID, campaign) = try await apply(.resume, to: input.path.id)
+        return .ok(.init(headers: .init(xRequestId: requestID), body: .json(campaign)))
+    }
+
+    func getCampaignStats(_ input: Operations.GetCampaignStats.Input) async throws -> Operations.GetCampaignStats.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard let id = UUID(uuidString: input.path.id), let stats = try await campaigns.stats(id, caller: caller) else { throw Self.campaignNotFound }
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.stats(stats, campaign: id))))
+    }
+
+    /// A status change, answered with the campaign as it now is.
+    private func apply(_ action: CampaignStatus.Action, to path: String) async throws -> (String, Components.Schemas.Campaign) {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard let id = UUID(uuidString: path) else { throw Self.campaignNotFound }
+        let campaign = try await Self.campaignCall { try await campaigns.apply(action, to: id, caller: caller, requestID: context.requestID) }
+        return (context.requestID, CampaignRendering.campaign(campaign))
+    }
+
+    /// Runs a campaign store call, its refusals as problems.
+    static func campaignCall<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as CampaignError { throw problem(campaign: error) }
+    }
+
+    static func problem(campaign error: CampaignError) -> Problem {
+        switch error.code {
+        case "invalid_campaign":
+            return Problem(.invalidField, detail: error.message, errors: error.problems.map { .init(field: $0.field, message: $0.message) })
+        case "campaign_status": return Problem(.campaignStatus, detail: error.message + ".")
+        case "not_found": return campaignNotFound
+        case "tenant_disabled": return Problem(.tenantDisabled, detail: "This API key's tenant is disabled.")
+        default: return Problem(.internalError, detail: "The request could not be handled.")
+        }
+    }
+
+    /// Also for another tenant's campaign, or the other mode's: never 403.
+    static let campaignNotFound = Problem(.notFound, detail: "No such campaign.")
+}
+
+extension Components.Schemas.CreateCampaignRequest {
+    /// The campaign the tenant described: one amount form (fixed, or a range), the rest as given.
+    func draft() throws -> CampaignDraft {
+        let (minFen, maxFen): (Int64, Int64)
+        switch (amountFen, amountMinFen, amountMaxFen) {
+        case (let fixed?, nil, nil): (minFen, maxFen) = (fixed, fixed)
+        case (nil, let low?, let high?): (minFen, maxFen) = (low, high)
+        default:
+            throw Problem(.invalidField, detail: "Invalid value: amount_fen.",
+                          errors: [.init(field: "amount_fen", message: "give amount_fen, or both amount_min_fen and amount_max_fen")])
+        }
+        return CampaignDraft(name: name, appID: appid, actName: actName, wishing: wishing, remark: remark, sendName: sendName,
+                             sceneID: sceneId?.rawValue, amountMinFen: minFen, amountMaxFen: maxFen, budgetFen: budgetFen,
+                             perOpenIDCap: perOpenidCap ?? 1, startsAt: startsAt, endsAt: endsAt)
+    }
+}

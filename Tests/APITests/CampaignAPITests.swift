@@ -1,0 +1,106 @@
+@testable import API
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import Tenants
+import Testing
+import TestSupport
+
+/// The campaign routes through the real gateway and database (issue 18 item 2). JSON is
+/// read with JSONSerialization, never with the code's own types.
+@Suite("Campaigns through the tenant API")
+struct CampaignAPITests {
+    func app(_ gw: GatewayHarness) throws -> some ApplicationProtocol {
+        let migrator = try Migrator(directory: Repository.root.appendingPathComponent("migrations"))
+        return Application(router: try buildRouter(dependencies: GatewayDependencies(gateway: gw.gateway, migrator: migrator, logger: CapturedLogs().logger)))
+    }
+
+    static let body = #"""
+        {"name": "spring", "appid": "wx8888888888888888", "act_name": "春节", "wishing": "恭喜发财", "remark": "谢谢",
+         "amount_min_fen": 100, "amount_max_fen": 300, "budget_fen": 100000, "per_openid_cap": 2,
+         "starts_at": "2026-12-07T00:00:00+08:00", "ends_at": "2026-12-14T00:00:00+08:00"}
+        """#
+
+    @Test("create, read, list, activate, pause, resume: the documented shape, and a change the status does not allow is 409 campaign_status")
+    func lifecycle() async throws {
+        try await GatewayHarness.with("campaign-api") { gw in
+            try await app(gw).test(.router) { client in
+                let created = try await client.send(.post, "/v1/campaigns", body: Self.body, key: gw.apiKey, idempotencyKey: nil)
+                #expect(created.status == .created, "\(String(buffer: created.body))")
+                let json = try created.jsonObject()
+                let id = try #require(json["id"] as? String)
+                #expect(json["object"] as? String == "campaign" && json["status"] as? String == "draft" && json["mode"] as? String == "test")
+                #expect(json["budget_left_fen"] as? Int == 100_000 && json["per_openid_cap"] as? Int == 2)
+                #expect(json["send_name"] is NSNull && json["scene_id"] is NSNull && json["ended_reason"] is NSNull, "nullable keys are present")
+                // The window on the Shanghai calendar: midnight there is 16:00 UTC the day before.
+                #expect(json["starts_at"] as? String == "2026-12-06T16:00:00.000Z" && json["ends_at"] as? String == "2026-12-13T16:00:00.000Z", "\(json)")
+
+                let read = try await client.send(.get, "/v1/campaigns/\(id)", key: gw.apiKey, idempotencyKey: nil)
+                let readName = try read.jsonObject()["name"] as? String
+                #expect(read.status == .ok && readName == "spring")
+                let list = try await client.send(.get, "/v1/campaigns", key: gw.apiKey, idempotencyKey: nil)
+                let listed = (try list.jsonObject()["data"] as? [[String: Any]]) ?? []
+                #expect(listed.map { $0["id"] as? String } == [id])
+
+                for (action, status) in [("activate", "active"), ("pause", "paused"), ("resume", "active")] {
+                    let changed = try await client.send(.post, "/v1/campaigns/\(id)/\(action)", key: gw.apiKey, idempotencyKey: nil)
+                    let now = try changed.jsonObject()["status"] as? String
+                    #expect(changed.status == .ok && now == status, "\(action)")
+                }
+                let again = try await client.send(.post, "/v1/campaigns/\(id)/resume", key: gw.apiKey, idempotencyKey: nil)
+                let againCode = try again.problem().code
+                #expect(again.status == .conflict && againCode == "campaign_status")
+
+                let stats = try await client.send(.get, "/v1/campaigns/\(id)/stats", key: gw.apiKey, idempotencyKey: nil)
+                let figures = try stats.jsonObject()
+                #expect(stats.status == .ok && figures["budget_left_fen"] as? Int == 100_000 && figures["overspent_fen"] as? Int == 0)
+                #expect((figures["received"] as? [String: Any])?["count"] as? Int == 0)
+            }
+            let actions = try await gw.pool.query("SELECT action FROM audit_log WHERE chain LIKE 'campaign:%' ORDER BY seq").rows
+                .map { try $0.decode(column: 0, as: String.self) }
+            #expect(actions == ["campaign.created", "campaign.activate", "campaign.pause", "campaign.resume"])
+        }
+    }
+
+    @Test("a campaign WeChat would refuse is 400 naming each field; both amount forms at once is 400 on amount_fen; nothing is stored")
+    func refusedAtCreation() async throws {
+        try await GatewayHarness.with("campaign-api-invalid") { gw in
+            try await app(gw).test(.router) { client in
+                let tooSmall = Self.body.replacingOccurrences(of: #""amount_min_fen": 100"#, with: #""amount_min_fen": 50"#)
+                let refused = try await client.send(.post, "/v1/campaigns", body: tooSmall, key: gw.apiKey, idempotencyKey: nil)
+                let problem = try refused.problem()
+                #expect(refused.status == .badRequest && problem.code == "invalid_field" && problem.errors?.map(\.field) == ["amount_min_fen"])
+                let both = Self.body.replacingOccurrences(of: #""budget_fen""#, with: #""amount_fen": 100, "budget_fen""#)
+                let ambiguous = try await client.send(.post, "/v1/campaigns", body: both, key: gw.apiKey, idempotencyKey: nil)
+                let ambiguousFields = try ambiguous.problem().errors?.map(\.field)
+                #expect(ambiguous.status == .badRequest && ambiguousFields == ["amount_fen"])
+            }
+            #expect(try await gw.pool.query("SELECT count(*)::int8 FROM campaigns").first!.decode(column: 0, as: Int64.self) == 0)
+        }
+    }
+
+    @Test("another tenant's key, or the other mode's, finds nothing on every campaign route and changes nothing")
+    func isolation() async throws {
+        try await GatewayHarness.with("campaign-api-isolation") { gw in
+            let other = try await TenantStore(pool: gw.appPool).add(name: "t-campaign-stranger", dailyBudgetFen: nil, actor: "test")
+            let strangerKey = try await APIKeyStore(pool: gw.appPool).issue(tenant: other.name, mode: .test, actor: "test").key.text
+            let liveKey = try await gw.issueKey(mode: .live).text
+            try await app(gw).test(.router) { client in
+                let created = try await client.send(.post, "/v1/campaigns", body: Self.body, key: gw.apiKey, idempotencyKey: nil)
+                let id = try #require(try created.jsonObject()["id"] as? String)
+                for key in [strangerKey, liveKey] {
+                    for (method, path) in [(HTTPRequest.Method.get, ""), (.get, "/stats"), (.post, "/activate"), (.post, "/pause"), (.post, "/resume")] {
+                        let answer = try await client.send(method, "/v1/campaigns/\(id)\(path)", key: key, idempotencyKey: nil)
+                        let code = try answer.problem().code
+                        #expect(answer.status == .notFound && code == "not_found", "\(method) \(path)")
+                    }
+                    let list = try await client.send(.get, "/v1/campaigns", key: key, idempotencyKey: nil)
+                    let data = try list.jsonObject()["data"] as? [Any]
+                    #expect(data?.isEmpty == true)
+                }
+            }
+            #expect(try await gw.pool.query("SELECT status FROM campaigns").first!.decode(column: 0, as: String.self) == "draft", "nothing changed it")
+        }
+    }
+}
