@@ -78,10 +78,12 @@ BEGIN
     IF p_amount < c.amount_min_fen OR p_amount > c.amount_max_fen THEN
         RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_changed';
     END IF;
-    IF c.reserved_fen + p_amount > c.budget_fen THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_budget_spent'; END IF;
+    -- The user's cap before the budget: "already rewarded" is the more exact answer. (A
+    -- refusal undoes the whole transaction, this upsert included.)
     INSERT INTO campaign_recipients (campaign_id, openid, count) VALUES (p_campaign, p_openid, 1)
     ON CONFLICT (campaign_id, openid) DO UPDATE SET count = campaign_recipients.count + 1 WHERE campaign_recipients.count < c.per_openid_cap;
     IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_user_rewarded'; END IF;
+    IF c.reserved_fen + p_amount > c.budget_fen THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_budget_spent'; END IF;
     UPDATE campaigns SET reserved_fen = reserved_fen + p_amount WHERE id = p_campaign;
     INSERT INTO campaign_payouts (payout_id, campaign_id, openid, amount_fen, draw, amount_min_fen, amount_max_fen)
     VALUES (p_payout, p_campaign, p_openid, p_amount, p_draw, c.amount_min_fen, c.amount_max_fen);

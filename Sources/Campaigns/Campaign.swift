@@ -24,6 +24,7 @@ public struct Campaign: Sendable, Equatable {
     /// The window: sends are taken from `startsAt` (inclusive) until `endsAt` (exclusive).
     public let startsAt: Date?
     public let endsAt: Date?
+    public let rule: CampaignRule?
     public let status: CampaignStatus
     public let endedReason: String?
     /// Taken from the budget by sends that paid or may still pay.
@@ -39,12 +40,12 @@ public struct Campaign: Sendable, Equatable {
     public var draft: CampaignDraft {
         CampaignDraft(name: name, appID: appID, actName: actName, wishing: wishing, remark: remark, sendName: sendName, sceneID: sceneID,
                       amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, budgetFen: budgetFen, perOpenIDCap: perOpenIDCap,
-                      startsAt: startsAt, endsAt: endsAt)
+                      startsAt: startsAt, endsAt: endsAt, rule: rule)
     }
 
     static let columns = """
         id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen, budget_fen, \
-        per_openid_cap, starts_at, ends_at, status, ended_reason, reserved_fen, overspent_fen, created_at, updated_at
+        per_openid_cap, starts_at, ends_at, rule, status, ended_reason, reserved_fen, overspent_fen, created_at, updated_at
         """
 
     init(row: PostgresRow) throws {
@@ -64,12 +65,13 @@ public struct Campaign: Sendable, Equatable {
         perOpenIDCap = Int(try row.decode(column: 13, as: Int32.self))
         startsAt = try row.decode(column: 14)
         endsAt = try row.decode(column: 15)
-        status = try Self.enumValue(row.decode(column: 16))
-        endedReason = try row.decode(column: 17)
-        reservedFen = try row.decode(column: 18)
-        overspentFen = try row.decode(column: 19)
-        createdAt = try row.decode(column: 20)
-        updatedAt = try row.decode(column: 21)
+        rule = try row.decode(column: 16, as: PostgresJSON?.self).map { try $0.decode(CampaignRule.self) }
+        status = try Self.enumValue(row.decode(column: 17))
+        endedReason = try row.decode(column: 18)
+        reservedFen = try row.decode(column: 19)
+        overspentFen = try row.decode(column: 20)
+        createdAt = try row.decode(column: 21)
+        updatedAt = try row.decode(column: 22)
     }
 
     static func enumValue<T: RawRepresentable>(_ raw: String) throws -> T where T.RawValue == String {

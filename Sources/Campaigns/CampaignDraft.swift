@@ -19,13 +19,16 @@ public struct CampaignDraft: Sendable, Equatable {
     public var perOpenIDCap: Int
     public var startsAt: Date?
     public var endsAt: Date?
+    /// 满额送: when a reported payment earns a packet (`CampaignEvents`); nil: no events.
+    public var rule: CampaignRule?
 
     public static let nameMaxLength = 128
     /// Most packets one user may get from one campaign (a campaign is not a subscription).
     public static let capRange = 1...1000
 
     public init(name: String, appID: String, actName: String, wishing: String, remark: String, sendName: String? = nil, sceneID: String? = nil,
-                amountMinFen: Int64, amountMaxFen: Int64, budgetFen: Int64, perOpenIDCap: Int = 1, startsAt: Date? = nil, endsAt: Date? = nil) {
+                amountMinFen: Int64, amountMaxFen: Int64, budgetFen: Int64, perOpenIDCap: Int = 1, startsAt: Date? = nil, endsAt: Date? = nil,
+                rule: CampaignRule? = nil) {
         self.name = name
         self.appID = appID
         self.actName = actName
@@ -39,6 +42,7 @@ public struct CampaignDraft: Sendable, Equatable {
         self.perOpenIDCap = perOpenIDCap
         self.startsAt = startsAt
         self.endsAt = endsAt
+        self.rule = rule
     }
 
     /// The packet this campaign sends `openID` for `amountFen`.
@@ -56,6 +60,7 @@ public struct CampaignDraft: Sendable, Equatable {
             out.append(FieldProblem("per_openid_cap", "must be \(Self.capRange.lowerBound)–\(Self.capRange.upperBound)"))
         }
         if let startsAt, let endsAt, endsAt <= startsAt { out.append(FieldProblem("ends_at", "must be after starts_at")) }
+        if let rule { out += rule.problems(minFen: amountMinFen, maxFen: amountMaxFen) }
         // Both ends of the range, through the engine's rules (the openid is any valid one).
         var seen = Set<String>()
         for (amount, field) in [(amountMinFen, "amount_min_fen"), (amountMaxFen, "amount_max_fen")] {

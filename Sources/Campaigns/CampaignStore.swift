@@ -25,11 +25,12 @@ public struct CampaignStore: Sendable {
             }
             let row = try c.query("""
                 INSERT INTO campaigns (id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen,
-                                       budget_fen, per_openid_cap, starts_at, ends_at, status)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft')
+                                       budget_fen, per_openid_cap, starts_at, ends_at, rule, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'draft')
                 RETURNING \(Campaign.columns)
                 """, [id, tenant, mode.rawValue, draft.name, draft.appID, draft.actName, draft.wishing, draft.remark, draft.sendName, draft.sceneID,
-                      draft.amountMinFen, draft.amountMaxFen, draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt]).first!
+                      draft.amountMinFen, draft.amountMaxFen, draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt,
+                      try draft.rule.map { try PostgresJSON(encoding: $0) }]).first!
             let campaign = try Campaign(row: row)
             try Self.audit(c, campaign, action: "campaign.created", actor: actor, requestID: requestID,
                            detail: ["name": draft.name, "appid": draft.appID, "amount_min_fen": String(draft.amountMinFen),

@@ -10,7 +10,10 @@
 // - `CampaignDraw`: a packet's amount within [min, max], drawn from the campaign and the
 //   send's idempotency key, so a retry draws the same amount and the record reproduces it.
 // - `CampaignSender`: a campaign packet for one openid — the campaign's wording and a drawn
-//   amount, carried to the engine with a `CampaignCharge`.
+//   amount (or a rule tier's reward), carried to the engine with a `CampaignCharge`.
+// - `CampaignRule` and `CampaignEvents` (满额送): a reported payment earns a packet by the
+//   campaign's rule — a minimum, or tiers — or is answered exactly why not; `event_id` is
+//   the idempotency key (the send's key derives from it; answers are kept, migration 0020).
 //
 // Budgets and caps are not kept here: the engine reserves them in transaction 1
 // (`hb_campaign_reserve`, migration 0019) and gives them back exactly when nothing was or

@@ -1,0 +1,154 @@
+import Foundation
+import Merchants
+import Payouts
+import Postgres
+import Tenants
+
+/// A user's payment reported to a campaign with a rule (满额送): whether it earns a red
+/// packet, and the packet sent for it — or exactly why not. `event_id` is the idempotency
+/// key: the same event again gets the same answer and never a second packet (the send's
+/// key is derived from it, so the engine itself refuses to pay twice), and the same
+/// event_id with another payment is refused (`event_reused`).
+public struct CampaignEvents: Sendable {
+    let store: CampaignStore
+    let sender: CampaignSender
+    let pool: PostgresPool
+
+    public init(store: CampaignStore, engine: PayoutEngine, pool: PostgresPool) {
+        self.store = store
+        self.sender = CampaignSender(store: store, engine: engine)
+        self.pool = pool
+    }
+
+    /// A payment, as the tenant reports it.
+    public struct Event: Sendable, Equatable {
+        public let id: String
+        public let openID: String
+        public let paidFen: Int64
+        public let occurredAt: Date
+
+        public init(id: String, openID: String, paidFen: Int64, occurredAt: Date) {
+            self.id = id
+            self.openID = openID
+            self.paidFen = paidFen
+            self.occurredAt = occurredAt
+        }
+    }
+
+    /// What an event came to.
+    public enum Answer: Sendable, Hashable {
+        case sent(payoutID: UUID)
+        case notSent(Reason)
+    }
+
+    /// Why an event earned no packet: the rule's own reasons, and the campaign's refusals.
+    public enum Reason: String, Sendable, CaseIterable {
+        case belowThreshold = "below_threshold"
+        case outsideWindow = "outside_window"
+        case draft = "campaign_draft"
+        case paused = "campaign_paused"
+        case ended = "campaign_ended"
+        case notStarted = "campaign_not_started"
+        case windowClosed = "campaign_window_closed"
+        case changed = "campaign_changed"
+        case budgetSpent = "campaign_budget_spent"
+        case userRewarded = "campaign_user_rewarded"
+
+        init(_ refusal: CampaignRefusal.Code) {
+            switch refusal {
+            case .notFound: preconditionFailure("a campaign that is not found has no events")
+            case .draft: self = .draft
+            case .paused: self = .paused
+            case .ended: self = .ended
+            case .notStarted: self = .notStarted
+            case .windowClosed: self = .windowClosed
+            case .changed: self = .changed
+            case .budgetSpent: self = .budgetSpent
+            case .userRewarded: self = .userRewarded
+            }
+        }
+
+        /// In a tenant's words.
+        public var detail: String {
+            switch self {
+            case .belowThreshold: "the payment is below the campaign's threshold"
+            case .outsideWindow: "the payment happened outside the campaign's window"
+            case .draft, .paused, .ended, .notStarted, .windowClosed, .changed, .budgetSpent, .userRewarded:
+                CampaignRefusal(CampaignRefusal.Code(rawValue: rawValue)!).reason
+            }
+        }
+    }
+
+    /// `render` renders the engine's stored answer for the send; the event keeps only the
+    /// payout's id from it.
+    public func report(_ event: Event, to campaignID: UUID, caller: Caller, requestID: String) async throws -> Answer {
+        guard let campaign = try await store.find(campaignID, tenant: caller.tenantID, mode: caller.mode) else {
+            throw CampaignError.notFound(campaignID.uuidString.lowercased())
+        }
+        guard let rule = campaign.rule else {
+            throw CampaignError("campaign_has_no_rule", "campaign \(campaign.name) has no rule: it takes no events")
+        }
+        if let recorded = try await recorded(event, campaign: campaignID) { return recorded }
+        guard campaign.startsAt.map({ event.occurredAt >= $0 }) ?? true, campaign.endsAt.map({ event.occurredAt < $0 }) ?? true else {
+            return try await record(event, campaign: campaignID, .notSent(.outsideWindow))
+        }
+        guard let reward = rule.reward(forPaid: event.paidFen) else {
+            return try await record(event, campaign: campaignID, .notSent(.belowThreshold))
+        }
+        let key = "campaign-event:\(campaignID.uuidString.lowercased()):\(event.id)"
+        let submission = try await sender.send(campaign, openID: event.openID, rewardFen: reward, caller: caller, idempotencyKey: key,
+                                               requestID: requestID, render: Self.render)
+        switch submission {
+        case .answered(let stored):
+            guard let payout = UUID(uuidString: String(decoding: stored.body, as: UTF8.self)) else {
+                throw PostgresError(.decode, "the event's send answer is not a payout id")
+            }
+            return try await record(event, campaign: campaignID, .sent(payoutID: payout))
+        case .campaignRefused(let refusal):
+            return try await record(event, campaign: campaignID, .notSent(Reason(refusal.code)))
+        case .invalid(let problems):
+            throw CampaignError("invalid_event", "Invalid event: \(problems.map(\.field).joined(separator: ", ")).", problems: problems)
+        case .conflict:
+            throw CampaignError("event_reused", "event \(event.id) was reported with another payment")
+        case .refused(let refusal):
+            // No entity could pay it now: nothing was recorded, so the same event may be reported again.
+            throw CampaignError("no_eligible_merchant", refusal.exclusions.map { "\($0.merchant): \($0.exclusion.code)" }.joined(separator: "; "))
+        }
+    }
+
+    /// The engine's stored answer for an event's send: the payout's id only.
+    static let render: PayoutRenderer = { payout in
+        StoredResponse(status: payout.status.sendSettled ? 201 : 202, body: Array(payout.id.uuidString.lowercased().utf8), rendered: payout)
+    }
+
+    /// The answer already given to this event, if any (another payment under its id is refused).
+    func recorded(_ event: Event, campaign: UUID) async throws -> Answer? {
+        guard let row = try await pool.query("""
+            SELECT openid, paid_fen, occurred_at, outcome, reason, payout_id FROM campaign_events WHERE campaign_id = $1 AND event_id = $2
+            """, [campaign, event.id]).first else { return nil }
+        let (openID, paid, occurred, outcome, reason, payout) = try row.decode((String, Int64, Date, String, String?, UUID?).self)
+        guard openID == event.openID, paid == event.paidFen, abs(occurred.timeIntervalSince(event.occurredAt)) < 0.001 else {
+            throw CampaignError("event_reused", "event \(event.id) was reported with another payment")
+        }
+        if outcome == "sent", let payout { return .sent(payoutID: payout) }
+        guard let reason = reason.flatMap(Reason.init(rawValue:)) else { throw PostgresError(.decode, "unexpected event outcome \(outcome)") }
+        return .notSent(reason)
+    }
+
+    /// Records `answer` unless one is recorded already — but a packet sent always wins — and
+    /// returns what is recorded.
+    func record(_ event: Event, campaign: UUID, _ answer: Answer) async throws -> Answer {
+        let (outcome, reason, payout): (String, String?, UUID?) = switch answer {
+        case .sent(let id): ("sent", nil, id)
+        case .notSent(let why): ("not_sent", why.rawValue, nil)
+        }
+        _ = try await pool.query("""
+            INSERT INTO campaign_events (campaign_id, event_id, openid, paid_fen, occurred_at, outcome, reason, payout_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (campaign_id, event_id) DO UPDATE SET outcome = 'sent', reason = NULL, payout_id = EXCLUDED.payout_id
+                WHERE EXCLUDED.outcome = 'sent' AND campaign_events.outcome = 'not_sent'
+            """, [campaign, event.id, event.openID, event.paidFen, event.occurredAt, outcome, reason, payout])
+        guard let recorded = try await recorded(event, campaign: campaign) else { throw PostgresError(.server, "the event's answer was not recorded") }
+        return recorded
+    }
+}
