@@ -112,7 +112,8 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
 /// Registers routes only.
 public func buildRouter(dependencies d: GatewayDependencies, bodyLimit: Int = TenantAPIController.defaultBodyLimit) throws -> Router<APIRequestContext> {
     let webhooks = StoredWebhookPort(store: WebhookStore(pool: d.pool), targets: d.webhookTargets, sealer: d.webhookSealer)
-    let router = try buildTenantRouter(api: TenantAPI(payouts: d.engine, webhooks: webhooks, campaigns: StoredCampaignPort(store: CampaignStore(pool: d.pool))), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
+    let router = try buildTenantRouter(api: TenantAPI(payouts: d.engine, webhooks: webhooks, campaigns: StoredCampaignPort(
+        store: CampaignStore(pool: d.pool), events: CampaignEvents(store: CampaignStore(pool: d.pool), engine: d.engine, pool: d.pool))), keys: StoredKeyVerifier(store: APIKeyStore(pool: d.pool)),
                                        bodyLimit: bodyLimit, metrics: d.metrics)
     HealthController(pool: d.pool, migrator: d.migrator, registry: d.registry, webhooks: d.webhooksCheck, logger: d.logger).addRoutes(to: router)
     // Operators only, behind the admin token; not in openapi.yaml (that is the tenant API).

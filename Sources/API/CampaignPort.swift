@@ -11,13 +11,19 @@ public protocol CampaignPort: Sendable {
     func find(_ id: UUID, caller: Caller) async throws -> Campaign?
     func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign
     func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats?
+    /// A user's payment to a campaign with a rule (满额送): the packet sent, or why not.
+    func report(_ event: CampaignEvents.Event, to id: UUID, caller: Caller, requestID: String) async throws -> CampaignEvents.Answer
 }
 
 /// `CampaignPort` on PostgreSQL.
 public struct StoredCampaignPort: CampaignPort {
     let store: CampaignStore
+    let events: CampaignEvents
 
-    public init(store: CampaignStore) { self.store = store }
+    public init(store: CampaignStore, events: CampaignEvents) {
+        self.store = store
+        self.events = events
+    }
 
     public func create(_ draft: CampaignDraft, caller: Caller, requestID: String) async throws -> Campaign {
         try await store.create(draft, tenant: caller.tenantID, mode: caller.mode, actor: caller.actor, requestID: requestID)
@@ -32,4 +38,8 @@ public struct StoredCampaignPort: CampaignPort {
     }
 
     public func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats? { try await store.stats(id, tenant: caller.tenantID, mode: caller.mode) }
+
+    public func report(_ event: CampaignEvents.Event, to id: UUID, caller: Caller, requestID: String) async throws -> CampaignEvents.Answer {
+        try await events.report(event, to: id, caller: caller, requestID: requestID)
+    }
 }

@@ -8,8 +8,15 @@ enum CampaignRendering {
             id: c.id.uuidString.lowercased(), object: .campaign, mode: c.mode == .test ? .test : .live, name: c.name, appid: c.appID,
             actName: c.actName, wishing: c.wishing, remark: c.remark, sendName: c.sendName, sceneId: c.sceneID, amountMinFen: c.amountMinFen,
             amountMaxFen: c.amountMaxFen, budgetFen: c.budgetFen, budgetLeftFen: c.budgetLeftFen, perOpenidCap: c.perOpenIDCap,
-            startsAt: c.startsAt, endsAt: c.endsAt, status: status(c.status), endedReason: c.endedReason, createdAt: c.createdAt,
+            startsAt: c.startsAt, endsAt: c.endsAt, rule: c.rule.map(rule), status: status(c.status), endedReason: c.endedReason, createdAt: c.createdAt,
             updatedAt: c.updatedAt)
+    }
+
+    static func rule(_ rule: CampaignRule) -> Components.Schemas.CampaignRule {
+        switch rule {
+        case .minimum(let paid): .init(minPaidFen: paid)
+        case .tiers(let tiers): .init(tiers: tiers.map { .init(paidFen: $0.paidFen, rewardFen: $0.rewardFen) })
+        }
     }
 
     static func status(_ status: CampaignStatus) -> Components.Schemas.CampaignStatus {

@@ -122,9 +122,23 @@ extension Components.Schemas.Campaign {
         try container.encode(perOpenidCap, forKey: .perOpenidCap)
         try container.encode(startsAt, forKey: .startsAt)
         try container.encode(endsAt, forKey: .endsAt)
+        // Present only when the campaign has one (openapi.yaml: not a required key).
+        try container.encodeIfPresent(rule, forKey: .rule)
         try container.encode(status, forKey: .status)
         try container.encode(endedReason, forKey: .endedReason)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+extension Components.Schemas.CampaignEventAnswer {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventId, forKey: .eventId)
+        try container.encode(sent, forKey: .sent)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(detail, forKey: .detail)
+        // Present only when a packet was sent (openapi.yaml: not a required key).
+        try container.encodeIfPresent(redpack, forKey: .redpack)
     }
 }

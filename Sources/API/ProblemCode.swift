@@ -30,6 +30,8 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case idempotencyKeyInUse = "idempotency_key_in_use"
     /// The campaign's status does not allow the change (pause an ended one …).
     case campaignStatus = "campaign_status"
+    /// An `event_id` already reported with another payment.
+    case eventReused = "event_reused"
     // 413, 415
     case bodyTooLarge = "body_too_large"
     case unsupportedMediaType = "unsupported_media_type"
@@ -38,6 +40,8 @@ enum ProblemCode: String, CaseIterable, Sendable {
     /// The order's campaign cannot take it now (paused, outside its window, budget spent,
     /// the user's cap reached …): the detail says which.
     case campaignRefused = "campaign_refused"
+    /// An event for a campaign without a rule (满额送).
+    case campaignHasNoRule = "campaign_has_no_rule"
     // 422: a webhook endpoint the gateway will not call, or one too many.
     case webhookTargetRefused = "webhook_target_refused"
     case tooManyWebhooks = "too_many_webhooks"
@@ -59,10 +63,10 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .notAcceptable: .notAcceptable
-        case .idempotencyKeyReused, .idempotencyKeyInUse, .campaignStatus: .conflict
+        case .idempotencyKeyReused, .idempotencyKeyInUse, .campaignStatus, .eventReused: .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .noEligibleMerchant, .campaignRefused, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
+        case .noEligibleMerchant, .campaignRefused, .campaignHasNoRule, .webhookTargetRefused, .tooManyWebhooks: .unprocessableContent
         case .rateLimited, .budgetExhausted, .limitsReached, .tooManyRefreshes: .tooManyRequests
         case .internalError: .internalServerError
         case .notImplemented: .notImplemented
@@ -93,6 +97,8 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .idempotencyKeyReused: "Idempotency-Key reused with another body"
         case .idempotencyKeyInUse: "Idempotency-Key in use"
         case .campaignStatus: "Campaign status does not allow it"
+        case .eventReused: "Event reported with another payment"
+        case .campaignHasNoRule: "Campaign has no rule"
         case .bodyTooLarge: "Body too large"
         case .unsupportedMediaType: "Unsupported media type"
         case .noEligibleMerchant: "No eligible merchant"

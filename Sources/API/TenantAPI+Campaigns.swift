@@ -1,6 +1,7 @@
 import Campaigns
 import Foundation
 import Payouts
+import WeChatPay
 
 /// The tenant API's campaign operations (`POST/GET /v1/campaigns`, `GET /v1/campaigns/{id}`,
 /// `…/activate`, `…/pause`, `…/resume`, `…/stats`).
@@ -45,6 +46,28 @@ extension TenantAPI {
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.stats(stats, campaign: id))))
     }
 
+    func reportCampaignEvent(_ input: Operations.ReportCampaignEvent.Input) async throws -> Operations.ReportCampaignEvent.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
+        var rules = FieldRules()
+        rules.length("event_id", body.eventId, 1...128)
+        rules.length("openid", body.openid, 1...RedPacketFieldRules.openIDMaxLength)
+        rules.range("paid_fen", body.paidFen, min: 0)
+        try rules.check()
+        guard let id = UUID(uuidString: input.path.id) else { throw Self.campaignNotFound }
+        let event = CampaignEvents.Event(id: body.eventId, openID: body.openid, paidFen: body.paidFen, occurredAt: body.occurredAt)
+        let answer = try await Self.campaignCall { try await campaigns.report(event, to: id, caller: caller, requestID: context.requestID) }
+        let rendered: Components.Schemas.CampaignEventAnswer
+        switch answer {
+        case .sent(let payoutID):
+            guard let payout = try await payouts.payout(payoutID, caller: caller) else { throw Problem(.internalError, detail: "The event's packet vanished.") }
+            rendered = .init(eventId: body.eventId, sent: true, redpack: RedpackRendering.redpack(payout))
+        case .notSent(let reason):
+            rendered = .init(eventId: body.eventId, sent: false, reason: reason.rawValue, detail: reason.detail)
+        }
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(rendered)))
+    }
+
     /// A status change, answered with the campaign as it now is.
     private func apply(_ action: CampaignStatus.Action, to path: String) async throws -> (String, Components.Schemas.Campaign) {
         let (context, caller) = try APIRequestContext.authenticated()
@@ -63,6 +86,10 @@ extension TenantAPI {
         case "invalid_campaign":
             return Problem(.invalidField, detail: error.message, errors: error.problems.map { .init(field: $0.field, message: $0.message) })
         case "campaign_status": return Problem(.campaignStatus, detail: error.message + ".")
+        case "event_reused": return Problem(.eventReused, detail: error.message + ".")
+        case "campaign_has_no_rule": return Problem(.campaignHasNoRule, detail: error.message + ".")
+        case "invalid_event": return Problem(.invalidField, detail: error.message, errors: error.problems.map { .init(field: $0.field, message: $0.message) })
+        case "no_eligible_merchant": return Problem(.noEligibleMerchant, detail: "No merchant entity may pay this event's packet now: \(error.message).")
         case "not_found": return campaignNotFound
         case "tenant_disabled": return Problem(.tenantDisabled, detail: "This API key's tenant is disabled.")
         default: return Problem(.internalError, detail: "The request could not be handled.")
@@ -86,6 +113,18 @@ extension Components.Schemas.CreateCampaignRequest {
         }
         return CampaignDraft(name: name, appID: appid, actName: actName, wishing: wishing, remark: remark, sendName: sendName,
                              sceneID: sceneId?.rawValue, amountMinFen: minFen, amountMaxFen: maxFen, budgetFen: budgetFen,
-                             perOpenIDCap: perOpenidCap ?? 1, startsAt: startsAt, endsAt: endsAt)
+                             perOpenIDCap: perOpenidCap ?? 1, startsAt: startsAt, endsAt: endsAt, rule: try rule.map { try $0.rule() })
+    }
+}
+
+extension Components.Schemas.CampaignRule {
+    /// A minimum or tiers, not both and not neither.
+    func rule() throws -> CampaignRule {
+        switch (minPaidFen, tiers) {
+        case (let paid?, nil): return .minimum(paidFen: paid)
+        case (nil, let tiers?): return .tiers(tiers.map { CampaignRule.Tier(paidFen: $0.paidFen, rewardFen: $0.rewardFen) })
+        default:
+            throw Problem(.invalidField, detail: "Invalid value: rule.", errors: [.init(field: "rule", message: "give min_paid_fen or tiers")])
+        }
     }
 }

@@ -22,6 +22,13 @@ struct CampaignAPITests {
          "starts_at": "2026-12-07T00:00:00+08:00", "ends_at": "2026-12-14T00:00:00+08:00"}
         """#
 
+    /// Tiers: paid ≥ 10 yuan earns 1.50, paid ≥ 50 yuan earns 3.
+    static let ruled = #"""
+        {"name": "满额送", "appid": "wx8888888888888888", "act_name": "满额送", "wishing": "谢谢惠顾", "remark": "r",
+         "amount_min_fen": 100, "amount_max_fen": 300, "budget_fen": 100000,
+         "rule": {"tiers": [{"paid_fen": 1000, "reward_fen": 150}, {"paid_fen": 5000, "reward_fen": 300}]}}
+        """#
+
     @Test("create, read, list, activate, pause, resume: the documented shape, and a change the status does not allow is 409 campaign_status")
     func lifecycle() async throws {
         try await GatewayHarness.with("campaign-api") { gw in
@@ -101,6 +108,52 @@ struct CampaignAPITests {
                 }
             }
             #expect(try await gw.pool.query("SELECT status FROM campaigns").first!.decode(column: 0, as: String.self) == "draft", "nothing changed it")
+        }
+    }
+
+    @Test("满额送 through the API: a rule with tiers, events answered with the packet or why not, event_id idempotent, a reused one 409, no rule 422")
+    func events() async throws {
+        try await GatewayHarness.with("campaign-api-events") { gw in
+            let other = try await TenantStore(pool: gw.appPool).add(name: "t-event-stranger", dailyBudgetFen: nil, actor: "test")
+            let strangerKey = try await APIKeyStore(pool: gw.appPool).issue(tenant: other.name, mode: .test, actor: "test").key.text
+            try await app(gw).test(.router) { client in
+                let created = try await client.send(.post, "/v1/campaigns", body: Self.ruled, key: gw.apiKey, idempotencyKey: nil)
+                #expect(created.status == .created, "\(String(buffer: created.body))")
+                let campaign = try created.jsonObject()
+                let id = try #require(campaign["id"] as? String)
+                #expect(((campaign["rule"] as? [String: Any])?["tiers"] as? [Any])?.count == 2)
+                _ = try await client.send(.post, "/v1/campaigns/\(id)/activate", key: gw.apiKey, idempotencyKey: nil)
+
+                func report(_ event: String, paid: Int, key: String? = nil) async throws -> TestResponse {
+                    let body = #"{"event_id": "\#(event)", "openid": "oPayer\#(event)", "paid_fen": \#(paid), "occurred_at": "2026-12-06T10:00:00Z"}"#
+                    return try await client.send(.post, "/v1/campaigns/\(id)/events", body: body, key: key ?? gw.apiKey, idempotencyKey: nil)
+                }
+                let sent = try await report("order-1", paid: 6_000)
+                let answer = try sent.jsonObject()
+                #expect(sent.status == .ok && answer["sent"] as? Bool == true && answer["reason"] is NSNull, "\(answer)")
+                let redpack = try #require(answer["redpack"] as? [String: Any])
+                #expect(redpack["amount_fen"] as? Int == 300 && redpack["openid"] as? String == "oPayerorder-1")
+                let again = try await report("order-1", paid: 6_000).jsonObject()
+                #expect((again["redpack"] as? [String: Any])?["id"] as? String == redpack["id"] as? String, "the same event, the same packet")
+
+                let low = try await report("order-2", paid: 999).jsonObject()
+                #expect(low["sent"] as? Bool == false && low["reason"] as? String == "below_threshold" && low["redpack"] == nil, "\(low)")
+                let reused = try await report("order-1", paid: 7_000)
+                let reusedCode = try reused.problem().code
+                #expect(reused.status == .conflict && reusedCode == "event_reused")
+                let stranger = try await report("order-9", paid: 6_000, key: strangerKey)
+                #expect(stranger.status == .notFound)
+
+                let plain = try await client.send(.post, "/v1/campaigns", body: Self.body, key: gw.apiKey, idempotencyKey: nil)
+                let plainID = try #require(try plain.jsonObject()["id"] as? String)
+                #expect(try plain.jsonObject()["rule"] == nil, "no rule, no key")
+                let noRule = try await client.send(.post, "/v1/campaigns/\(plainID)/events",
+                                                   body: #"{"event_id": "x", "openid": "o", "paid_fen": 1, "occurred_at": "2026-12-06T10:00:00Z"}"#,
+                                                   key: gw.apiKey, idempotencyKey: nil)
+                let noRuleCode = try noRule.problem().code
+                #expect(noRule.status == .unprocessableContent && noRuleCode == "campaign_has_no_rule")
+            }
+            #expect(try await gw.sim.ledger().packets.count == 1)
         }
     }
 }

@@ -26,14 +26,18 @@ struct ResponseEncodingTests {
         }
     }
 
-    @Test("every property of Campaign is encoded, nil ones as null")
+    @Test("every property of Campaign is encoded, nil ones as null, its rule when it has one")
     func campaign() throws {
         let campaign = Components.Schemas.Campaign(
             id: "id", object: .campaign, mode: .test, name: "n", appid: "wx1", actName: "a", wishing: "w", remark: "r", amountMinFen: 100,
             amountMaxFen: 100, budgetFen: 1000, budgetLeftFen: 1000, perOpenidCap: 1, status: .draft, createdAt: Date(), updatedAt: Date())
         let json = try keys(of: campaign)
-        #expect(json.count == Mirror(reflecting: campaign).children.count, "a property is missing from ExplicitNullEncoding.swift")
+        // `rule` is the one optional key: present only when the campaign has one.
+        #expect(json.count == Mirror(reflecting: campaign).children.count - 1 && json["rule"] == nil, "a property is missing from ExplicitNullEncoding.swift")
         for key in ["send_name", "scene_id", "starts_at", "ends_at", "ended_reason"] { #expect(json[key] is NSNull, "\(key)") }
+        var ruled = campaign
+        ruled.rule = .init(minPaidFen: 100)
+        #expect(try keys(of: ruled).count == Mirror(reflecting: ruled).children.count)
     }
 
     @Test("every property of Transfer is encoded, nil ones as null")
