@@ -124,7 +124,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Assembly", "Audit", "BatchClient", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
+            "API", "Assembly", "Audit", "BatchClient", "Campaigns", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -48,6 +48,13 @@ public struct Campaign: Sendable, Equatable {
         per_openid_cap, starts_at, ends_at, rule, status, ended_reason, reserved_fen, overspent_fen, created_at, updated_at
         """
 
+    /// `columns` of the table aliased `alias`.
+    static func columns(of alias: String) -> String {
+        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    }
+
+    static var columnCount: Int { columns.split(separator: ",").count }
+
     init(row: PostgresRow) throws {
         id = try row.decode(column: 0)
         tenantID = try row.decode(column: 1)

@@ -51,6 +51,14 @@ public struct CampaignStore: Sendable {
         return try CampaignStats(campaign, rows: try await pool.query(CampaignStats.query, [id]).rows)
     }
 
+    /// Any tenant's campaign, for an operator (`hongbao campaign`), with its tenant's name.
+    public func operatorFind(_ id: UUID) async throws -> (campaign: Campaign, tenantName: String)? {
+        guard let row = try await pool.query("""
+            SELECT \(Campaign.columns(of: "c")), t.name FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1
+            """, [id]).first else { return nil }
+        return (try Campaign(row: row), try row.decode(column: Campaign.columnCount, as: String.self))
+    }
+
     /// Newest first.
     public func list(tenant: UUID, mode: MerchantMode, limit: Int = 100) async throws -> [Campaign] {
         try await pool.query("""

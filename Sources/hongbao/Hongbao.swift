@@ -28,7 +28,7 @@ struct Hongbao: AsyncParsableCommand {
             (or zsh, fish).
             """,
         version: version,
-        subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, AuditCommand.self,
+        subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, CampaignCommand.self, AuditCommand.self,
                       PayoutsCommand.self, ReconcileCommand.self, SendBatchCommand.self, StatusCommand.self,
                       SimulatorCommand.self, BenchCommand.self]
     )
