@@ -1,5 +1,6 @@
 import Campaigns
 import Foundation
+import Payouts
 import Tenants
 
 /// What the tenant API needs to manage a tenant's campaigns (a fake stands in for it in
@@ -11,6 +12,9 @@ public protocol CampaignPort: Sendable {
     func find(_ id: UUID, caller: Caller) async throws -> Campaign?
     func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign
     func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats?
+    /// A campaign's packet for `openID` through the engine (`POST /v1/redpacks` with a `campaign`).
+    func send(campaign id: UUID, openID: String, metadata: [String: String]?, caller: Caller, idempotencyKey: String, requestID: String,
+              render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission
     /// A user's payment to a campaign with a rule (满额送): the packet sent, or why not.
     func report(_ event: CampaignEvents.Event, to id: UUID, caller: Caller, requestID: String) async throws -> CampaignEvents.Answer
 }
@@ -38,6 +42,12 @@ public struct StoredCampaignPort: CampaignPort {
     }
 
     public func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats? { try await store.stats(id, tenant: caller.tenantID, mode: caller.mode) }
+
+    public func send(campaign id: UUID, openID: String, metadata: [String: String]?, caller: Caller, idempotencyKey: String, requestID: String,
+                     render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission {
+        try await events.sender.send(campaign: id, openID: openID, metadata: metadata, caller: caller, idempotencyKey: idempotencyKey,
+                                     requestID: requestID, render: render)
+    }
 
     public func report(_ event: CampaignEvents.Event, to id: UUID, caller: Caller, requestID: String) async throws -> CampaignEvents.Answer {
         try await events.report(event, to: id, caller: caller, requestID: requestID)

@@ -110,6 +110,10 @@ extension Problem {
     /// A JSON body the generated decoder refused. Only the first problem is known: the
     /// decoder stops there (required fields are decoded before unknown ones are looked for).
     init(body error: DecodingError) {
+        if let branches = Self.oneOfErrors(error) {
+            self.init(body: Self.meant(branches))
+            return
+        }
         switch error {
         case .keyNotFound(let key, let context):
             let field = Self.fieldPath(context.codingPath + [key])
@@ -135,6 +139,24 @@ extension Problem {
         default:
             self.init(.malformedJSON, detail: "The body is not valid JSON.")
         }
+    }
+
+    /// The errors of each branch when a `oneOf` body decoded as none of them: the generated
+    /// decoder throws valueNotFound whose underlying error (swift-openapi-runtime's internal
+    /// `MultiError`) holds them, in the spec's order.
+    static func oneOfErrors(_ error: DecodingError) -> [DecodingError]? {
+        guard case .valueNotFound(_, let context) = error, let underlying = context.underlyingError,
+              let errors = Mirror(reflecting: underlying).children.first(where: { $0.label == "errors" })?.value as? [any Error] else { return nil }
+        let decoding = errors.compactMap { $0 as? DecodingError }
+        return decoding.count == errors.count && decoding.count >= 2 ? decoding : nil
+    }
+
+    /// Which form of a `oneOf` body the tenant meant, to name its problem. The only one is
+    /// `POST /v1/redpacks`: a red packet, or a campaign's packet (second). A body without
+    /// `campaign` meant the first: the campaign form's refusal is then that missing key.
+    static func meant(_ branches: [DecodingError]) -> DecodingError {
+        if case .keyNotFound(let key, let context) = branches[1], context.codingPath.isEmpty, key.stringValue == "campaign" { return branches[0] }
+        return branches[1]
     }
 
     /// A query or path parameter the generated decoder refused.

@@ -1,6 +1,7 @@
 import Campaigns
 import Foundation
 import Payouts
+import Tenants
 import WeChatPay
 
 /// The tenant API's campaign operations (`POST/GET /v1/campaigns`, `GET /v1/campaigns/{id}`,
@@ -66,6 +67,25 @@ extension TenantAPI {
             rendered = .init(eventId: body.eventId, sent: false, reason: reason.rawValue, detail: reason.detail)
         }
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(rendered)))
+    }
+
+    /// `POST /v1/redpacks` with a `campaign`: its wording and amount, its budget and cap.
+    func sendCampaignPacket(_ body: Components.Schemas.CreateCampaignRedpackRequest, caller: Caller,
+                            context: APIRequestContext) async throws -> (Bool, Components.Schemas.Redpack) {
+        var rules = FieldRules()
+        rules.length("openid", body.openid, 1...RedPacketFieldRules.openIDMaxLength)
+        rules.metadata("metadata", body.metadata?.additionalProperties)
+        try rules.check()
+        let key = try context.requiredIdempotencyKey()
+        let submission: PayoutEngine.Submission
+        if let id = UUID(uuidString: body.campaign) {
+            submission = try await campaigns.send(campaign: id, openID: body.openid, metadata: body.metadata?.additionalProperties, caller: caller,
+                                                  idempotencyKey: key, requestID: context.requestID, render: RedpackRendering.render)
+        } else {
+            submission = .campaignRefused(CampaignRefusal(.notFound)) // no campaign of the caller's has that id
+        }
+        let stored = try Self.answer(submission)
+        return (stored.status == 201, try RedpackRendering.decode(stored))
     }
 
     /// A status change, answered with the campaign as it now is.

@@ -16,12 +16,18 @@ struct TenantAPI: APIProtocol {
 
     func createRedpack(_ input: Operations.CreateRedpack.Input) async throws -> Operations.CreateRedpack.Output {
         let (context, caller) = try APIRequestContext.authenticated()
-        guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
-        try body.validate()
-        let order = PayoutOrder(kind: .normal, appID: body.appid, openID: body.openid, amountFen: body.amountFen, wishing: body.wishing,
-                                actName: body.actName, remark: body.remark, sendName: body.sendName, sceneID: body.sceneId?.rawValue,
-                                riskInfo: body.riskInfo, clientIP: body.clientIp, metadata: body.metadata?.additionalProperties)
-        let (created, redpack) = try await submit(order, caller: caller, context: context)
+        guard case .json(let payload) = input.body else { throw Problem(.unsupportedMediaType) }
+        let created: Bool, redpack: Components.Schemas.Redpack
+        switch payload {
+        case .CreateRedpackRequest(let body):
+            try body.validate()
+            let order = PayoutOrder(kind: .normal, appID: body.appid, openID: body.openid, amountFen: body.amountFen, wishing: body.wishing,
+                                    actName: body.actName, remark: body.remark, sendName: body.sendName, sceneID: body.sceneId?.rawValue,
+                                    riskInfo: body.riskInfo, clientIP: body.clientIp, metadata: body.metadata?.additionalProperties)
+            (created, redpack) = try await submit(order, caller: caller, context: context)
+        case .CreateCampaignRedpackRequest(let body):
+            (created, redpack) = try await sendCampaignPacket(body, caller: caller, context: context)
+        }
         return created ? .created(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
                        : .accepted(.init(headers: .init(xRequestId: context.requestID), body: .json(redpack)))
     }

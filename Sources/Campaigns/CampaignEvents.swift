@@ -11,7 +11,8 @@ import Tenants
 /// event_id with another payment is refused (`event_reused`).
 public struct CampaignEvents: Sendable {
     let store: CampaignStore
-    let sender: CampaignSender
+    /// The sender events use, for a campaign's packets sent directly too.
+    public let sender: CampaignSender
     let pool: PostgresPool
 
     public init(store: CampaignStore, engine: PayoutEngine, pool: PostgresPool) {

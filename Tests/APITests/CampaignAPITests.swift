@@ -156,4 +156,47 @@ struct CampaignAPITests {
             #expect(try await gw.sim.ledger().packets.count == 1)
         }
     }
+
+    @Test("POST /v1/redpacks with a campaign: its wording and a drawn amount, replayed by key; the cap and another tenant's campaign are 422 campaign_refused; wording beside a campaign is 400")
+    func redpackFromCampaign() async throws {
+        try await GatewayHarness.with("campaign-api-redpack") { gw in
+            let other = try await TenantStore(pool: gw.appPool).add(name: "t-redpack-stranger", dailyBudgetFen: nil, actor: "test")
+            let strangerKey = try await APIKeyStore(pool: gw.appPool).issue(tenant: other.name, mode: .test, actor: "test").key.text
+            try await app(gw).test(.router) { client in
+                let created = try await client.send(.post, "/v1/campaigns", body: Self.body.replacingOccurrences(of: #""starts_at": "2026-12-07T00:00:00+08:00", "#, with: ""),
+                                                    key: gw.apiKey, idempotencyKey: nil)
+                let id = try #require(try created.jsonObject()["id"] as? String, "\(String(buffer: created.body))")
+                _ = try await client.send(.post, "/v1/campaigns/\(id)/activate", key: gw.apiKey, idempotencyKey: nil)
+
+                let body = #"{"campaign": "\#(id)", "openid": "oFan1", "metadata": {"order": "A-1"}}"#
+                let sent = try await client.send(.post, "/v1/redpacks", body: body, key: gw.apiKey, idempotencyKey: "fan-1")
+                #expect(sent.status == .created, "\(String(buffer: sent.body))")
+                let redpack = try sent.jsonObject()
+                let amount = try #require(redpack["amount_fen"] as? Int)
+                #expect((100...300).contains(amount) && redpack["wishing"] as? String == "恭喜发财" && redpack["act_name"] as? String == "春节")
+                let replay = try await client.send(.post, "/v1/redpacks", body: body, key: gw.apiKey, idempotencyKey: "fan-1")
+                #expect(replay.status == .created && replay.body == sent.body, "a replay is the first answer, byte for byte")
+
+                // per_openid_cap 2: a second packet for oFan1, then the cap.
+                let second = try await client.send(.post, "/v1/redpacks", body: body, key: gw.apiKey, idempotencyKey: "fan-2")
+                #expect(second.status == .created)
+                let third = try await client.send(.post, "/v1/redpacks", body: body, key: gw.apiKey, idempotencyKey: "fan-3")
+                let capped = try third.problem()
+                #expect(third.status == .unprocessableContent && capped.code == "campaign_refused" && capped.detail.contains("maximum number"), "\(capped)")
+
+                let theirs = try await client.send(.post, "/v1/redpacks", body: body, key: strangerKey, idempotencyKey: "fan-1")
+                let notTheirs = try theirs.problem()
+                #expect(theirs.status == .unprocessableContent && notTheirs.detail.contains("no such campaign"))
+
+                let mixed = #"{"campaign": "\#(id)", "openid": "oFan2", "wishing": "mine"}"#
+                let refused = try await client.send(.post, "/v1/redpacks", body: mixed, key: gw.apiKey, idempotencyKey: "fan-9")
+                let unknown = try refused.problem()
+                #expect(refused.status == .badRequest && unknown.code == "unknown_field" && unknown.errors?.map(\.field) == ["wishing"], "\(unknown)")
+                let noUser = try await client.send(.post, "/v1/redpacks", body: #"{"campaign": "\#(id)"}"#, key: gw.apiKey, idempotencyKey: "fan-8")
+                let missing = try noUser.problem()
+                #expect(noUser.status == .badRequest && missing.code == "missing_field" && missing.errors?.map(\.field) == ["openid"], "\(missing)")
+            }
+            #expect(try await gw.sim.ledger().packets.count == 2)
+        }
+    }
 }

@@ -91,6 +91,10 @@ struct TenantAPIFixture {
         func report(_ event: CampaignEvents.Event, to id: UUID, caller: Caller, requestID: String) async throws -> CampaignEvents.Answer {
             throw Problem(.notImplemented)
         }
+        func send(campaign id: UUID, openID: String, metadata: [String: String]?, caller: Caller, idempotencyKey: String, requestID: String,
+                  render: @escaping PayoutRenderer) async throws -> PayoutEngine.Submission {
+            throw Problem(.notImplemented)
+        }
     }
 
     let orders = Orders()
