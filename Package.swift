@@ -162,7 +162,7 @@ let package = Package(
         // Every test that starts processes (the hongbao binary, scripts/pg.sh, chromium,
         // PostgreSQL restarts): the other targets run in this process alone.
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Audit", "Payouts", "Merchants", "Postgres", "Simulator", "Tenants", "Transport", "WeChatPay", "Webhooks", "TestSupport",
+            "Audit", "Campaigns", "Payouts", "Merchants", "Postgres", "Simulator", "Tenants", "Transport", "WeChatPay", "Webhooks", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

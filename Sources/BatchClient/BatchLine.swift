@@ -1,3 +1,4 @@
+import Foundation
 import Payouts
 import WeChatPay
 
@@ -8,6 +9,9 @@ public struct BatchDefaults: Sendable {
     public let actName: String
     public let wishing: String?
     public let remark: String?
+    /// `--campaign`: every line is one packet of this campaign, which sets the appid,
+    /// wording and amount; the lines give only openids.
+    public let campaign: UUID?
 
     public init(appID: String, amountFen: Int64?, actName: String, wishing: String?, remark: String?) {
         self.appID = appID
@@ -15,13 +19,39 @@ public struct BatchDefaults: Sendable {
         self.actName = actName
         self.wishing = wishing
         self.remark = remark
+        self.campaign = nil
+    }
+
+    public init(campaign: UUID) {
+        (appID, amountFen, actName, wishing, remark) = ("", nil, "", nil, nil)
+        self.campaign = campaign
     }
 }
 
-/// One line to send: its number in the file and the order it asks for.
+/// One line to send: its number in the file and what it asks for.
 public struct BatchEntry: Sendable {
+    public enum Request: Sendable {
+        /// A red packet described in full.
+        case packet(PayoutOrder)
+        /// One packet of a campaign, for this openid.
+        case campaign(UUID, openID: String)
+    }
+
     public let line: Int
-    public let order: PayoutOrder
+    public let request: Request
+
+    public var openID: String {
+        switch request {
+        case .packet(let order): order.openID
+        case .campaign(_, let openID): openID
+        }
+    }
+
+    /// The order a full red-packet line asks for (nil for a campaign's line).
+    public var order: PayoutOrder? {
+        if case .packet(let order) = request { return order }
+        return nil
+    }
 }
 
 /// A line that cannot be sent, and why, field by field in the API's names.
@@ -53,6 +83,7 @@ extension BatchDefaults {
     /// The order for one line, checked with the gateway's own rules (`PayoutOrderRules`, as
     /// `POST /v1/redpacks` applies them), so `--dry-run` finds what the API would refuse.
     func entry(line: Int, openID: String, amountText: String?, wishing lineWishing: String?, remark lineRemark: String?) -> Result<BatchEntry, BatchLineProblem> {
+        if let campaign { return campaignEntry(campaign, line: line, openID: openID, given: [("amount_fen", amountText), ("wishing", lineWishing), ("remark", lineRemark)]) }
         var problems: [FieldProblem] = []
         var amount = amountFen
         if let amountText, !amountText.isEmpty {
@@ -77,7 +108,20 @@ extension BatchDefaults {
             default: problems.append(problem)
             }
         }
-        return problems.isEmpty ? .success(BatchEntry(line: line, order: order)) : .failure(BatchLineProblem(line: line, problems: problems))
+        return problems.isEmpty ? .success(BatchEntry(line: line, request: .packet(order))) : .failure(BatchLineProblem(line: line, problems: problems))
+    }
+
+    /// A campaign's line: an openid the API would take, and nothing the campaign sets.
+    private func campaignEntry(_ campaign: UUID, line: Int, openID: String, given: [(String, String?)]) -> Result<BatchEntry, BatchLineProblem> {
+        var problems = given.compactMap { field, value in
+            nonEmpty(value) == nil ? nil : FieldProblem(field, "is set by the campaign: leave it out of the file with --campaign")
+        }
+        // The openid through the same rules as any packet's (the other fields are valid stand-ins).
+        let probe = PayoutOrder(kind: .normal, appID: "wx0", openID: openID, amountFen: RedPacketFieldRules.plainAmountFen.lowerBound, wishing: "w",
+                                actName: "a", remark: "r")
+        problems += PayoutOrderRules.problems(probe).filter { $0.field == "openid" }
+        return problems.isEmpty ? .success(BatchEntry(line: line, request: .campaign(campaign, openID: openID)))
+                                : .failure(BatchLineProblem(line: line, problems: problems))
     }
 
     private func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }

@@ -12,6 +12,8 @@ public struct BatchOptions: Sendable {
     public var actName: String?
     public var wishing: String?
     public var remark: String?
+    /// A campaign's id: every line is one of its packets (it sets appid, wording, amount).
+    public var campaign: String?
     public var concurrency = 4
     public var format: BatchFormat?
     public var gateway: String?
@@ -32,6 +34,7 @@ public struct BatchOptions: Sendable {
     /// The options, checked before anything is read or sent.
     public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws(BatchError) -> BatchSettings {
         guard let path = file else { throw BatchError.usage("give the FILE to send (see hongbao send-batch --help)") }
+        if let campaign { return try campaignSettings(campaign, path: path, environment: environment) }
         guard let appid else { throw BatchError.usage("--appid is required: the appid the openids belong to") }
         guard let actName else { throw BatchError.usage("--act-name is required: the campaign name") }
         let format = format ?? BatchFormat.guess(path: path)
@@ -55,13 +58,30 @@ public struct BatchOptions: Sendable {
         if let problem = PayoutOrderRules.problems(sample).first(where: { flags[$0.field] != nil }) {
             throw BatchError.usage("\(flags[problem.field]!) \(problem.message)")
         }
-        guard (1...64).contains(concurrency) else { throw BatchError.usage("--concurrency must be 1–64") }
-        guard maxRetryWait >= 0 else { throw BatchError.usage("--max-retry-wait must be 0 or more seconds") }
-        guard progressInterval >= 0.05 else { throw BatchError.usage("--progress-interval must be at least 0.05 seconds") }
+        try checkRunOptions()
         let gateway = try Self.gatewayURL(gateway ?? environment[Self.gatewayVariable] ?? Self.defaultGateway)
         return BatchSettings(path: path, format: format,
                              defaults: BatchDefaults(appID: appid, amountFen: amountFen, actName: actName, wishing: wishing, remark: remark),
                              gateway: gateway, results: results ?? path + ".results.csv")
+    }
+
+    /// `--campaign`: the campaign sets the appid, the wording and the amount, so those
+    /// options are refused rather than silently ignored.
+    func campaignSettings(_ campaign: String, path: String, environment: [String: String]) throws(BatchError) -> BatchSettings {
+        guard let id = UUID(uuidString: campaign) else { throw BatchError.usage("--campaign must be a campaign's id (a UUID), as GET /v1/campaigns shows it") }
+        let set = [("--appid", appid), ("--amount", amount), ("--act-name", actName), ("--wishing", wishing), ("--remark", remark)]
+            .filter { $0.1 != nil }.map(\.0)
+        guard set.isEmpty else { throw BatchError.usage("\(set.joined(separator: ", ")) cannot be given with --campaign: the campaign sets them") }
+        try checkRunOptions()
+        let gateway = try Self.gatewayURL(gateway ?? environment[Self.gatewayVariable] ?? Self.defaultGateway)
+        return BatchSettings(path: path, format: format ?? BatchFormat.guess(path: path), defaults: BatchDefaults(campaign: id), gateway: gateway,
+                             results: results ?? path + ".results.csv")
+    }
+
+    func checkRunOptions() throws(BatchError) {
+        guard (1...64).contains(concurrency) else { throw BatchError.usage("--concurrency must be 1–64") }
+        guard maxRetryWait >= 0 else { throw BatchError.usage("--max-retry-wait must be 0 or more seconds") }
+        guard progressInterval >= 0.05 else { throw BatchError.usage("--progress-interval must be at least 0.05 seconds") }
     }
 
     static func gatewayURL(_ text: String) throws(BatchError) -> String {

@@ -37,7 +37,7 @@ struct BatchSender: Sendable {
     func send(_ entry: BatchEntry) async -> (BatchOutcome, BatchStop?) {
         let key = Self.idempotencyKey(batchID: batchID, line: entry.line)
         func outcome(_ status: String, _ code: String?, _ message: String?, payout: String? = nil) -> BatchOutcome {
-            BatchOutcome(line: entry.line, openID: entry.order.openID, idempotencyKey: key, payoutID: payout, status: status, code: code, message: message)
+            BatchOutcome(line: entry.line, openID: entry.openID, idempotencyKey: key, payoutID: payout, status: status, code: code, message: message)
         }
         let body: [UInt8]
         do { body = try Self.body(entry, batchID: batchID) } catch {
@@ -84,12 +84,23 @@ struct BatchSender: Sendable {
     /// The request body: the order in the API's names, plus where it came from (metadata,
     /// shown with the payout), identical on every try and every rerun.
     static func body(_ entry: BatchEntry, batchID: String) throws -> [UInt8] {
-        let order = entry.order
-        let request = RedpackRequest(appid: order.appID, openid: order.openID, amountFen: order.amountFen, wishing: order.wishing,
-                                     actName: order.actName, remark: order.remark, metadata: ["batch": batchID, "batch_line": String(entry.line)])
+        let metadata = ["batch": batchID, "batch_line": String(entry.line)]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(request))
+        switch entry.request {
+        case .packet(let order):
+            return Array(try encoder.encode(RedpackRequest(appid: order.appID, openid: order.openID, amountFen: order.amountFen, wishing: order.wishing,
+                                                           actName: order.actName, remark: order.remark, metadata: metadata)))
+        case .campaign(let campaign, let openID):
+            return Array(try encoder.encode(CampaignRedpackRequest(campaign: campaign.uuidString.lowercased(), openid: openID, metadata: metadata)))
+        }
+    }
+
+    /// `POST /v1/redpacks` with a campaign: the campaign sets the rest.
+    struct CampaignRedpackRequest: Encodable {
+        let campaign: String
+        let openid: String
+        let metadata: [String: String]
     }
 
     struct RedpackRequest: Encodable {

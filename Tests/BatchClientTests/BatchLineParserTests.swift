@@ -1,3 +1,4 @@
+import Foundation
 import BatchClient
 import Payouts
 import Testing
@@ -13,7 +14,10 @@ struct BatchLineParserTests {
         switch parsed {
         case .skipped: "skipped"
         case .entry(let entry):
-            "line \(entry.line): \(entry.order.openID) \(entry.order.amountFen) \(entry.order.wishing) / \(entry.order.remark)"
+            switch entry.request {
+            case .packet(let order): "line \(entry.line): \(order.openID) \(order.amountFen) \(order.wishing) / \(order.remark)"
+            case .campaign(let id, let openID): "line \(entry.line): \(openID) of campaign \(id.uuidString.lowercased())"
+            }
         case .invalid(let problem): problem.lines.joined(separator: "; ")
         }
     }
@@ -108,5 +112,17 @@ struct BatchLineParserTests {
         var parser = BatchLineParser(format: .txt, defaults: Self.defaults)
         #expect(Self.describe(parser.parse(BatchRawLine(number: 4, bytes: Array("o1".utf8), tooLong: true)))
             == "line 4: line: is longer than 16384 bytes")
+    }
+
+    @Test("with --campaign a line is an openid only: its packet is the campaign's, and a row giving what the campaign sets is refused naming the field")
+    func campaignLines() {
+        let campaign = UUID(uuidString: "6f1c0e1e-6b7a-4a53-9a3c-0c2d4c3b2a10")!
+        var txt = BatchLineParser(format: .txt, defaults: BatchDefaults(campaign: campaign))
+        #expect(Self.describe(txt.parse(BatchRawLine(number: 1, bytes: Array("oFan1".utf8))))
+                == "line 1: oFan1 of campaign 6f1c0e1e-6b7a-4a53-9a3c-0c2d4c3b2a10")
+        var csv = BatchLineParser(format: .csv, defaults: BatchDefaults(campaign: campaign))
+        #expect(Self.describe(csv.parse(BatchRawLine(number: 1, bytes: Array("oFan2,100,恭喜".utf8))))
+                == "line 1: amount_fen: is set by the campaign: leave it out of the file with --campaign; line 1: wishing: is set by the campaign: leave it out of the file with --campaign")
+        #expect(Self.describe(txt.parse(BatchRawLine(number: 2, bytes: Array("o/bad".utf8)))).hasPrefix("line 2: openid:"))
     }
 }

@@ -1,3 +1,4 @@
+import Campaigns
 import Foundation
 import Payouts
 import Merchants
@@ -118,6 +119,37 @@ struct SendBatchTests {
             let again = try await rig.sendBatch([file, "--max-retry-wait", "0"] + Self.options)
             #expect(again.status == 1 && Self.count(again.out, "sent") == 10 && Self.count(again.out, "not sent: limits_reached") == 1, "\(again.out)")
             #expect(try await rig.sim.ledger().packets.count == 10, "a rerun pays nothing again")
+        }
+    }
+
+    @Test("--campaign: every line one packet of the campaign, its budget holding to the fen: lines past it are rejected with campaign_refused; a rerun pays nothing again; stats agree with the ledger")
+    func campaignBatch() async throws {
+        try await SendBatchRig.with("sbcampaign") { rig in
+            let store = CampaignStore(pool: rig.gw.appPool)
+            let draft = CampaignDraft(name: "winners", appID: GatewayHarness.appID, actName: "抽奖", wishing: "恭喜中奖", remark: "r", amountMinFen: 100,
+                                      amountMaxFen: 100, budgetFen: 500)
+            let created = try await store.create(draft, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode, actor: "test")
+            let campaign = try await store.apply(.activate, to: created.id, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode, actor: "test")
+            let file = try rig.write("winners.txt", (1...8).map { "oWinner\($0)" }.joined(separator: "\n") + "\n")
+            let id = campaign.id.uuidString.lowercased()
+
+            let mixed = try await rig.sendBatch([file, "--campaign", id, "--amount", "100"])
+            #expect(mixed.status == 2 && mixed.err.contains("--amount cannot be given with --campaign"), "\(mixed.err)")
+
+            let run = try await rig.sendBatch([file, "--campaign", id, "--json", "--max-retry-wait", "0"])
+            #expect(run.status == 1, "three lines were past the budget: \(run.err)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any], "\(run.out)\n\(run.err)")
+            let outcomes = try #require(summary["outcomes"] as? [[String: Any]])
+            let table = outcomes.map { "\($0["status"] as? String ?? "?")/\($0["code"] as? String ?? "-")=\($0["lines"] as? Int ?? -1)" }
+            #expect(table == ["sent/-=5", "rejected/campaign_refused=3"], "\(outcomes)")
+            let ledger = try await rig.sim.ledger().packets
+            #expect(ledger.count == 5 && ledger.map(\.amountFen).reduce(0, +) == 500 && ledger.allSatisfy { $0.openid.hasPrefix("oWinner") })
+
+            let again = try await rig.sendBatch([file, "--campaign", id, "--max-retry-wait", "0"])
+            #expect(again.status == 1 && Self.count(again.out, "sent") == 5, "\(again.out)")
+            #expect(try await rig.sim.ledger().packets.count == 5, "a rerun pays nothing again")
+            let stats = try #require(try await store.stats(campaign.id, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode))
+            #expect(stats.sent.count + stats.received.count == 5 && stats.sent.fen + stats.received.fen == 500 && stats.budgetLeftFen == 0)
         }
     }
 

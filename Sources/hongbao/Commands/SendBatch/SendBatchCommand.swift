@@ -32,6 +32,12 @@ struct SendBatchCommand: AsyncParsableCommand {
             error_message). The API key comes from --api-key-file (mode 0600) or HONGBAO_API_KEY, \
             never from the command line, and is never printed. See docs/send-batch.md.
 
+            With --campaign ID, every line is one packet of that campaign: it sets the appid, \
+            the wording and the amount (fixed, or drawn per line and kept across reruns), and \
+            its budget and per-user cap hold; a line the campaign refuses (budget spent, cap \
+            reached, paused) is rejected with campaign_refused. --appid, --amount, --act-name, \
+            --wishing and --remark are refused with it, as are CSV amount_fen, wishing and remark.
+
             Exit codes: 0 every line sent or accepted (sent, received, accepted, sending, \
             unknown); 1 some line failed, was refused or not sent, or the file has invalid lines; \
             2 usage or configuration error (the argument parser's own errors, e.g. an unknown \
@@ -40,6 +46,7 @@ struct SendBatchCommand: AsyncParsableCommand {
             Examples:
               hongbao send-batch openids.txt --dry-run --appid wx8888888888888888 --amount 100 --act-name 新年 --wishing 恭喜发财 --remark 春节活动
               HONGBAO_API_KEY=hb_test_… hongbao send-batch openids.txt --appid wx8888888888888888 --amount 100 --act-name 新年 --wishing 恭喜发财 --remark 春节活动
+              hongbao send-batch winners.txt --campaign 6f1c0e1e-6b7a-4a53-9a3c-0c2d4c3b2a10
               hongbao send-batch winners.csv --appid wx8888888888888888 --act-name 新年 --wishing 恭喜发财 --remark 春节活动 --api-key-file ~/.hongbao/key --gateway https://hongbao.example.com --concurrency 8
             """)
 
@@ -50,6 +57,9 @@ struct SendBatchCommand: AsyncParsableCommand {
     @Option(help: "The campaign name (act_name, at most 32 characters).") var actName: String?
     @Option(help: "The blessing (at most 128 characters): required for TXT, the default for CSV rows without one.") var wishing: String?
     @Option(help: "The remark (at most 256 characters): required for TXT, the default for CSV rows without one.") var remark: String?
+    @Option(help: ArgumentHelp("A campaign's id: every line is one packet of it (its appid, wording and amount; the file gives openids).",
+                               valueName: "id"))
+    var campaign: String?
     @Option(help: "Requests in flight at once (1–64).") var concurrency = 4
     @Option(help: "txt or csv (default: csv for a .csv file, else txt).") var format: BatchFormat?
     @Option(help: ArgumentHelp("The gateway's base URL (default: $HONGBAO_GATEWAY_URL, else http://127.0.0.1:8080).", valueName: "url"))
@@ -72,6 +82,7 @@ struct SendBatchCommand: AsyncParsableCommand {
         options.actName = actName
         options.wishing = wishing
         options.remark = remark
+        options.campaign = campaign
         options.concurrency = concurrency
         options.format = format
         options.gateway = gateway
