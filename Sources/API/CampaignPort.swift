@@ -11,6 +11,7 @@ public protocol CampaignPort: Sendable {
     func list(caller: Caller) async throws -> [Campaign]
     func find(_ id: UUID, caller: Caller) async throws -> Campaign?
     func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign
+    func update(_ id: UUID, changes: CampaignChanges, caller: Caller, requestID: String) async throws -> Campaign
     func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats?
     /// A campaign's packet for `openID` through the engine (`POST /v1/redpacks` with a `campaign`).
     func send(campaign id: UUID, openID: String, metadata: [String: String]?, caller: Caller, idempotencyKey: String, requestID: String,
@@ -39,6 +40,10 @@ public struct StoredCampaignPort: CampaignPort {
 
     public func apply(_ action: CampaignStatus.Action, to id: UUID, caller: Caller, requestID: String) async throws -> Campaign {
         try await store.apply(action, to: id, tenant: caller.tenantID, mode: caller.mode, actor: caller.actor, requestID: requestID)
+    }
+
+    public func update(_ id: UUID, changes: CampaignChanges, caller: Caller, requestID: String) async throws -> Campaign {
+        try await store.update(id, tenant: caller.tenantID, mode: caller.mode, changes: changes, actor: caller.actor, requestID: requestID)
     }
 
     public func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats? { try await store.stats(id, tenant: caller.tenantID, mode: caller.mode) }

@@ -26,6 +26,15 @@ extension TenantAPI {
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.campaign(campaign))))
     }
 
+    func updateCampaign(_ input: Operations.UpdateCampaign.Input) async throws -> Operations.UpdateCampaign.Output {
+        let (context, caller) = try APIRequestContext.authenticated()
+        guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
+        guard let id = UUID(uuidString: input.path.id) else { throw Self.campaignNotFound }
+        let changes = try body.changes()
+        let campaign = try await Self.campaignCall { try await campaigns.update(id, changes: changes, caller: caller, requestID: context.requestID) }
+        return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.campaign(campaign))))
+    }
+
     func activateCampaign(_ input: Operations.ActivateCampaign.Input) async throws -> Operations.ActivateCampaign.Output {
         let (requestID, campaign) = try await apply(.activate, to: input.path.id)
         return .ok(.init(headers: .init(xRequestId: requestID), body: .json(campaign)))
@@ -146,5 +155,24 @@ extension Components.Schemas.CampaignRule {
         default:
             throw Problem(.invalidField, detail: "Invalid value: rule.", errors: [.init(field: "rule", message: "give min_paid_fen or tiers")])
         }
+    }
+}
+
+extension Components.Schemas.UpdateCampaignRequest {
+    /// The changes the tenant asked for: one amount form at most, as at creation.
+    func changes() throws -> CampaignChanges {
+        var c = CampaignChanges()
+        (c.name, c.actName, c.wishing, c.remark, c.sendName) = (name, actName, wishing, remark, sendName)
+        (c.startsAt, c.endsAt, c.sceneID, c.budgetFen, c.perOpenIDCap) = (startsAt, endsAt, sceneId?.rawValue, budgetFen, perOpenidCap)
+        switch (amountFen, amountMinFen, amountMaxFen) {
+        case (nil, nil, nil): break
+        case (let fixed?, nil, nil): (c.amountMinFen, c.amountMaxFen) = (fixed, fixed)
+        case (nil, let low?, let high?): (c.amountMinFen, c.amountMaxFen) = (low, high)
+        default:
+            throw Problem(.invalidField, detail: "Invalid value: amount_fen.",
+                          errors: [.init(field: "amount_fen", message: "give amount_fen, or both amount_min_fen and amount_max_fen")])
+        }
+        c.rule = try rule.map { try $0.rule() }
+        return c
     }
 }

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import Merchants
+import Payouts
 import Postgres
 
 /// Tenants' campaigns in PostgreSQL. Calls take the caller's tenant and mode: another
@@ -64,6 +65,44 @@ public struct CampaignStore: Sendable {
         try await pool.query("""
             SELECT \(Campaign.columns) FROM campaigns WHERE tenant_id = $1 AND mode = $2 ORDER BY created_at DESC, id DESC LIMIT $3
             """, [tenant, mode.rawValue, Int64(limit)]).rows.map(Campaign.init(row:))
+    }
+
+    /// Applies `changes` if the campaign's status allows each (`campaign_status` naming the
+    /// fields otherwise) and the result still passes WeChat's rules (`invalid_campaign`); a
+    /// budget below what its sends already reserved is refused too. Audited with the
+    /// fields changed. Serialised with reservations by the campaign's row lock.
+    public func update(_ id: UUID, tenant: UUID, mode: MerchantMode, changes: CampaignChanges, actor: String,
+                       requestID: String? = nil) async throws -> Campaign {
+        try await pool.transaction { c in
+            guard let current = try c.query("SELECT \(Campaign.columns) FROM campaigns WHERE id = $1 AND tenant_id = $2 AND mode = $3 FOR UPDATE",
+                                             [id, tenant, mode.rawValue]).first.map(Campaign.init(row:)) else {
+                throw CampaignError.notFound(id.uuidString.lowercased())
+            }
+            guard !changes.fields.isEmpty else { throw CampaignError("invalid_campaign", "give at least one field to change") }
+            if current.status == .ended { throw CampaignError("campaign_status", "a campaign that has ended cannot change") }
+            if current.status == .active, !changes.moneyFields.isEmpty {
+                throw CampaignError("campaign_status",
+                                    "\(changes.moneyFields.joined(separator: ", ")) may change only while the campaign is a draft or paused; pause it first")
+            }
+            let draft = changes.applied(to: current)
+            var problems = draft.problems
+            if draft.budgetFen < current.reservedFen {
+                problems.append(FieldProblem("budget_fen", "must not be below what its packets already took (\(current.reservedFen) fen)"))
+            }
+            guard problems.isEmpty else {
+                throw CampaignError("invalid_campaign", "Invalid campaign: \(problems.map(\.field).joined(separator: ", ")).", problems: problems)
+            }
+            let row = try c.query("""
+                UPDATE campaigns SET name = $2, act_name = $3, wishing = $4, remark = $5, send_name = $6, scene_id = $7, amount_min_fen = $8,
+                    amount_max_fen = $9, budget_fen = $10, per_openid_cap = $11, starts_at = $12, ends_at = $13, rule = $14, updated_at = now()
+                WHERE id = $1 RETURNING \(Campaign.columns)
+                """, [id, draft.name, draft.actName, draft.wishing, draft.remark, draft.sendName, draft.sceneID, draft.amountMinFen, draft.amountMaxFen,
+                      draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt, try draft.rule.map { try PostgresJSON(encoding: $0) }]).first!
+            let campaign = try Campaign(row: row)
+            try Self.audit(c, campaign, action: "campaign.updated", actor: actor, requestID: requestID,
+                           detail: ["fields": changes.fields.joined(separator: ","), "status": campaign.status.rawValue])
+            return campaign
+        }
     }
 
     /// Moves the campaign by `action` if its status allows (`campaign_status` otherwise,

@@ -4,7 +4,9 @@
 // - `Campaign` (what the tenant configured, its status and what its budget has reserved),
 //   `CampaignDraft` (a new campaign, checked against WeChat's field and amount rules by the
 //   engine's own `PayoutOrderRules`, so a bad campaign never reaches sending) and
-//   `CampaignStore` (create, read, list, activate, pause, resume, end — each change audited
+//   `CampaignStore` (create, read, list, activate, pause, resume, end, and update with
+//   `CampaignChanges` — wording and window while running, money only while draft or
+//   paused — each change audited
 //   on the campaign's own chain, `campaign:<id>`), `CampaignStats` (its packets by outcome,
 //   counts and fen, and the budget left).
 // - `CampaignDraw`: a packet's amount within [min, max], drawn from the campaign and the

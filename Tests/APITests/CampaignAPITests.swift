@@ -59,6 +59,16 @@ struct CampaignAPITests {
                 let againCode = try again.problem().code
                 #expect(again.status == .conflict && againCode == "campaign_status")
 
+                // PATCH: the wording while active; the budget only once paused.
+                let reworded = try await client.send(.patch, "/v1/campaigns/\(id)", body: #"{"wishing": "新年快乐"}"#, key: gw.apiKey, idempotencyKey: nil)
+                let newWishing = try reworded.jsonObject()["wishing"] as? String
+                #expect(reworded.status == .ok && newWishing == "新年快乐", "\(String(buffer: reworded.body))")
+                let budget = try await client.send(.patch, "/v1/campaigns/\(id)", body: #"{"budget_fen": 200000}"#, key: gw.apiKey, idempotencyKey: nil)
+                let budgetProblem = try budget.problem()
+                #expect(budget.status == .conflict && budgetProblem.code == "campaign_status" && budgetProblem.detail.contains("budget_fen"))
+                let empty = try await client.send(.patch, "/v1/campaigns/\(id)", body: "{}", key: gw.apiKey, idempotencyKey: nil)
+                #expect(empty.status == .badRequest)
+
                 let stats = try await client.send(.get, "/v1/campaigns/\(id)/stats", key: gw.apiKey, idempotencyKey: nil)
                 let figures = try stats.jsonObject()
                 #expect(stats.status == .ok && figures["budget_left_fen"] as? Int == 100_000 && figures["overspent_fen"] as? Int == 0)
@@ -66,7 +76,7 @@ struct CampaignAPITests {
             }
             let actions = try await gw.pool.query("SELECT action FROM audit_log WHERE chain LIKE 'campaign:%' ORDER BY seq").rows
                 .map { try $0.decode(column: 0, as: String.self) }
-            #expect(actions == ["campaign.created", "campaign.activate", "campaign.pause", "campaign.resume"])
+            #expect(actions == ["campaign.created", "campaign.activate", "campaign.pause", "campaign.resume", "campaign.updated"])
         }
     }
 
@@ -97,8 +107,10 @@ struct CampaignAPITests {
                 let created = try await client.send(.post, "/v1/campaigns", body: Self.body, key: gw.apiKey, idempotencyKey: nil)
                 let id = try #require(try created.jsonObject()["id"] as? String)
                 for key in [strangerKey, liveKey] {
-                    for (method, path) in [(HTTPRequest.Method.get, ""), (.get, "/stats"), (.post, "/activate"), (.post, "/pause"), (.post, "/resume")] {
-                        let answer = try await client.send(method, "/v1/campaigns/\(id)\(path)", key: key, idempotencyKey: nil)
+                    for (method, path) in [(HTTPRequest.Method.get, ""), (.get, "/stats"), (.post, "/activate"), (.post, "/pause"), (.post, "/resume"),
+                                           (.patch, "")] {
+                        let body = method == .patch ? #"{"name": "mine now"}"# : nil
+                        let answer = try await client.send(method, "/v1/campaigns/\(id)\(path)", body: body, key: key, idempotencyKey: nil)
                         let code = try answer.problem().code
                         #expect(answer.status == .notFound && code == "not_found", "\(method) \(path)")
                     }

@@ -88,6 +88,7 @@ struct TenantAPIFixture {
             throw Problem(.notImplemented)
         }
         func stats(_ id: UUID, caller: Caller) async throws -> CampaignStats? { throw Problem(.notImplemented) }
+        func update(_ id: UUID, changes: CampaignChanges, caller: Caller, requestID: String) async throws -> Campaign { throw Problem(.notImplemented) }
         func report(_ event: CampaignEvents.Event, to id: UUID, caller: Caller, requestID: String) async throws -> CampaignEvents.Answer {
             throw Problem(.notImplemented)
         }
