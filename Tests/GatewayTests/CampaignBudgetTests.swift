@@ -220,6 +220,21 @@ struct CampaignBudgetTests {
         }
     }
 
+    @Test("the window's edges on the database's clock: refused before starts_at, taken from it, refused from ends_at on")
+    func windowEdges() async throws {
+        try await GatewayHarness.with("campaign-window") { gw in
+            // A window 1.5 s wide, opening a second from now (the API takes its edges as RFC 3339 with +08:00: CampaignAPITests).
+            let opens = Date().addingTimeInterval(1.0), closes = Date().addingTimeInterval(2.5)
+            let campaign = try await Self.active(gw, Self.draft(budgetFen: 10_000, cap: 10, startsAt: opens, endsAt: closes))
+            #expect(Self.refusal(try await Self.send(gw, campaign.id, openID: "oEdge")) == .notStarted)
+            try await Task.sleep(for: .seconds(max(0, opens.timeIntervalSinceNow) + 0.2))
+            guard case .answered = try await Self.send(gw, campaign.id, openID: "oEdge") else { throw TestSetupError("inside the window it sends") }
+            try await Task.sleep(for: .seconds(max(0, closes.timeIntervalSinceNow) + 0.2))
+            #expect(Self.refusal(try await Self.send(gw, campaign.id, openID: "oEdge")) == .windowClosed)
+            #expect(try await gw.sim.ledger().packets.count == 1)
+        }
+    }
+
     @Test("a campaign WeChat would refuse is refused at creation, naming each field, and nothing is stored")
     func invalidAtCreation() async throws {
         try await GatewayHarness.with("campaign-invalid") { gw in
