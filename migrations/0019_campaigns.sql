@@ -58,12 +58,13 @@ CREATE TABLE campaign_payouts (
 CREATE INDEX campaign_payouts_campaign ON campaign_payouts (campaign_id, created_at);
 
 -- Reserves one packet of `campaign` for `openid` in transaction 1: the campaign is the
--- caller's, active and inside its window on the database's clock, the amount is within
--- its range now, the budget and the user's cap hold. Each refusal is its own code
+-- caller's, active and inside its window on the database's clock, its amount range is
+-- still the one the amount was drawn from (so the record reproduces it), the user's cap and
+-- the budget hold. Each refusal is its own code
 -- (SQLSTATE HB000, like hb_require), so the answer says exactly why not; the row lock on
 -- the campaign makes concurrent reservations on every instance see each other.
 CREATE FUNCTION hb_campaign_reserve(p_campaign uuid, p_tenant uuid, p_mode text, p_openid text, p_amount bigint, p_payout uuid,
-                                    p_draw bigint) RETURNS void LANGUAGE plpgsql
+                                    p_draw bigint, p_min bigint, p_max bigint) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 DECLARE
     c campaigns%ROWTYPE;
@@ -75,7 +76,7 @@ BEGIN
     IF c.status = 'paused' THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_paused'; END IF;
     IF c.starts_at IS NOT NULL AND now() < c.starts_at THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_not_started'; END IF;
     IF c.ends_at IS NOT NULL AND now() >= c.ends_at THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_window_closed'; END IF;
-    IF p_amount < c.amount_min_fen OR p_amount > c.amount_max_fen THEN
+    IF p_min <> c.amount_min_fen OR p_max <> c.amount_max_fen OR p_amount < p_min OR p_amount > p_max THEN
         RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_changed';
     END IF;
     -- The user's cap before the budget: "already rewarded" is the more exact answer. (A
@@ -90,7 +91,8 @@ BEGIN
 END $$;
 
 -- Gives a campaign payout's reservation back (nothing was or will be paid): its amount to
--- the budget, its packet to the user's cap. Once only; no campaign, nothing to do.
+-- the budget — first paying off any overspend, so a double payment found earlier is never
+-- spent again — and its packet to the user's cap. Once only; no campaign, nothing to do.
 CREATE FUNCTION hb_campaign_release(p_payout uuid) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 DECLARE
@@ -98,12 +100,14 @@ DECLARE
 BEGIN
     UPDATE campaign_payouts SET released = true WHERE payout_id = p_payout AND NOT released RETURNING * INTO cp;
     IF NOT FOUND THEN RETURN; END IF;
-    UPDATE campaigns SET reserved_fen = reserved_fen - (cp.amount_fen - cp.refunded_fen) WHERE id = cp.campaign_id;
+    UPDATE campaigns SET overspent_fen = overspent_fen - least(overspent_fen, cp.amount_fen - cp.refunded_fen),
+                         reserved_fen = reserved_fen - (cp.amount_fen - cp.refunded_fen - least(overspent_fen, cp.amount_fen - cp.refunded_fen))
+    WHERE id = cp.campaign_id;
     UPDATE campaign_recipients SET count = count - 1 WHERE campaign_id = cp.campaign_id AND openid = cp.openid;
 END $$;
 
 -- Unclaimed money WeChat refunded goes back to the budget (the user was still offered the
--- packet: the cap stays taken). Once only.
+-- packet: the cap stays taken), overspend first as on a release. Once only.
 CREATE FUNCTION hb_campaign_refund(p_payout uuid, p_refund bigint) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 DECLARE
@@ -112,25 +116,28 @@ BEGIN
     UPDATE campaign_payouts SET refunded_fen = least(p_refund, amount_fen)
     WHERE payout_id = p_payout AND NOT released AND refunded_fen = 0 AND p_refund > 0 RETURNING * INTO cp;
     IF NOT FOUND THEN RETURN; END IF;
-    UPDATE campaigns SET reserved_fen = reserved_fen - cp.refunded_fen WHERE id = cp.campaign_id;
+    UPDATE campaigns SET overspent_fen = overspent_fen - least(overspent_fen, cp.refunded_fen),
+                         reserved_fen = reserved_fen - (cp.refunded_fen - least(overspent_fen, cp.refunded_fen))
+    WHERE id = cp.campaign_id;
 END $$;
 
 -- A late payment found on a billno the payout had closed (DoublePayment: once per such
--- billno). The money moved, so it is charged without a limit check: a payout whose
--- reservation was given back takes it again; one that was paid elsewhere too is a second
--- payment of its amount. What passes the budget is kept apart, as `overspent_fen`, so the
--- budget's check never refuses recording what WeChat did and the overspend stays visible.
+-- billno). The money moved, so it is charged without a limit check — one more packet for the
+-- user and its amount: a payout whose reservation was given back takes it again; one still
+-- holding it (paid elsewhere too, or still open) pays twice. What passes the budget is kept
+-- apart, as `overspent_fen`, so the budget's check never refuses recording what WeChat did;
+-- releases and refunds pay it off first. The campaign's row is locked first, as transaction
+-- 1 locks it before the user's cap.
 CREATE FUNCTION hb_campaign_count_again(p_payout uuid) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 DECLARE
     cp campaign_payouts%ROWTYPE;
 BEGIN
-    SELECT * INTO cp FROM campaign_payouts WHERE payout_id = p_payout FOR UPDATE;
+    SELECT * INTO cp FROM campaign_payouts WHERE payout_id = p_payout;
     IF NOT FOUND THEN RETURN; END IF;
-    IF cp.released THEN
-        UPDATE campaign_payouts SET released = false WHERE payout_id = p_payout;
-        UPDATE campaign_recipients SET count = count + 1 WHERE campaign_id = cp.campaign_id AND openid = cp.openid;
-    END IF;
+    PERFORM 1 FROM campaigns WHERE id = cp.campaign_id FOR UPDATE;
+    UPDATE campaign_payouts SET released = false WHERE payout_id = p_payout;
+    UPDATE campaign_recipients SET count = count + 1 WHERE campaign_id = cp.campaign_id AND openid = cp.openid;
     UPDATE campaigns SET reserved_fen = least(budget_fen, reserved_fen + cp.amount_fen),
                          overspent_fen = overspent_fen + greatest(0, reserved_fen + cp.amount_fen - budget_fen)
     WHERE id = cp.campaign_id;

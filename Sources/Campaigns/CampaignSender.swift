@@ -36,7 +36,7 @@ public struct CampaignSender: Sendable {
             let drawn = CampaignDraw(campaign: campaign.id, idempotencyKey: idempotencyKey, minFen: campaign.amountMinFen, maxFen: campaign.amountMaxFen)
             (amount, draw) = (drawn.amountFen, drawn.draw)
         }
-        let order = campaign.draft.order(openID: openID, amountFen: amount, metadata: metadata, charge: CampaignCharge(campaignID: campaign.id, draw: draw))
+        let order = campaign.draft.order(openID: openID, amountFen: amount, metadata: metadata, charge: CampaignCharge(campaignID: campaign.id, draw: draw, minFen: campaign.amountMinFen, maxFen: campaign.amountMaxFen))
         return try await engine.submit(order, caller: caller, idempotencyKey: idempotencyKey, requestID: requestID, render: render)
     }
 }

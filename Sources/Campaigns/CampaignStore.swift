@@ -94,7 +94,10 @@ public struct CampaignStore: Sendable {
             }
             let row = try c.query("""
                 UPDATE campaigns SET name = $2, act_name = $3, wishing = $4, remark = $5, send_name = $6, scene_id = $7, amount_min_fen = $8,
-                    amount_max_fen = $9, budget_fen = $10, per_openid_cap = $11, starts_at = $12, ends_at = $13, rule = $14, updated_at = now()
+                    amount_max_fen = $9, budget_fen = $10, per_openid_cap = $11, starts_at = $12, ends_at = $13, rule = $14, updated_at = now(),
+                    -- A larger budget takes in what late double payments overspent first.
+                    reserved_fen = reserved_fen + least(overspent_fen, $10 - reserved_fen),
+                    overspent_fen = overspent_fen - least(overspent_fen, $10 - reserved_fen)
                 WHERE id = $1 RETURNING \(Campaign.columns)
                 """, [id, draft.name, draft.actName, draft.wishing, draft.remark, draft.sendName, draft.sceneID, draft.amountMinFen, draft.amountMaxFen,
                       draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt, try draft.rule.map { try PostgresJSON(encoding: $0) }]).first!

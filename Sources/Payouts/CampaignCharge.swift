@@ -9,20 +9,33 @@ import Postgres
 /// amount only. The Campaigns module makes the order; the engine only carries the charge.
 public struct CampaignCharge: Sendable, Equatable, Codable {
     public let campaignID: UUID
-    /// The draw the amount came from, recorded with the payout so it can be reproduced.
+    /// The draw the amount came from and the range it was drawn in, recorded with the
+    /// payout so the amount can be reproduced; a range that changed since is refused.
     public let draw: Int64
+    public let minFen: Int64
+    public let maxFen: Int64
 
-    public init(campaignID: UUID, draw: Int64) {
+    public init(campaignID: UUID, draw: Int64, minFen: Int64, maxFen: Int64) {
         self.campaignID = campaignID
         self.draw = draw
+        self.minFen = minFen
+        self.maxFen = maxFen
     }
 
     func reserve(payout: UUID, tenant: UUID, mode: String, openID: String, amountFen: Int64) -> PipelineStatement {
-        PipelineStatement("SELECT hb_campaign_reserve($1, $2, $3, $4, $5, $6, $7)", [campaignID, tenant, mode, openID, amountFen, payout, draw])
+        PipelineStatement("SELECT hb_campaign_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                          [campaignID, tenant, mode, openID, amountFen, payout, draw, minFen, maxFen])
     }
 
     /// No-ops for a payout that is not a campaign's, and when already done: safe wherever a
-    /// payout's reservations are given back.
+    /// payout's reservations are given back. Lock order: transaction 1 locks the campaign's
+    /// row before the merchant's and the tenant's usage rows, so every path that gives
+    /// reservations back takes the campaign first too (`lock`, or these statements first):
+    /// the other order could deadlock with a concurrent acceptance.
+    static func lock(payout: UUID) -> PipelineStatement {
+        PipelineStatement("SELECT 1 FROM campaigns c JOIN campaign_payouts p ON p.campaign_id = c.id WHERE p.payout_id = $1 FOR UPDATE OF c", [payout])
+    }
+
     static func release(payout: UUID) -> PipelineStatement { PipelineStatement("SELECT hb_campaign_release($1)", [payout]) }
     static func refund(payout: UUID, refundFen: Int64) -> PipelineStatement {
         PipelineStatement("SELECT hb_campaign_refund($1, $2)", [payout, refundFen])

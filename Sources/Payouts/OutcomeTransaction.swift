@@ -165,6 +165,8 @@ struct OutcomeTransaction {
         let recheck = wechatSaidFailed ? nil : schedule.notFoundGrace
         return try await pool.transaction { c in
             try c.run(fence)
+            // Its campaign's row before the usage rows: transaction 1's lock order (`CampaignCharge`).
+            try c.run(CampaignCharge.lock(payout: payout.id))
             try c.run(PayoutLedger.recordAttempt(payout, attempt))
             try c.run(PayoutLedger.closeSendFailed(payout, recheckAfter: recheck, clock: clock))
             try c.run(Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen))

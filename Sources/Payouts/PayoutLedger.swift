@@ -176,9 +176,10 @@ enum PayoutLedger {
 
     /// Gives back every reservation of a payout that paid nothing.
     static func releaseAll(_ payout: Payout) -> [PipelineStatement] {
-        Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
-            + [Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen),
-               CampaignCharge.release(payout: payout.id)]
+        // The campaign first: transaction 1's lock order (`CampaignCharge`).
+        [CampaignCharge.release(payout: payout.id)]
+            + Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
+            + [Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)]
     }
 }
 

@@ -71,6 +71,7 @@ enum Reservations {
     static func countAgain(_ payout: Payout, mchID: String) -> [PipelineStatement] {
         let key = payout.kind.usageKey(mchID)
         return [
+            CampaignCharge.countAgain(payout: payout.id), // first: transaction 1's lock order
             PipelineStatement("""
                 INSERT INTO user_usage (mch_id, openid, day, count, amount_fen) VALUES ($1, $2, $3::date, 1, $4)
                 ON CONFLICT (mch_id, openid, day) DO UPDATE SET count = user_usage.count + 1, amount_fen = user_usage.amount_fen + EXCLUDED.amount_fen
@@ -83,7 +84,6 @@ enum Reservations {
                 INSERT INTO tenant_usage (tenant_id, mode, day, stripe, amount_fen, count) VALUES ($1, $2, $3::date, $4, $5, 1)
                 ON CONFLICT (tenant_id, mode, day, stripe) DO UPDATE SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
                 """, [payout.tenantID, payout.mode.rawValue, payout.day, payout.usageStripe, payout.amountFen]),
-            CampaignCharge.countAgain(payout: payout.id),
         ]
     }
 
@@ -133,11 +133,11 @@ enum Reservations {
     static func releaseRefund(_ payout: Payout, refundFen: Int64) -> [PipelineStatement] {
         let fen = min(refundFen, payout.amountFen)
         return [
+            CampaignCharge.refund(payout: payout.id, refundFen: fen), // first: transaction 1's lock order
             PayoutLedger.required("UPDATE merchant_usage SET amount_fen = amount_fen - $3 WHERE mch_id = $1 AND day = $2::date RETURNING 1",
                                   "reservation_missing", [payout.usageKey, payout.day, fen]),
             PayoutLedger.required("UPDATE tenant_usage SET amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe = $3 RETURNING 1",
                                   "reservation_missing", [payout.tenantID, payout.day, payout.usageStripe, fen, payout.mode.rawValue]),
-            CampaignCharge.refund(payout: payout.id, refundFen: fen),
         ]
     }
 
