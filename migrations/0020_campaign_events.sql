@@ -3,16 +3,17 @@
 -- payments as events; each event's `event_id` is its idempotency key.
 ALTER TABLE campaigns ADD COLUMN rule jsonb;
 
--- Each event's answer, first writer wins, except that a packet actually sent always wins
--- (two copies of one event racing: one refused, the other sent — the record says sent).
--- The request is kept so the same event_id with another body is refused, not answered.
+-- Each event, claimed before anything is decided (`pending`), with the payment it reported
+-- (the same event_id with another payment is refused), then its answer: `not_sent` and why,
+-- or `sent` and the payout. A packet sent always wins: a claim whose copy found a packet
+-- under the event's key says sent, whatever another copy decided.
 CREATE TABLE campaign_events (
     campaign_id uuid NOT NULL REFERENCES campaigns (id),
     event_id    text NOT NULL CHECK (length(event_id) BETWEEN 1 AND 128),
     openid      text NOT NULL,
     paid_fen    bigint NOT NULL CHECK (paid_fen >= 0),
     occurred_at timestamptz NOT NULL,
-    outcome     text NOT NULL CHECK (outcome IN ('sent', 'not_sent')),
+    outcome     text NOT NULL CHECK (outcome IN ('pending', 'sent', 'not_sent')),
     reason      text CHECK ((outcome = 'not_sent') = (reason IS NOT NULL)),
     payout_id   uuid CHECK ((outcome = 'sent') = (payout_id IS NOT NULL)),
     created_at  timestamptz NOT NULL DEFAULT now(),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Merchants
 import Transport
@@ -55,8 +56,10 @@ public struct BatchRun: Sendable {
             }
         }
         let (digest, bytes, lines) = await check.digest()
-        let sha256 = digest.map { String(format: "%02x", $0) }.joined()
-        let batchID = "batch-" + sha256.prefix(16)
+        let sha256 = Self.hex(digest)
+        // A campaign's batch is its own: the same file sent through another campaign gets other keys.
+        let batchID = "batch-" + (settings.defaults.campaign.map { Self.hex(SHA256.hash(data: Data((sha256 + "\n" + $0.uuidString.lowercased()).utf8))) }
+            ?? sha256).prefix(16)
         func summary(_ counts: BatchTally.Counts?, interrupted: Bool = false, stopped: BatchStop? = nil, exitCode: Int32) -> BatchSummary {
             BatchSummary(file: settings.path, sha256: sha256, batch: batchID, dryRun: dryRun, lines: lines, valid: valid, invalid: invalid,
                          started: counts?.started ?? 0, outcomes: counts.map(BatchSummary.rows) ?? [], results: counts == nil ? nil : settings.results,
@@ -77,8 +80,8 @@ public struct BatchRun: Sendable {
         }
         if let previous = BatchResultsWriter.batchID(ofExisting: settings.results), previous != batchID {
             throw BatchError.usage("""
-                \(settings.results) holds the results of \(previous), but \(settings.path) is now \(batchID): the file changed \
-                since that run, and lines sent then would be sent again under new keys. To send this file as a new batch anyway, \
+                \(settings.results) holds the results of \(previous), but \(settings.path) is now \(batchID): the file (or its \
+                --campaign) changed since that run, and lines sent then would be sent again under new keys. To send this file as a new batch anyway, \
                 move \(settings.results) away or pass --results elsewhere.
                 """)
         }
@@ -131,6 +134,8 @@ public struct BatchRun: Sendable {
         let exitCode: Int32 = control.interrupted ? 130 : stop?.exitCode ?? (counts.count(.failed) > 0 ? 1 : 0)
         return .finished(summary(counts, interrupted: control.interrupted, stopped: stop, exitCode: exitCode))
     }
+
+    static func hex(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     static func isLoopback(_ gateway: String) -> Bool {
         guard let host = URL(string: gateway)?.host?.lowercased() else { return false }

@@ -80,8 +80,9 @@ public struct CampaignEvents: Sendable {
         }
     }
 
-    /// `render` renders the engine's stored answer for the send; the event keeps only the
-    /// payout's id from it.
+    /// Claims the event (or finds it), then answers it: a packet already under its key, or
+    /// the rule and window, then the send. Every copy of one event derives the same send key,
+    /// so the engine pays at most one packet however many copies race or retry.
     public func report(_ event: Event, to campaignID: UUID, caller: Caller, requestID: String) async throws -> Answer {
         guard let campaign = try await store.find(campaignID, tenant: caller.tenantID, mode: caller.mode) else {
             throw CampaignError.notFound(campaignID.uuidString.lowercased())
@@ -89,66 +90,86 @@ public struct CampaignEvents: Sendable {
         guard let rule = campaign.rule else {
             throw CampaignError("campaign_has_no_rule", "campaign \(campaign.name) has no rule: it takes no events")
         }
-        if let recorded = try await recorded(event, campaign: campaignID) { return recorded }
+        if let answered = try await claim(event, campaign: campaignID) { return answered }
+        // Pending — claimed now, or by a copy still running or that stopped: a packet under
+        // the key is its answer, whatever the rule or window say by now.
+        let key = "campaign-event:\(campaignID.uuidString.lowercased()):\(event.id)"
+        if let payout = try await sender.engine.payoutID(idempotencyKey: key, caller: caller) {
+            return try await record(event, campaign: campaignID, .sent(payoutID: payout))
+        }
         guard campaign.startsAt.map({ event.occurredAt >= $0 }) ?? true, campaign.endsAt.map({ event.occurredAt < $0 }) ?? true else {
             return try await record(event, campaign: campaignID, .notSent(.outsideWindow))
         }
         guard let reward = rule.reward(forPaid: event.paidFen) else {
             return try await record(event, campaign: campaignID, .notSent(.belowThreshold))
         }
-        let key = "campaign-event:\(campaignID.uuidString.lowercased()):\(event.id)"
         let submission = try await sender.send(campaign, openID: event.openID, rewardFen: reward, caller: caller, idempotencyKey: key,
                                                requestID: requestID, render: Self.render)
         switch submission {
-        case .answered(let stored):
-            guard let payout = UUID(uuidString: String(decoding: stored.body, as: UTF8.self)) else {
-                throw PostgresError(.decode, "the event's send answer is not a payout id")
+        case .answered:
+            guard let payout = try await sender.engine.payoutID(idempotencyKey: key, caller: caller) else {
+                throw PostgresError(.server, "the event's packet has no record under its key")
             }
             return try await record(event, campaign: campaignID, .sent(payoutID: payout))
+        case .campaignRefused(let refusal) where refusal.code == .changed:
+            return .notSent(.changed) // not kept: the event stays pending, and asking again decides anew
         case .campaignRefused(let refusal):
             return try await record(event, campaign: campaignID, .notSent(Reason(refusal.code)))
         case .invalid(let problems):
             throw CampaignError("invalid_event", "Invalid event: \(problems.map(\.field).joined(separator: ", ")).", problems: problems)
         case .conflict:
-            throw CampaignError("event_reused", "event \(event.id) was reported with another payment")
+            throw CampaignError("event_reused", "the key of event \(event.id) was used by another request")
         case .refused(let refusal):
-            // No entity could pay it now: nothing was recorded, so the same event may be reported again.
+            // No entity could pay it now: the event stays pending, to be reported again.
             throw CampaignError("no_eligible_merchant", refusal.exclusions.map { "\($0.merchant): \($0.exclusion.code)" }.joined(separator: "; "))
         }
     }
 
-    /// The engine's stored answer for an event's send: the payout's id only.
+    /// The engine's stored answer for an event's send (its status only: the event keeps the payout's id).
     static let render: PayoutRenderer = { payout in
-        StoredResponse(status: payout.status.sendSettled ? 201 : 202, body: Array(payout.id.uuidString.lowercased().utf8), rendered: payout)
+        StoredResponse(status: payout.status.sendSettled ? 201 : 202, body: [], rendered: payout)
     }
 
-    /// The answer already given to this event, if any (another payment under its id is refused).
+    /// Claims the event as pending; if it was claimed before, with the same payment, its
+    /// answer when it has one (nil: still pending). Another payment under its id is refused.
+    func claim(_ event: Event, campaign: UUID) async throws -> Answer? {
+        _ = try await pool.query("""
+            INSERT INTO campaign_events (campaign_id, event_id, openid, paid_fen, occurred_at, outcome) VALUES ($1, $2, $3, $4, $5, 'pending')
+            ON CONFLICT (campaign_id, event_id) DO NOTHING
+            """, [campaign, event.id, event.openID, event.paidFen, event.occurredAt])
+        return try await recorded(event, campaign: campaign)
+    }
+
+    /// The event's answer as recorded (nil while pending); another payment under its id is refused.
     func recorded(_ event: Event, campaign: UUID) async throws -> Answer? {
         guard let row = try await pool.query("""
             SELECT openid, paid_fen, occurred_at, outcome, reason, payout_id FROM campaign_events WHERE campaign_id = $1 AND event_id = $2
-            """, [campaign, event.id]).first else { return nil }
+            """, [campaign, event.id]).first else { throw PostgresError(.server, "event \(event.id) was not claimed") }
         let (openID, paid, occurred, outcome, reason, payout) = try row.decode((String, Int64, Date, String, String?, UUID?).self)
         guard openID == event.openID, paid == event.paidFen, abs(occurred.timeIntervalSince(event.occurredAt)) < 0.001 else {
             throw CampaignError("event_reused", "event \(event.id) was reported with another payment")
         }
-        if outcome == "sent", let payout { return .sent(payoutID: payout) }
-        guard let reason = reason.flatMap(Reason.init(rawValue:)) else { throw PostgresError(.decode, "unexpected event outcome \(outcome)") }
-        return .notSent(reason)
+        switch outcome {
+        case "pending": return nil
+        case "sent": if let payout { return .sent(payoutID: payout) }
+        default: if let reason = reason.flatMap(Reason.init(rawValue:)) { return .notSent(reason) }
+        }
+        throw PostgresError(.decode, "unexpected event outcome \(outcome)")
     }
 
-    /// Records `answer` unless one is recorded already — but a packet sent always wins — and
+    /// Records `answer` on the pending claim — a packet sent over any other answer — and
     /// returns what is recorded.
     func record(_ event: Event, campaign: UUID, _ answer: Answer) async throws -> Answer {
-        let (outcome, reason, payout): (String, String?, UUID?) = switch answer {
-        case .sent(let id): ("sent", nil, id)
-        case .notSent(let why): ("not_sent", why.rawValue, nil)
+        switch answer {
+        case .sent(let payout):
+            _ = try await pool.query("""
+                UPDATE campaign_events SET outcome = 'sent', reason = NULL, payout_id = $3 WHERE campaign_id = $1 AND event_id = $2 AND outcome <> 'sent'
+                """, [campaign, event.id, payout])
+        case .notSent(let why):
+            _ = try await pool.query("""
+                UPDATE campaign_events SET outcome = 'not_sent', reason = $3 WHERE campaign_id = $1 AND event_id = $2 AND outcome = 'pending'
+                """, [campaign, event.id, why.rawValue])
         }
-        _ = try await pool.query("""
-            INSERT INTO campaign_events (campaign_id, event_id, openid, paid_fen, occurred_at, outcome, reason, payout_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (campaign_id, event_id) DO UPDATE SET outcome = 'sent', reason = NULL, payout_id = EXCLUDED.payout_id
-                WHERE EXCLUDED.outcome = 'sent' AND campaign_events.outcome = 'not_sent'
-            """, [campaign, event.id, event.openID, event.paidFen, event.occurredAt, outcome, reason, payout])
         guard let recorded = try await recorded(event, campaign: campaign) else { throw PostgresError(.server, "the event's answer was not recorded") }
         return recorded
     }

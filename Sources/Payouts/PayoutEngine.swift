@@ -164,6 +164,11 @@ public final class PayoutEngine: Sendable {
     /// mode's (the API says 404, never 403).
     public func payout(_ id: UUID, caller: Caller) async throws -> Payout? { try await load(id, tenant: caller.tenantID, mode: caller.mode) }
 
+    /// The payout made under the caller's `idempotencyKey`, if one was.
+    public func payoutID(idempotencyKey: String, caller: Caller) async throws -> UUID? {
+        try await IdempotencyRecords.find(pool, tenant: caller.tenantID, mode: caller.mode, key: idempotencyKey)?.payoutID
+    }
+
     /// Asks WeChat now (gethbinfo) and records what it says — unless the payout was
     /// queried within `RefreshLimits.minimumInterval` (then it is as that look left it).
     /// Throws `RefreshThrottled` past the tenant's refreshes per minute.

@@ -150,6 +150,15 @@ struct SendBatchTests {
             #expect(try await rig.sim.ledger().packets.count == 5, "a rerun pays nothing again")
             let stats = try #require(try await store.stats(campaign.id, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode))
             #expect(stats.sent.count + stats.received.count == 5 && stats.sent.fen + stats.received.fen == 500 && stats.budgetLeftFen == 0)
+
+            // The same file through a second campaign is a batch of its own: other keys, its own packets.
+            let second = try await store.create(draft, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode, actor: "test")
+            _ = try await store.apply(.activate, to: second.id, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode, actor: "test")
+            let other = try await rig.sendBatch([file, "--campaign", second.id.uuidString.lowercased(), "--results", file + ".second.csv", "--json",
+                                                 "--max-retry-wait", "0"])
+            let otherSummary = try #require(try JSONSerialization.jsonObject(with: Data(other.out.utf8)) as? [String: Any], "\(other.err)")
+            #expect(otherSummary["batch"] as? String != summary["batch"] as? String)
+            #expect(try await rig.sim.ledger().packets.count == 10, "five more, from the second campaign's budget")
         }
     }
 

@@ -96,4 +96,57 @@ struct CampaignEventTests {
             #expect(try await gw.sim.ledger().packets.count == 1)
         }
     }
+
+    @Test("two copies of one event_id with different payments racing: the first claim decides, the other is event_reused, and the record never says not_sent beside a packet")
+    func conflictingCopies() async throws {
+        try await GatewayHarness.with("event-conflict") { gw in
+            let campaign = try await Self.campaign(gw, rule: .minimum(paidFen: 1_000))
+            let at = Date()
+            for round in 0..<10 {
+                let id = "race-\(round)"
+                let results = await withTaskGroup(of: Result<CampaignEvents.Answer, any Error>.self) { group in
+                    for paid in [Int64(100), 20_000] {
+                        group.addTask {
+                            do { return .success(try await Self.report(gw, campaign.id, id, openID: "oRace\(round)", paidFen: paid, at: at)) } catch {
+                                return .failure(error)
+                            }
+                        }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+                let answers = results.compactMap { try? $0.get() }
+                let reused = results.compactMap { result -> String? in
+                    if case .failure(let error as CampaignError) = result { return error.code }
+                    return nil
+                }
+                #expect(answers.count == 1 && reused == ["event_reused"], "\(results)")
+                let packets = try await gw.sim.ledger().packets.filter { $0.openid == "oRace\(round)" }.count
+                let recorded = try await gw.pool.query("SELECT outcome FROM campaign_events WHERE event_id = $1", [id]).first!.decode(column: 0, as: String.self)
+                #expect((packets == 1) == (recorded == "sent") && (packets == 1) == (answers.first.map { if case .sent = $0 { true } else { false } } ?? false),
+                        "round \(round): \(packets) packet(s), recorded \(recorded), answered \(answers)")
+            }
+        }
+    }
+
+    @Test("an event whose copy stopped after paying (no answer recorded) is answered with that packet on the next report, though the window moved since")
+    func stoppedAfterPaying() async throws {
+        try await GatewayHarness.with("event-stopped") { gw in
+            let store = CampaignStore(pool: gw.appPool)
+            let campaign = try await Self.campaign(gw, rule: .minimum(paidFen: 100))
+            let at = Date()
+            // The copy that stopped: its claim, and its packet under the event's key, but no answer.
+            _ = try await gw.appPool.query("""
+                INSERT INTO campaign_events (campaign_id, event_id, openid, paid_fen, occurred_at, outcome) VALUES ($1, 'stopped', 'oStopped', 500, $2, 'pending')
+                """, [campaign.id, at])
+            let key = "campaign-event:\(campaign.id.uuidString.lowercased()):stopped"
+            let paid = try gw.payoutID(try await CampaignSender(store: store, engine: gw.engine)
+                .send(campaign: campaign.id, openID: "oStopped", caller: gw.caller, idempotencyKey: key, requestID: "test", render: GatewayHarness.render))
+            // Meanwhile the tenant moved the window past the payment.
+            var window = CampaignChanges()
+            window.startsAt = at.addingTimeInterval(60)
+            _ = try await store.update(campaign.id, tenant: gw.caller.tenantID, mode: gw.caller.mode, changes: window, actor: "test")
+            #expect(try await Self.report(gw, campaign.id, "stopped", openID: "oStopped", paidFen: 500, at: at) == .sent(payoutID: paid))
+            #expect(try await gw.sim.ledger().packets.count == 1)
+        }
+    }
 }

@@ -36,7 +36,9 @@ struct SendBatchCommand: AsyncParsableCommand {
             the wording and the amount (fixed, or drawn per line and kept across reruns), and \
             its budget and per-user cap hold; a line the campaign refuses (budget spent, cap \
             reached, paused) is rejected with campaign_refused. --appid, --amount, --act-name, \
-            --wishing and --remark are refused with it, as are CSV amount_fen, wishing and remark.
+            --wishing and --remark are refused with it, as are CSV amount_fen, wishing and remark. \
+            Its keys are its own (the batch id also hashes the campaign's id), so one file may go \
+            through several campaigns.
 
             Exit codes: 0 every line sent or accepted (sent, received, accepted, sending, \
             unknown); 1 some line failed, was refused or not sent, or the file has invalid lines; \
