@@ -31,6 +31,53 @@ CREATE TABLE campaigns (
 );
 CREATE INDEX campaigns_tenant ON campaigns (tenant_id, mode, created_at DESC, id DESC);
 
+-- campaign.budget_low: announced once, when what is left of the budget first falls to
+-- `budget_low_percent` of it or below.
+ALTER TABLE campaigns ADD COLUMN budget_low_percent integer NOT NULL DEFAULT 10 CHECK (budget_low_percent BETWEEN 1 AND 99);
+ALTER TABLE campaigns ADD COLUMN budget_low_at timestamptz;
+
+-- Campaign events reach webhooks through the same outbox as payouts' (campaign.budget_low,
+-- campaign.ended): a row is about a payout or about a campaign. Deliveries keep the events
+-- of one subject in order; for a campaign's events the subject (webhook_deliveries.payout_id,
+-- which has no foreign key) is the campaign's id.
+ALTER TABLE outbox ALTER COLUMN payout_id DROP NOT NULL;
+ALTER TABLE outbox ADD COLUMN campaign_id uuid REFERENCES campaigns (id);
+ALTER TABLE outbox ADD CONSTRAINT outbox_one_subject CHECK ((payout_id IS NULL) <> (campaign_id IS NULL));
+CREATE OR REPLACE FUNCTION webhook_fan_out() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+DECLARE
+    v_mode  text;
+    v_count integer;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webhook_endpoints
+                   WHERE tenant_id = NEW.tenant_id AND removed_at IS NULL AND disabled_at IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    v_mode := coalesce((SELECT mode FROM payouts WHERE id = NEW.payout_id), (SELECT mode FROM campaigns WHERE id = NEW.campaign_id));
+    INSERT INTO webhook_deliveries (id, endpoint_id, tenant_id, outbox_id, payout_id, event, event_id, created_at, next_attempt_at)
+    SELECT gen_random_uuid(), e.id, NEW.tenant_id, NEW.id, coalesce(NEW.payout_id, NEW.campaign_id), NEW.event, ev.id, NEW.created_at, NEW.created_at
+    FROM webhook_endpoints e, (SELECT gen_random_uuid() AS id) ev
+    WHERE e.tenant_id = NEW.tenant_id AND e.mode = v_mode AND e.removed_at IS NULL AND e.disabled_at IS NULL
+      AND (e.events IS NULL OR NEW.event = ANY (e.events));
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF v_count > 0 THEN
+        PERFORM pg_notify('hongbao_webhooks', '');
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- A campaign event's outbox row: its figures as they are now.
+CREATE FUNCTION hb_campaign_event(p_campaign uuid, p_event text, p_reason text) RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+    INSERT INTO outbox (tenant_id, campaign_id, event, payload)
+    SELECT c.tenant_id, c.id, p_event,
+           jsonb_strip_nulls(jsonb_build_object('event', p_event, 'campaign_id', c.id, 'name', c.name, 'status', c.status,
+                                                'budget_fen', c.budget_fen::text, 'budget_left_fen', (c.budget_fen - c.reserved_fen)::text,
+                                                'reason', p_reason))
+    FROM campaigns c WHERE c.id = p_campaign;
+END $$;
+
 -- Packets per user in a campaign, held to its per_openid_cap.
 CREATE TABLE campaign_recipients (
     campaign_id uuid NOT NULL REFERENCES campaigns (id),
@@ -86,6 +133,11 @@ BEGIN
     IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_user_rewarded'; END IF;
     IF c.reserved_fen + p_amount > c.budget_fen THEN RAISE EXCEPTION USING ERRCODE = 'HB000', MESSAGE = 'campaign_budget_spent'; END IF;
     UPDATE campaigns SET reserved_fen = reserved_fen + p_amount WHERE id = p_campaign;
+    -- The first time what is left falls to the low mark: campaign.budget_low, once.
+    IF c.budget_low_at IS NULL AND (c.budget_fen - c.reserved_fen - p_amount) * 100 <= c.budget_fen * c.budget_low_percent THEN
+        UPDATE campaigns SET budget_low_at = now() WHERE id = p_campaign;
+        PERFORM hb_campaign_event(p_campaign, 'campaign.budget_low', NULL);
+    END IF;
     INSERT INTO campaign_payouts (payout_id, campaign_id, openid, amount_fen, draw, amount_min_fen, amount_max_fen)
     VALUES (p_payout, p_campaign, p_openid, p_amount, p_draw, c.amount_min_fen, c.amount_max_fen);
 END $$;

@@ -94,6 +94,7 @@ public func buildApplication(settings: ServeSettings, dependencies d: GatewayDep
     let router = try buildRouter(dependencies: d, bodyLimit: settings.bodyLimit)
     var services: [any Service] = [MerchantReloadService(registry: d.registry, pool: d.pool, pollInterval: settings.reloadPollInterval, logger: d.logger),
                                    EngineDrainService(engine: d.engine)]
+    services.append(CampaignEndingService(store: CampaignStore(pool: d.pool), logger: d.logger))
     services.append(contentsOf: additionalServices)
     if let reconciler = d.reconciler { services.append(ReconcilerService(reconciler: reconciler)) }
     if let dispatcher = d.webhookDispatcher {

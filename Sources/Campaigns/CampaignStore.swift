@@ -128,7 +128,35 @@ public struct CampaignStore: Sendable {
             var detail = ["from": current.status.rawValue, "to": campaign.status.rawValue]
             if let ended { detail["reason"] = ended }
             try Self.audit(c, campaign, action: "campaign.\(action.rawValue)", actor: actor, requestID: requestID, detail: detail)
+            if let ended { try c.query("SELECT hb_campaign_event($1, 'campaign.ended', $2)", [id, ended]) }
             return campaign
+        }
+    }
+
+    /// Ends every campaign whose window has closed, or whose budget can pay no more packets
+    /// with none of its payouts still unsettled (a failure could otherwise give budget back):
+    /// each audited and announced (`campaign.ended`), on every instance at most once (rows
+    /// another instance is ending are skipped). Returns the campaigns ended.
+    public func endDue(actor: String) async throws -> [Campaign] {
+        try await pool.transaction { c in
+            let due = try c.query("""
+                SELECT id, CASE WHEN ends_at <= now() THEN 'window closed' ELSE 'budget spent' END FROM campaigns cg
+                WHERE status IN ('active', 'paused')
+                  AND (ends_at <= now()
+                       OR (budget_fen - reserved_fen < amount_min_fen
+                           AND NOT EXISTS (SELECT 1 FROM campaign_payouts cp JOIN payouts p ON p.id = cp.payout_id
+                                           WHERE cp.campaign_id = cg.id AND p.status IN ('accepted', 'sending', 'unknown'))))
+                ORDER BY id FOR UPDATE SKIP LOCKED
+                """).rows.map { try $0.decode((UUID, String).self) }
+            return try due.map { id, reason in
+                let row = try c.query("""
+                    UPDATE campaigns SET status = 'ended', ended_reason = $2, updated_at = now() WHERE id = $1 RETURNING \(Campaign.columns)
+                    """, [id, reason]).first!
+                let campaign = try Campaign(row: row)
+                try Self.audit(c, campaign, action: "campaign.end", actor: actor, requestID: nil, detail: ["reason": reason, "to": "ended"])
+                try c.query("SELECT hb_campaign_event($1, 'campaign.ended', $2)", [id, reason])
+                return campaign
+            }
         }
     }
 

@@ -17,6 +17,10 @@
 //   campaign's rule — a minimum, or tiers — or is answered exactly why not; `event_id` is
 //   the idempotency key (the send's key derives from it; answers are kept, migration 0020).
 //
+// `CampaignStore.endDue` ends campaigns whose window closed or whose budget is spent (run by
+// `serve`); `campaign.budget_low` and `campaign.ended` go out through the payouts' outbox
+// (migration 0019's `hb_campaign_event`) to the tenant's webhooks.
+//
 // Budgets and caps are not kept here: the engine reserves them in transaction 1
 // (`hb_campaign_reserve`, migration 0019) and gives them back exactly when nothing was or
 // will be paid, or the unclaimed amount WeChat refunded, on every instance alike.

@@ -141,10 +141,15 @@ struct WebhookRulesTests {
         #expect((25...35).contains(attempts), "\(attempts)")
     }
 
-    @Test("webhook event types are exactly the events the engine writes to the outbox")
-    func eventsMatchEngine() {
+    @Test("webhook event types are exactly the events the engine and the campaigns write to the outbox")
+    func eventsMatchEngine() throws {
         let engine = Set([Payout.Kind.normal, .group, .transfer].flatMap { kind in PayoutStatus.allCases.compactMap { PayoutLedger.Event.on($0, kind: kind) } })
-        #expect(Set(WebhookEventType.allCases.map(\.rawValue)) == engine)
+        // The campaigns' events, as the reservation (migration 0019) and the campaign store write them.
+        let writers = try ["migrations/0019_campaigns.sql", "Sources/Campaigns/CampaignStore.swift"]
+            .map { try String(contentsOf: Repository.root.appendingPathComponent($0), encoding: .utf8) }.joined()
+        let campaigns = Set(["campaign.budget_low", "campaign.ended"].filter { writers.contains("'\($0)'") })
+        #expect(campaigns.count == 2)
+        #expect(Set(WebhookEventType.allCases.map(\.rawValue)) == engine.union(campaigns))
     }
 
     @Test("a transfer's event body names it a transfer, with its partner_trade_no and integer fen")
