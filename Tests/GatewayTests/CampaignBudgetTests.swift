@@ -1,3 +1,6 @@
+import Transport
+import Logging
+import Assembly
 import Campaigns
 import Foundation
 import Payouts
@@ -53,6 +56,36 @@ struct CampaignBudgetTests {
             let ledger = try await gw.sim.ledger()
             #expect(ledger.packets.map(\.amountFen).reduce(0, +) == 10_000, "WeChat paid exactly the budget")
             #expect(try await Self.reserved(gw, campaign.id) == 10_000)
+        }
+    }
+
+    @Test("two gateway instances on one database, 100 concurrent campaign sends each against a budget for 100: exactly 100 paid, and one user's cap holds across both")
+    func twoInstances() async throws {
+        try await GatewayHarness.with("campaign-two") { gw in
+            // A second instance: its own pool, state cache and HTTPS client.
+            let pool2 = PostgresPool(configuration: PostgresConfiguration(connectionString: try await TestDatabase.appURL(gw.databaseURL), maxConnections: 8))
+            let transport2 = HTTPSClient()
+            defer { pool2.close(); transport2.shutdown() }
+            let second = Gateway(settings: gw.gateway.settings, registry: gw.registry, pool: pool2, transport: transport2, logger: Logger(label: "test"))
+            let senders = [CampaignSender(store: CampaignStore(pool: gw.appPool), engine: gw.engine),
+                           CampaignSender(store: CampaignStore(pool: pool2), engine: second.engine)]
+            let campaign = try await Self.active(gw, Self.draft(budgetFen: 10_000, cap: 3))
+            let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        // Two in every 20 sends, one through each instance, are to the same user, whose cap is 3.
+                        let openID = i % 20 < 2 ? "oEveryone" : "oTwo\(i)"
+                        let submission = try await senders[i % 2].send(campaign: campaign.id, openID: openID, caller: gw.caller,
+                                                                       idempotencyKey: "two-\(i)", requestID: "test", render: GatewayHarness.render)
+                        if case .answered = submission { return true }
+                        return false
+                    }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            let ledger = try await gw.sim.ledger().packets
+            #expect(answered == 100 && ledger.count == 100 && ledger.map(\.amountFen).reduce(0, +) == 10_000)
+            #expect((1...3).contains(ledger.filter { $0.openid == "oEveryone" }.count))
         }
     }
 
