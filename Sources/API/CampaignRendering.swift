@@ -8,7 +8,7 @@ enum CampaignRendering {
             id: c.id.uuidString.lowercased(), object: .campaign, mode: c.mode == .test ? .test : .live, name: c.name, appid: c.appID,
             actName: c.actName, wishing: c.wishing, remark: c.remark, sendName: c.sendName, sceneId: c.sceneID, amountMinFen: c.amountMinFen,
             amountMaxFen: c.amountMaxFen, budgetFen: c.budgetFen, budgetLeftFen: c.budgetLeftFen, perOpenidCap: c.perOpenIDCap,
-            startsAt: c.startsAt, endsAt: c.endsAt, rule: c.rule.map(rule), status: status(c.status), endedReason: c.endedReason, createdAt: c.createdAt,
+            startsAt: c.startsAt, endsAt: c.endsAt, rule: c.rule.map(rule), budgetLowPercent: c.budgetLowPercent, status: status(c.status), endedReason: c.endedReason, createdAt: c.createdAt,
             updatedAt: c.updatedAt)
     }
 

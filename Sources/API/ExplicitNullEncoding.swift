@@ -124,6 +124,7 @@ extension Components.Schemas.Campaign {
         try container.encode(endsAt, forKey: .endsAt)
         // Present only when the campaign has one (openapi.yaml: not a required key).
         try container.encodeIfPresent(rule, forKey: .rule)
+        try container.encode(budgetLowPercent, forKey: .budgetLowPercent)
         try container.encode(status, forKey: .status)
         try container.encode(endedReason, forKey: .endedReason)
         try container.encode(createdAt, forKey: .createdAt)

@@ -142,7 +142,8 @@ extension Components.Schemas.CreateCampaignRequest {
         }
         return CampaignDraft(name: name, appID: appid, actName: actName, wishing: wishing, remark: remark, sendName: sendName,
                              sceneID: sceneId?.rawValue, amountMinFen: minFen, amountMaxFen: maxFen, budgetFen: budgetFen,
-                             perOpenIDCap: perOpenidCap ?? 1, startsAt: startsAt, endsAt: endsAt, rule: try rule.map { try $0.rule() })
+                             perOpenIDCap: perOpenidCap ?? 1, startsAt: startsAt, endsAt: endsAt, rule: try rule.map { try $0.rule() },
+                             budgetLowPercent: budgetLowPercent ?? 10)
     }
 }
 
@@ -173,6 +174,7 @@ extension Components.Schemas.UpdateCampaignRequest {
                           errors: [.init(field: "amount_fen", message: "give amount_fen, or both amount_min_fen and amount_max_fen")])
         }
         c.rule = try rule.map { try $0.rule() }
+        c.budgetLowPercent = budgetLowPercent
         return c
     }
 }

@@ -25,6 +25,7 @@ public struct Campaign: Sendable, Equatable {
     public let startsAt: Date?
     public let endsAt: Date?
     public let rule: CampaignRule?
+    public let budgetLowPercent: Int
     public let status: CampaignStatus
     public let endedReason: String?
     /// Taken from the budget by sends that paid or may still pay.
@@ -40,12 +41,12 @@ public struct Campaign: Sendable, Equatable {
     public var draft: CampaignDraft {
         CampaignDraft(name: name, appID: appID, actName: actName, wishing: wishing, remark: remark, sendName: sendName, sceneID: sceneID,
                       amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, budgetFen: budgetFen, perOpenIDCap: perOpenIDCap,
-                      startsAt: startsAt, endsAt: endsAt, rule: rule)
+                      startsAt: startsAt, endsAt: endsAt, rule: rule, budgetLowPercent: budgetLowPercent)
     }
 
     static let columns = """
         id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen, budget_fen, \
-        per_openid_cap, starts_at, ends_at, rule, status, ended_reason, reserved_fen, overspent_fen, created_at, updated_at
+        per_openid_cap, starts_at, ends_at, rule, budget_low_percent, status, ended_reason, reserved_fen, overspent_fen, created_at, updated_at
         """
 
     /// `columns` of the table aliased `alias`.
@@ -73,12 +74,13 @@ public struct Campaign: Sendable, Equatable {
         startsAt = try row.decode(column: 14)
         endsAt = try row.decode(column: 15)
         rule = try row.decode(column: 16, as: PostgresJSON?.self).map { try $0.decode(CampaignRule.self) }
-        status = try Self.enumValue(row.decode(column: 17))
-        endedReason = try row.decode(column: 18)
-        reservedFen = try row.decode(column: 19)
-        overspentFen = try row.decode(column: 20)
-        createdAt = try row.decode(column: 21)
-        updatedAt = try row.decode(column: 22)
+        budgetLowPercent = Int(try row.decode(column: 17, as: Int32.self))
+        status = try Self.enumValue(row.decode(column: 18))
+        endedReason = try row.decode(column: 19)
+        reservedFen = try row.decode(column: 20)
+        overspentFen = try row.decode(column: 21)
+        createdAt = try row.decode(column: 22)
+        updatedAt = try row.decode(column: 23)
     }
 
     static func enumValue<T: RawRepresentable>(_ raw: String) throws -> T where T.RawValue == String {

@@ -19,6 +19,7 @@ public struct CampaignChanges: Sendable, Equatable {
     public var budgetFen: Int64?
     public var perOpenIDCap: Int?
     public var rule: CampaignRule?
+    public var budgetLowPercent: Int?
 
     public init() {}
 
@@ -28,6 +29,7 @@ public struct CampaignChanges: Sendable, Equatable {
             ("name", name != nil), ("act_name", actName != nil), ("wishing", wishing != nil), ("remark", remark != nil), ("send_name", sendName != nil),
             ("starts_at", startsAt != nil), ("ends_at", endsAt != nil), ("scene_id", sceneID != nil), ("amount_min_fen", amountMinFen != nil),
             ("amount_max_fen", amountMaxFen != nil), ("budget_fen", budgetFen != nil), ("per_openid_cap", perOpenIDCap != nil), ("rule", rule != nil),
+            ("budget_low_percent", budgetLowPercent != nil),
         ]
         return all.filter(\.1).map(\.0)
     }
@@ -53,6 +55,7 @@ public struct CampaignChanges: Sendable, Equatable {
         if let budgetFen { d.budgetFen = budgetFen }
         if let perOpenIDCap { d.perOpenIDCap = perOpenIDCap }
         if let rule { d.rule = rule }
+        if let budgetLowPercent { d.budgetLowPercent = budgetLowPercent }
         return d
     }
 }

@@ -21,6 +21,8 @@ public struct CampaignDraft: Sendable, Equatable {
     public var endsAt: Date?
     /// 满额送: when a reported payment earns a packet (`CampaignEvents`); nil: no events.
     public var rule: CampaignRule?
+    /// `campaign.budget_low` goes out when what is left first falls to this share of the budget.
+    public var budgetLowPercent: Int
 
     public static let nameMaxLength = 128
     /// Most packets one user may get from one campaign (a campaign is not a subscription).
@@ -28,7 +30,7 @@ public struct CampaignDraft: Sendable, Equatable {
 
     public init(name: String, appID: String, actName: String, wishing: String, remark: String, sendName: String? = nil, sceneID: String? = nil,
                 amountMinFen: Int64, amountMaxFen: Int64, budgetFen: Int64, perOpenIDCap: Int = 1, startsAt: Date? = nil, endsAt: Date? = nil,
-                rule: CampaignRule? = nil) {
+                rule: CampaignRule? = nil, budgetLowPercent: Int = 10) {
         self.name = name
         self.appID = appID
         self.actName = actName
@@ -43,6 +45,7 @@ public struct CampaignDraft: Sendable, Equatable {
         self.startsAt = startsAt
         self.endsAt = endsAt
         self.rule = rule
+        self.budgetLowPercent = budgetLowPercent
     }
 
     /// The packet this campaign sends `openID` for `amountFen`.
@@ -61,6 +64,7 @@ public struct CampaignDraft: Sendable, Equatable {
         }
         if let startsAt, let endsAt, endsAt <= startsAt { out.append(FieldProblem("ends_at", "must be after starts_at")) }
         if let rule { out += rule.problems(minFen: amountMinFen, maxFen: amountMaxFen) }
+        if !(1...99).contains(budgetLowPercent) { out.append(FieldProblem("budget_low_percent", "must be 1–99")) }
         // Both ends of the range, through the engine's rules (the openid is any valid one).
         var seen = Set<String>()
         for (amount, field) in [(amountMinFen, "amount_min_fen"), (amountMaxFen, "amount_max_fen")] {

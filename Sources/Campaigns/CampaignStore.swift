@@ -26,12 +26,12 @@ public struct CampaignStore: Sendable {
             }
             let row = try c.query("""
                 INSERT INTO campaigns (id, tenant_id, mode, name, appid, act_name, wishing, remark, send_name, scene_id, amount_min_fen, amount_max_fen,
-                                       budget_fen, per_openid_cap, starts_at, ends_at, rule, status)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'draft')
+                                       budget_fen, per_openid_cap, starts_at, ends_at, rule, budget_low_percent, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'draft')
                 RETURNING \(Campaign.columns)
                 """, [id, tenant, mode.rawValue, draft.name, draft.appID, draft.actName, draft.wishing, draft.remark, draft.sendName, draft.sceneID,
                       draft.amountMinFen, draft.amountMaxFen, draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt,
-                      try draft.rule.map { try PostgresJSON(encoding: $0) }]).first!
+                      try draft.rule.map { try PostgresJSON(encoding: $0) }, Int32(draft.budgetLowPercent)]).first!
             let campaign = try Campaign(row: row)
             try Self.audit(c, campaign, action: "campaign.created", actor: actor, requestID: requestID,
                            detail: ["name": draft.name, "appid": draft.appID, "amount_min_fen": String(draft.amountMinFen),
@@ -94,13 +94,15 @@ public struct CampaignStore: Sendable {
             }
             let row = try c.query("""
                 UPDATE campaigns SET name = $2, act_name = $3, wishing = $4, remark = $5, send_name = $6, scene_id = $7, amount_min_fen = $8,
-                    amount_max_fen = $9, budget_fen = $10, per_openid_cap = $11, starts_at = $12, ends_at = $13, rule = $14, updated_at = now(),
+                    amount_max_fen = $9, budget_fen = $10, per_openid_cap = $11, starts_at = $12, ends_at = $13, rule = $14, budget_low_percent = $15,
+                    updated_at = now(),
                     -- A larger budget takes in what late double payments overspent first.
                     reserved_fen = reserved_fen + least(overspent_fen, $10 - reserved_fen),
                     overspent_fen = overspent_fen - least(overspent_fen, $10 - reserved_fen)
                 WHERE id = $1 RETURNING \(Campaign.columns)
                 """, [id, draft.name, draft.actName, draft.wishing, draft.remark, draft.sendName, draft.sceneID, draft.amountMinFen, draft.amountMaxFen,
-                      draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt, try draft.rule.map { try PostgresJSON(encoding: $0) }]).first!
+                      draft.budgetFen, Int32(draft.perOpenIDCap), draft.startsAt, draft.endsAt, try draft.rule.map { try PostgresJSON(encoding: $0) },
+                      Int32(draft.budgetLowPercent)]).first!
             let campaign = try Campaign(row: row)
             try Self.audit(c, campaign, action: "campaign.updated", actor: actor, requestID: requestID,
                            detail: ["fields": changes.fields.joined(separator: ","), "status": campaign.status.rawValue])

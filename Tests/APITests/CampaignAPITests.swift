@@ -39,6 +39,7 @@ struct CampaignAPITests {
                 let id = try #require(json["id"] as? String)
                 #expect(json["object"] as? String == "campaign" && json["status"] as? String == "draft" && json["mode"] as? String == "test")
                 #expect(json["budget_left_fen"] as? Int == 100_000 && json["per_openid_cap"] as? Int == 2)
+                #expect(json["budget_low_percent"] as? Int == 10, "the default low mark")
                 #expect(json["send_name"] is NSNull && json["scene_id"] is NSNull && json["ended_reason"] is NSNull, "nullable keys are present")
                 // The window on the Shanghai calendar: midnight there is 16:00 UTC the day before.
                 #expect(json["starts_at"] as? String == "2026-12-06T16:00:00.000Z" && json["ends_at"] as? String == "2026-12-13T16:00:00.000Z", "\(json)")
@@ -66,6 +67,9 @@ struct CampaignAPITests {
                 let budget = try await client.send(.patch, "/v1/campaigns/\(id)", body: #"{"budget_fen": 200000}"#, key: gw.apiKey, idempotencyKey: nil)
                 let budgetProblem = try budget.problem()
                 #expect(budget.status == .conflict && budgetProblem.code == "campaign_status" && budgetProblem.detail.contains("budget_fen"))
+                let mark = try await client.send(.patch, "/v1/campaigns/\(id)", body: #"{"budget_low_percent": 25}"#, key: gw.apiKey, idempotencyKey: nil)
+                let newMark = try mark.jsonObject()["budget_low_percent"] as? Int
+                #expect(mark.status == .ok && newMark == 25, "the low mark changes while active")
                 let empty = try await client.send(.patch, "/v1/campaigns/\(id)", body: "{}", key: gw.apiKey, idempotencyKey: nil)
                 #expect(empty.status == .badRequest)
 
@@ -76,7 +80,7 @@ struct CampaignAPITests {
             }
             let actions = try await gw.pool.query("SELECT action FROM audit_log WHERE chain LIKE 'campaign:%' ORDER BY seq").rows
                 .map { try $0.decode(column: 0, as: String.self) }
-            #expect(actions == ["campaign.created", "campaign.activate", "campaign.pause", "campaign.resume", "campaign.updated"])
+            #expect(actions == ["campaign.created", "campaign.activate", "campaign.pause", "campaign.resume", "campaign.updated", "campaign.updated"])
         }
     }
 

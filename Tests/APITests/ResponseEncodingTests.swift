@@ -30,7 +30,8 @@ struct ResponseEncodingTests {
     func campaign() throws {
         let campaign = Components.Schemas.Campaign(
             id: "id", object: .campaign, mode: .test, name: "n", appid: "wx1", actName: "a", wishing: "w", remark: "r", amountMinFen: 100,
-            amountMaxFen: 100, budgetFen: 1000, budgetLeftFen: 1000, perOpenidCap: 1, status: .draft, createdAt: Date(), updatedAt: Date())
+            amountMaxFen: 100, budgetFen: 1000, budgetLeftFen: 1000, perOpenidCap: 1, budgetLowPercent: 10, status: .draft, createdAt: Date(),
+            updatedAt: Date())
         let json = try keys(of: campaign)
         // `rule` is the one optional key: present only when the campaign has one.
         #expect(json.count == Mirror(reflecting: campaign).children.count - 1 && json["rule"] == nil, "a property is missing from ExplicitNullEncoding.swift")

@@ -77,6 +77,7 @@ struct CampaignAddCommand: AsyncParsableCommand {
     @Option(help: "Packets are taken until this instant (RFC 3339, exclusive).") var endsAt: String?
     @Option(help: "满额送: a payment of at least this many fen earns a packet.") var minPaidFen: Int64?
     @Option(help: "满额送 tier PAID:REWARD in fen, repeated: the highest tier met decides.") var tier: [String] = []
+    @Option(help: "campaign.budget_low goes out when what is left first falls to this percent of the budget.") var budgetLowPercent: Int = 10
     @Flag(help: "Start it at once (otherwise it is a draft).") var activate = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -128,7 +129,8 @@ struct CampaignAddCommand: AsyncParsableCommand {
         let (low, high) = try amounts
         let draft = CampaignDraft(name: name, appID: appid, actName: actName, wishing: wishing, remark: remark, sendName: sendName, sceneID: sceneId,
                                   amountMinFen: low, amountMaxFen: high, budgetFen: budgetFen, perOpenIDCap: perOpenidCap,
-                                  startsAt: try Self.instant(startsAt, "--starts-at"), endsAt: try Self.instant(endsAt, "--ends-at"), rule: try rule)
+                                  startsAt: try Self.instant(startsAt, "--starts-at"), endsAt: try Self.instant(endsAt, "--ends-at"), rule: try rule,
+                                  budgetLowPercent: budgetLowPercent)
         let store = CampaignStore(pool: pool)
         let mode = MerchantMode(rawValue: mode)!
         var campaign = try await campaignCall { try await store.create(draft, tenant: found.id, mode: mode, actor: actor.actor) }
