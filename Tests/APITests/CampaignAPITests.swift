@@ -211,6 +211,12 @@ struct CampaignAPITests {
                 let noUser = try await client.send(.post, "/v1/redpacks", body: #"{"campaign": "\#(id)"}"#, key: gw.apiKey, idempotencyKey: "fan-8")
                 let missing = try noUser.problem()
                 #expect(noUser.status == .badRequest && missing.code == "missing_field" && missing.errors?.map(\.field) == ["openid"], "\(missing)")
+
+                // The stats endpoint agrees with WeChat's ledger to the fen.
+                let ledger = try await gw.sim.ledger().packets
+                let stats = try await client.send(.get, "/v1/campaigns/\(id)/stats", key: gw.apiKey, idempotencyKey: nil).jsonObject()
+                let sentFen = ((stats["sent"] as? [String: Any])?["fen"] as? Int ?? -1) + ((stats["received"] as? [String: Any])?["fen"] as? Int ?? -1)
+                #expect(sentFen == Int(ledger.map(\.amountFen).reduce(0, +)) && stats["budget_left_fen"] as? Int == 100_000 - sentFen, "\(stats)")
             }
             #expect(try await gw.sim.ledger().packets.count == 2)
         }

@@ -150,6 +150,11 @@ struct SendBatchTests {
             #expect(try await rig.sim.ledger().packets.count == 5, "a rerun pays nothing again")
             let stats = try #require(try await store.stats(campaign.id, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode))
             #expect(stats.sent.count + stats.received.count == 5 && stats.sent.fen + stats.received.fen == 500 && stats.budgetLeftFen == 0)
+            // `hongbao campaign stats` says the same as WeChat's ledger.
+            let cli = try await Hongbao.run(["campaign", "stats", id, "--json"], environment: ["DATABASE_URL": try await TestDatabase.appURL(rig.gw.databaseURL)])
+            let figures = try #require(try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as? [String: Any], "\(cli.err)")
+            let cliFen = ((figures["sent"] as? [String: Any])?["fen"] as? Int ?? -1) + ((figures["received"] as? [String: Any])?["fen"] as? Int ?? -1)
+            #expect(cliFen == Int(ledger.map(\.amountFen).reduce(0, +)) && figures["budget_left_fen"] as? Int == 0)
 
             // The same file through a second campaign is a batch of its own: other keys, its own packets.
             let second = try await store.create(draft, tenant: rig.gw.caller.tenantID, mode: rig.gw.caller.mode, actor: "test")
