@@ -50,16 +50,14 @@ public struct Campaign: Sendable, Equatable {
         """
 
     /// `columns` of the table aliased `alias`.
-    static func columns(of alias: String) -> String {
-        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
-    }
+    static func columns(of alias: String) -> String { ColumnList.qualified(columns, by: alias) }
 
-    static var columnCount: Int { columns.split(separator: ",").count }
+    static let columnCount = ColumnList.count(columns)
 
     init(row: PostgresRow) throws {
         id = try row.decode(column: 0)
         tenantID = try row.decode(column: 1)
-        mode = try Self.enumValue(row.decode(column: 2))
+        mode = try row.decode(column: 2, rawValueOf: MerchantMode.self)
         name = try row.decode(column: 3)
         appID = try row.decode(column: 4)
         actName = try row.decode(column: 5)
@@ -75,16 +73,11 @@ public struct Campaign: Sendable, Equatable {
         endsAt = try row.decode(column: 15)
         rule = try row.decode(column: 16, as: PostgresJSON?.self).map { try $0.decode(CampaignRule.self) }
         budgetLowPercent = Int(try row.decode(column: 17, as: Int32.self))
-        status = try Self.enumValue(row.decode(column: 18))
+        status = try row.decode(column: 18, rawValueOf: CampaignStatus.self)
         endedReason = try row.decode(column: 19)
         reservedFen = try row.decode(column: 20)
         overspentFen = try row.decode(column: 21)
         createdAt = try row.decode(column: 22)
         updatedAt = try row.decode(column: 23)
-    }
-
-    static func enumValue<T: RawRepresentable>(_ raw: String) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: raw) else { throw PostgresError(.decode, "unexpected value \(raw) for \(T.self)") }
-        return value
     }
 }

@@ -26,8 +26,9 @@ public struct CampaignStats: Sendable, Equatable {
         budgetLeftFen = campaign.budgetLeftFen
         overspentFen = campaign.overspentFen
         for row in rows {
-            let (name, count, fen, refundFen) = try row.decode((String, Int64, Int64, Int64).self)
-            guard let status = PayoutStatus(rawValue: name) else { throw PostgresError(.decode, "unexpected payout status \(name)") }
+            let status = try row.decode(column: 0, rawValueOf: PayoutStatus.self)
+            let (count, fen, refundFen) = (try row.decode(column: 1, as: Int64.self), try row.decode(column: 2, as: Int64.self),
+                                           try row.decode(column: 3, as: Int64.self))
             switch status {
             case .sent: sent.add(count, fen)
             case .received: received.add(count, fen)

@@ -75,20 +75,18 @@ public struct Payout: Sendable, Equatable, Codable {
 
     /// `columns` of the table aliased `alias` (for a query that joins others, e.g. the
     /// operator's searches in Operations).
-    public static func columns(of alias: String) -> String {
-        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
-    }
+    public static func columns(of alias: String) -> String { ColumnList.qualified(columns, by: alias) }
 
     /// How many columns `columns` names (a query may select more after them).
-    public static let columnCount = 40
+    public static let columnCount = ColumnList.count(columns)
 
     /// From `columns`, starting at column `offset` (a query may select others before them).
     public init(row: PostgresRow, offset: Int = 0) throws {
         id = try row.decode(column: offset + 0)
         tenantID = try row.decode(column: offset + 1)
-        kind = try Self.enumValue(row.decode(column: offset + 2))
-        mode = try Self.enumValue(row.decode(column: offset + 3))
-        status = try Self.enumValue(row.decode(column: offset + 4))
+        kind = try row.decode(column: offset + 2, rawValueOf: Kind.self)
+        mode = try row.decode(column: offset + 3, rawValueOf: MerchantMode.self)
+        status = try row.decode(column: offset + 4, rawValueOf: PayoutStatus.self)
         day = try row.decode(column: offset + 5)
         merchant = try row.decode(column: offset + 6)
         mchID = try row.decode(column: offset + 7)
@@ -175,11 +173,6 @@ public struct Payout: Sendable, Equatable, Codable {
         PayoutOrder(kind: kind, appID: appID, openID: openID, amountFen: amountFen, totalNum: totalNum, wishing: wishing, actName: actName,
                     remark: remark, sendName: orderSendName, sceneID: sceneID, riskInfo: riskInfo, clientIP: orderClientIP, metadata: metadata,
                     checkName: checkName, userName: userName, description: description)
-    }
-
-    static func enumValue<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
-        guard let value = E(rawValue: raw) else { throw PostgresError(.decode, "unexpected value \(raw) for \(E.self)") }
-        return value
     }
 
     /// The key its merchant's usage is counted under (`Payout.Kind.usageKey`).
