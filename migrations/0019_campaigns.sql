@@ -142,6 +142,16 @@ BEGIN
     VALUES (p_payout, p_campaign, p_openid, p_amount, p_draw, c.amount_min_fen, c.amount_max_fen);
 END $$;
 
+-- Gives `p_fen` back to a campaign: first paying off any overspend, so a double payment
+-- found earlier is never spent again, then to the budget.
+CREATE FUNCTION hb_campaign_give_back(p_campaign uuid, p_fen bigint) RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+    UPDATE campaigns SET overspent_fen = overspent_fen - least(overspent_fen, p_fen),
+                         reserved_fen = reserved_fen - (p_fen - least(overspent_fen, p_fen))
+    WHERE id = p_campaign;
+END $$;
+
 -- Gives a campaign payout's reservation back (nothing was or will be paid): its amount to
 -- the budget — first paying off any overspend, so a double payment found earlier is never
 -- spent again — and its packet to the user's cap. Once only; no campaign, nothing to do.
@@ -152,9 +162,7 @@ DECLARE
 BEGIN
     UPDATE campaign_payouts SET released = true WHERE payout_id = p_payout AND NOT released RETURNING * INTO cp;
     IF NOT FOUND THEN RETURN; END IF;
-    UPDATE campaigns SET overspent_fen = overspent_fen - least(overspent_fen, cp.amount_fen - cp.refunded_fen),
-                         reserved_fen = reserved_fen - (cp.amount_fen - cp.refunded_fen - least(overspent_fen, cp.amount_fen - cp.refunded_fen))
-    WHERE id = cp.campaign_id;
+    PERFORM hb_campaign_give_back(cp.campaign_id, cp.amount_fen - cp.refunded_fen);
     UPDATE campaign_recipients SET count = count - 1 WHERE campaign_id = cp.campaign_id AND openid = cp.openid;
 END $$;
 
@@ -168,9 +176,7 @@ BEGIN
     UPDATE campaign_payouts SET refunded_fen = least(p_refund, amount_fen)
     WHERE payout_id = p_payout AND NOT released AND refunded_fen = 0 AND p_refund > 0 RETURNING * INTO cp;
     IF NOT FOUND THEN RETURN; END IF;
-    UPDATE campaigns SET overspent_fen = overspent_fen - least(overspent_fen, cp.refunded_fen),
-                         reserved_fen = reserved_fen - (cp.refunded_fen - least(overspent_fen, cp.refunded_fen))
-    WHERE id = cp.campaign_id;
+    PERFORM hb_campaign_give_back(cp.campaign_id, cp.refunded_fen);
 END $$;
 
 -- A late payment found on a billno the payout had closed (DoublePayment: once per such

@@ -112,12 +112,11 @@ extension TenantAPI {
 
     static func problem(campaign error: CampaignError) -> Problem {
         switch error.code {
-        case "invalid_campaign":
+        case "invalid_campaign", "invalid_event":
             return Problem(.invalidField, detail: error.message, errors: error.problems.map { .init(field: $0.field, message: $0.message) })
         case "campaign_status": return Problem(.campaignStatus, detail: error.message + ".")
         case "event_reused": return Problem(.eventReused, detail: error.message + ".")
         case "campaign_has_no_rule": return Problem(.campaignHasNoRule, detail: error.message + ".")
-        case "invalid_event": return Problem(.invalidField, detail: error.message, errors: error.problems.map { .init(field: $0.field, message: $0.message) })
         case "no_eligible_merchant": return Problem(.noEligibleMerchant, detail: "No merchant entity may pay this event's packet now: \(error.message).")
         case "not_found": return campaignNotFound
         case "tenant_disabled": return Problem(.tenantDisabled, detail: "This API key's tenant is disabled.")
@@ -132,19 +131,31 @@ extension TenantAPI {
 extension Components.Schemas.CreateCampaignRequest {
     /// The campaign the tenant described: one amount form (fixed, or a range), the rest as given.
     func draft() throws -> CampaignDraft {
-        let (minFen, maxFen): (Int64, Int64)
-        switch (amountFen, amountMinFen, amountMaxFen) {
-        case (let fixed?, nil, nil): (minFen, maxFen) = (fixed, fixed)
-        case (nil, let low?, let high?): (minFen, maxFen) = (low, high)
-        default:
-            throw Problem(.invalidField, detail: "Invalid value: amount_fen.",
-                          errors: [.init(field: "amount_fen", message: "give amount_fen, or both amount_min_fen and amount_max_fen")])
+        guard let (minFen, maxFen) = try CampaignAmounts.range(fixed: amountFen, min: amountMinFen, max: amountMaxFen) else {
+            throw CampaignAmounts.oneForm
         }
         return CampaignDraft(name: name, appID: appid, actName: actName, wishing: wishing, remark: remark, sendName: sendName,
                              sceneID: sceneId?.rawValue, amountMinFen: minFen, amountMaxFen: maxFen, budgetFen: budgetFen,
-                             perOpenIDCap: perOpenidCap ?? 1, startsAt: startsAt, endsAt: endsAt, rule: try rule.map { try $0.rule() },
-                             budgetLowPercent: budgetLowPercent ?? 10)
+                             perOpenIDCap: perOpenidCap ?? CampaignDraft.defaultPerOpenIDCap, startsAt: startsAt, endsAt: endsAt,
+                             rule: try rule.map { try $0.rule() }, budgetLowPercent: budgetLowPercent ?? CampaignDraft.defaultBudgetLowPercent)
     }
+}
+
+/// The amount of a campaign as the API takes it: `amount_fen` (every packet the same) or
+/// both `amount_min_fen` and `amount_max_fen`, never a mix.
+enum CampaignAmounts {
+    /// The range given, nil when none is; a mix of the two forms is refused.
+    static func range(fixed: Int64?, min: Int64?, max: Int64?) throws -> (Int64, Int64)? {
+        switch (fixed, min, max) {
+        case (nil, nil, nil): return nil
+        case (let fixed?, nil, nil): return (fixed, fixed)
+        case (nil, let low?, let high?): return (low, high)
+        default: throw oneForm
+        }
+    }
+
+    static let oneForm = Problem(.invalidField, detail: "Invalid value: amount_fen.",
+                                 errors: [.init(field: "amount_fen", message: "give amount_fen, or both amount_min_fen and amount_max_fen")])
 }
 
 extension Components.Schemas.CampaignRule {
@@ -165,13 +176,8 @@ extension Components.Schemas.UpdateCampaignRequest {
         var c = CampaignChanges()
         (c.name, c.actName, c.wishing, c.remark, c.sendName) = (name, actName, wishing, remark, sendName)
         (c.startsAt, c.endsAt, c.sceneID, c.budgetFen, c.perOpenIDCap) = (startsAt, endsAt, sceneId?.rawValue, budgetFen, perOpenidCap)
-        switch (amountFen, amountMinFen, amountMaxFen) {
-        case (nil, nil, nil): break
-        case (let fixed?, nil, nil): (c.amountMinFen, c.amountMaxFen) = (fixed, fixed)
-        case (nil, let low?, let high?): (c.amountMinFen, c.amountMaxFen) = (low, high)
-        default:
-            throw Problem(.invalidField, detail: "Invalid value: amount_fen.",
-                          errors: [.init(field: "amount_fen", message: "give amount_fen, or both amount_min_fen and amount_max_fen")])
+        if let (low, high) = try CampaignAmounts.range(fixed: amountFen, min: amountMinFen, max: amountMaxFen) {
+            (c.amountMinFen, c.amountMaxFen) = (low, high)
         }
         c.rule = try rule.map { try $0.rule() }
         c.budgetLowPercent = budgetLowPercent

@@ -25,12 +25,15 @@ public struct CampaignDraft: Sendable, Equatable {
     public var budgetLowPercent: Int
 
     public static let nameMaxLength = 128
+    public static let defaultPerOpenIDCap = 1
+    /// As migration 0019's column default.
+    public static let defaultBudgetLowPercent = 10
     /// Most packets one user may get from one campaign (a campaign is not a subscription).
     public static let capRange = 1...1000
 
     public init(name: String, appID: String, actName: String, wishing: String, remark: String, sendName: String? = nil, sceneID: String? = nil,
-                amountMinFen: Int64, amountMaxFen: Int64, budgetFen: Int64, perOpenIDCap: Int = 1, startsAt: Date? = nil, endsAt: Date? = nil,
-                rule: CampaignRule? = nil, budgetLowPercent: Int = 10) {
+                amountMinFen: Int64, amountMaxFen: Int64, budgetFen: Int64, perOpenIDCap: Int = defaultPerOpenIDCap, startsAt: Date? = nil, endsAt: Date? = nil,
+                rule: CampaignRule? = nil, budgetLowPercent: Int = defaultBudgetLowPercent) {
         self.name = name
         self.appID = appID
         self.actName = actName

@@ -42,30 +42,29 @@ public struct CampaignEvents: Sendable {
         case notSent(Reason)
     }
 
-    /// Why an event earned no packet: the rule's own reasons, and the campaign's refusals.
-    public enum Reason: String, Sendable, CaseIterable {
-        case belowThreshold = "below_threshold"
-        case outsideWindow = "outside_window"
-        case draft = "campaign_draft"
-        case paused = "campaign_paused"
-        case ended = "campaign_ended"
-        case notStarted = "campaign_not_started"
-        case windowClosed = "campaign_window_closed"
-        case changed = "campaign_changed"
-        case budgetSpent = "campaign_budget_spent"
-        case userRewarded = "campaign_user_rewarded"
+    /// Why an event earned no packet: the rule's own reasons, or the campaign's refusal.
+    public enum Reason: Sendable, Hashable {
+        case belowThreshold
+        case outsideWindow
+        /// The campaign could not take the packet (paused, its budget spent, the user's cap …).
+        case refused(CampaignRefusal.Code)
 
-        init(_ refusal: CampaignRefusal.Code) {
-            switch refusal {
-            case .notFound: preconditionFailure("a campaign that is not found has no events")
-            case .draft: self = .draft
-            case .paused: self = .paused
-            case .ended: self = .ended
-            case .notStarted: self = .notStarted
-            case .windowClosed: self = .windowClosed
-            case .changed: self = .changed
-            case .budgetSpent: self = .budgetSpent
-            case .userRewarded: self = .userRewarded
+        /// As the API answers it and `campaign_events.reason` keeps it.
+        public var rawValue: String {
+            switch self {
+            case .belowThreshold: "below_threshold"
+            case .outsideWindow: "outside_window"
+            case .refused(let code): code.rawValue
+            }
+        }
+
+        init?(rawValue: String) {
+            switch rawValue {
+            case "below_threshold": self = .belowThreshold
+            case "outside_window": self = .outsideWindow
+            default:
+                guard let code = CampaignRefusal.Code(rawValue: rawValue) else { return nil }
+                self = .refused(code)
             }
         }
 
@@ -74,8 +73,7 @@ public struct CampaignEvents: Sendable {
             switch self {
             case .belowThreshold: "the payment is below the campaign's threshold"
             case .outsideWindow: "the payment happened outside the campaign's window"
-            case .draft, .paused, .ended, .notStarted, .windowClosed, .changed, .budgetSpent, .userRewarded:
-                CampaignRefusal(CampaignRefusal.Code(rawValue: rawValue)!).reason
+            case .refused(let code): CampaignRefusal(code).reason
             }
         }
     }
@@ -112,9 +110,9 @@ public struct CampaignEvents: Sendable {
             }
             return try await record(event, campaign: campaignID, .sent(payoutID: payout))
         case .campaignRefused(let refusal) where refusal.code == .changed:
-            return .notSent(.changed) // not kept: the event stays pending, and asking again decides anew
+            return .notSent(.refused(.changed)) // not kept: the event stays pending, and asking again decides anew
         case .campaignRefused(let refusal):
-            return try await record(event, campaign: campaignID, .notSent(Reason(refusal.code)))
+            return try await record(event, campaign: campaignID, .notSent(.refused(refusal.code)))
         case .invalid(let problems):
             throw CampaignError("invalid_event", "Invalid event: \(problems.map(\.field).joined(separator: ", ")).", problems: problems)
         case .conflict:

@@ -68,12 +68,12 @@ struct CampaignEventTests {
 
             let small = try await Self.campaign(gw, rule: .minimum(paidFen: 100), minFen: 100, maxFen: 100, budgetFen: 100)
             guard case .sent = try await Self.report(gw, small.id, "s-1", openID: "oFirst", paidFen: 500) else { throw TestSetupError("first not sent") }
-            #expect(try await Self.report(gw, small.id, "s-2", openID: "oFirst", paidFen: 500) == .notSent(.userRewarded))
-            #expect(try await Self.report(gw, small.id, "s-3", openID: "oSecond", paidFen: 500) == .notSent(.budgetSpent))
+            #expect(try await Self.report(gw, small.id, "s-2", openID: "oFirst", paidFen: 500) == .notSent(.refused(.userRewarded)))
+            #expect(try await Self.report(gw, small.id, "s-3", openID: "oSecond", paidFen: 500) == .notSent(.refused(.budgetSpent)))
 
             let paused = try await Self.campaign(gw, rule: .minimum(paidFen: 100))
             _ = try await store.apply(.pause, to: paused.id, tenant: tenant, mode: mode, actor: "test")
-            #expect(try await Self.report(gw, paused.id, "p-1", paidFen: 500) == .notSent(.paused))
+            #expect(try await Self.report(gw, paused.id, "p-1", paidFen: 500) == .notSent(.refused(.paused)))
 
             let plain = try await CampaignBudgetTests.active(gw, CampaignBudgetTests.draft(budgetFen: 1_000))
             let noRule = try #require(await #expect(throws: CampaignError.self) { _ = try await Self.report(gw, plain.id, "n-1", paidFen: 500) })

@@ -40,6 +40,12 @@ func campaignID(_ text: String) throws -> UUID {
     return id
 }
 
+/// The campaign an operator named, any tenant's, with its tenant's name.
+func operatorCampaign(_ store: CampaignStore, _ text: String) async throws -> (campaign: Campaign, tenantName: String) {
+    guard let found = try await store.operatorFind(try campaignID(text)) else { throw CLIError("campaign \(text) not found") }
+    return found
+}
+
 struct CampaignAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Create a campaign for a tenant (a draft unless --activate; audited).",
@@ -72,12 +78,12 @@ struct CampaignAddCommand: AsyncParsableCommand {
     @Option(help: "The smallest packet, in fen (with --amount-max-fen).") var amountMinFen: Int64?
     @Option(help: "The largest packet, in fen (with --amount-min-fen).") var amountMaxFen: Int64?
     @Option(help: "The most the campaign may pay in all, in fen.") var budgetFen: Int64
-    @Option(help: "Packets one user may get from the campaign.") var perOpenidCap: Int = 1
+    @Option(help: "Packets one user may get from the campaign.") var perOpenidCap: Int = CampaignDraft.defaultPerOpenIDCap
     @Option(help: "Packets are taken from this instant (RFC 3339).") var startsAt: String?
     @Option(help: "Packets are taken until this instant (RFC 3339, exclusive).") var endsAt: String?
     @Option(help: "满额送: a payment of at least this many fen earns a packet.") var minPaidFen: Int64?
     @Option(help: "满额送 tier PAID:REWARD in fen, repeated: the highest tier met decides.") var tier: [String] = []
-    @Option(help: "campaign.budget_low goes out when what is left first falls to this percent of the budget.") var budgetLowPercent: Int = 10
+    @Option(help: "campaign.budget_low goes out when what is left first falls to this percent of the budget.") var budgetLowPercent: Int = CampaignDraft.defaultBudgetLowPercent
     @Flag(help: "Start it at once (otherwise it is a draft).") var activate = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -180,7 +186,7 @@ struct CampaignShowCommand: AsyncParsableCommand {
     func run() async throws {
         let pool = try await database.connect()
         defer { pool.close() }
-        guard let (campaign, tenant) = try await CampaignStore(pool: pool).operatorFind(try campaignID(id)) else { throw CLIError("campaign \(id) not found") }
+        let (campaign, tenant) = try await operatorCampaign(CampaignStore(pool: pool), id)
         let view = CampaignView(campaign, tenant: tenant)
         if json { return try Output.printJSON(view) }
         Output.printTable(["FIELD", "VALUE"], [
@@ -219,7 +225,7 @@ struct CampaignActionCommand<Name: CampaignActionName>: AsyncParsableCommand {
         let pool = try await database.connect()
         defer { pool.close() }
         let store = CampaignStore(pool: pool)
-        guard let (current, tenant) = try await store.operatorFind(try campaignID(id)) else { throw CLIError("campaign \(id) not found") }
+        let (current, tenant) = try await operatorCampaign(store, id)
         let changed = try await campaignCall {
             try await store.apply(Name.action, to: current.id, tenant: current.tenantID, mode: current.mode, reason: reason, actor: actor.actor)
         }
@@ -256,8 +262,8 @@ struct CampaignStatsCommand: AsyncParsableCommand {
         let pool = try await database.connect()
         defer { pool.close() }
         let store = CampaignStore(pool: pool)
-        guard let (campaign, _) = try await store.operatorFind(try campaignID(id)),
-              let stats = try await store.stats(campaign.id, tenant: campaign.tenantID, mode: campaign.mode) else { throw CLIError("campaign \(id) not found") }
+        let (campaign, _) = try await operatorCampaign(store, id)
+        guard let stats = try await store.stats(campaign.id, tenant: campaign.tenantID, mode: campaign.mode) else { throw CLIError("campaign \(id) not found") }
         func outcome(_ b: CampaignStats.Bucket) -> Figures.Outcome { .init(count: b.count, fen: b.fen) }
         let figures = Figures(campaign: campaign.id.uuidString.lowercased(), sent: outcome(stats.sent), received: outcome(stats.received),
                               refunded: outcome(stats.refunded), failed: outcome(stats.failed), unknown: outcome(stats.unknown),
