@@ -39,8 +39,8 @@ struct Acceptance {
     func run(_ pool: PostgresPool) async throws -> Result {
         var request = placement.route(order, owner: caller.owner)
         var refusals: [(merchant: String, exclusion: Exclusion)] = []
-        // The tenant's stripe: any of 16 without a budget (no hot row), stripe 0 with one.
-        let stripe: Int16 = caller.dailyBudgetFen == nil ? Int16.random(in: 0..<16) : 0
+        // The tenant's stripe: any of them without a budget (no hot row), stripe 0 with one.
+        let stripe: Int16 = caller.dailyBudgetFen == nil ? Int16.random(in: 0..<Reservations.tenantStripes) : 0
         while true {
             switch placement.router.route(request, snapshot: placement.snapshot, runtime: placement.runtime, now: placement.now) {
             case .noCandidate(let reasons):
@@ -91,7 +91,7 @@ struct Acceptance {
                                               amountFen: order.amountFen))
         }
         statements += Reservations.reserveMerchant(mchID: order.kind.usageKey(merchant.merchantID), openID: order.openID, day: dayText,
-                                                   amountFen: order.amountFen, limits: order.kind.limits(of: merchant))
+                                                   amountFen: order.amountFen, limits: order.kind.limits(of: merchant), payout: payoutID)
         statements += Reservations.reserveTenant(tenant: caller.tenantID, mode: caller.mode, day: dayText, stripe: stripe, amountFen: order.amountFen,
                                                  budget: caller.dailyBudgetFen)
         statements.append(PipelineStatement("""

@@ -169,7 +169,8 @@ struct OutcomeTransaction {
             try c.run(CampaignCharge.lock(payout: payout.id))
             try c.run(PayoutLedger.recordAttempt(payout, attempt))
             try c.run(PayoutLedger.closeSendFailed(payout, recheckAfter: recheck, clock: clock))
-            try c.run(Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen))
+            try c.run(Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen,
+                                                  payout: payout.id))
             try c.run(PayoutLedger.audit(payout, action: "payout.attempt_failed", actor: actor, requestID: requestID,
                                          extra: ["error_code": failure.code, "retry_class": failure.retryClass]))
             if next != .fail, let failover {
@@ -194,7 +195,7 @@ struct OutcomeTransaction {
     /// The payout on another entity under a new billno, with the grace of a fresh send:
     /// the mover keeps its lease (a reconciler renews its own), pushed to at least the grace.
     private func move(_ c: PostgresConnection, _ payout: Payout, _ failure: Payout.Failure, _ failover: Failover, at: Date) throws -> Result {
-        let next = try failover.placement.place(c, payout.order, owner: failover.owner, day: payout.day, excluding: failover.excluding)
+        let next = try failover.placement.place(c, payout.order, payout: payout.id, owner: failover.owner, day: payout.day, excluding: failover.excluding)
         let billno = try Self.newBillno(c, mchID: next.merchantID, day: payout.day)
         var moved = payout.moved(to: next, billno: billno, order: payout.order, at: at)
         moved.nextCheckAt = at.addingTimeInterval(failover.sendingGrace)

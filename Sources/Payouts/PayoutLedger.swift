@@ -178,7 +178,8 @@ enum PayoutLedger {
     static func releaseAll(_ payout: Payout) -> [PipelineStatement] {
         // The campaign first: transaction 1's lock order (`CampaignCharge`).
         [CampaignCharge.release(payout: payout.id)]
-            + Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen)
+            + Reservations.releaseMerchant(mchID: payout.usageKey, openID: payout.openID, day: payout.day, amountFen: payout.amountFen,
+                                           payout: payout.id)
             + [Reservations.releaseTenant(tenant: payout.tenantID, mode: payout.mode, day: payout.day, stripe: payout.usageStripe, amountFen: payout.amountFen)]
     }
 }

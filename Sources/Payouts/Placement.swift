@@ -33,7 +33,7 @@ struct Placement {
     }
 
     /// The first entity that is eligible and has room, its limits already reserved.
-    func place(_ c: PostgresConnection, _ order: PayoutOrder, owner: PayoutOwner, day: String, excluding: Set<String>,
+    func place(_ c: PostgresConnection, _ order: PayoutOrder, payout: UUID, owner: PayoutOwner, day: String, excluding: Set<String>,
                earlier: [(merchant: String, exclusion: Exclusion)] = []) throws -> any MerchantConfig {
         var request = route(order, owner: owner)
         request.excluding = excluding
@@ -43,7 +43,7 @@ struct Placement {
             case .candidates(let list):
                 let merchant = list[0]
                 do {
-                    try Self.reserve(c, merchant, order, day: day)
+                    try Self.reserve(c, merchant, order, payout: payout, day: day)
                     return merchant
                 } catch let error as PostgresError {
                     guard let refusal = Reservations.Refusal(error) else { throw error }
@@ -72,10 +72,11 @@ struct Placement {
     /// The entity's reservations inside the caller's transaction, undone together when one
     /// refuses. The slot ring is grown here when a refusal finds it shorter than the limit
     /// (its first use on this path, or a raised limit).
-    static func reserve(_ c: PostgresConnection, _ merchant: any MerchantConfig, _ order: PayoutOrder, day: String) throws {
+    static func reserve(_ c: PostgresConnection, _ merchant: any MerchantConfig, _ order: PayoutOrder, payout: UUID, day: String) throws {
         let key = order.kind.usageKey(merchant.merchantID)
         let limits = order.kind.limits(of: merchant)
-        let statements = Reservations.reserveMerchant(mchID: key, openID: order.openID, day: day, amountFen: order.amountFen, limits: limits)
+        let statements = Reservations.reserveMerchant(mchID: key, openID: order.openID, day: day, amountFen: order.amountFen, limits: limits,
+                                                     payout: payout)
         try c.savepoint {
             try c.run(statements[0])
             do {

@@ -31,8 +31,11 @@ enum Reservations {
     }
 
     /// The merchant-side limits for one packet: count per user per day, a slot in the
-    /// sliding 60-second window (the ring must exist: `ensureRateSlots`), and the daily amount.
-    static func reserveMerchant(mchID: String, openID: String, day: String, amountFen: Int64, limits: MerchantLimits) -> [PipelineStatement] {
+    /// sliding 60-second window (the ring must exist: `ensureRateSlots`), and the daily amount
+    /// on the payout's escrow stripe (`hb_merchant_reserve`, migration 0021: one row of eight
+    /// while its share has room, so an entity's payouts do not queue on one row).
+    static func reserveMerchant(mchID: String, openID: String, day: String, amountFen: Int64, limits: MerchantLimits,
+                                payout: UUID) -> [PipelineStatement] {
         [
             PayoutLedger.required("""
                 INSERT INTO user_usage (mch_id, openid, day, count, amount_fen) VALUES ($1, $2, $3::date, 1, $4)
@@ -42,15 +45,14 @@ enum Reservations {
                 RETURNING 1
                 """, Refusal.userDailyCount.rawValue, [mchID, openID, day, amountFen, limits.perUserPerDay]),
             rateSlot(mchID: mchID, limit: limits.perMinute),
-            PayoutLedger.required("""
-                INSERT INTO merchant_usage (mch_id, day, amount_fen, count) SELECT $1, $2::date, $3, 1 WHERE $3 <= $4
-                ON CONFLICT (mch_id, day) DO UPDATE
-                    SET amount_fen = merchant_usage.amount_fen + EXCLUDED.amount_fen, count = merchant_usage.count + 1
-                    WHERE merchant_usage.amount_fen + EXCLUDED.amount_fen <= $4
-                RETURNING 1
-                """, Refusal.dailyAmount.rawValue, [mchID, day, amountFen, limits.dailyFen]),
+            PipelineStatement("SELECT hb_merchant_reserve($1, $2::date, $3, $4, $5)",
+                              [mchID, day, merchantStripe(payout), amountFen, limits.dailyFen]),
         ]
     }
+
+    /// The escrow stripe of a payout's daily amount (0…7), from its id: its reservation,
+    /// release and refund all find the same row without it being stored.
+    static func merchantStripe(_ payout: UUID) -> Int16 { Int16(payout.uuid.1 % 8) }
 
     /// A slot in the entity's sliding 60-second window: one last used more than 60 s ago, on
     /// the database's clock (shared by every instance). First sends take it with their other
@@ -76,10 +78,7 @@ enum Reservations {
                 INSERT INTO user_usage (mch_id, openid, day, count, amount_fen) VALUES ($1, $2, $3::date, 1, $4)
                 ON CONFLICT (mch_id, openid, day) DO UPDATE SET count = user_usage.count + 1, amount_fen = user_usage.amount_fen + EXCLUDED.amount_fen
                 """, [key, payout.openID, payout.day, payout.amountFen]),
-            PipelineStatement("""
-                INSERT INTO merchant_usage (mch_id, day, amount_fen, count) VALUES ($1, $2::date, $3, 1)
-                ON CONFLICT (mch_id, day) DO UPDATE SET amount_fen = merchant_usage.amount_fen + EXCLUDED.amount_fen, count = merchant_usage.count + 1
-                """, [key, payout.day, payout.amountFen]),
+            PipelineStatement("SELECT hb_merchant_count_again($1, $2::date, $3, $4)", [key, payout.day, merchantStripe(payout.id), payout.amountFen]),
             PipelineStatement("""
                 INSERT INTO tenant_usage (tenant_id, mode, day, stripe, amount_fen, count) VALUES ($1, $2, $3::date, $4, $5, 1)
                 ON CONFLICT (tenant_id, mode, day, stripe) DO UPDATE SET amount_fen = tenant_usage.amount_fen + EXCLUDED.amount_fen, count = tenant_usage.count + 1
@@ -89,16 +88,18 @@ enum Reservations {
 
     /// Gives back what `reserveMerchant` took (the rate slot stays used: that send, or its
     /// attempt, happened or may have).
-    static func releaseMerchant(mchID: String, openID: String, day: String, amountFen: Int64) -> [PipelineStatement] {
+    static func releaseMerchant(mchID: String, openID: String, day: String, amountFen: Int64, payout: UUID) -> [PipelineStatement] {
         [
             PayoutLedger.required("UPDATE user_usage SET count = count - 1, amount_fen = amount_fen - $4 WHERE mch_id = $1 AND openid = $2 AND day = $3::date RETURNING 1",
                                   "reservation_missing", [mchID, openID, day, amountFen]),
-            PayoutLedger.required("UPDATE merchant_usage SET count = count - 1, amount_fen = amount_fen - $3 WHERE mch_id = $1 AND day = $2::date RETURNING 1",
-                                  "reservation_missing", [mchID, day, amountFen]),
+            PipelineStatement("SELECT hb_merchant_release($1, $2::date, $3, $4, 1)", [mchID, day, merchantStripe(payout), amountFen]),
         ]
     }
 
-    /// The tenant's daily spend. Without a budget, one of 16 stripes (no hot row); with
+    /// Stripes of a tenant's daily spend without a budget (migration 0022; 16 before it).
+    static let tenantStripes: Int16 = 64
+
+    /// The tenant's daily spend. Without a budget, one of `tenantStripes` (no hot row); with
     /// one, stripe 0 only, checked against the sum of all stripes so the budget holds exactly.
     /// Per mode: each mode's spend has the whole budget to itself (test never uses up live).
     static func reserveTenant(tenant: UUID, mode: MerchantMode, day: String, stripe: Int16, amountFen: Int64, budget: Int64?) -> [PipelineStatement] {
@@ -134,8 +135,7 @@ enum Reservations {
         let fen = min(refundFen, payout.amountFen)
         return [
             CampaignCharge.refund(payout: payout.id, refundFen: fen), // first: transaction 1's lock order
-            PayoutLedger.required("UPDATE merchant_usage SET amount_fen = amount_fen - $3 WHERE mch_id = $1 AND day = $2::date RETURNING 1",
-                                  "reservation_missing", [payout.usageKey, payout.day, fen]),
+            PipelineStatement("SELECT hb_merchant_release($1, $2::date, $3, $4, 0)", [payout.usageKey, payout.day, merchantStripe(payout.id), fen]),
             PayoutLedger.required("UPDATE tenant_usage SET amount_fen = amount_fen - $4 WHERE tenant_id = $1 AND mode = $5 AND day = $2::date AND stripe = $3 RETURNING 1",
                                   "reservation_missing", [payout.tenantID, payout.day, payout.usageStripe, fen, payout.mode.rawValue]),
         ]
