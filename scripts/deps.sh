@@ -2,11 +2,13 @@
 # Installs the Debian packages hongbao needs, only when something is missing.
 # Quiet when everything is present; runs `apt-get update` once before installing.
 #   scripts/deps.sh          what building and `make run` need (curl and jq: its copy-paste lines)
+#   scripts/deps.sh --pgbouncer  as --test, and PgBouncer (`make test-pgbouncer`)
 #   scripts/deps.sh --test   also what `make test` needs: chromium (the dashboard test loads
 #                            /admin in headless Chromium) and python3-yaml (docs/api.md's check)
 set -euo pipefail
 packages=(libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq)
 [ "${1:-}" = "--test" ] && packages+=(python3-yaml chromium)
+[ "${1:-}" = "--pgbouncer" ] && packages+=(python3-yaml chromium pgbouncer)
 need=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")

@@ -1,10 +1,12 @@
 import Crypto
 import Foundation
 
-/// Applies `migrations/NNNN_name.sql` in order, each once, each in its own transaction,
-/// recording version, name and SHA-256 in `schema_migrations`. A session advisory lock
-/// makes concurrent runs safe (the second waits, then finds nothing to do). An applied
-/// file whose content changed, or an applied version whose file is gone, stops it.
+/// Applies `migrations/NNNN_name.sql` in order, each once, recording version, name and
+/// SHA-256 in `schema_migrations`. One run is one transaction under a transaction-scoped
+/// advisory lock: concurrent runs are safe (the second waits, then finds nothing to do), a
+/// failing file leaves the database as the run found it, and nothing depends on the
+/// session, so it holds behind a transaction-mode pooler such as PgBouncer. An applied file
+/// whose content changed, or an applied version whose file is gone, stops it.
 public struct Migrator: Sendable {
     /// One migration file.
     public struct Migration: Sendable, Equatable {
@@ -23,7 +25,7 @@ public struct Migrator: Sendable {
         public let appliedAt: Date?
     }
 
-    /// Arbitrary but fixed key for pg_advisory_lock ("hongbao" in ASCII).
+    /// Arbitrary but fixed key for pg_advisory_xact_lock ("hongbao" in ASCII).
     static let lockKey: Int64 = 0x686F6E6762616F
 
     public let migrations: [Migration]
@@ -58,32 +60,40 @@ public struct Migrator: Sendable {
     public func migrate(_ pool: PostgresPool) async throws -> [Int] {
         let migrations = self.migrations
         return try await pool.withConnection { connection in
-            try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
-            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
-            try Self.ensureTable(connection)
-            let entries = try Self.entries(migrations, connection)
-            if let bad = entries.first(where: { $0.state == .changed || $0.state == .missingFile }) {
-                throw PostgresError(.migration, bad.state == .changed
-                    ? "migration \(bad.name) was changed after it was applied; add a new migration instead"
-                    : "migration \(bad.version) (\(bad.name)) is applied but its file is missing")
+            try connection.simple("BEGIN")
+            do {
+                let applied = try Self.apply(migrations, connection)
+                try connection.simple("COMMIT")
+                return applied
+            } catch {
+                try? connection.simple("ROLLBACK")
+                throw error
             }
-            var applied: [Int] = []
-            for migration in migrations where entries.contains(where: { $0.version == migration.version && $0.state == .pending }) {
-                try connection.simple("BEGIN")
-                do {
-                    try connection.execute(script: migration.sql)
-                    try connection.query(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        [migration.version, migration.name, migration.checksum])
-                    try connection.simple("COMMIT")
-                } catch {
-                    try? connection.simple("ROLLBACK")
-                    throw PostgresError(.migration, "migration \(migration.name) failed: \(error)")
-                }
-                applied.append(migration.version)
-            }
-            return applied
         }
+    }
+
+    /// The pending migrations, inside the caller's transaction.
+    private static func apply(_ migrations: [Migration], _ connection: PostgresConnection) throws -> [Int] {
+        try connection.query("SELECT pg_advisory_xact_lock($1)", [lockKey])
+        try ensureTable(connection)
+        let entries = try entries(migrations, connection)
+        if let bad = entries.first(where: { $0.state == .changed || $0.state == .missingFile }) {
+            throw PostgresError(.migration, bad.state == .changed
+                ? "migration \(bad.name) was changed after it was applied; add a new migration instead"
+                : "migration \(bad.version) (\(bad.name)) is applied but its file is missing")
+        }
+        var applied: [Int] = []
+        for migration in migrations where entries.contains(where: { $0.version == migration.version && $0.state == .pending }) {
+            do {
+                try connection.execute(script: migration.sql)
+                try connection.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                                     [migration.version, migration.name, migration.checksum])
+            } catch {
+                throw PostgresError(.migration, "migration \(migration.name) failed: \(error)")
+            }
+            applied.append(migration.version)
+        }
+        return applied
     }
 
     /// Applied, pending and inconsistent migrations, in version order.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the database is and how the pool behaves.
 public struct PostgresConfiguration: Sendable {
     /// A `postgresql://` URI or a `key=value` conninfo string. Empty means libpq's
@@ -11,8 +13,15 @@ public struct PostgresConfiguration: Sendable {
     public var connectTimeoutSeconds: Int
     public var applicationName: String
     /// Prepare each statement once per connection (faster). Off behind a pooler that does
-    /// not keep sessions, such as PgBouncer before 1.21 in transaction mode.
+    /// not keep sessions, such as PgBouncer before 1.21 in transaction mode
+    /// (`HONGBAO_DB_PREPARED_STATEMENTS=off`, the default's source).
     public var preparedStatements: Bool
+    /// Where LISTEN connects when not where the pool does (`HONGBAO_LISTEN_DATABASE_URL`,
+    /// the default's source): a transaction-mode pooler cannot keep a session's LISTEN, so
+    /// a listener behind PgBouncer reaches PostgreSQL directly. A URI without a database
+    /// (`postgresql://db-host:5432`) takes the database, user and options from the pool's
+    /// URI, so one setting serves every database. Nil: the pool's own connection string.
+    public var listenConnectionString: String?
 
     /// How long a caller waits for a connection unless told otherwise.
     public static let defaultAcquireTimeout: Duration = .seconds(5)
@@ -23,7 +32,8 @@ public struct PostgresConfiguration: Sendable {
         acquireTimeout: Duration = defaultAcquireTimeout,
         connectTimeoutSeconds: Int = 5,
         applicationName: String = "hongbao",
-        preparedStatements: Bool = true
+        preparedStatements: Bool = PostgresConfiguration.environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off",
+        listenConnectionString: String? = PostgresConfiguration.environment["HONGBAO_LISTEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     ) {
         self.connectionString = connectionString
         self.maxConnections = max(1, maxConnections)
@@ -31,13 +41,37 @@ public struct PostgresConfiguration: Sendable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
         self.preparedStatements = preparedStatements
+        self.listenConnectionString = listenConnectionString
+    }
+
+    /// The process's environment, read for the pooler settings' defaults (like libpq's PG*).
+    public static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// This configuration as a LISTEN connection uses it (`listenConnectionString`).
+    public var forListening: PostgresConfiguration {
+        guard let direct = listenConnectionString else { return self }
+        var copy = self
+        copy.connectionString = Self.direct(direct, for: connectionString)
+        return copy
+    }
+
+    /// `direct` with the pool URI's database, user, password and options where it names none.
+    static func direct(_ direct: String, for pooled: String) -> String {
+        guard var target = URLComponents(string: direct), target.scheme?.hasPrefix("postgres") == true,
+              let pool = URLComponents(string: pooled), pool.scheme?.hasPrefix("postgres") == true else { return direct }
+        if target.path.isEmpty || target.path == "/" { target.path = pool.path }
+        if target.user == nil { target.user = pool.user; target.password = pool.password }
+        if target.query == nil { target.query = pool.query }
+        return target.string ?? direct
     }
 
     /// `DATABASE_URL` if set, else the `PG*` variables (empty connection string);
-    /// `HONGBAO_DB_PREPARED_STATEMENTS=off` turns prepared statements off.
+    /// `HONGBAO_DB_PREPARED_STATEMENTS=off` turns prepared statements off and
+    /// `HONGBAO_LISTEN_DATABASE_URL` sends LISTEN past a pooler.
     public static func fromEnvironment(_ environment: [String: String], maxConnections: Int = 8) -> PostgresConfiguration {
         PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "", maxConnections: maxConnections,
-                              preparedStatements: environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off")
+                              preparedStatements: environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off",
+                              listenConnectionString: environment["HONGBAO_LISTEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// The connection string with any password removed, for messages and logs: the

@@ -31,7 +31,7 @@ public final class PostgresListener: Sendable {
         let stopFlag = StopFlag()
         self.stopFlag = stopFlag
         let statements = channels.map { "LISTEN \(Self.quoteIdentifier($0))" }
-        var listening = configuration
+        var listening = configuration.forListening
         listening.applicationName += "-listen" // tells its backend apart in pg_stat_activity
         let configuration = listening
         let thread = Thread {
