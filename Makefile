@@ -1,7 +1,7 @@
 # hongbao — make run | make test | make bench | make chaos   (see README.md)
 SHELL := /bin/bash
 
-.PHONY: deps build run test bench chaos pg-start pg-stop
+.PHONY: deps build run test test-pgbouncer bench profile chaos pg-start pg-stop
 
 deps:
 	@bash scripts/deps.sh
@@ -18,9 +18,19 @@ test:
 	@bash scripts/deps.sh --test
 	@bash scripts/test.sh
 
-# Benchmarks, printed as ratios against baselines measured in the same run.
+# The test suite again with every connection through PgBouncer in transaction mode.
+test-pgbouncer:
+	@bash scripts/deps.sh --pgbouncer
+	@bash scripts/test-pgbouncer.sh
+
+# Benchmarks, printed as ratios against baselines measured in the same run; writes
+# bench/results.json and bench/throughput.svg, and fails when a figure is missing.
 bench: deps
 	@bash scripts/bench.sh
+
+# Where the CPU goes per payout (perf): the gateway alone, then the whole machine.
+profile: deps
+	@bash scripts/profile-gateway.sh
 
 # The crash and fault suite at full size (2,000 sends per scenario); prints the invariant figures.
 chaos: deps

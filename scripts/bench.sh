@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Benchmarks, each beside a baseline measured in the same run, printed as a ratio.
+# Benchmarks, each beside a baseline measured in the same run, printed as a ratio. Every
+# figure also goes to bench/results.json (with its baseline, ratio, target and the
+# machine's facts) and the gateway's to the chart bench/throughput.svg; the run fails when
+# a figure it must measure is missing (scripts/bench/report.py holds the list).
 #   BENCH_SECONDS  seconds per measurement (default 10)
+#   BENCH_COMPARE  an earlier results.json to draw dashed beside this run (before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER="${BENCH_SECONDS:-10}"
+FIGURES="$(mktemp)"
+export FIGURES SECONDS_PER
+figure() { python3 scripts/bench/figure.py "$FIGURES" "$@"; }
 swift build -c release --scratch-path .build-release --product hongbao
 BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/hongbao"
 export HONGBAO_PG_NAME=bench
-trap 'bash scripts/pg.sh stop' EXIT
+trap 'bash scripts/pg.sh stop; rm -f "$FIGURES"' EXIT
 DATABASE_URL="$(bash scripts/pg.sh start)"
 export DATABASE_URL
 psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS hongbao_bench" -c "CREATE DATABASE hongbao_bench" >/dev/null
@@ -30,6 +37,8 @@ for clients in 1 8; do
     pg_tps="$(pgbench -n -M extended -c "$clients" -j "$clients" -T "$SECONDS_PER" -f "$script" "$BENCH_URL" 2>/dev/null \
         | awk '/^tps = / {print int($3)}' | tail -1)"
     hb_tps="$(DATABASE_URL="$BENCH_URL" "$BIN" bench postgres --clients "$clients" --seconds "$SECONDS_PER" | sed -E 's/.*"tps":([0-9]+).*/\1/')"
+    figure name="postgres_module_tps_c$clients" value="$hb_tps" unit=tps baseline="$pg_tps" baseline_name="pgbench_insert_select_c$clients" \
+        section=postgres clients="$clients"
     printf "%-8s %12s %12s %8s\n" "$clients" "$pg_tps" "$hb_tps" "$(awk -v a="$hb_tps" -v b="$pg_tps" 'BEGIN {printf "%.2f", a / b}')"
 done
 rm -f "$script"
@@ -39,7 +48,7 @@ echo "== Simulator: sendredpack/s with 64 concurrent mTLS keep-alive clients, ev
 short="$("$BIN" bench simulator --clients 64 --seconds "${SIM_SHORT_SECONDS:-10}")"
 long="$("$BIN" bench simulator --clients 64 --seconds "${SIM_LONG_SECONDS:-120}" --no-baseline)"
 memory="$("$BIN" bench simulator --rss-packets "${SIM_RSS_PACKETS:-1000000}")"
-field() { sed -E "s/.*\"$1\":([0-9]+).*/\1/" <<<"$2"; }
+field() { sed -nE "s/.*\"$1\":([0-9]+).*/\1/p" <<<"$2"; }
 noop="$(field noop_per_s "$short")"
 s10="$(field sendredpack_per_s "$short")"
 s120="$(field sendredpack_per_s "$long")"
@@ -49,6 +58,9 @@ printf "%-34s %12s   (%s packets stored)\n" "sendredpack/s over ${SIM_LONG_SECON
 printf "%-34s %12s   (target >= 0.90)\n" "long/short ratio" "$(awk -v a="$s120" -v b="$s10" 'BEGIN {printf "%.2f", a / b}')"
 printf "%-34s %s\n" "long run, per 10-s window" "$(sed -E 's/.*"windows_per_s":\[([0-9,]*)\].*/\1/' <<<"$long")"
 printf "%-34s %12s\n" "sendredpack/no-op ratio" "$(awk -v a="$s10" -v b="$noop" 'BEGIN {printf "%.2f", a / b}')"
+figure name=simulator_sendredpack_per_s value="$s10" unit="sends/s" baseline="$noop" baseline_name=simulator_noop_per_s section=simulator
+figure name=simulator_long_over_short value="$s120" unit="sends/s" baseline="$s10" baseline_name=simulator_sendredpack_per_s target=">= 0.9" section=simulator
+figure name=simulator_rss_mb_per_million value="$(field mb_per_million "$memory")" unit=MB target="<= 300" section=simulator
 printf "%-34s %12s   (target <= 300; %s bytes per packet)\n" "RSS MB per million stored packets" "$(field mb_per_million "$memory")" "$(field bytes_per_packet "$memory")"
 
 echo
@@ -61,6 +73,9 @@ load="$(sed -E 's/.*"load_1000_files_ms":([0-9]+).*/\1/' <<<"$line")"
 printf "%-28s %12s\n" "10 entities/s" "$r10" "1,000 entities/s" "$r1k" "10,000 entities/s" "$r10k"
 printf "%-28s %12s   (target <= 2.00)\n" "cost ratio 10k/10" "$(awk -v a="$r10" -v b="$r10k" 'BEGIN {printf "%.2f", a / b}')"
 printf "%-28s %12s\n" "load 1,000 files (ms)" "$load"
+figure name=routing_cost_10k_over_10 value="$r10" unit="decisions/s" baseline="$r10k" baseline_name=routing_10000_entities_per_s target="<= 2" section=routing
+figure name=routing_load_1000_files_ms value="$load" unit=ms section=routing
 
 echo
-BIN="$BIN" SECONDS_PER="$SECONDS_PER" bash scripts/bench-gateway.sh
+BIN="$BIN" bash scripts/bench-gateway.sh
+python3 scripts/bench/report.py "$FIGURES" bench ${BENCH_COMPARE:+--compare "$BENCH_COMPARE"}

@@ -11,15 +11,19 @@ struct LatencyLoad {
         let perSecond: Int
         let p50Micros: Int
         let p99Micros: Int
+        /// Answered with a limit's refusal (the limit held, nothing was paid): counted, not timed.
+        let refused: Int
+        /// Anything else that was not a success: counted, not timed.
         let errors: Int
 
         enum CodingKeys: String, CodingKey {
-            case clients, errors, perSecond = "per_s", p50Micros = "p50_us", p99Micros = "p99_us"
+            case clients, refused, errors, perSecond = "per_s", p50Micros = "p50_us", p99Micros = "p99_us"
         }
     }
 
-    /// `operation` returns false for a failed operation (counted, not timed).
-    static func run(clients: Int, seconds: Double, warmup: Double = 1, _ operation: @escaping @Sendable (Int, Int) async -> Bool) async -> Result {
+    enum Outcome: Sendable { case succeeded, refused, failed }
+
+    static func run(clients: Int, seconds: Double, warmup: Double = 1, _ operation: @escaping @Sendable (Int, Int) async -> Outcome) async -> Result {
         let recorder = Recorder()
         let start = ContinuousClock.now
         let measureFrom = start + .milliseconds(Int(warmup * 1000))
@@ -30,10 +34,10 @@ struct LatencyLoad {
                     var n = 0
                     while ContinuousClock.now < end {
                         let began = ContinuousClock.now
-                        let ok = await operation(client, n)
+                        let outcome = await operation(client, n)
                         n += 1
                         guard began >= measureFrom else { continue }
-                        recorder.record(ok ? ContinuousClock.now - began : nil)
+                        recorder.record(outcome, ContinuousClock.now - began)
                     }
                 }
             }
@@ -42,11 +46,16 @@ struct LatencyLoad {
     }
 
     final class Recorder: Sendable {
-        private let state = Mutex((histogram: Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three), errors: 0))
+        private let state = Mutex((histogram: Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three),
+                                   refused: 0, errors: 0))
 
-        func record(_ latency: Duration?) {
+        func record(_ outcome: Outcome, _ latency: Duration) {
             state.withLock { state in
-                guard let latency else { state.errors += 1; return }
+                switch outcome {
+                case .failed: state.errors += 1; return
+                case .refused: state.refused += 1; return
+                case .succeeded: break
+                }
                 let micros = UInt64(max(0, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000))
                 state.histogram.record(min(micros, 60_000_000))
             }
@@ -56,7 +65,7 @@ struct LatencyLoad {
             state.withLock { state in
                 Result(clients: clients, perSecond: Int(Double(state.histogram.totalCount) / seconds),
                        p50Micros: Int(state.histogram.valueAtPercentile(50)), p99Micros: Int(state.histogram.valueAtPercentile(99)),
-                       errors: state.errors)
+                       refused: state.refused, errors: state.errors)
             }
         }
     }

@@ -30,8 +30,8 @@ struct UpstreamBench: AsyncParsableCommand {
             let digits = String(repeating: "0", count: max(0, 10 - serial.count)) + serial.suffix(10)
             let packet = RedPacketFields(billno: merchant.merchantID + day + digits, merchantID: merchant.merchantID, appID: "wx8888888888888888",
                                          sendName: "bench", openID: "oU\(worker)x\(n)", amountFen: 100, wishing: "w", actName: "bench", remark: "r")
-            guard case .success = try? await client.call(SendRedPack(packet: packet, clientIP: "127.0.0.1"), as: merchant) else { return false }
-            return true
+            guard case .success = try? await client.call(SendRedPack(packet: packet, clientIP: "127.0.0.1"), as: merchant) else { return .failed }
+            return .succeeded
         }
         print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
     }
