@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 : "${BIN:?}" "${DATABASE_URL:?}" "${SECONDS_PER:?}" "${FIGURES:?}"
 CLIENTS="${GATEWAY_BENCH_CLIENTS:-1 8 32 64}"
 MIGRATIONS="${BENCH_MIGRATIONS:-migrations}"
+PAYOUT_WRITES="${BENCH_PAYOUT_WRITES:-scripts/bench/payout-writes.sql}"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -31,7 +32,15 @@ field() { sed -nE "s/.*\"$1\":(-?[0-9.]+).*/\1/p" <<<"$2"; }
 ms() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1000}'; }
 
 source scripts/bench/gateway-setup.sh
-start_gateway 32; GW1="$GW_URL"
+# The serving path is measured without the reconciler's checks (serve --no-reconcile):
+# every sent packet is checked about a minute later, so with it on each point would also
+# carry the checks of the points before it. The checks are measured on their own below.
+GATEWAY_FLAGS=(--no-reconcile)
+# Database connections per gateway: 4 per core of this machine (PostgreSQL shares them).
+# More backends than the cores can run only add context switches and lock traffic: the
+# pool-of-32 points below show what that costs.
+POOL="${BENCH_DB_POOL:-$(( $(nproc) * 4 ))}"
+start_gateway "$POOL"; GW1="$GW_URL"
 issue_tenants
 
 # pgbench's tenants (0…63) and entities (0…199, rings of 1,800 slots), so its statements
@@ -42,7 +51,8 @@ psql "$ADMIN_URL" -qc "INSERT INTO tenants (id, name) SELECT ('00000000-0000-400
 DAY="$(TZ=Asia/Shanghai date +%F)"; COMPACT="$(TZ=Asia/Shanghai date +%Y%m%d)"
 pgbench_tps() { # clients spread [script]
     local tps
-    tps="$(pgbench -n -M prepared -c "$1" -j "$(( $1 < 4 ? $1 : 4 ))" -T "$SECONDS_PER" -f "${3:-scripts/bench/payout-writes.sql}" \
+    psql "$ADMIN_URL" -qc "CHECKPOINT" >/dev/null
+    tps="$(pgbench -n -M prepared -c "$1" -j "$(( $1 < 4 ? $1 : 4 ))" -T "$SECONDS_PER" -f "${3:-$PAYOUT_WRITES}" \
         -D spread="$2" -D clients="$1" -D day="$DAY" -D compact="$COMPACT" "$ADMIN_URL" 2>"$work/pgbench.err" | awk '/^tps = / {print int($3)}' | tail -1)"
     [ -n "$tps" ] || { echo "pgbench failed:" >&2; tail -5 "$work/pgbench.err" >&2; return 1; }
     echo "$tps"
@@ -68,10 +78,13 @@ gateway_point() {
     local label="$1" clients="$2"; shift 2
     local urls=() u; for u in "$@"; do urls+=(--url "$u"); done
     local g0 p0 sampler="" out
+    psql "$ADMIN_URL" -qc "CHECKPOINT" >/dev/null
     g0="$(ticks "${gateway_pids[@]}")"; p0="$(ticks $(pg_pids))"
     if [ "$clients" -ge 8 ]; then sample_waits > "$work/waits-$label-$clients.txt" & sampler=$!; fi
     out="$("$BIN" bench gateway "${urls[@]}" --keys-file "${KEYS:-$work/keys.txt}" "${APPID_FLAGS[@]}" --users 1000000 \
-        --min-fen 100 --max-fen 20000 --clients "$clients" --seconds "$SECONDS_PER")"
+        --min-fen 100 --max-fen 20000 --clients "$clients" --seconds "$SECONDS_PER" 2>"$work/client.err")" || true
+    [ -n "$(field per_s "$out")" ] || { echo "bench gateway ($label, $clients clients) measured nothing:" >&2; cat "$work/client.err" >&2
+                                        tail -5 "$work/gateway.log" >&2; exit 1; }
     if [ -n "$sampler" ]; then
         kill "$sampler"; wait "$sampler" 2>/dev/null || true
         python3 scripts/bench/waits.py "$work/waits-$label-$clients.txt" "$FIGURES" "$label" "$clients" >> "$work/waits-report.txt"
@@ -83,6 +96,17 @@ gateway_point() {
 }
 
 APPID_FLAGS=(); for a in "${APPIDS[@]}"; do APPID_FLAGS+=(--appid "$a"); done
+# Settle the cluster (what earlier benchmarks wrote is checkpointed and vacuumed), then an
+# unmeasured run: the entities' slot rings are made on first use, connections opened.
+# Checkpoints come only when asked (before each point, gateway's and pgbench's alike, so
+# every point starts from the same state and pays the same full-page writes), not in the
+# middle of one: a checkpoint at WAL's default 1 GB made one point's PostgreSQL CPU per
+# payout twice its neighbours'.
+psql "$DATABASE_URL" -qc "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET checkpoint_timeout = '1h'" -c "SELECT pg_reload_conf()" >/dev/null
+psql "$ADMIN_URL" -qc "CHECKPOINT" -c "VACUUM ANALYZE" >/dev/null
+"$BIN" bench gateway --url "$GW1" --keys-file "$work/keys.txt" "${APPID_FLAGS[@]}" --appid wx9200000000000000 --users 1000000 \
+    --min-fen 100 --max-fen 20000 --clients 8 --seconds 5 >/dev/null
+psql "$ADMIN_URL" -qc "CHECKPOINT" >/dev/null
 echo "== Payout engine, realistic pool: 100 entities, 50 tenants, 1M users, 1-200 yuan (${SECONDS_PER}s per point)"
 printf "%-7s %9s %8s %8s %9s %9s %7s %9s %9s %9s %9s\n" clients gateway/s p50_ms p99_ms ceiling spread ratio direct_p50 added_p50 gw_cpu_ms pg_cpu_ms
 for clients in $CLIENTS; do
@@ -130,7 +154,7 @@ figure name="hot_c32_over_c8" value="$(python3 scripts/bench/value.py "$FIGURES"
     baseline="$(python3 scripts/bench/value.py "$FIGURES" hot_per_s_c8)" baseline_name=hot_per_s_c8 target=">= 1.0" section=hot
 
 # The audit chain must not cap throughput: the same writes with and without its records.
-grep -v audit_append scripts/bench/payout-writes.sql > "$work/no-audit.sql"
+grep -v audit_append "$PAYOUT_WRITES" > "$work/no-audit.sql"
 with="$(pgbench_tps 32 1)"; without="$(pgbench_tps 32 1 "$work/no-audit.sql")"
 figure name=pgbench_spread_c32_with_audit value="$with" unit=tps baseline="$without" baseline_name=pgbench_spread_c32_without_audit section=audit
 echo
@@ -141,12 +165,27 @@ figure name=gateway_rss_mb value="$((rss_kb / 1024))" unit=MB target="<= 150" se
 printf "%-34s %8s MB   (target <= 150)\n" "gateway RSS after the runs" "$((rss_kb / 1024))"
 
 echo
+echo "== Pool size: one gateway with 32 database connections instead of $POOL, same traffic"
+start_gateway 32; WIDE="$GW_URL"
+"$BIN" bench gateway --url "$WIDE" --keys-file "$work/keys.txt" "${APPID_FLAGS[@]}" --users 1000000 --min-fen 100 --max-fen 20000 \
+    --clients 16 --seconds 3 >/dev/null
+printf "%-7s %12s %12s\n" clients "pool $POOL/s" "pool 32/s"
+for clients in 32 64; do
+    gateway_point pool32 "$clients" "$WIDE"; gw="$GW_OUT"
+    figure name="pool32_per_s_c$clients" value="$(field per_s "$gw")" unit="payouts/s" \
+        baseline="$(python3 scripts/bench/value.py "$FIGURES" "gateway_per_s_c$clients")" baseline_name="gateway_per_s_c$clients" section=pool clients="$clients"
+    figure name="pool32_postgres_cpu_ms_per_payout_c$clients" value="$P_CPU" unit=ms section=pool clients="$clients"
+    printf "%-7s %12s %12s   (PostgreSQL CPU per payout %s ms)\n" "$clients" "$(python3 scripts/bench/value.py "$FIGURES" "gateway_per_s_c$clients")" \
+        "$(field per_s "$gw")" "$P_CPU"
+done
+kill "${gateway_pids[-1]}"; unset 'gateway_pids[-1]'
+
+echo
 echo "== Scale-out: 4 instances on one PostgreSQL, the bench client taking them in turn"
-# The three added instances leave the reconciler to the first (serve --no-reconcile), so both
-# runs spend the same on reconciling and the comparison is of the serving path.
-GATEWAY_FLAGS=(--no-reconcile)
-start_gateway 32; GW2="$GW_URL"; start_gateway 32; GW3="$GW_URL"; start_gateway 32; GW4="$GW_URL"
-GATEWAY_FLAGS=()
+# Each with the one instance's pool: a connection carries at most one commit's WAL flush
+# at a time, so four instances with a quarter of the pool each are bound by the disk
+# (measured: 0.70 of one instance).
+start_gateway "$POOL"; GW2="$GW_URL"; start_gateway "$POOL"; GW3="$GW_URL"; start_gateway "$POOL"; GW4="$GW_URL"
 # Unmeasured: each new instance makes its connections and learns the entities' slot rings.
 "$BIN" bench gateway --url "$GW2" --url "$GW3" --url "$GW4" --keys-file "$work/keys.txt" "${APPID_FLAGS[@]}" --users 1000000 \
     --min-fen 100 --max-fen 20000 --clients 16 --seconds 3 >/dev/null
@@ -161,6 +200,22 @@ for clients in 32 64; do
 done
 
 cat "$work/waits-report.txt"
+
+echo
+echo "== Reconciler: gethbinfo checks per second, draining what the runs above sent (one instance, default settings)"
+GATEWAY_FLAGS=()
+# pgbench's payouts name an entity that does not exist: out of the reconciler's way.
+psql "$ADMIN_URL" -qc "UPDATE payouts SET next_check_at = NULL WHERE merchant = 'bench-0'" >/dev/null
+due="$(psql "$ADMIN_URL" -XAtc "SELECT count(*) FROM payouts WHERE next_check_at <= now() + interval '5 minutes'")"
+psql "$ADMIN_URL" -qc "UPDATE payouts SET next_check_at = now() WHERE next_check_at <= now() + interval '5 minutes'" >/dev/null
+checks() { curl -sf "$CONTROL/_sim/requests" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin).get("gethbinfo", {}).values()))'; }
+start_gateway 32 # its reconciler's 8 workers and /readyz share the pool
+sleep 5 # its first mTLS handshakes with each entity
+c0="$(checks)"; sleep "$SECONDS_PER"; c1="$(checks)"
+per_s="$(awk -v d="$((c1 - c0))" -v s="$SECONDS_PER" 'BEGIN {printf "%d", d / s}')"
+figure name=reconciler_checks_per_s value="$per_s" unit="checks/s" section=reconciler
+printf "%-34s %8s   (%s payouts were due)\n" "checks/s" "$per_s" "$due"
+curl -sf "http://127.0.0.1:$GW_METRICS/metrics" | grep -E '^hongbao_reconciler_looks_total' | sed 's/^/  /' || true
 
 echo
 echo "== Limits through 4 instances, 32 clients each past the limit, checked in the simulator's ledger"

@@ -14,7 +14,17 @@ figure() { python3 scripts/bench/figure.py "$FIGURES" "$@"; }
 swift build -c release --scratch-path .build-release --product hongbao
 BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/hongbao"
 export HONGBAO_PG_NAME=bench
-trap 'bash scripts/pg.sh stop; rm -f "$FIGURES"' EXIT
+# On the way out, whatever happened: the report (results.json says what is missing, and
+# the run fails then), the cluster's settings back, the cluster stopped.
+finish() {
+    local status=$?
+    python3 scripts/bench/report.py "$FIGURES" bench ${BENCH_COMPARE:+--compare "$BENCH_COMPARE"} || status=1
+    psql "$(bash scripts/pg.sh url)" -qc "ALTER SYSTEM RESET ALL" >/dev/null 2>&1 || true
+    bash scripts/pg.sh stop
+    rm -f "$FIGURES"
+    exit "$status"
+}
+trap finish EXIT
 DATABASE_URL="$(bash scripts/pg.sh start)"
 export DATABASE_URL
 psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS hongbao_bench" -c "CREATE DATABASE hongbao_bench" >/dev/null
@@ -42,6 +52,8 @@ for clients in 1 8; do
     printf "%-8s %12s %12s %8s\n" "$clients" "$pg_tps" "$hb_tps" "$(awk -v a="$hb_tps" -v b="$pg_tps" 'BEGIN {printf "%.2f", a / b}')"
 done
 rm -f "$script"
+# Gone before the next section: its rows' vacuum would otherwise run during the gateway's points.
+psql "$DATABASE_URL" -qc "DROP DATABASE hongbao_bench" >/dev/null
 
 echo
 echo "== Simulator: sendredpack/s with 64 concurrent mTLS keep-alive clients, every send a new packet"
@@ -77,5 +89,7 @@ figure name=routing_cost_10k_over_10 value="$r10" unit="decisions/s" baseline="$
 figure name=routing_load_1000_files_ms value="$load" unit=ms section=routing
 
 echo
+# The simulator's benchmarks wrote gigabytes of journal: on disk before the gateway's
+# commits wait for their flushes beside it.
+sync
 BIN="$BIN" bash scripts/bench-gateway.sh
-python3 scripts/bench/report.py "$FIGURES" bench ${BENCH_COMPARE:+--compare "$BENCH_COMPARE"}

@@ -64,15 +64,25 @@ done
 
 gateway_pids=()
 GATEWAY_FLAGS=()
-start_gateway() { # pool size; sets GW_URL
-    local port metrics
-    port="$(free_port)"; metrics="$(free_port)"
-    DATABASE_URL="$APP_URL" LOG_LEVEL=warning ${GATEWAY_WRAPPER:-} "$BIN" serve --port "$port" --metrics-port "$metrics" --merchants "$work/merchants.d" \
-        --migrations "$MIGRATIONS" --db-pool-size "$1" "${GATEWAY_FLAGS[@]}" >/dev/null 2>>"$work/gateway.log" &
-    pids+=($!); gateway_pids+=($!)
-    for _ in $(seq 1 "${READY_TRIES:-300}"); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "gateway on $port did not become ready:" >&2; tail -20 "$work/gateway.log" >&2; exit 1; }
-    GW_URL="http://127.0.0.1:$port"
+start_gateway() { # pool size; sets GW_URL and GW_METRICS (its /metrics port)
+    local port metrics pid attempt
+    # A free port can be taken between the check and the bind: then another one.
+    for attempt in 1 2 3; do
+        port="$(free_port)"; metrics="$(free_port)"
+        DATABASE_URL="$APP_URL" LOG_LEVEL=warning ${GATEWAY_WRAPPER:-} "$BIN" serve --port "$port" --metrics-port "$metrics" --merchants "$work/merchants.d" \
+            --migrations "$MIGRATIONS" --db-pool-size "$1" "${GATEWAY_FLAGS[@]}" >/dev/null 2>>"$work/gateway.log" &
+        pid=$!
+        for _ in $(seq 1 "${READY_TRIES:-300}"); do
+            curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+        kill "$pid" 2>/dev/null || true
+        [ "$attempt" = 3 ] && { echo "gateway on $port did not become ready:" >&2; tail -20 "$work/gateway.log" >&2; exit 1; }
+    done
+    pids+=("$pid"); gateway_pids+=("$pid")
+    GW_URL="http://127.0.0.1:$port"; GW_METRICS="$metrics"
 }
 # 50 tenants with a test key each (keys.txt, the first also hot-key.txt), and a tenant with a
 # daily budget (budget-key.txt). Needs a gateway to have migrated and seen the entities.

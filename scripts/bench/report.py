@@ -29,7 +29,9 @@ def expected():
               "hot_c32_over_c8", "pgbench_spread_c32_with_audit", "gateway_rss_mb",
               "four_instances_per_s_c32", "four_instances_per_s_c64", "four_instances_p99_ms_c32", "four_instances_p99_ms_c64",
               "ledger_most_packets_in_60s_per_entity", "ledger_most_sendredpack_calls_per_entity",
-              "ledger_most_packets_per_user_per_entity_day", "ledger_budget_spent_fen", "ledger_budget_left_fen"]
+              "ledger_most_packets_per_user_per_entity_day", "ledger_budget_spent_fen", "ledger_budget_left_fen",
+              "reconciler_checks_per_s", "pool32_per_s_c32", "pool32_per_s_c64",
+              "pool32_postgres_cpu_ms_per_payout_c32", "pool32_postgres_cpu_ms_per_payout_c64"]
     names += [f"limits_{run}_{what}" for run in ("minute", "user", "budget") for what in ("errors", "refused")]
     return names
 
@@ -55,10 +57,11 @@ def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
     memory = next((int(line.split()[1]) // 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory_mb": memory, "kernel": platform.release(),
-            "postgresql": command("pg_config", "--version"), "swift": command("swift", "--version").splitlines()[0:1],
+            "postgresql": command("pg_config", "--version"), "swift": (command("swift", "--version").splitlines() or [""])[0],
             "commit": command("git", "rev-parse", "--short", "HEAD"),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "seconds_per_point": float(os.environ.get("SECONDS_PER", "10"))}
+            "seconds_per_point": float(os.environ.get("SECONDS_PER", "10")),
+            "db_pool_per_gateway": int(os.environ.get("BENCH_DB_POOL", str(4 * (os.cpu_count() or 1))))}
 
 
 def series(figures, prefix):
