@@ -26,8 +26,10 @@ trap cleanup EXIT
 bash scripts/pg.sh destroy
 DIRECT="$(bash scripts/pg.sh start)"
 PGPORT="$(sed -E 's#.*:([0-9]+)/.*#\1#' <<<"$DIRECT")"
-# The roles the tests log in as, made now so PgBouncer's user list knows them.
-psql "$DIRECT" -qc "DO \$\$BEGIN CREATE ROLE hongbao_test_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$;" >/dev/null
+# The roles the tests log in as, made now (as the migrations and TestDatabase.appURL would)
+# so PgBouncer's user list knows them.
+psql "$DIRECT" -qc "DO \$\$BEGIN CREATE ROLE hongbao_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$;" \
+    -c "DO \$\$BEGIN CREATE ROLE hongbao_test_app LOGIN IN ROLE hongbao_app; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$;" >/dev/null
 psql "$DIRECT" -XAtc "SELECT '\"' || rolname || '\" \"\"' FROM pg_roles WHERE rolcanlogin" > "$work/users.txt"
 port="$(( 20000 + RANDOM % 30000 ))"
 cat > "$work/pgbouncer.ini" <<INI
