@@ -42,6 +42,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The migrations, compiled in (Sources/Schema/EmbeddedMigrations.swift, generated).
+        .target(name: "Schema", dependencies: ["Postgres"]),
+        // The commit a release was built from (`make dist` passes -Xcc -DHONGBAO_COMMIT).
+        .target(name: "CBuildInfo"),
         .target(name: "Transport", dependencies: [
             "CCurl",
             .product(name: "Logging", package: "swift-log"),
@@ -124,7 +128,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hongbao", dependencies: [
-            "API", "Assembly", "Audit", "BatchClient", "Campaigns", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
+            "API", "Assembly", "Audit", "BatchClient", "Campaigns", "CBuildInfo", "Schema", "Payouts", "Simulator", "Merchants", "Operations", "Postgres", "Tenants", "Transport", "WeChatPay", "Webhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -142,7 +146,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Tests/TestSupport"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Schema", "TestSupport"]),
         .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "Transport", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Simulator", "WeChatPay", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Transport", "WeChatPay", "TestSupport"]),

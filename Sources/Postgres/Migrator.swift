@@ -14,6 +14,12 @@ public struct Migrator: Sendable {
         public let name: String
         public let sql: String
         public var checksum: String { SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined() }
+
+        public init(version: Int, name: String, sql: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+        }
     }
 
     /// What `status` reports per migration.

@@ -1,10 +1,13 @@
 import ArgumentParser
+import CBuildInfo
 
 /// The `hongbao` command tree (DESIGN.md §7). Commands parse, wire and print; the
 /// modules below do the work.
 @main
 struct Hongbao: AsyncParsableCommand {
     static let version = "0.1.0"
+    /// What `--version` prints: the version and the commit `make dist` built it from.
+    static let versionLine = "\(version) (commit \(String(cString: hongbao_build_commit())))"
 
     static let configuration = CommandConfiguration(
         commandName: "hongbao",
@@ -27,7 +30,7 @@ struct Hongbao: AsyncParsableCommand {
             Shell completion: hongbao --generate-completion-script bash > /etc/bash_completion.d/hongbao \
             (or zsh, fish).
             """,
-        version: version,
+        version: versionLine,
         subcommands: [ServeCommand.self, MigrateCommand.self, MerchantCommand.self, TenantCommand.self, KeyCommand.self, WebhookCommand.self, CampaignCommand.self, AuditCommand.self,
                       PayoutsCommand.self, ReconcileCommand.self, SendBatchCommand.self, StatusCommand.self,
                       SimulatorCommand.self, BenchCommand.self]

@@ -7,9 +7,10 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Apply pending database migrations (or list them with --status).",
         discussion: """
-            Applies migrations/NNNN_name.sql in order, each once and in its own transaction, \
-            under an advisory lock, so concurrent runs are safe. Refuses to run when an \
-            applied file was changed. Runs as the database owner: MIGRATE_DATABASE_URL, \
+            Applies the migrations built into this binary (or those in --migrations <dir>) in \
+            order, each once, all in one transaction under an advisory lock, so concurrent runs \
+            are safe and a failing one leaves the database as it was. Refuses to run when an \
+            applied migration was changed. Runs as the database owner: MIGRATE_DATABASE_URL, \
             else DATABASE_URL. The migrations keep the NOLOGIN group role hongbao_app holding \
             exactly what `serve` and the other commands need; run those as any login role \
             that is a member of it (CREATE ROLE gateway LOGIN IN ROLE hongbao_app).

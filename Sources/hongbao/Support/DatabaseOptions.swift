@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import Schema
 
 /// Options shared by every command that talks to the database. Which database: the
 /// environment (see `configuration`), never a flag, so no password lands in shell history.
@@ -39,12 +40,16 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// Where the migrations are (`migrate`, and `serve` for /readyz).
+/// Where the migrations are (`migrate`, and `serve` for /readyz): the ones compiled into
+/// this binary, unless a folder is named — so an installed release needs no migrations/.
 struct MigrationsOption: ParsableArguments {
-    @Option(name: .customLong("migrations"), help: ArgumentHelp("Directory of NNNN_name.sql migrations.", valueName: "dir"))
-    var directory: String = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"] ?? "migrations"
+    @Option(name: .customLong("migrations"), help: ArgumentHelp(
+        "Read NNNN_name.sql migrations from this directory instead of the ones built in (development).",
+        valueName: "dir"))
+    var directory: String? = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 }
 
     func migrator() throws -> Migrator {
-        try Migrator(directory: URL(fileURLWithPath: directory))
+        guard let directory else { return Schema.migrator }
+        return try Migrator(directory: URL(fileURLWithPath: directory))
     }
 }
