@@ -1,7 +1,7 @@
 # hongbao — make run | make test | make bench | make chaos   (see README.md)
 SHELL := /bin/bash
 
-.PHONY: deps build run test test-pgbouncer bench profile chaos pg-start pg-stop
+.PHONY: deps build run test test-pgbouncer bench profile fuzz chaos pg-start pg-stop
 
 deps:
 	@bash scripts/deps.sh
@@ -31,6 +31,12 @@ bench: deps
 # Where the CPU goes per payout (perf): the gateway alone, then the whole machine.
 profile: deps
 	@bash scripts/profile-gateway.sh
+
+# The parsers under libFuzzer + AddressSanitizer (FUZZ_SECONDS per target, default 120;
+# crashes kept in fuzz/<target>/regressions), then schemathesis on the API at full size.
+fuzz:
+	@bash scripts/deps.sh --test
+	@bash scripts/fuzz.sh
 
 # The crash and fault suite at full size (2,000 sends per scenario); prints the invariant figures.
 chaos: deps

@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hongbao", targets: ["hongbao"]),
+        // libFuzzer targets for the parsers (`make fuzz`); built normally, a replayer.
+        .executable(name: "hongbao-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -139,6 +141,9 @@ let package = Package(
             .product(name: "OTel", package: "swift-otel"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The parsers that take outside bytes, one entry point each (make fuzz, FuzzRegressionTests).
+        .target(name: "FuzzTargets", dependencies: ["API", "BatchClient", "Merchants", "WeChatPay"]),
+        .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets"]),
         .target(name: "TestSupport", dependencies: [
             "Assembly", "Postgres", "Simulator", "Transport", "WeChatPay", "Audit", "Merchants", "Payouts", "Tenants", "Webhooks", .product(name: "Logging", package: "swift-log"),
             // The webhook receiver (WebhookRig) that in-process and end-to-end tests share.
@@ -157,6 +162,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "BatchClientTests", dependencies: ["BatchClient", "Payouts"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: [
             "API", "Assembly", "Audit", "Campaigns", "Payouts", "Merchants", "Postgres", "Transport", "WeChatPay", "TestSupport", "Operations", "Tenants",
             "Webhooks",
