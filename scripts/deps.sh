@@ -5,10 +5,11 @@
 #   scripts/deps.sh --pgbouncer  as --test, and PgBouncer (`make test-pgbouncer`)
 #   scripts/deps.sh --test   also what `make test` needs: chromium (the dashboard test loads
 #                            /admin in headless Chromium) and python3-yaml (docs/api.md's check)
+#                            and prometheus (its promtool checks ops/: scripts/check-ops.sh)
 set -euo pipefail
 packages=(libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq)
-[ "${1:-}" = "--test" ] && packages+=(python3-yaml chromium)
-[ "${1:-}" = "--pgbouncer" ] && packages+=(python3-yaml chromium pgbouncer)
+[ "${1:-}" = "--test" ] && packages+=(python3-yaml chromium prometheus)
+[ "${1:-}" = "--pgbouncer" ] && packages+=(python3-yaml chromium prometheus pgbouncer)
 need=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
