@@ -14,14 +14,17 @@ struct Problem: Error, Sendable, Equatable {
     var exclusions: [Components.Schemas.Exclusion]
     /// `Retry-After` in seconds, for 429 and 503.
     var retryAfterSeconds: Int?
+    /// The methods the path has (`Allow`), for 405.
+    var allow: [HTTPRequest.Method]
 
     init(_ code: ProblemCode, detail: String? = nil, errors: [Components.Schemas.FieldError] = [],
-         exclusions: [Components.Schemas.Exclusion] = [], retryAfterSeconds: Int? = nil) {
+         exclusions: [Components.Schemas.Exclusion] = [], retryAfterSeconds: Int? = nil, allow: [HTTPRequest.Method] = []) {
         self.code = code
         self.detail = detail ?? code.title + "."
         self.errors = errors
         self.exclusions = exclusions
         self.retryAfterSeconds = retryAfterSeconds
+        self.allow = allow
     }
 
     var status: HTTPResponse.Status { code.status }
@@ -37,6 +40,7 @@ struct Problem: Error, Sendable, Equatable {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if code.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"hongbao\"" }
+        if code.status == .methodNotAllowed { headers[.allow] = allow.map(\.rawValue).joined(separator: ", ") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain strings and integers cannot fail; an empty body would still carry the status.

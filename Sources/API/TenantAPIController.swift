@@ -34,7 +34,8 @@ public struct TenantAPIController: Sendable {
 }
 
 /// A router for the gateway with the tenant API on it: every response carries
-/// `X-Request-Id`, every error is problem+json. Add the ops routes (health) to it.
+/// `X-Request-Id`, every error is problem+json, a method a tenant API path does not have is
+/// 405 with `Allow`. Add the ops routes (health) to it.
 func buildTenantRouter(api: TenantAPI, keys: any APIKeyVerifier, bodyLimit: Int = TenantAPIController.defaultBodyLimit,
                        metrics: PrometheusCollectorRegistry? = nil) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
@@ -44,6 +45,7 @@ func buildTenantRouter(api: TenantAPI, keys: any APIKeyVerifier, bodyLimit: Int 
     router.add(middleware: TracingMiddleware(redactingQueryParameters: QueryRedaction.parameters))
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ProblemMiddleware(metrics: metrics))
+    router.add(middleware: MethodNotAllowedMiddleware(routes: try RouteMethods(api: api)))
     try TenantAPIController(api: api, keys: keys, bodyLimit: bodyLimit).addRoutes(to: router)
     return router
 }
