@@ -1,7 +1,7 @@
 # hongbao — make run | make test | make bench | make chaos   (see README.md)
 SHELL := /bin/bash
 
-.PHONY: deps build run test test-pgbouncer bench profile fuzz chaos pg-start pg-stop
+.PHONY: deps build run test test-pgbouncer bench profile fuzz chaos dist pg-start pg-stop
 
 deps:
 	@bash scripts/deps.sh
@@ -41,6 +41,11 @@ fuzz:
 # The crash and fault suite at full size (2,000 sends per scenario); prints the invariant figures.
 chaos: deps
 	@bash scripts/chaos.sh
+
+# The release tarball (dist/out/): a static-Swift release build, packed with the systemd
+# units and the env template, unpacked and checked in an empty folder; prints its figures.
+dist:
+	@bash scripts/dist.sh
 
 pg-start:
 	@bash scripts/pg.sh start
