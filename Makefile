@@ -1,7 +1,7 @@
 # hongbao — make run | make test | make bench | make chaos   (see README.md)
 SHELL := /bin/bash
 
-.PHONY: deps build run test test-pgbouncer bench profile fuzz chaos dist pg-start pg-stop
+.PHONY: deps build run test test-pgbouncer bench profile fuzz chaos dist soak pg-start pg-stop
 
 deps:
 	@bash scripts/deps.sh
@@ -46,6 +46,12 @@ chaos: deps
 # units and the env template, unpacked and checked in an empty folder; prints its figures.
 dist:
 	@bash scripts/dist.sh
+
+# An hour of mixed traffic with WeChat's faults and merchant reloads (SOAK_MINUTES): RSS,
+# descriptors and database connections flat, no error-rate drift, the invariants at the end.
+soak:
+	@bash scripts/deps.sh
+	@bash scripts/soak.sh
 
 pg-start:
 	@bash scripts/pg.sh start
