@@ -13,12 +13,15 @@ import WeChatPay
 /// (`serve --metrics-host/--metrics-port`, loopback by default), never the tenant API's:
 /// entity names, volumes and upstream error codes are for operators. Counters are kept as
 /// things happen (`hongbao_reconciler_looks_total{outcome}`, `hongbao_upstream_*`,
-/// `hongbao_api_problems_total`). From PostgreSQL, so every instance reports the cluster's,
-/// and at most once per `cacheFor` however often anyone scrapes (`ScrapeCache`):
-/// `hongbao_payouts_open{status}` (every status that is not final, `needs_attention`
-/// included), `hongbao_reconciler_due`, `hongbao_payouts_today{merchant, status}` (index
-/// `payouts_created`, through `MetricsReadModel`) and the webhook backlog. From this process, on each scrape: its
-/// connection pool and its merchant reloads.
+/// `hongbao_api_problems_total`, `hongbao_webhook_attempts_total{result}`). From
+/// PostgreSQL through `MetricsReadModel`, so every instance reports the cluster's, and at
+/// most once per `cacheFor` however often anyone scrapes (`ScrapeCache`):
+/// `hongbao_payouts_open{status}` and `hongbao_payouts_oldest_open_seconds{status}` (every
+/// status that is not final, `needs_attention` included), `hongbao_reconciler_due` and
+/// `hongbao_reconciler_oldest_due_seconds`, `hongbao_payouts_today{merchant, status}` (index
+/// `payouts_created`), `hongbao_merchant_cooling_down{merchant, mch_id, code}` and the
+/// webhook backlog. From this process, on each scrape: its connection pool and its
+/// merchant reloads.
 public struct MetricsController: Sendable {
     let pool: PostgresPool
     let registry: PrometheusCollectorRegistry
@@ -42,6 +45,8 @@ public struct MetricsController: Sendable {
         var failedReloads = 0
         /// (merchant, status) pairs reported today, so a pair that vanishes reads 0.
         var todayPairs: Set<[String]> = []
+        /// (merchant, mch_id, code) of the cool-downs reported, so one that ends reads 0.
+        var coolingDown: Set<[String]> = []
     }
 
     /// The statuses a payout waits in (final ones are not a backlog).
@@ -75,6 +80,7 @@ public struct MetricsController: Sendable {
     func refreshFromDatabase() async {
         do {
             try await refreshBacklog()
+            try await refreshCoolDowns()
             try await refreshToday()
             try await refreshWebhooks()
         } catch {
@@ -83,16 +89,48 @@ public struct MetricsController: Sendable {
         }
     }
 
+    /// Open payouts by status with the oldest one's age, and the reconciler's due backlog
+    /// with how long its longest-waiting payout has been due (0 when none is).
     func refreshBacklog() async throws {
-        let backlog = try await Reconciler.backlog(pool)
+        let rows = try await MetricsReadModel(pool: pool).backlog()
+        let byStatus = Dictionary(rows.map { ($0.status, $0) }, uniquingKeysWith: { first, _ in first })
         for status in Self.openStatuses {
             registry.gauge("hongbao_payouts_open", labels: [("status", status)],
-                               help: "Payouts not final yet, by status (the whole cluster's)").set(Double(backlog.open[status] ?? 0))
+                               help: "Payouts not final yet, by status (the whole cluster's)").set(Double(byStatus[status]?.count ?? 0))
+            registry.gauge("hongbao_payouts_oldest_open_seconds", labels: [("status", status)],
+                           help: "Age of the oldest payout in each status that is not final (0 when there is none)")
+                .set(byStatus[status]?.oldestSeconds ?? 0)
         }
-        registry.gauge("hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now").set(Double(backlog.due))
+        registry.gauge("hongbao_reconciler_due", help: "Open payouts whose next reconciler look is due now")
+            .set(Double(rows.reduce(0) { $0 + $1.due }))
+        registry.gauge("hongbao_reconciler_oldest_due_seconds",
+                       help: "Seconds the most overdue payout has waited for its reconciler look since it fell due (0 when none is due)")
+            .set(rows.compactMap(\.oldestDueSeconds).max() ?? 0)
         registry.gauge("hongbao_payouts_paid_on_more_than_one_billno",
                            help: "Payouts in needs_attention because WeChat paid a billno they had closed (a double payment)")
             .set(Double(try await DoublePayment.count(pool)))
+    }
+
+    /// 1 for each entity of this instance's merchants.d cooling down now (a signer's
+    /// cool-down shows on every entity signing as it), with the answer that started it; a
+    /// cool-down that ended, or was replaced by one for another code, reads 0.
+    func refreshCoolDowns() async throws {
+        let snapshot = merchants.snapshot
+        let cooling = try await MetricsReadModel(pool: pool).coolingDown().compactMap { row in
+            snapshot.merchant(named: row.merchant).map { [row.merchant, $0.merchantID, row.code] }
+        }
+        let seen = Set(cooling)
+        let ended = emitted.withLock { emitted in
+            defer { emitted.coolingDown = seen }
+            return emitted.coolingDown.subtracting(seen)
+        }
+        for labels in seen { coolingDownGauge(labels).set(1.0) }
+        for labels in ended { coolingDownGauge(labels).set(0.0) }
+    }
+
+    func coolingDownGauge(_ labels: [String]) -> Gauge {
+        registry.gauge("hongbao_merchant_cooling_down", labels: [("merchant", labels[0]), ("mch_id", labels[1]), ("code", labels[2])],
+                       help: "1 while the entity is routed around after an answer about it or its signer (code: that answer's err_code)")
     }
 
     /// Payouts created today (Shanghai), by merchant and status.

@@ -5,8 +5,9 @@
 //   `Backlog`, `WebhookBacklog`): every entity's eligibility and today's usage against its
 //   limits, tenants' budgets, today's sends, the open payouts by status, the webhook
 //   backlog and the audit trail's state, read in one snapshot in bounded time.
-// - `MetricsReadModel`: what /metrics reads from PostgreSQL (today's counts through index
-//   `payouts_created`, the webhook backlog as `status` reads it).
+// - `MetricsReadModel`: what /metrics reads from PostgreSQL (the open backlog with its
+//   ages, today's counts through index `payouts_created`, the entities cooling down, the
+//   webhook backlog as `status` reads it).
 // - `PayoutSearch`: payouts across tenants and their history (`hongbao payouts list|show`,
 //   /admin's payout pages); `UsageReport`: entities' usage today (`merchant list --usage`).
 // - `AdminSessionStore`: the dashboard's session generation and redeemed sign-in codes.

@@ -29,6 +29,7 @@ import Transport
 /// - Workers wake on `wakeUp()` (NOTIFY on `channel`) and also poll.
 /// - The signing secret is opened with `sealer` for each attempt; one that does not open
 ///   (another HONGBAO_KEK) is a failed attempt with that reason: nothing goes out unsigned.
+/// - `observer` hears how each attempt ended (serve counts them for /metrics).
 public final class WebhookDispatcher: Sendable {
     /// The NOTIFY channel the outbox trigger (migration 0009) and redeliveries signal.
     public static let channel = "hongbao_webhooks"
@@ -40,17 +41,19 @@ public final class WebhookDispatcher: Sendable {
     let targets: WebhookTargetGuard
     let settings: WebhookSettings
     let sealer: SecretSealer
+    let observer: (@Sendable (WebhookAttemptResult) -> Void)?
     let logger: Logger
     private let wake = WakeSignal()
     private let stopping = Atomic<Bool>(false)
 
     public init(pool: PostgresPool, transport: HTTPSClient, targets: WebhookTargetGuard, settings: WebhookSettings, sealer: SecretSealer,
-                logger: Logger) {
+                observer: (@Sendable (WebhookAttemptResult) -> Void)? = nil, logger: Logger) {
         self.pool = pool
         self.transport = transport
         self.targets = targets
         self.settings = settings
         self.sealer = sealer
+        self.observer = observer
         self.logger = logger
     }
 
@@ -86,6 +89,8 @@ public final class WebhookDispatcher: Sendable {
     func deliverNext() async throws -> Bool {
         guard let claimed = try await claim() else { return false }
         let attempt = await attempt(claimed)
+        // Counted when it ends: it was made whether or not recording it succeeds.
+        observer?(attempt.result)
         try await record(attempt, of: claimed)
         return true
     }
@@ -156,13 +161,14 @@ public final class WebhookDispatcher: Sendable {
         let finishedAt: Date
         let address: String?
         let httpStatus: Int?
+        let result: WebhookAttemptResult
         /// For the operator (the attempt's record, the log).
         let error: String?
         /// For the tenant (an endpoint's disabled reason), when it must say less than `error`.
         var tenantError: String? = nil
         /// The secret did not open under this instance's HONGBAO_KEK: the operator's fault,
         /// not the receiver's, so it neither counts against the endpoint nor ends the delivery.
-        var notSigned = false
+        var notSigned: Bool { result == .notSigned }
         var succeeded: Bool { error == nil && httpStatus.map { (200..<300).contains($0) } == true }
         var durationMs: Int { max(0, Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded())) }
     }
@@ -177,7 +183,7 @@ public final class WebhookDispatcher: Sendable {
             secret = WebhookSecret(text: try sealer.open(claimed.sealedSecret, context: WebhookStore.sealingContext(claimed.endpointID)))
         } catch {
             let reason = (error as? WebhookError)?.message ?? "\(error)"
-            return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "not signed: \(reason)", notSigned: true)
+            return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, result: .notSigned, error: "not signed: \(reason)")
         }
         let pin: AddressPin
         do {
@@ -185,12 +191,12 @@ public final class WebhookDispatcher: Sendable {
             switch await targets.verdict(target, within: settings.resolutionDeadline) {
             case .success(let checked): pin = checked
             case .failure(let refusal):
-                return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(refusal.detail)",
-                               tenantError: "target refused: \(refusal.message)")
+                return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, result: .targetRefused,
+                               error: "target refused: \(refusal.detail)", tenantError: "target refused: \(refusal.message)")
             }
         } catch {
             let reason = (error as? WebhookError)?.message ?? "\(error)"
-            return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, error: "target refused: \(reason)")
+            return Outcome(startedAt: startedAt, finishedAt: Date(), address: nil, httpStatus: nil, result: .targetRefused, error: "target refused: \(reason)")
         }
         let body = WebhookPayload.body(eventID: claimed.eventID, type: claimed.event, createdAt: claimed.eventAt, mode: claimed.mode.rawValue,
                                        payload: claimed.payload)
@@ -207,12 +213,15 @@ public final class WebhookDispatcher: Sendable {
         let finishedAt = Date()
         switch outcome {
         case .response(let status, _):
-            let error = (200..<300).contains(status) ? nil : "the receiver answered HTTP \(status)"
-            return Outcome(startedAt: startedAt, finishedAt: finishedAt, address: pin.address, httpStatus: status, error: error)
+            let delivered = (200..<300).contains(status)
+            return Outcome(startedAt: startedAt, finishedAt: finishedAt, address: pin.address, httpStatus: status, result: delivered ? .delivered : .non2xx,
+                           error: delivered ? nil : "the receiver answered HTTP \(status)")
         case .notSent(let reason):
-            return Outcome(startedAt: startedAt, finishedAt: finishedAt, address: pin.address, httpStatus: nil, error: "not delivered: \(reason)")
+            return Outcome(startedAt: startedAt, finishedAt: finishedAt, address: pin.address, httpStatus: nil, result: .unreachable,
+                           error: "not delivered: \(reason)")
         case .unknown(let reason):
-            return Outcome(startedAt: startedAt, finishedAt: finishedAt, address: pin.address, httpStatus: nil, error: "no answer: \(reason)")
+            return Outcome(startedAt: startedAt, finishedAt: finishedAt, address: pin.address, httpStatus: nil, result: .noAnswer,
+                           error: "no answer: \(reason)")
         }
     }
 

@@ -138,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let dispatcher = sealer.map {
             WebhookDispatcher(pool: gw.pool, transport: webhookTransport, targets: deliveryTargets, settings: webhooks.settings, sealer: $0,
-                              logger: webhookLogger)
+                              observer: WebhookMetrics(registry: metrics).record, logger: webhookLogger)
         }
         var dependencies = GatewayDependencies(gateway: gw, migrator: migrator, reconciler: reconciler, metrics: metrics, webhookTargets: targets,
                                                webhookSealer: sealer, webhookDispatcher: dispatcher, logger: logger)
