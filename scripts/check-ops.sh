@@ -6,8 +6,9 @@
 #     variables replaced) and names hongbao_* metrics;
 #   - every hongbao_* metric named in the rules, their tests and the dashboard is one the
 #     gateway registers in Sources/ (read from the registering calls, not a kept list).
-# Tests/APITests/OpsKitMetricsTests.swift checks the same names against a rendered
-# /metrics of a gateway that has sent, reconciled and refused (it runs with the suite).
+# Tests/APITests/OpsKitMetricsTests.swift checks the same names, the labels selected on and
+# grouped by, against a rendered /metrics of a gateway that has sent (an entity refused and
+# cooled down), reconciled, attempted a webhook delivery and refused (it runs with the suite).
 # Needs promtool (Debian's prometheus package: scripts/deps.sh --test) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
