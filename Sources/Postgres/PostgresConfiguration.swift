@@ -32,8 +32,8 @@ public struct PostgresConfiguration: Sendable {
         acquireTimeout: Duration = defaultAcquireTimeout,
         connectTimeoutSeconds: Int = 5,
         applicationName: String = "hongbao",
-        preparedStatements: Bool = PostgresConfiguration.environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off",
-        listenConnectionString: String? = PostgresConfiguration.environment["HONGBAO_LISTEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        preparedStatements: Bool = PoolerSettings(PostgresConfiguration.environment).preparedStatements,
+        listenConnectionString: String? = PoolerSettings(PostgresConfiguration.environment).listenConnectionString
     ) {
         self.connectionString = connectionString
         self.maxConnections = max(1, maxConnections)
@@ -46,6 +46,19 @@ public struct PostgresConfiguration: Sendable {
 
     /// The process's environment, read for the pooler settings' defaults (like libpq's PG*).
     public static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// The two settings a pooler in front of PostgreSQL needs, read from an environment in
+    /// one place: `HONGBAO_DB_PREPARED_STATEMENTS=off` and `HONGBAO_LISTEN_DATABASE_URL`
+    /// (empty is none).
+    public struct PoolerSettings: Sendable {
+        public let preparedStatements: Bool
+        public let listenConnectionString: String?
+
+        public init(_ environment: [String: String]) {
+            preparedStatements = environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off"
+            listenConnectionString = environment["HONGBAO_LISTEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
 
     /// This configuration as a LISTEN connection uses it (`listenConnectionString`).
     public var forListening: PostgresConfiguration {
@@ -69,9 +82,9 @@ public struct PostgresConfiguration: Sendable {
     /// `HONGBAO_DB_PREPARED_STATEMENTS=off` turns prepared statements off and
     /// `HONGBAO_LISTEN_DATABASE_URL` sends LISTEN past a pooler.
     public static func fromEnvironment(_ environment: [String: String], maxConnections: Int = 8) -> PostgresConfiguration {
-        PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "", maxConnections: maxConnections,
-                              preparedStatements: environment["HONGBAO_DB_PREPARED_STATEMENTS"] != "off",
-                              listenConnectionString: environment["HONGBAO_LISTEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 })
+        let pooler = PoolerSettings(environment)
+        return PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "", maxConnections: maxConnections,
+                                     preparedStatements: pooler.preparedStatements, listenConnectionString: pooler.listenConnectionString)
     }
 
     /// The connection string with any password removed, for messages and logs: the
