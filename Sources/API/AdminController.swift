@@ -19,6 +19,9 @@ public struct AdminSettings: Sendable {
 
     /// Failed sign-ins allowed per client address and minute (`/admin/login`).
     let limiter: AdminSignInLimiter
+    /// This instance's WeChat call latencies over the last hour, for the status page's p99
+    /// charts: serve's `UpstreamMetrics` records every call into it.
+    public let upstreamLatency = UpstreamLatencyWindow()
 
     /// Tokens shorter than this are refused: the token is the only thing guarding /admin.
     public static let minimumTokenLength = 16
@@ -132,7 +135,9 @@ struct AdminController: Sendable {
     @Sendable func statusPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let report = try await StatusReport.read(pool, merchants: registry.snapshot.merchants)
         let recent = try await PayoutSearch.find(pool, PayoutSearch.Filter(limit: 20))
-        return Self.page("status", AdminViews.status(report, recent: recent, refreshSeconds: settings.refreshSeconds))
+        let lastHour = AdminViews.lastHour(entities: report.merchants.map { ($0.name, $0.mchID) }, sends: try await SendsPerMinute.read(pool),
+                                           latency: settings.upstreamLatency)
+        return Self.page("status", AdminViews.status(report, recent: recent, lastHour: lastHour, refreshSeconds: settings.refreshSeconds))
     }
 
     @Sendable func payoutsPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {

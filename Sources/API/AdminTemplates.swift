@@ -11,7 +11,8 @@ enum AdminTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         // The templates are constants: a parse error is a programmer error caught by any test.
-        for (name, text) in [("layout", layout), ("status", status), ("payouts", payouts), ("payout", payout), ("audit", audit), ("login", login)] {
+        for (name, text) in [("layout", layout), ("status", status), ("payouts", payouts), ("payout", payout), ("audit", audit), ("login", login),
+                             ("sparkline", SparklineSVG.template)] {
             do { try library.register(text, named: name) } catch { preconditionFailure("admin template \(name): \(error)") }
         }
         return library
@@ -45,6 +46,8 @@ enum AdminTemplates {
         form.search { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; }
         form.search label { display: flex; flex-direction: column; font-size: 12px; color: #555; }
         .muted { color: #777; }
+        svg.spark { display: block; background: #fafafa; }
+        th.chart, td.chart { width: 36%; }
         </style>
         </head>
         <body>
@@ -81,6 +84,15 @@ enum AdminTemplates {
         <table><tr><th>Merchant</th><th class="num">Payouts</th><th class="num">Fen</th>{{#sendStatuses}}<th class="num">{{.}}</th>{{/sendStatuses}}</tr>
         {{#sendsByMerchant}}<tr><td>{{merchant}}</td><td class="num">{{count}}</td><td class="num">{{fen}}</td>{{#cells}}<td class="num">{{.}}</td>{{/cells}}</tr>{{/sendsByMerchant}}
         </table></section>
+        <section id="last-hour"><h2>Last hour, per entity ({{#lastHour}}{{from}}–{{to}}{{/lastHour}} UTC)</h2>
+        {{#lastHour}}<p class="muted">Payouts per minute: every instance's, from PostgreSQL. Upstream p99 per minute: the calls this instance made to WeChat
+        under the entity's mch_id (entities sharing one show the same), kept in its memory{{#latencySince}} since {{.}}{{/latencySince}};
+        another instance shows its own. Each chart is scaled to its own peak; hover a bar or point for its minute.</p>
+        <table><tr><th>Entity</th><th>mch_id</th><th class="chart">Payouts per minute</th><th class="chart">Upstream p99 per minute (this instance)</th></tr>
+        {{#rows}}<tr><td>{{name}}{{^listed}} <span class="warn">(not in merchants.d)</span>{{/listed}}</td><td class="mono">{{mchID}}</td>
+        <td class="chart">{{#sends}}{{> sparkline}}{{/sends}}<div class="muted">{{sendsText}}</div></td>
+        <td class="chart">{{#latency}}{{> sparkline}}{{/latency}}<div class="muted">{{latencyText}}</div></td></tr>{{/rows}}
+        </table>{{^rows}}<p class="muted">No merchant entities loaded and no payouts in the last hour.</p>{{/rows}}{{/lastHour}}</section>
         <section id="backlog"><h2>Backlog ({{due}} due for the reconciler now)</h2>
         <table><tr><th>Status</th><th class="num">Open</th><th class="num">Due</th><th>Oldest</th></tr>
         {{#backlog}}<tr><td><a href="/admin/payouts?status={{status}}">{{status}}</a></td><td class="num">{{count}}</td><td class="num">{{due}}</td><td>{{oldest}}</td></tr>{{/backlog}}

@@ -30,6 +30,7 @@ enum AdminViews {
         let sendsCount, sendsFen: Int64
         let sendStatuses: [String]
         let sendsByMerchant: [SendRow]
+        let lastHour: LastHour
         let due: Int64
         let backlog: [BacklogRow]
         let stuck: [Stuck]
@@ -45,7 +46,7 @@ enum AdminViews {
         let recent: [PayoutRow]
     }
 
-    static func status(_ r: StatusReport, recent: [PayoutSearch.Found], refreshSeconds: Int) -> Status {
+    static func status(_ r: StatusReport, recent: [PayoutSearch.Found], lastHour: LastHour, refreshSeconds: Int) -> Status {
         let statuses = PayoutStatus.allCases.map(\.rawValue).filter { (r.sendsToday.byStatus[$0] ?? 0) > 0 }
         return Status(
             generatedAt: r.generatedAt, refreshSeconds: refreshSeconds, day: r.day, healthy: r.healthy, attention: r.attention,
@@ -67,6 +68,7 @@ enum AdminViews {
             sendsByMerchant: r.sendsToday.byMerchant.map { m in
                 SendRow(merchant: m.merchant, count: m.count, fen: m.amountFen, cells: statuses.map { m.byStatus[$0] ?? 0 })
             },
+            lastHour: lastHour,
             due: r.backlog.due,
             backlog: Backlog.openStatuses.map { status in
                 let open = r.backlog.byStatus[status]

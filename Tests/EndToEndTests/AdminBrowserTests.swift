@@ -49,11 +49,13 @@ struct AdminBrowserTests {
 
             let dom = try await Self.chromium(["--dump-dom", try await loginLink()])
             #expect(dom.status == 0)
-            for section in ["merchants", "tenants", "sends", "backlog", "webhooks", "oldest-pending", "audit", "recent-payouts"] {
+            for section in ["merchants", "tenants", "sends", "last-hour", "backlog", "webhooks", "oldest-pending", "audit", "recent-payouts"] {
                 #expect(dom.output.contains("<section id=\"\(section)\">"), "section \(section) in the rendered page")
             }
             #expect(dom.output.contains(billno) && dom.output.contains("HEALTHY") && dom.output.contains(gw.tenant.name))
             #expect(!dom.output.contains("Operator sign-in"), "signed in, not shown the sign-in form")
+            // Inline SVG parsed as such: acme's two charts of the last hour, a bar for the payout.
+            #expect(dom.output.components(separatedBy: "<svg ").count - 1 == 2 && dom.output.contains("<rect ") && dom.output.contains("1 in the hour"))
 
             try? FileManager.default.removeItem(at: Self.screenshot)
             try FileManager.default.createDirectory(at: Self.screenshot.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         if tracing != nil { logger.info("tracing: spans are exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_*ENDPOINT)") }
         let migrator = try migrations.migrator()
         let metrics = PrometheusCollectorRegistry()
-        try await withGateway(try settings(), database: database, merchants: merchants, observer: UpstreamMetrics(registry: metrics).record,
+        try await withGateway(try settings(), database: database, merchants: merchants, observer: UpstreamMetrics(registry: metrics, latency: dashboard?.upstreamLatency).record,
                               logger: Logger(label: "hongbao.engine")) { gw in
             logger.info("merchants loaded", metadata: ["count": "\(gw.registry.snapshot.merchants.count)", "directory": "\(merchants.directory)"])
             await warnAboutPrivileges(gw.pool, logger: logger)
