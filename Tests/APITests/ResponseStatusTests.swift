@@ -98,7 +98,8 @@ struct ResponseStatusTests {
     @Test("an unknown route is 404 not_found problem+json")
     func noRoute() async throws {
         try await TenantAPIFixture().app().test(.router) { client in
-            let response = try await client.send(.delete, "/v1/redpacks")
+            // A path that exists, with a method it lacks, is 405 (MethodNotAllowedTests).
+            let response = try await client.send(.delete, "/v1/no-such-route")
             #expect(response.status == .notFound)
             #expect(try response.problem().code == "not_found")
         }
