@@ -1,15 +1,22 @@
 import WeChatPay
 
 /// Checks request values against openapi.yaml's limits (`minLength`, `maxLength`,
-/// `minimum`, `maximum`, `maxProperties`, `format: ipv4`), which the generated code
-/// does not enforce: it checks JSON types, required fields and unknown fields only.
+/// `minimum`, `maximum`, `maxProperties`, `format: ipv4`, the patterns that keep U+0000
+/// out), which the generated code does not enforce: it checks JSON types, required fields
+/// and unknown fields only. The rules of WeChat's fields (appid and openid characters,
+/// spaces, amounts) are the engine's (`PayoutOrderRules`), which openapi.yaml states too.
 /// Collects every violation, then `check()` throws one 400 `invalid_field` naming them.
 struct FieldRules {
     var errors: [Components.Schemas.FieldError] = []
 
-    /// Length in Unicode code points, as JSON Schema counts it.
+    /// Length in Unicode code points, as JSON Schema counts it; and no U+0000, which no
+    /// PostgreSQL text or jsonb value can hold (it was a 500).
     mutating func length(_ field: String, _ value: String?, _ limits: ClosedRange<Int>) {
         guard let value else { return }
+        if value.unicodeScalars.contains("\0") {
+            errors.append(.init(field: field, message: "must not contain U+0000"))
+            return
+        }
         let count = value.unicodeScalars.count
         if count < limits.lowerBound {
             errors.append(.init(field: field, message: limits.lowerBound == 1 ? "must not be empty" : "must be at least \(limits.lowerBound) characters"))
@@ -41,9 +48,22 @@ struct FieldRules {
     mutating func metadata(_ field: String, _ value: [String: String]?, maxKeys: Int = 20, maxValueLength: Int = 500) {
         guard let value else { return }
         if value.count > maxKeys { errors.append(.init(field: field, message: "must have at most \(maxKeys) keys")) }
-        for (key, text) in value.sorted(by: { $0.key < $1.key }) {
+        if value.keys.contains(where: { $0.unicodeScalars.contains("\0") }) { errors.append(.init(field: field, message: "keys must not contain U+0000")) }
+        for (key, text) in value.sorted(by: { $0.key < $1.key }) where !key.unicodeScalars.contains("\0") {
             length("\(field).\(key)", text, 0...maxValueLength)
         }
+    }
+
+    /// An openid as the engine takes it (`PayoutOrderRules`): 1–32 letters, digits, `-` or `_`.
+    mutating func openID(_ field: String, _ value: String) {
+        let valid = (1...RedPacketFieldRules.openIDMaxLength).contains(value.utf8.count) && value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"): true
+            default: false
+            }
+        }
+        if !valid { errors.append(.init(field: field, message: "must be 1–\(RedPacketFieldRules.openIDMaxLength) letters, digits, - or _")) }
     }
 
     func check() throws {

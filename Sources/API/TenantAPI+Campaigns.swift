@@ -10,6 +10,9 @@ extension TenantAPI {
     func createCampaign(_ input: Operations.CreateCampaign.Input) async throws -> Operations.CreateCampaign.Output {
         let (context, caller) = try APIRequestContext.authenticated()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
+        var rules = FieldRules()
+        rules.campaignWording(name: body.name, actName: body.actName, wishing: body.wishing, remark: body.remark, sendName: body.sendName)
+        try rules.check()
         let campaign = try await Self.campaignCall { try await campaigns.create(try body.draft(), caller: caller, requestID: context.requestID) }
         return .created(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.campaign(campaign))))
     }
@@ -30,6 +33,9 @@ extension TenantAPI {
         let (context, caller) = try APIRequestContext.authenticated()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         guard let id = UUID(uuidString: input.path.id) else { throw Self.campaignNotFound }
+        var rules = FieldRules()
+        rules.campaignWording(name: body.name, actName: body.actName, wishing: body.wishing, remark: body.remark, sendName: body.sendName)
+        try rules.check()
         let changes = try body.changes()
         let campaign = try await Self.campaignCall { try await campaigns.update(id, changes: changes, caller: caller, requestID: context.requestID) }
         return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(CampaignRendering.campaign(campaign))))
@@ -61,7 +67,9 @@ extension TenantAPI {
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         var rules = FieldRules()
         rules.length("event_id", body.eventId, 1...128)
-        rules.length("openid", body.openid, 1...RedPacketFieldRules.openIDMaxLength)
+        // Always, not only when the event earns a packet (the engine's rule), so whether an
+        // openid is refused does not depend on the campaign's rule or window.
+        rules.openID("openid", body.openid)
         rules.range("paid_fen", body.paidFen, min: 0)
         try rules.check()
         guard let id = UUID(uuidString: input.path.id) else { throw Self.campaignNotFound }
@@ -138,6 +146,20 @@ extension Components.Schemas.CreateCampaignRequest {
                              sceneID: sceneId?.rawValue, amountMinFen: minFen, amountMaxFen: maxFen, budgetFen: budgetFen,
                              perOpenIDCap: perOpenidCap ?? CampaignDraft.defaultPerOpenIDCap, startsAt: startsAt, endsAt: endsAt,
                              rule: try rule.map { try $0.rule() }, budgetLowPercent: budgetLowPercent ?? CampaignDraft.defaultBudgetLowPercent)
+    }
+}
+
+extension FieldRules {
+    /// openapi.yaml's lengths for a campaign's name and wording (which the store counts in
+    /// characters, and where it would take an empty `send_name`); WeChat's rules for the
+    /// wording are the engine's, applied to the campaign's smallest and largest packet.
+    mutating func campaignWording(name: String?, actName: String?, wishing: String?, remark: String?, sendName: String?) {
+        typealias R = RedPacketFieldRules
+        length("name", name, 1...CampaignDraft.nameMaxLength)
+        length("act_name", actName, 1...R.actNameMaxLength)
+        length("wishing", wishing, 1...R.wishingMaxLength)
+        length("remark", remark, 1...R.remarkMaxLength)
+        length("send_name", sendName, 1...R.sendNameMaxLength)
     }
 }
 

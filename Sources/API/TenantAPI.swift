@@ -125,6 +125,10 @@ struct TenantAPI: APIProtocol {
         }
         let filter = PayoutFilter(status: query.status.flatMap { PayoutStatus(rawValue: $0.rawValue) }, openID: query.openid, merchant: query.merchant,
                                   createdFrom: query.createdGte, createdBefore: query.createdLt, limit: limit, cursor: query.cursor)
+        // No payout's openid or merchant holds U+0000 (PostgreSQL text cannot): nothing matches.
+        if [query.openid, query.merchant].contains(where: { $0?.unicodeScalars.contains("\0") == true }) {
+            return .ok(.init(headers: .init(xRequestId: context.requestID), body: .json(.init(data: [], hasMore: false, nextCursor: nil))))
+        }
         let page: PayoutPage
         do { page = try await payouts.list(caller: caller, filter: filter) } catch let error as PayoutError where error.code == "invalid_cursor" {
             throw Problem(.invalidParameter, detail: error.message, errors: [.init(field: "cursor", message: "is not one this API returned")])

@@ -46,7 +46,8 @@ public enum CampaignRule: Sendable, Equatable, Codable {
             if zip(tiers, tiers.dropFirst()).contains(where: { $0.paidFen >= $1.paidFen }) {
                 out.append(FieldProblem("rule.tiers", "must be in increasing paid_fen"))
             }
-            if tiers.contains(where: { !(minFen...maxFen).contains($0.rewardFen) }) {
+            // Not a ClosedRange: min above max is the tenant's mistake (refused by the draft), not a trap.
+            if tiers.contains(where: { $0.rewardFen < minFen || $0.rewardFen > maxFen }) {
                 out.append(FieldProblem("rule.tiers", "every reward_fen must be within amount_min_fen–amount_max_fen (\(minFen)–\(maxFen))"))
             }
             return out
