@@ -47,6 +47,10 @@ public struct MerchantLoader: Sendable {
     /// TOML text as if it were the file at `file` (relative paths resolve beside it).
     public func load(text: String, as file: URL, now: Date = Date()) throws -> any MerchantConfig {
         let name = file.lastPathComponent
+        if let line = TOMLBareText.firstNonASCIILine(text) {
+            throw MerchantLoadError(file: name, field: nil,
+                                    reason: "not valid TOML: a non-ASCII character outside a string or comment at line \(line) (bare keys are ASCII)")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw MerchantLoadError(file: name, field: nil, reason: "not valid TOML: \(error.description) at line \(error.source.begin.line)")
