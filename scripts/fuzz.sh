@@ -18,12 +18,16 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-120}"
 targets=(${FUZZ_TARGETS:-wechat-xml merchant-toml batch-lines api-json})
 scratch=.build-fuzz
+# One -sanitize= flag naming both: swiftc keeps only the last of several, so SwiftPM's own
+# --sanitize=fuzzer --sanitize=address would compile Swift for ASan alone (no coverage, and
+# libFuzzer finds nothing); those stay for the C targets and the link.
+flags=(--scratch-path "$scratch" --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)
 
 echo "== building hongbao-fuzz with libFuzzer and AddressSanitizer ($scratch)"
 build_start=$SECONDS
-swift build --scratch-path "$scratch" --product hongbao-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING 2>&1 \
+swift build "${flags[@]}" --product hongbao-fuzz 2>&1 \
     | grep -E "error|warning: $PWD/(Sources|Tests)|Build complete" || true
-bin="$(swift build --scratch-path "$scratch" --show-bin-path --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING)/hongbao-fuzz"
+bin="$(swift build "${flags[@]}" --show-bin-path)/hongbao-fuzz"
 [ -x "$bin" ] || { echo "hongbao-fuzz did not build" >&2; exit 1; }
 echo "built in $((SECONDS - build_start)) s"
 
@@ -42,6 +46,11 @@ for target in "${targets[@]}"; do
     ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" "$bin" "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "fuzz/$target/seeds" >"$log" 2>&1 || status=$?
     after=$(find "$corpus" -type f | wc -l)
+    # A build without coverage still runs, and finds nothing: say so instead of passing.
+    if grep -q "Is the code instrumented for coverage" "$log"; then
+        echo "libFuzzer saw no coverage in $target: the build is not instrumented (see the flags above)" >&2
+        exit 1
+    fi
     stat() { sed -nE "s/^stat::$1: *([0-9]+).*/\1/p" "$log" | tail -1; }
     coverage="$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)"
     rows+=("$(printf '%-14s %12s %10s %-22s %8s %8s %6s' "$target" "$(stat number_of_executed_units)" "$(stat average_exec_per_sec)" \

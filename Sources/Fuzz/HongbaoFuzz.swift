@@ -4,8 +4,8 @@
 // through the target once, so a crash found by libFuzzer can be re-run under a debugger.
 // Built by `make fuzz` (scripts/fuzz.sh: `--sanitize=fuzzer --sanitize=address`,
 // -DFUZZING) it is a libFuzzer binary: the arguments after the target are libFuzzer's
-// (corpus folders, -max_total_time=, -artifact_prefix=, …). Our own `main` hands them to
-// `LLVMFuzzerRunDriver`, so one binary serves every target.
+// (corpus folders, -max_total_time=, -artifact_prefix=, …), so one binary serves every
+// target. (Not libFuzzer's -fork or -jobs: the processes they start lose the target's name.)
 import Foundation
 import FuzzTargets
 
@@ -21,28 +21,25 @@ let selectedTarget: FuzzTarget = {
 }()
 
 #if FUZZING
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+// libFuzzer's runtime brings its own `main` (linked whole, so ours would clash): it calls
+// LLVMFuzzerInitialize with the command line before it reads its flags, and then
+// LLVMFuzzerTestOneInput for every input.
 
-@main
-enum HongbaoFuzz {
-    static func main() {
-        _ = selectedTarget // an unknown target is refused before libFuzzer starts
-        // libFuzzer sees the program name and everything after the target's name; the
-        // strings live as long as the process, as argv does.
-        let arguments = [CommandLine.arguments[0]] + CommandLine.arguments.dropFirst(2)
-        var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var argc = CInt(arguments.count)
-        let status = pointers.withUnsafeMutableBufferPointer { buffer -> CInt in
-            var argv = buffer.baseAddress
-            return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-                selectedTarget.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-                return 0
-            }
-        }
-        exit(status)
-    }
+/// Drops the target's name from the command line, so libFuzzer does not take it for a
+/// corpus folder; an unknown name is refused here, before any fuzzing.
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+    _ = selectedTarget
+    guard let arguments = argv.pointee, argc.pointee > 1 else { return 0 }
+    for index in 1..<Int(argc.pointee) { arguments[index] = arguments[index + 1] } // argv ends in a null
+    argc.pointee -= 1
+    return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    selectedTarget.run(size == 0 || data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
 }
 #else
 @main
