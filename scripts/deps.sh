@@ -6,10 +6,11 @@
 #   scripts/deps.sh --test   also what `make test` needs: chromium (the dashboard test loads
 #                            /admin in headless Chromium) and python3-yaml (docs/api.md's check)
 #                            and prometheus (its promtool checks ops/: scripts/check-ops.sh)
+#                            and python3-venv (scripts/schemathesis.sh installs schemathesis in one)
 set -euo pipefail
 packages=(libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib openssl curl jq)
-[ "${1:-}" = "--test" ] && packages+=(python3-yaml chromium prometheus)
-[ "${1:-}" = "--pgbouncer" ] && packages+=(python3-yaml chromium prometheus pgbouncer)
+[ "${1:-}" = "--test" ] && packages+=(python3-yaml chromium prometheus python3-venv)
+[ "${1:-}" = "--pgbouncer" ] && packages+=(python3-yaml chromium prometheus python3-venv pgbouncer)
 need=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
