@@ -94,9 +94,13 @@ enum DuePayouts {
     static func backlog(_ pool: PostgresPool, clock: DatabaseClock) async throws -> (open: [String: Int], due: Int) {
         let rows = try await pool.query("""
             SELECT status, count(*), count(*) FILTER (WHERE next_check_at <= \(clock.now) AND (lease_until IS NULL OR lease_until <= \(clock.now)))
-            FROM payouts WHERE next_check_at IS NOT NULL GROUP BY status
+            FROM payouts WHERE next_check_at IS NOT NULL AND status <> 'needs_attention' GROUP BY status
             UNION ALL
-            SELECT 'needs_attention', count(*), 0 FROM payouts WHERE status = 'needs_attention'
+            -- Every needs_attention payout, once: one paid on more than one billno is still
+            -- followed (next_check_at set) and would otherwise be counted in both halves.
+            SELECT 'needs_attention', count(*),
+                   count(*) FILTER (WHERE next_check_at <= \(clock.now) AND (lease_until IS NULL OR lease_until <= \(clock.now)))
+            FROM payouts WHERE status = 'needs_attention'
             """)
         var open: [String: Int] = [:], due = 0
         for row in rows.rows {

@@ -176,11 +176,6 @@ public final class Reconciler: Sendable {
     /// Open payouts by status and how many are due now.
     public func backlog() async throws -> (open: [String: Int], due: Int) { try await DuePayouts.backlog(pool, clock: clock) }
 
-    /// The same without a reconciler (for /metrics and `status`).
-    public static func backlog(_ pool: PostgresPool) async throws -> (open: [String: Int], due: Int) {
-        try await DuePayouts.backlog(pool, clock: .database)
-    }
-
     // MARK: one payout
 
     func look(at item: DuePayouts.Claimed) async -> Outcome {

@@ -112,7 +112,9 @@ struct MetricsTests {
                 #expect(Self.value(#"hongbao_payouts_open{status="sent"}"#, in: text) == 2)
                 #expect(Self.value(#"hongbao_payouts_open{status="needs_attention"}"#, in: text) == 1, "counted once")
             }
-            #expect(try await Reconciler.backlog(gw.appPool).due == 1, "the reconciler's own count agrees")
+            let reconcilers = try await gw.reconciler().backlog()
+            #expect(reconcilers.due == 1, "the reconciler's own count agrees")
+            #expect(reconcilers.open["needs_attention"] == 1 && reconcilers.open["sent"] == 2, "and `hongbao reconcile` counts it once too: \(reconcilers.open)")
             try await gw.pool.query("UPDATE payouts SET next_check_at = now() + interval '60 seconds', lease_until = NULL WHERE id IN ($1, $2)",
                                     [old, leased])
             try await Application(router: buildMetricsRouter(dependencies: dependencies, cacheFor: .zero)).test(.router) { client in
