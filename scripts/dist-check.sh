@@ -6,7 +6,7 @@
 #     dynamically (no Swift runtime; libpq and libcurl only beyond glibc), no writable and
 #     executable segment (MemoryDenyWriteExecute=yes);
 #   - the systemd units (systemd-analyze verify and its offline exposure score) and the
-#     env template (every HONGBAO_* the binary reads is named in it);
+#     env template (every HONGBAO_* the source reads is named in it);
 #   - bin/hongbao simulator + simulator register of the example merchants.d, migrate (the
 #     migrations compiled in: the tarball has no migrations folder), serve started exactly
 #     as hongbao.service starts it (its ExecStart and Environment= expanded over an env
@@ -24,7 +24,7 @@ NAME="$(basename "$TARBALL" .tar.gz)"
 [[ "$NAME" =~ ^hongbao-([0-9][0-9A-Za-z.]*)-([0-9a-f]{7,40}(-dirty)?)-linux-([a-z0-9_]+)$ ]] \
     || { echo "dist-check: $NAME is not hongbao-<version>-<commit>-linux-<arch>" >&2; exit 2; }
 VERSION="${BASH_REMATCH[1]}"; COMMIT="${BASH_REMATCH[2]}"
-for tool in curl jq python3 sha256sum tar ldd readelf strings; do
+for tool in curl jq python3 sha256sum tar ldd readelf; do
     command -v "$tool" >/dev/null || { echo "dist-check: $tool is missing" >&2; exit 1; }
 done
 
@@ -216,8 +216,14 @@ for key in User NoNewPrivileges ProtectSystem ProtectHome PrivateTmp PrivateDevi
     grep -qx "$key" <<<"$single_keys" || fail "hongbao.service sets no $key="
 done
 ok "both units set the same $(wc -l <<<"$single_keys") [Service] keys, every hardening option expected among them"
+# The names come from the source the binary was built from (HONGBAO_DIST_SOURCE, which
+# make dist sets; else this repository's Sources): a release binary keeps a string of up
+# to 15 bytes inside the instructions, where `strings` finds only fragments of it.
+SOURCE="${HONGBAO_DIST_SOURCE:-$REPO/Sources}"
+names="$(grep -rhoE '"HONGBAO_[A-Z0-9_]+"' "$SOURCE" | tr -d '"' | sort -u)"
+[ "$(wc -l <<<"$names")" -ge 20 ] || fail "found only $(wc -l <<<"$names") HONGBAO_* names in $SOURCE"
 unnamed=()
-for name in $(strings -n 8 "$BIN" | grep -oE 'HONGBAO_[A-Z0-9_]+' | sort -u); do
+for name in $names; do
     case "$name" in
         # The client side of send-batch and import-p12's password: not the service's settings.
         HONGBAO_API_KEY|HONGBAO_GATEWAY_URL|HONGBAO_P12_PASSWORD) continue ;;
@@ -225,7 +231,7 @@ for name in $(strings -n 8 "$BIN" | grep -oE 'HONGBAO_[A-Z0-9_]+' | sort -u); do
     grep -q "\b$name\b" hongbao.env.example || unnamed+=("$name")
 done
 [ ${#unnamed[@]} -eq 0 ] || fail "hongbao.env.example does not name ${unnamed[*]}, which bin/hongbao reads"
-ok "hongbao.env.example names every HONGBAO_* setting bin/hongbao reads"
+ok "hongbao.env.example names every one of the $(wc -l <<<"$names") HONGBAO_* settings the source reads (but send-batch's and import-p12's)"
 
 # --- A throwaway database ------------------------------------------------------------------
 bash "$REPO/scripts/pg.sh" destroy >/dev/null 2>&1 || true

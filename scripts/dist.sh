@@ -17,15 +17,17 @@
 #      send through the simulator, audit verify);
 #   4. prints the figures (sizes, dynamic libraries, build time, the check) and writes them
 #      to dist/out/<name>.figures.txt.
-# The commit is `git rev-parse --short=12 HEAD`. A new commit rebuilds everything (the
-# commit is a compiler flag of every module); the same commit again rebuilds nothing.
+# The commit is `git rev-parse --short=12 HEAD`. The build compiles a fixed placeholder
+# into CBuildInfo (-Xcc -DHONGBAO_COMMIT=…: a flag every module's compile sees, so a new
+# value each commit would rebuild all of them, 20-40 min here), and the commit is written
+# over it in the packed copy: after a commit, only the modules it changed build again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 SCRATCH=.build-dist
 bash scripts/deps.sh
-for tool in swift git tar gzip sha256sum strip readelf ldd python3 curl jq; do
-    command -v "$tool" >/dev/null || { echo "dist: $tool is missing (Debian: binutils for strip/readelf)" >&2; exit 1; }
+for tool in swift git tar gzip sha256sum strip readelf objdump ldd python3 curl jq; do
+    command -v "$tool" >/dev/null || { echo "dist: $tool is missing (Debian: binutils for strip, readelf, objdump)" >&2; exit 1; }
 done
 
 # --- 1. Source and build ---------------------------------------------------------------------
@@ -70,8 +72,9 @@ NAME="hongbao-$VERSION-$COMMIT-linux-$ARCH"
 OUT=dist/out
 echo "dist: $NAME"
 
+PLACEHOLDER="hongbao-commit-placeholder-written-by-scripts-dist.sh"
 build=(swift build -c release --static-swift-stdlib --package-path "$SRC" --scratch-path "$BUILD_DIR" --product hongbao
-       -Xcc "-DHONGBAO_COMMIT=\"$COMMIT\"")
+       -Xcc "-DHONGBAO_COMMIT=\"$PLACEHOLDER\"")
 echo "dist: ${build[*]}"
 # The whole log goes to $SCRATCH/dist-build.log; the terminal gets errors and milestones.
 build_started=$(date +%s)
@@ -84,8 +87,6 @@ set -e
 build_seconds=$(( $(date +%s) - build_started ))
 BUILT="$("${build[@]:0:${#build[@]}-2}" --show-bin-path)/hongbao"
 [ -x "$BUILT" ] || { echo "dist: no binary at $BUILT" >&2; exit 1; }
-[ "$("$BUILT" --version)" = "$VERSION (commit $COMMIT)" ] \
-    || { echo "dist: the binary says '$("$BUILT" --version)', not '$VERSION (commit $COMMIT)'" >&2; exit 1; }
 
 # --- 2. Package -------------------------------------------------------------------------------
 STAGE="$SCRATCH/stage"
@@ -94,6 +95,17 @@ PKG="$STAGE/$NAME"
 mkdir -p "$PKG/bin" "$PKG/systemd" "$PKG/docs" "$PKG/merchants.d"
 # Debug info out (most of the size), the symbol table kept: backtraces still name functions.
 strip --strip-debug -o "$PKG/bin/hongbao" "$BUILT"
+# The commit over the placeholder (NUL-padded to its length): it must be there exactly once.
+python3 - "$PKG/bin/hongbao" "$PLACEHOLDER" "$COMMIT" <<'PY'
+import sys
+path, placeholder, commit = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+data, terminated = open(path, "rb").read(), placeholder + b"\0"
+if data.count(terminated) != 1 or len(commit) >= len(placeholder):
+    sys.exit(f"dist: the commit placeholder is in {path} {data.count(terminated)} times, not once")
+open(path, "wb").write(data.replace(terminated, commit.ljust(len(terminated), b"\0")))
+PY
+[ "$("$PKG/bin/hongbao" --version)" = "$VERSION (commit $COMMIT)" ] \
+    || { echo "dist: the binary says '$("$PKG/bin/hongbao" --version)', not '$VERSION (commit $COMMIT)'" >&2; exit 1; }
 cp "$SRC/dist/hongbao.service" "$SRC/dist/hongbao@.service" "$PKG/systemd/"
 cp "$SRC/dist/hongbao.env.example" "$SRC/dist/INSTALL.md" "$SRC/openapi.yaml" "$PKG/"
 cp "$SRC"/merchants.d/*.toml "$PKG/merchants.d/"
@@ -115,7 +127,7 @@ mv "$TARBALL.tmp" "$TARBALL"
 # --- 3. Check ---------------------------------------------------------------------------------
 check_started=$(date +%s)
 check_rc=0
-bash scripts/dist-check.sh "$TARBALL" 2>&1 | tee "$STAGE/check.log" || check_rc=$?
+HONGBAO_DIST_SOURCE="$SRC/Sources" bash scripts/dist-check.sh "$TARBALL" 2>&1 | tee "$STAGE/check.log" || check_rc=$?
 check_seconds=$(( $(date +%s) - check_started ))
 check_line="$(grep -E '^dist-check: (passed|FAILED)' "$STAGE/check.log" | tail -1 || true)"
 [ -n "$check_line" ] || check_line="dist-check: FAILED (exit $check_rc, no summary)"
@@ -131,8 +143,12 @@ figures="$OUT/$NAME.figures.txt"
     echo "  tarball:          $TARBALL: $(size "$TARBALL")"
     echo "  sha256:           $(cut -d' ' -f1 <<<"$(sha256sum "$TARBALL")")"
     echo "  binary:           bin/hongbao $(size "$PKG/bin/hongbao") (debug info stripped; built: $(size "$BUILT"))"
-    echo "  links dynamically (ldd bin/hongbao):"
-    ldd "$PKG/bin/hongbao" | sed -E 's/ \(0x[0-9a-f]+\)$//; s/^\s*/    /'
+    echo "  links dynamically: $(readelf -dW "$PKG/bin/hongbao" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | tr '\n' ' ')(NEEDED)"
+    echo "  needs at least:   $(objdump -T "$PKG/bin/hongbao" | grep -oE 'GLIBC_[0-9.]+' | sort -uV | tail -1), $(objdump -T "$PKG/bin/hongbao" | grep -oE 'GLIBCXX_[0-9.]+' | sort -uV | tail -1)"
+    libs="$(ldd "$PKG/bin/hongbao" | awk '$1 !~ /vdso/ { print $1 }')"
+    echo "  ldd bin/hongbao:  $(wc -l <<<"$libs") libraries with what libpq and libcurl pull in:"
+    tr '\n' ' ' <<<"$libs" | fold -s -w 92 | sed 's/^/    /'
+    echo
     echo "  systemd exposure: ${exposure:-not measured} (systemd-analyze security --offline hongbao.service)"
     echo "  check:            $check_line; ${check_seconds} s in all"
 } | tee "$figures"
