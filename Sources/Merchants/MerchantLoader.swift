@@ -47,9 +47,8 @@ public struct MerchantLoader: Sendable {
     /// TOML text as if it were the file at `file` (relative paths resolve beside it).
     public func load(text: String, as file: URL, now: Date = Date()) throws -> any MerchantConfig {
         let name = file.lastPathComponent
-        if let line = TOMLBareText.firstNonASCIILine(text) {
-            throw MerchantLoadError(file: name, field: nil,
-                                    reason: "not valid TOML: a non-ASCII character outside a string or comment at line \(line) (bare keys are ASCII)")
+        if let problem = TOMLPrecheck.problem(text) {
+            throw MerchantLoadError(file: name, field: nil, reason: "not valid TOML: \(problem.reason) at line \(problem.line)")
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
