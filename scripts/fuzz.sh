@@ -43,7 +43,7 @@ for target in "${targets[@]}"; do
     # Leaks are not what this looks for (the Swift runtime keeps caches for the process's
     # life); timeouts and memory blow-ups are: -timeout and -rss_limit_mb report them.
     status=0
-    ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" "$bin" "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    HONGBAO_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" "$bin" "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "fuzz/$target/seeds" >"$log" 2>&1 || status=$?
     after=$(find "$corpus" -type f | wc -l)
     # A build without coverage still runs, and finds nothing: say so instead of passing.

@@ -9,16 +9,19 @@
 import Foundation
 import FuzzTargets
 
-/// The target named by the first argument; immutable once read.
+/// The target named by the first argument, else by HONGBAO_FUZZ_TARGET (libFuzzer's
+/// -minimize_crash runs the binary again with its own arguments only); immutable once read.
 let selectedTarget: FuzzTarget = {
     let arguments = CommandLine.arguments
-    guard arguments.count > 1, let target = FuzzTarget(rawValue: arguments[1]) else {
-        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: " | ")
-        FileHandle.standardError.write(Data("usage: hongbao-fuzz <\(names)> [files or folders | libFuzzer arguments]\n".utf8))
-        exit(64)
-    }
-    return target
+    if arguments.count > 1, let target = FuzzTarget(rawValue: arguments[1]) { return target }
+    if let name = ProcessInfo.processInfo.environment["HONGBAO_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) { return target }
+    let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: " | ")
+    FileHandle.standardError.write(Data("usage: hongbao-fuzz <\(names)> [files or folders | libFuzzer arguments]\n".utf8))
+    exit(64)
 }()
+
+/// Whether the first argument names the target (and is not libFuzzer's or a file).
+var targetNamedFirst: Bool { CommandLine.arguments.count > 1 && FuzzTarget(rawValue: CommandLine.arguments[1]) != nil }
 
 #if FUZZING
 // libFuzzer's runtime brings its own `main` (linked whole, so ours would clash): it calls
@@ -30,7 +33,7 @@ let selectedTarget: FuzzTarget = {
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
     _ = selectedTarget
-    guard let arguments = argv.pointee, argc.pointee > 1 else { return 0 }
+    guard targetNamedFirst, let arguments = argv.pointee, argc.pointee > 1 else { return 0 }
     for index in 1..<Int(argc.pointee) { arguments[index] = arguments[index + 1] } // argv ends in a null
     argc.pointee -= 1
     return 0
@@ -47,7 +50,7 @@ enum HongbaoFuzz {
     static func main() throws {
         let target = selectedTarget
         var files: [URL] = []
-        for path in CommandLine.arguments.dropFirst(2) {
+        for path in CommandLine.arguments.dropFirst(targetNamedFirst ? 2 : 1) {
             let url = URL(fileURLWithPath: path)
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
