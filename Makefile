@@ -1,4 +1,4 @@
-# hongbao — make run | make test | make bench | make chaos   (see README.md)
+# hongbao — make run | make test | make fuzz | make soak | make dist | make bench | make chaos   (see README.md)
 SHELL := /bin/bash
 
 .PHONY: deps build run test test-pgbouncer bench profile fuzz chaos dist soak pg-start pg-stop

@@ -3,6 +3,9 @@
 # HONGBAO_PG_NAME says otherwise, so a running `make run` keeps its cluster, and two
 # worktrees' runs can keep apart), runs every test target in parallel, runs the transport
 # lifecycle under AddressSanitizer, and stops the cluster on the way out whatever happened.
+# Then, from outside the process: the operations kit through promtool, the tenant API
+# against its own openapi.yaml (schemathesis), and a CI-sized soak; each starts and stops
+# a cluster of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HONGBAO_PG_NAME="${HONGBAO_PG_NAME:-test}"
@@ -32,3 +35,10 @@ export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=4
 swift test --skip-build --parallel --skip "ChaosTests|CrashTests"
 swift test --skip-build --parallel --filter "ChaosTests|CrashTests"
 bash scripts/asan-transport.sh
+# The alert rules (promtool check + unit tests) and the dashboard's queries and metric names.
+bash scripts/check-ops.sh
+# schemathesis, --checks all, a small example count and a fixed seed (make fuzz: large).
+bash scripts/schemathesis.sh small
+# Three minutes of mixed traffic with WeChat's faults (make soak: an hour): RSS, descriptors
+# and connections flat after the warm-up, no error drift, the invariants at the end.
+SOAK_MINUTES=3 SOAK_SAMPLE_SECONDS=15 bash scripts/soak.sh

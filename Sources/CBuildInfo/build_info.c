@@ -1,5 +1,7 @@
 // A C target because a C macro is the one value a build command line can hand the
-// compiler (Swift's -D takes names only): `hongbao --version` reads it.
+// compiler (Swift's -D takes names only): `hongbao --version` reads it. make dist compiles
+// a fixed placeholder here and writes the commit over it in the packed binary, so a new
+// commit does not rebuild every module (scripts/dist.sh).
 #include "build_info.h"
 
 #ifndef HONGBAO_COMMIT

@@ -7,7 +7,8 @@
 //   backlog and the audit trail's state, read in one snapshot in bounded time.
 // - `MetricsReadModel`: what /metrics reads from PostgreSQL (the open backlog with its
 //   ages, today's counts through index `payouts_created`, the entities cooling down, the
-//   webhook backlog as `status` reads it).
+//   webhook backlog as `status` reads it); `SendsPerMinute`: payouts per entity per
+//   minute over the last hour, for /admin's charts (every instance's, on the database's clock).
 // - `PayoutSearch`: payouts across tenants and their history (`hongbao payouts list|show`,
 //   /admin's payout pages); `UsageReport`: entities' usage today (`merchant list --usage`).
 // - `AdminSessionStore`: the dashboard's session generation and redeemed sign-in codes.

@@ -1,5 +1,5 @@
-// The commit this binary was built from. `make dist` compiles it with
-// -Xcc -DHONGBAO_COMMIT='"<sha>"'; any other build says "unknown".
+// The commit this binary was built from: `make dist` writes it into the packed binary;
+// any other build says "unknown".
 #ifndef HONGBAO_BUILD_INFO_H
 #define HONGBAO_BUILD_INFO_H
 
