@@ -38,7 +38,7 @@ bash scripts/asan-transport.sh
 # The alert rules (promtool check + unit tests) and the dashboard's queries and metric names.
 bash scripts/check-ops.sh
 # schemathesis, --checks all, a small example count and a fixed seed (make fuzz: large).
-bash scripts/schemathesis.sh small
+HONGBAO_BIN=.build/debug/hongbao bash scripts/schemathesis.sh small
 # Three minutes of mixed traffic with WeChat's faults (make soak: an hour): RSS, descriptors
 # and connections flat after the warm-up, no error drift, the invariants at the end.
-SOAK_MINUTES=3 SOAK_SAMPLE_SECONDS=15 bash scripts/soak.sh
+SOAK_MINUTES=3 SOAK_SAMPLE_SECONDS=15 HONGBAO_BIN=.build/debug/hongbao bash scripts/soak.sh
