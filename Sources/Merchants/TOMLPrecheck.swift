@@ -6,7 +6,9 @@
 /// - a non-ASCII character outside strings and comments (bare keys are A–Z a–z 0–9 _ -);
 /// - brackets and braces that do not nest (`s=[}`);
 /// - a table header whose key does not start with a key character (`[[[1]]]`, `[[=`,
-///   `[é]`; upstream's fix is marzer/tomlplusplus#301).
+///   `[é]`; upstream's fix is marzer/tomlplusplus#301);
+/// - an `=` where no key can be: a second one before the value ends (`e=2026-11-0= 1`),
+///   or one inside brackets (arrays and headers hold no keys).
 /// Found by `make fuzz`; the inputs are kept in fuzz/merchant-toml/regressions.
 enum TOMLPrecheck {
     private enum State { case bare, comment, basic, literal, multilineBasic, multilineLiteral }
@@ -19,6 +21,7 @@ enum TOMLPrecheck {
         var line = 1
         var index = 0
         var open: [UInt8] = [] // the brackets and braces open outside strings and comments
+        var sawEquals = [false] // per level (the line, then each open brace): a key's `=` already seen
         var lineStart = true   // only spaces and tabs since the last newline
         /// How many of `byte` start at `index` (at most five: a closing delimiter and two
         /// quotes of the content before it, as TOML 1.0 allows).
@@ -39,7 +42,11 @@ enum TOMLPrecheck {
         }
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == newline { line += 1 }
+            if byte == newline {
+                line += 1
+                // A line's key-value pair ends with it (after a comment too), unless a bracket is open.
+                if open.isEmpty && (state == .bare || state == .comment) { sawEquals[0] = false }
+            }
             switch state {
             case .bare:
                 if byte >= 0x80 { return (line, "a non-ASCII character outside a string or comment") }
@@ -55,11 +62,20 @@ enum TOMLPrecheck {
                     } else {
                         state = byte == quote ? .basic : .literal
                     }
-                case 0x5B, 0x7B: open.append(byte)
+                case 0x5B, 0x7B:
+                    open.append(byte)
+                    sawEquals.append(false)
                 case 0x5D, 0x7D:
                     guard let last = open.popLast(), last == (byte == 0x5D ? 0x5B : 0x7B) else {
                         return (line, "a closing '\(Character(UnicodeScalar(byte)))' that closes nothing open")
                     }
+                    sawEquals.removeLast()
+                case 0x3D: // =
+                    if open.last == 0x5B { return (line, "an '=' inside brackets") }
+                    if sawEquals[sawEquals.count - 1] { return (line, "a second '=' before the value ends") }
+                    sawEquals[sawEquals.count - 1] = true
+                case 0x2C: // , ends an inline table's value
+                    if open.last == 0x7B { sawEquals[sawEquals.count - 1] = false }
                 default: break
                 }
             case .comment:

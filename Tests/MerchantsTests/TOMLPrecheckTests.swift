@@ -31,6 +31,9 @@ struct TOMLPrecheckTests {
         ("[[[]]\n", "a table header that does not start with a key at line 1"),
         ("[[=\n", "a table header that does not start with a key at line 1"),
         ("a = [1,\n", "a '[' never closed at line 2"),
+        ("e=2026-11-0= 1\n", "a second '=' before the value ends at line 1"),
+        ("t = { a = 1 = 2 }\n", "a second '=' before the value ends at line 1"),
+        ("a = [ b = 1 ]\n", "an '=' inside brackets at line 1"),
     ])
     func refused(_ text: String, _ reason: String) throws {
         let said = try #require(refusal(text))
@@ -39,7 +42,8 @@ struct TOMLPrecheckTests {
 
     @Test("valid TOML of those shapes reaches the parser (which then asks for a kind)", arguments: [
         "send_name = \"ACME 上海\"\n", "# 注释 [é]\nname = 'x'\n", "\"é\" = 1\n", "s = \"\"\"多行\n\"é\"\"\"\"\n", "s = '''\n[上海'''\n",
-        "a = [[[1]]]\n", "a = [\n  [[1]],\n  { b = \"]\" },\n]\n", "[ t ]\nx = 1\n", "[[ 'q' ]]\nx = 1\n", "s = \"a \\\" [\"\n",
+        "a = [[[1]]]\n", "a = [\n  [[1]],\n  { b = \"]\" },\n]\n", "[ t ]\nx = 1\n", "[[ 'q' ]]\nx = 1\n", "t = { a = 1, b = { c = 2 }, 'd=' = \"=\" }\ny = 2 # x = 1\n",
+        "a = [ { b = 1 }, { c = 2 } ]\n", "s = \"a \\\" [\"\n",
     ])
     func allowed(_ text: String) {
         let said = refusal(text)
