@@ -25,11 +25,7 @@ struct RouteMethods: Sendable {
         add(.get, "/openapi.yaml")
     }
 
-    init(_ routes: [(HTTPRequest.Method, String)]) {
-        for (method, path) in routes { add(method, path) }
-    }
-
-    mutating func add(_ method: HTTPRequest.Method, _ path: String) {
+    private mutating func add(_ method: HTTPRequest.Method, _ path: String) {
         let segments: [String?] = Self.segments(path).map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0) }
         if let index = routes.firstIndex(where: { $0.segments == segments }) {
             routes[index].methods.insert(method)

@@ -143,6 +143,11 @@ def filter_failure(context, failure, case, response):
 
 _probed: set[tuple[str, str]] = set()
 _session = requests.Session()
+# B's refreshes count against B's own per-minute limit (120 by default) before the gateway
+# finds the packet is not B's, so past it B is told 429 for any id, A's or none: a run
+# probes the refresh of its first 60 red packets only.
+REFRESH_PROBES = 60
+_refresh_probes = 0
 
 
 def _as(key: str, method: str, path: str, body=None, headers=None):
@@ -184,6 +189,7 @@ def _owned(response) -> tuple[str, str] | None:
 @schemathesis.check
 def no_cross_tenant_data(ctx, response, case):
     """Tenant B's key never reaches an object tenant A's key made or read."""
+    global _refresh_probes
     if response.request.headers.get("Authorization") != f"Bearer {KEY_A}":
         return None  # not sent as tenant A: a probe of schemathesis's own, or a deliberately wrong key
     found = _owned(response)
@@ -198,7 +204,11 @@ def no_cross_tenant_data(ctx, response, case):
     kind, ident = found
     if kind == "redpack":
         _expect_not_found(_as(KEY_B, "GET", f"/v1/redpacks/{ident}"), "red packet")
-        _expect_not_found(_as(KEY_B, "POST", f"/v1/redpacks/{ident}/refresh"), "red packet (refresh)")
+        with _lock:
+            _refresh_probes += 1
+            refresh = _refresh_probes <= REFRESH_PROBES
+        if refresh:
+            _expect_not_found(_as(KEY_B, "POST", f"/v1/redpacks/{ident}/refresh"), "red packet (refresh)")
         _expect_not_found(_as(KEY_B, "GET", f"/v1/transfers/{ident}"), "red packet (as a transfer)")
         assert ident not in _ids_in(_as(KEY_B, "GET", "/v1/redpacks?limit=100")), "tenant B's red packet list holds tenant A's"
         assert _as(KEY_A, "GET", f"/v1/redpacks/{ident}").status_code == 200, "tenant A lost its red packet"
