@@ -20,6 +20,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 <hongbao-…tar.gz>" >&2; exit 2; }
 TARBALL="$(realpath "$1")"
+# The source the binary was built from (make dist sets it; else this repository's).
+SOURCE="$(realpath "${HONGBAO_DIST_SOURCE:-$REPO/Sources}")"
 NAME="$(basename "$TARBALL" .tar.gz)"
 [[ "$NAME" =~ ^hongbao-([0-9][0-9A-Za-z.]*)-([0-9a-f]{7,40}(-dirty)?)-linux-([a-z0-9_]+)$ ]] \
     || { echo "dist-check: $NAME is not hongbao-<version>-<commit>-linux-<arch>" >&2; exit 2; }
@@ -219,7 +221,6 @@ ok "both units set the same $(wc -l <<<"$single_keys") [Service] keys, every har
 # The names come from the source the binary was built from (HONGBAO_DIST_SOURCE, which
 # make dist sets; else this repository's Sources): a release binary keeps a string of up
 # to 15 bytes inside the instructions, where `strings` finds only fragments of it.
-SOURCE="${HONGBAO_DIST_SOURCE:-$REPO/Sources}"
 names="$(grep -rhoE '"HONGBAO_[A-Z0-9_]+"' "$SOURCE" | tr -d '"' | sort -u)"
 [ "$(wc -l <<<"$names")" -ge 20 ] || fail "found only $(wc -l <<<"$names") HONGBAO_* names in $SOURCE"
 unnamed=()

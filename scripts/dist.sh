@@ -36,7 +36,7 @@ if [ "${HONGBAO_DIST_TREE:-head}" = worktree ]; then
     BUILD_DIR="$SCRATCH/build-worktree"
     COMMIT="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- || echo -dirty)"
 else
-    SRC="$SCRATCH/src"
+    SRC="$REPO/$SCRATCH/src"
     BUILD_DIR="$SCRATCH/build"
     COMMIT="$(git rev-parse --short=12 HEAD)"
     git diff --quiet HEAD -- || echo "dist: building HEAD ($COMMIT) as committed: this tree's uncommitted changes are not in it" >&2
