@@ -44,12 +44,13 @@ struct DatabaseOptions: ParsableArguments {
 /// this binary, unless a folder is named — so an installed release needs no migrations/.
 struct MigrationsOption: ParsableArguments {
     @Option(name: .customLong("migrations"), help: ArgumentHelp(
-        "Read NNNN_name.sql migrations from this directory instead of the ones built in (development).",
+        "Read NNNN_name.sql migrations from this directory instead of the ones built in (development; or HONGBAO_MIGRATIONS_DIR).",
         valueName: "dir"))
-    var directory: String? = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    var directory: String?
 
     func migrator() throws -> Migrator {
-        guard let directory else { return Schema.migrator }
-        return try Migrator(directory: URL(fileURLWithPath: directory))
+        let fromEnvironment = ProcessInfo.processInfo.environment["HONGBAO_MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let folder = directory ?? fromEnvironment else { return Schema.migrator }
+        return try Migrator(directory: URL(fileURLWithPath: folder))
     }
 }
