@@ -20,8 +20,10 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 <hongbao-…tar.gz>" >&2; exit 2; }
 TARBALL="$(realpath "$1")"
-# The source the binary was built from (make dist sets it; else this repository's).
-SOURCE="$(realpath "${HONGBAO_DIST_SOURCE:-$REPO/Sources}")"
+# The source folders the binary was built from, colon-separated (make dist names the
+# hongbao product's targets; else all of this repository's Sources).
+IFS=: read -r -a SOURCE <<<"${HONGBAO_DIST_SOURCE:-$REPO/Sources}"
+for i in "${!SOURCE[@]}"; do SOURCE[$i]="$(realpath "${SOURCE[$i]}")"; done
 NAME="$(basename "$TARBALL" .tar.gz)"
 [[ "$NAME" =~ ^hongbao-([0-9][0-9A-Za-z.]*)-([0-9a-f]{7,40}(-dirty)?)-linux-([a-z0-9_]+)$ ]] \
     || { echo "dist-check: $NAME is not hongbao-<version>-<commit>-linux-<arch>" >&2; exit 2; }
@@ -218,11 +220,11 @@ for key in User NoNewPrivileges ProtectSystem ProtectHome PrivateTmp PrivateDevi
     grep -qx "$key" <<<"$single_keys" || fail "hongbao.service sets no $key="
 done
 ok "both units set the same $(wc -l <<<"$single_keys") [Service] keys, every hardening option expected among them"
-# The names come from the source the binary was built from (HONGBAO_DIST_SOURCE, which
-# make dist sets; else this repository's Sources): a release binary keeps a string of up
-# to 15 bytes inside the instructions, where `strings` finds only fragments of it.
-names="$(grep -rhoE '"HONGBAO_[A-Z0-9_]+"' "$SOURCE" | tr -d '"' | sort -u)"
-[ "$(wc -l <<<"$names")" -ge 20 ] || fail "found only $(wc -l <<<"$names") HONGBAO_* names in $SOURCE"
+# The names come from the source the binary was built from (HONGBAO_DIST_SOURCE): a
+# release binary keeps a string of up to 15 bytes inside the instructions, where
+# `strings` finds only fragments of it.
+names="$(grep -rhoE '"HONGBAO_[A-Z0-9_]+"' "${SOURCE[@]}" | tr -d '"' | sort -u)"
+[ "$(wc -l <<<"$names")" -ge 20 ] || fail "found only $(wc -l <<<"$names") HONGBAO_* names in ${SOURCE[*]}"
 unnamed=()
 for name in $names; do
     case "$name" in
@@ -232,7 +234,7 @@ for name in $names; do
     grep -q "\b$name\b" hongbao.env.example || unnamed+=("$name")
 done
 [ ${#unnamed[@]} -eq 0 ] || fail "hongbao.env.example does not name ${unnamed[*]}, which bin/hongbao reads"
-ok "hongbao.env.example names every one of the $(wc -l <<<"$names") HONGBAO_* settings the source reads (but send-batch's and import-p12's)"
+ok "hongbao.env.example names every one of the $(wc -l <<<"$names") HONGBAO_* settings in the source of ${#SOURCE[@]} targets (but send-batch's and import-p12's)"
 
 # --- A throwaway database ------------------------------------------------------------------
 bash "$REPO/scripts/pg.sh" destroy >/dev/null 2>&1 || true

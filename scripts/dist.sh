@@ -127,7 +127,22 @@ mv "$TARBALL.tmp" "$TARBALL"
 # --- 3. Check ---------------------------------------------------------------------------------
 check_started=$(date +%s)
 check_rc=0
-HONGBAO_DIST_SOURCE="$SRC/Sources" bash scripts/dist-check.sh "$TARBALL" 2>&1 | tee "$STAGE/check.log" || check_rc=$?
+# The source folders of the targets bin/hongbao is built from (the check reads the settings
+# they name): the product's target and everything it depends on inside this package.
+sources="$(swift package --package-path "$SRC" --scratch-path "$BUILD_DIR" describe --type json 2>/dev/null | python3 -c '
+import json, os, sys
+package = json.load(sys.stdin)
+targets = {t["name"]: t for t in package["targets"]}
+todo = list(next(p for p in package["products"] if p["name"] == "hongbao")["targets"])
+seen = []
+while todo:
+    name = todo.pop()
+    if name in targets and name not in seen:
+        seen.append(name)
+        todo += targets[name].get("target_dependencies", [])
+print(":".join(sorted(os.path.join(package["path"], targets[n]["path"]) for n in seen)))
+')" || { echo "dist: swift package describe failed" >&2; exit 1; }
+HONGBAO_DIST_SOURCE="$sources" bash scripts/dist-check.sh "$TARBALL" 2>&1 | tee "$STAGE/check.log" || check_rc=$?
 check_seconds=$(( $(date +%s) - check_started ))
 check_line="$(grep -E '^dist-check: (passed|FAILED)' "$STAGE/check.log" | tail -1 || true)"
 [ -n "$check_line" ] || check_line="dist-check: FAILED (exit $check_rc, no summary)"
