@@ -12,12 +12,12 @@
 #    — FuzzRegressionTests replays that folder in `make test`, so commit it with the fix —
 #    and the run fails naming it.
 # 4. scripts/schemathesis.sh large (FUZZ_SKIP_SCHEMATHESIS=1 skips it).
-# FUZZ_TARGETS="wechat-xml api-json" runs only those.
+# FUZZ_TARGETS="wechat-xml api-json" runs only those; FUZZ_SCRATCH names another build folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-120}"
 targets=(${FUZZ_TARGETS:-wechat-xml merchant-toml batch-lines api-json})
-scratch=.build-fuzz
+scratch="${FUZZ_SCRATCH:-.build-fuzz}"
 # One -sanitize= flag naming both: swiftc keeps only the last of several, so SwiftPM's own
 # --sanitize=fuzzer --sanitize=address would compile Swift for ASan alone (no coverage, and
 # libFuzzer finds nothing); those stay for the C targets and the link.
@@ -25,10 +25,14 @@ flags=(--scratch-path "$scratch" --sanitize=fuzzer --sanitize=address -Xswiftc -
 
 echo "== building hongbao-fuzz with libFuzzer and AddressSanitizer ($scratch)"
 build_start=$SECONDS
-swift build "${flags[@]}" --product hongbao-fuzz 2>&1 \
-    | grep -E "error|warning: $PWD/(Sources|Tests)|Build complete" || true
+build_log="$(mktemp)"
+if ! swift build "${flags[@]}" --product hongbao-fuzz >"$build_log" 2>&1; then
+    grep -E "error" "$build_log" | head -20 >&2
+    echo "hongbao-fuzz did not build (log: $build_log)" >&2
+    exit 1
+fi
+rm -f "$build_log"
 bin="$(swift build "${flags[@]}" --show-bin-path)/hongbao-fuzz"
-[ -x "$bin" ] || { echo "hongbao-fuzz did not build" >&2; exit 1; }
 echo "built in $((SECONDS - build_start)) s"
 
 rows=()
