@@ -41,10 +41,22 @@ public struct HealthController: Sendable {
         var ready = true
         do {
             let entries = try await migrator.status(pool)
-            let pending = entries.filter { $0.state != .applied }
+            // Ready when every migration this binary knows is applied as it knows it. One the
+            // database has and this binary does not (`missing-file`) is a newer release's:
+            // during a rolling upgrade (migrate first, then instances one by one) the older
+            // instances must stay in the load balancer, and each migration is written so the
+            // previous version fails safely against it.
+            let notCurrent = entries.filter { $0.state == .pending || $0.state == .changed }
+            let newer = entries.filter { $0.state == .missingFile }
             checks["database"] = "ok"
-            checks["migrations"] = pending.isEmpty ? "ok" : "not current: " + pending.map { "\($0.name) \($0.state.rawValue)" }.joined(separator: ", ")
-            ready = pending.isEmpty
+            if !notCurrent.isEmpty {
+                checks["migrations"] = "not current: " + notCurrent.map { "\($0.name) \($0.state.rawValue)" }.joined(separator: ", ")
+            } else if !newer.isEmpty {
+                checks["migrations"] = "ok; the database also has newer migrations than this release: " + newer.map(\.name).joined(separator: ", ")
+            } else {
+                checks["migrations"] = "ok"
+            }
+            ready = notCurrent.isEmpty
         } catch {
             logger.error("readiness: database check failed", metadata: ["error": "\(error)"])
             checks["database"] = "unreachable (see the gateway log)"

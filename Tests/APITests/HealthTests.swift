@@ -71,6 +71,21 @@ struct HealthTests {
         }
     }
 
+    @Test("/readyz stays 200 for an older release once the database has a newer migration (a rolling upgrade keeps it in the load balancer), naming it")
+    func newerMigrations() async throws {
+        let pool = try await TestDatabase.pool("readynewer")
+        defer { pool.close() }
+        let all = try migrator().migrations
+        let next = Migrator.Migration(version: (all.map(\.version).max() ?? 0) + 1, name: "9999_next_release.sql", sql: "CREATE TABLE next_release (id int);")
+        try await Migrator(migrations: all + [next]).migrate(pool)
+        try await app(pool, try registry(MerchantFixture())).test(.router) { client in
+            let response = try await client.execute(uri: "/readyz", method: .get)
+            let status = try JSONDecoder().decode(Status.self, from: Data(buffer: response.body))
+            #expect(response.status == .ok, "\(status.checks)")
+            #expect(status.checks["migrations"] == "ok; the database also has newer migrations than this release: 9999_next_release.sql")
+        }
+    }
+
     @Test("/readyz with the database unreachable says which check failed and nothing of the error")
     func unreachable() async throws {
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: "postgresql://dbuser:s3cr3t@127.0.0.1:1/secretdb",
